@@ -1,0 +1,163 @@
+//! Benchmarks: message codec, one session's frame handling, hub fan-out to 10,000 sessions,
+//! and a hub holding 100,000 sessions.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use bus_protocol::hub::{ActionRoute, Hub, HubConfig, NoRelations, Payload};
+use bus_protocol::message::{ActionNotice, ActionSource, ActionType, ClientMessage, ServerMessage};
+use bus_protocol::session::SessionConfig;
+use bus_protocol::token_bucket::RateLimit;
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+
+const UNIX: i64 = 1_738_483_200;
+
+const CLIENT_TYPING: &str =
+    r#"{"type":"typing","recipient":"bob.example.com","conversation_id":"conv_123"}"#;
+const SERVER_ACTION: &str = r#"{"type":"action","action_type":"POST","action_id":"a1~abc123...","issuer":"bob.remote.com","content":"Federated post","timestamp":1738483200,"source":"federated"}"#;
+
+fn notice() -> ActionNotice {
+    ActionNotice {
+        action_type: ActionType::Post,
+        action_id: "a1~abc123...".into(),
+        issuer: "bob.remote.com".into(),
+        content: Some("Federated post".into()),
+        timestamp: UNIX,
+        source: Some(ActionSource::Federated),
+    }
+}
+
+/// A hub with `n` sessions on one tenant (one session per user), all subscribed to `action`.
+fn hub_with(n: usize) -> Hub {
+    let config = HubConfig {
+        max_connections: n,
+        max_queued_transmits: usize::MAX,
+        session: SessionConfig {
+            silence_timeout: None,
+            ..SessionConfig::default()
+        },
+        ..HubConfig::default()
+    };
+    let mut hub = Hub::new(config, NoRelations);
+    let now = Instant::now();
+    for i in 0..n {
+        let key = hub
+            .connect(
+                "tenant.example.com",
+                &format!("user{i}.example.com"),
+                format!("sess_{i}"),
+                now,
+                UNIX,
+            )
+            .unwrap();
+        hub.handle_text(
+            key,
+            r#"{"type":"subscribe","events":["action"]}"#,
+            now,
+            UNIX,
+        )
+        .unwrap();
+        while hub.poll_transmit().is_some() {}
+        while hub.poll_event().is_some() {}
+    }
+    hub
+}
+
+/// An inbound federated action: its audience is every session of the tenant.
+fn federated_route(action: &ActionNotice) -> ActionRoute<'_> {
+    ActionRoute {
+        tenant: "tenant.example.com",
+        action,
+        parent_owner: None,
+        participants: &[],
+        recipient: None,
+    }
+}
+
+fn codec(c: &mut Criterion) {
+    let mut g = c.benchmark_group("codec");
+    g.bench_function("decode client typing", |b| {
+        b.iter(|| ClientMessage::decode(black_box(CLIENT_TYPING.as_bytes())))
+    });
+    g.bench_function("decode server action", |b| {
+        b.iter(|| ServerMessage::decode(black_box(SERVER_ACTION.as_bytes())))
+    });
+    let action = ServerMessage::Action(notice());
+    g.bench_function("encode server action", |b| {
+        b.iter(|| black_box(&action).encode())
+    });
+    g.finish();
+}
+
+fn session(c: &mut Criterion) {
+    let mut g = c.benchmark_group("session");
+    let config = HubConfig {
+        session: SessionConfig {
+            rate: RateLimit {
+                per_minute: u32::MAX,
+                burst: u32::MAX,
+            },
+            ..SessionConfig::default()
+        },
+        ..HubConfig::default()
+    };
+    let mut hub = Hub::new(config, NoRelations);
+    let start = Instant::now();
+    let key = hub.connect("t", "alice", "s", start, UNIX).unwrap();
+    let mut now = start;
+    g.bench_function("ping to pong through the hub", |b| {
+        b.iter(|| {
+            now += Duration::from_micros(1);
+            hub.handle_text(key, r#"{"type":"ping"}"#, now, UNIX)
+                .unwrap();
+            while let Some(t) = hub.poll_transmit() {
+                black_box(t);
+            }
+        })
+    });
+    g.finish();
+}
+
+fn fan_out(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fan-out");
+    let mut hub = hub_with(10_000);
+    let action = notice();
+    let route = federated_route(&action);
+    g.bench_function("one action to 10,000 sessions", |b| {
+        b.iter(|| {
+            let reached = hub.publish_action(&route).unwrap();
+            assert_eq!(reached, 10_000);
+            let t = hub.poll_transmit().unwrap();
+            // What a host does per recipient: one cheap clone of the shared bytes.
+            if let Payload::Text(bytes) = &t.payload {
+                for key in t.recipients.as_slice() {
+                    black_box((key, bytes.clone()));
+                }
+            }
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("100k sessions");
+    g.sample_size(10);
+    g.bench_function("connect 100,000 sessions into one hub", |b| {
+        b.iter_batched(
+            || (),
+            |()| black_box(hub_with(100_000)),
+            BatchSize::PerIteration,
+        )
+    });
+    let mut big = hub_with(100_000);
+    let route = federated_route(&action);
+    g.bench_function("one action to 100,000 sessions", |b| {
+        b.iter(|| {
+            assert_eq!(big.publish_action(&route).unwrap(), 100_000);
+            black_box(big.poll_transmit());
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, codec, session, fan_out);
+criterion_main!(benches);

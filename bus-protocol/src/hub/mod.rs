@@ -1,0 +1,905 @@
+//! The routing core for many sessions.
+//!
+//! A [`Hub`] owns every [`Session`] of a server, indexed by tenant and by user, enforces the
+//! connection caps (10,000 per server, 5 per user by default), computes each user's presence
+//! from their sessions and broadcasts it (throttled to one per second per user) to the watchers
+//! a caller-supplied [`Relations`] names, routes typing indicators, and fans actions out to the
+//! audience the seed prescribes ([`action_audience`]). Every outgoing message is encoded once:
+//! a fan-out is one [`Transmit`] holding the shared bytes and the list of recipients.
+//!
+//! ```text
+//!  socket text ──handle_text(key)──►┌──────── Hub ─────────┐──poll_transmit──► Transmit
+//!  socket closed ──disconnect(key)─►│ sessions (slab)      │                   {recipients, bytes}
+//!  upgrade ok ─────connect()──────► │ user → sessions      │──poll_event─────► HubEvent
+//!  action stored ──publish_action()►│ tenant → sessions    │                   (push tokens, replay,
+//!  timer ──────────handle_timeout()►│ presence per user    │                    rejections, closes)
+//!                                   └──────────────────────┘──poll_timeout───► next deadline
+//! ```
+
+mod audience;
+mod relations;
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::mem;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+pub use audience::{ActionRoute, Audience, AudienceError, action_audience};
+pub use relations::{NoRelations, Relations};
+
+use crate::message::{
+    ActionNotice, EventType, PresenceNotice, PresenceStatus, PresenceUpdate, ServerMessage,
+    TypingNotice, TypingUpdate,
+};
+use crate::session::{
+    CloseReason, Outgoing, PeerError, Session, SessionConfig, SessionError, SessionEvent,
+};
+use crate::throttle::Throttle;
+
+/// Limits of a hub. `Default` gives the seed's values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubConfig {
+    /// Concurrent connections per hub (the seed's `MAX_WS_CONNECTIONS`, default 10,000).
+    pub max_connections: usize,
+    /// Concurrent connections per user (the seed's `MAX_WS_CONNECTIONS_PER_USER`, default 5).
+    pub max_connections_per_user: usize,
+    /// Presence broadcasts per user: at most one per this interval (default 1 s); changes
+    /// inside it are coalesced, the latest wins.
+    pub presence_interval: Duration,
+    /// Undrained [`Transmit`]s before input is refused with [`HubError::QueueFull`]
+    /// (default 4,096; one fan-out is one transmit).
+    pub max_queued_transmits: usize,
+    /// The configuration of every session.
+    pub session: SessionConfig,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        HubConfig {
+            max_connections: 10_000,
+            max_connections_per_user: 5,
+            presence_interval: Duration::from_secs(1),
+            max_queued_transmits: 4_096,
+            session: SessionConfig::default(),
+        }
+    }
+}
+
+/// A handle to a session in a hub. Stale handles (of a closed session whose slot was reused)
+/// are detected by a generation counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionKey {
+    index: u32,
+    generation: u32,
+}
+
+/// A connection was refused by a cap. The host answers the upgrade with an error (or closes).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The hub is at [`HubConfig::max_connections`].
+    #[error("server is at its connection limit (HubConfig::max_connections = {limit})")]
+    ServerFull {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// The user is at [`HubConfig::max_connections_per_user`].
+    #[error(
+        "user `{user}` is at the per-user connection limit (HubConfig::max_connections_per_user = {limit})"
+    )]
+    UserFull {
+        /// The user.
+        user: String,
+        /// The configured limit.
+        limit: usize,
+    },
+}
+
+/// Misuse of a hub by its host.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HubError {
+    /// No open session has this key (closed, disconnected, or never existed).
+    #[error("no open session for {0:?}")]
+    UnknownSession(SessionKey),
+    /// The session refused the call.
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    /// [`Hub::poll_transmit`] was not drained.
+    #[error(
+        "{pending} undrained transmits (HubConfig::max_queued_transmits = {limit}); drain poll_transmit"
+    )]
+    QueueFull {
+        /// Transmits waiting.
+        pending: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+}
+
+/// The sessions a [`Transmit`] goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipients {
+    /// A reply or close for one session.
+    One(SessionKey),
+    /// A fan-out.
+    Many(Vec<SessionKey>),
+}
+
+impl Recipients {
+    /// The recipients as a slice.
+    #[must_use]
+    pub fn as_slice(&self) -> &[SessionKey] {
+        match self {
+            Recipients::One(key) => std::slice::from_ref(key),
+            Recipients::Many(keys) => keys,
+        }
+    }
+}
+
+/// What to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    /// A text frame; the bytes are UTF-8 JSON, shared by every recipient (clone is cheap).
+    Text(Bytes),
+    /// A close frame with [`CloseReason::code`]; the session is already gone from the hub.
+    Close(CloseReason),
+}
+
+/// One frame for one or many sessions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    /// Who gets it.
+    pub recipients: Recipients,
+    /// What they get.
+    pub payload: Payload,
+}
+
+/// Something the host acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HubEvent {
+    /// A session event the hub does not handle itself: subscription changes, push
+    /// registrations, replay requests, rejected frames, expired typing indicators, closes.
+    /// After [`SessionEvent::Closed`] the key is no longer valid.
+    Session {
+        /// The session.
+        key: SessionKey,
+        /// What happened.
+        event: SessionEvent,
+    },
+    /// A presence change was broadcast (e.g. to record `last_seen` on `offline`).
+    Presence(PresenceNotice),
+}
+
+struct Entry {
+    session: Session,
+    tenant: Arc<str>,
+    /// Position of this key in its tenant's list, for O(1) removal.
+    tenant_pos: usize,
+    /// The deadline this session has in the timer heap, if any.
+    scheduled: Option<Instant>,
+}
+
+struct Slot {
+    generation: u32,
+    entry: Option<Entry>,
+}
+
+#[derive(Default)]
+struct UserEntry {
+    sessions: Vec<SessionKey>,
+    /// The last status the user set (online on first connect).
+    chosen: Option<PresenceUpdate>,
+    /// The last presence handed to the throttle, to skip repeats.
+    announced: Option<PresenceUpdate>,
+    throttle: Throttle<PresenceUpdate>,
+}
+
+/// The routing core. See the [module docs](self).
+///
+/// Drain order after every call that takes `now`: [`Hub::poll_transmit`] until `None`, then
+/// [`Hub::poll_event`] until `None`, then re-arm the timer with [`Hub::poll_timeout`]. Time must
+/// not go backwards; spurious [`Hub::handle_timeout`] calls are no-ops.
+pub struct Hub<R = NoRelations> {
+    config: HubConfig,
+    session_config: Arc<SessionConfig>,
+    relations: R,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    len: usize,
+    users: HashMap<Arc<str>, UserEntry>,
+    tenants: HashMap<Arc<str>, Vec<SessionKey>>,
+    session_timers: BinaryHeap<Reverse<(Instant, SessionKey)>>,
+    presence_timers: BinaryHeap<Reverse<(Instant, Arc<str>)>>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<HubEvent>,
+    scratch: Vec<SessionEvent>,
+}
+
+impl<R: Relations> Hub<R> {
+    /// An empty hub.
+    #[must_use]
+    pub fn new(config: HubConfig, relations: R) -> Self {
+        Hub {
+            session_config: Arc::new(config.session.clone()),
+            config,
+            relations,
+            slots: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+            users: HashMap::new(),
+            tenants: HashMap::new(),
+            session_timers: BinaryHeap::new(),
+            presence_timers: BinaryHeap::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &HubConfig {
+        &self.config
+    }
+
+    /// The presence relation.
+    #[must_use]
+    pub fn relations(&self) -> &R {
+        &self.relations
+    }
+
+    /// The presence relation, for updating it.
+    pub fn relations_mut(&mut self) -> &mut R {
+        &mut self.relations
+    }
+
+    /// Open sessions.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no session is open.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether `user` has at least one open session (the push decision's "forwarded to
+    /// WebSocket" test).
+    #[must_use]
+    pub fn is_online(&self, user: &str) -> bool {
+        self.users.get(user).is_some_and(|u| !u.sessions.is_empty())
+    }
+
+    /// The open sessions of `user`.
+    #[must_use]
+    pub fn sessions_of(&self, user: &str) -> &[SessionKey] {
+        self.users.get(user).map_or(&[], |u| &u.sessions)
+    }
+
+    /// The open sessions on `tenant`.
+    #[must_use]
+    pub fn sessions_on(&self, tenant: &str) -> &[SessionKey] {
+        self.tenants.get(tenant).map_or(&[], |t| t)
+    }
+
+    /// A session, by key.
+    #[must_use]
+    pub fn session(&self, key: SessionKey) -> Option<&Session> {
+        self.entry(key).map(|e| &e.session)
+    }
+
+    /// The tenant a session is on.
+    #[must_use]
+    pub fn tenant_of(&self, key: SessionKey) -> Option<&str> {
+        self.entry(key).map(|e| &*e.tenant)
+    }
+
+    /// Registers an authenticated connection of `user` on `tenant` with the host's
+    /// `session_id`, queues its `welcome`, and announces the user online if this is their
+    /// first session.
+    ///
+    /// # Errors
+    /// [`ConnectError`] when a connection cap is reached; nothing is registered then.
+    pub fn connect(
+        &mut self,
+        tenant: &str,
+        user: &str,
+        session_id: impl Into<Arc<str>>,
+        now: Instant,
+        unix: i64,
+    ) -> Result<SessionKey, ConnectError> {
+        if self.len >= self.config.max_connections {
+            return Err(ConnectError::ServerFull {
+                limit: self.config.max_connections,
+            });
+        }
+        let per_user = self.config.max_connections_per_user;
+        if self.sessions_of(user).len() >= per_user {
+            return Err(ConnectError::UserFull {
+                user: user.to_owned(),
+                limit: per_user,
+            });
+        }
+        let user = shared_key(&self.users, user);
+        let tenant = shared_key(&self.tenants, tenant);
+        let session = Session::new(
+            self.session_config.clone(),
+            session_id,
+            user.clone(),
+            now,
+            unix,
+        );
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None => {
+                let Ok(index) = u32::try_from(self.slots.len()) else {
+                    return Err(ConnectError::ServerFull {
+                        limit: self.slots.len(),
+                    });
+                };
+                self.slots.push(Slot {
+                    generation: 0,
+                    entry: None,
+                });
+                index
+            }
+        };
+        let Some(slot) = self.slots.get_mut(index as usize) else {
+            return Err(ConnectError::ServerFull {
+                limit: self.config.max_connections,
+            });
+        };
+        let key = SessionKey {
+            index,
+            generation: slot.generation,
+        };
+        let tenant_sessions = self.tenants.entry(tenant.clone()).or_default();
+        let tenant_pos = tenant_sessions.len();
+        tenant_sessions.push(key);
+        slot.entry = Some(Entry {
+            session,
+            tenant,
+            tenant_pos,
+            scheduled: None,
+        });
+        self.len += 1;
+        let entry = self.users.entry(user.clone()).or_default();
+        if entry.sessions.is_empty() {
+            entry.chosen = None;
+        }
+        entry.sessions.push(key);
+        self.drain_session(key, now, unix);
+        self.refresh_presence(&user, now, unix);
+        Ok(key)
+    }
+
+    /// Forgets a session whose socket closed. Announces the user offline when it was their
+    /// last session. Returns whether the key was open.
+    pub fn disconnect(&mut self, key: SessionKey, now: Instant, unix: i64) -> bool {
+        match self.remove(key) {
+            Some(user) => {
+                self.refresh_presence(&user, now, unix);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Handles a text frame from a session's socket.
+    ///
+    /// # Errors
+    /// [`HubError::UnknownSession`], [`HubError::QueueFull`], or the session's own
+    /// [`SessionError`] (host misuse only; the client's mistakes are answered in-band).
+    pub fn handle_text(
+        &mut self,
+        key: SessionKey,
+        text: &str,
+        now: Instant,
+        unix: i64,
+    ) -> Result<(), HubError> {
+        self.check_queue()?;
+        let entry = self.entry_mut(key).ok_or(HubError::UnknownSession(key))?;
+        entry.session.handle_text(text, now, unix)?;
+        self.drain_session(key, now, unix);
+        Ok(())
+    }
+
+    /// Handles a binary frame from a session's socket (answered with `E-WS-INVALID`).
+    ///
+    /// # Errors
+    /// As [`Hub::handle_text`].
+    pub fn handle_binary(
+        &mut self,
+        key: SessionKey,
+        bytes: &[u8],
+        now: Instant,
+        unix: i64,
+    ) -> Result<(), HubError> {
+        self.check_queue()?;
+        let entry = self.entry_mut(key).ok_or(HubError::UnknownSession(key))?;
+        entry.session.handle_binary(bytes, now, unix)?;
+        self.drain_session(key, now, unix);
+        Ok(())
+    }
+
+    /// The host found a session's access token expired: `E-WS-AUTH`, close, and removal.
+    ///
+    /// # Errors
+    /// [`HubError::UnknownSession`].
+    pub fn handle_token_expired(
+        &mut self,
+        key: SessionKey,
+        now: Instant,
+        unix: i64,
+    ) -> Result<(), HubError> {
+        let entry = self.entry_mut(key).ok_or(HubError::UnknownSession(key))?;
+        entry.session.handle_token_expired(unix);
+        self.drain_session(key, now, unix);
+        Ok(())
+    }
+
+    /// Sets when a session's access token expires (see [`Session::set_token_expiry`]).
+    ///
+    /// # Errors
+    /// [`HubError::UnknownSession`].
+    pub fn set_token_expiry(
+        &mut self,
+        key: SessionKey,
+        expires_at: Option<Instant>,
+    ) -> Result<(), HubError> {
+        let entry = self.entry_mut(key).ok_or(HubError::UnknownSession(key))?;
+        entry.session.set_token_expiry(expires_at);
+        self.reschedule(key);
+        Ok(())
+    }
+
+    /// Runs every session timer and presence flush due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant, unix: i64) {
+        while let Some(Reverse((at, key))) = self.session_timers.peek().cloned() {
+            if at > now {
+                break;
+            }
+            self.session_timers.pop();
+            let Some(entry) = self.entry_mut(key) else {
+                continue;
+            };
+            if entry.scheduled != Some(at) {
+                continue; // superseded by an earlier deadline
+            }
+            entry.scheduled = None;
+            entry.session.handle_timeout(now, unix);
+            self.drain_session(key, now, unix);
+        }
+        while let Some(Reverse((at, user))) = self.presence_timers.peek().cloned() {
+            if at > now {
+                break;
+            }
+            self.presence_timers.pop();
+            let interval = self.config.presence_interval;
+            let released = self
+                .users
+                .get_mut(&user)
+                .and_then(|u| u.throttle.handle_timeout(interval, now));
+            if let Some(update) = released {
+                self.broadcast_presence(&user, update, unix);
+            }
+            self.forget_user_if_gone(&user, now);
+        }
+        self.compact_timers();
+    }
+
+    /// Sends `message` to every session of `audience` subscribed to its event type, encoding it
+    /// once. Returns the number of sessions it was queued for (0 queues nothing).
+    ///
+    /// # Errors
+    /// [`HubError::QueueFull`] when transmits were not drained.
+    pub fn publish(
+        &mut self,
+        message: &ServerMessage,
+        audience: Audience<'_>,
+    ) -> Result<usize, HubError> {
+        self.check_queue()?;
+        let event = message.event_type();
+        let mut recipients = Vec::new();
+        match audience {
+            Audience::User(user) => self.collect_user(user, event, &mut recipients),
+            Audience::Users(users) => {
+                for user in users {
+                    self.collect_user(user, event, &mut recipients);
+                }
+                recipients.sort_unstable();
+                recipients.dedup();
+            }
+            Audience::Tenant(tenant) => {
+                for key in self.sessions_on(tenant) {
+                    if self
+                        .entry(*key)
+                        .is_some_and(|e| e.session.wants_event(event))
+                    {
+                        recipients.push(*key);
+                    }
+                }
+            }
+        }
+        Ok(self.fan_out(message, recipients))
+    }
+
+    /// Sends an action notice to the audience the seed's rules give for `route`
+    /// ([`action_audience`]). Returns the number of sessions reached.
+    ///
+    /// # Errors
+    /// [`AudienceError`] (as [`PublishError::Audience`]) when the route lacks what its type
+    /// needs, [`HubError::QueueFull`] when transmits were not drained.
+    pub fn publish_action(&mut self, route: &ActionRoute<'_>) -> Result<usize, PublishError> {
+        let audience = action_audience(route)?;
+        let message = ServerMessage::Action(ActionNotice::clone(route.action));
+        Ok(self.publish(&message, audience)?)
+    }
+
+    /// The next frame to write.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event for the host.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<HubEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`Hub::handle_timeout`] should next be called. May be early (a superseded
+    /// deadline), never late.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let session = self.session_timers.peek().map(|Reverse((at, _))| *at);
+        let presence = self.presence_timers.peek().map(|Reverse((at, _))| *at);
+        session.into_iter().chain(presence).min()
+    }
+
+    /// An estimate of the heap the hub owns, from capacities: slots (each holding a
+    /// [`Session`]), the indexes, timers, queues and the sessions' own heap.
+    #[must_use]
+    pub fn heap_size(&self) -> usize {
+        let slots = self.slots.capacity() * size_of::<Slot>();
+        let sessions: usize = self
+            .slots
+            .iter()
+            .filter_map(|s| s.entry.as_ref())
+            .map(|e| e.session.heap_size())
+            .sum();
+        let key = size_of::<SessionKey>();
+        // Hash maps: a key, a value and a control byte per bucket; Arc<str> keys hold their
+        // two counters and bytes.
+        let users: usize = self
+            .users
+            .iter()
+            .map(|(k, u)| 2 * size_of::<usize>() + k.len() + u.sessions.capacity() * key)
+            .sum::<usize>()
+            + self.users.capacity() * (size_of::<(Arc<str>, UserEntry)>() + 1);
+        let tenants: usize = self
+            .tenants
+            .iter()
+            .map(|(k, t)| 2 * size_of::<usize>() + k.len() + t.capacity() * key)
+            .sum::<usize>()
+            + self.tenants.capacity() * (size_of::<(Arc<str>, Vec<SessionKey>)>() + 1);
+        let timers = self.session_timers.capacity() * size_of::<Reverse<(Instant, SessionKey)>>()
+            + self.presence_timers.capacity() * size_of::<Reverse<(Instant, Arc<str>)>>();
+        slots + sessions + users + tenants + timers + self.free.capacity() * 4
+    }
+
+    fn entry(&self, key: SessionKey) -> Option<&Entry> {
+        self.slots
+            .get(key.index as usize)
+            .filter(|s| s.generation == key.generation)
+            .and_then(|s| s.entry.as_ref())
+    }
+
+    fn entry_mut(&mut self, key: SessionKey) -> Option<&mut Entry> {
+        self.slots
+            .get_mut(key.index as usize)
+            .filter(|s| s.generation == key.generation)
+            .and_then(|s| s.entry.as_mut())
+    }
+
+    fn check_queue(&self) -> Result<(), HubError> {
+        let pending = self.transmits.len();
+        let limit = self.config.max_queued_transmits;
+        if pending >= limit {
+            return Err(HubError::QueueFull { pending, limit });
+        }
+        Ok(())
+    }
+
+    fn collect_user(&self, user: &str, event: Option<EventType>, out: &mut Vec<SessionKey>) {
+        for key in self.sessions_of(user) {
+            if self
+                .entry(*key)
+                .is_some_and(|e| e.session.wants_event(event))
+            {
+                out.push(*key);
+            }
+        }
+    }
+
+    /// Encodes `message` once and queues it for `recipients`.
+    fn fan_out(&mut self, message: &ServerMessage, recipients: Vec<SessionKey>) -> usize {
+        let count = recipients.len();
+        let recipients = match recipients.as_slice() {
+            [] => return 0,
+            [one] => Recipients::One(*one),
+            _ => Recipients::Many(recipients),
+        };
+        let payload = Payload::Text(Bytes::from(message.encode()));
+        self.transmits.push_back(Transmit {
+            recipients,
+            payload,
+        });
+        count
+    }
+
+    /// Moves a session's outputs into the hub's queues and acts on the events the hub owns
+    /// (presence, idle, typing, close). Repeats while handling produced more output.
+    fn drain_session(&mut self, key: SessionKey, now: Instant, unix: i64) {
+        let mut events = mem::take(&mut self.scratch);
+        while let Some(entry) = self.entry_mut(key) {
+            let mut out = Vec::new();
+            while let Some(outgoing) = entry.session.poll_transmit() {
+                out.push(outgoing);
+            }
+            while let Some(event) = entry.session.poll_event() {
+                events.push(event);
+            }
+            let user = entry.session.user().clone();
+            for outgoing in out {
+                let payload = match outgoing {
+                    Outgoing::Message(message) => Payload::Text(Bytes::from(message.encode())),
+                    Outgoing::Close(reason) => Payload::Close(reason),
+                };
+                self.transmits.push_back(Transmit {
+                    recipients: Recipients::One(key),
+                    payload,
+                });
+            }
+            if events.is_empty() {
+                self.reschedule(key);
+                break;
+            }
+            for event in events.drain(..) {
+                match event {
+                    SessionEvent::Presence(update) => {
+                        if let Some(u) = self.users.get_mut(&user) {
+                            u.chosen = Some(update);
+                        }
+                        self.refresh_presence(&user, now, unix);
+                    }
+                    SessionEvent::Idle | SessionEvent::Active => {
+                        self.refresh_presence(&user, now, unix)
+                    }
+                    SessionEvent::Typing(update) => self.route_typing(key, &user, update, unix),
+                    SessionEvent::Closed(reason) => {
+                        self.remove(key);
+                        self.events.push_back(HubEvent::Session {
+                            key,
+                            event: SessionEvent::Closed(reason),
+                        });
+                        self.refresh_presence(&user, now, unix);
+                    }
+                    event => self.events.push_back(HubEvent::Session { key, event }),
+                }
+            }
+        }
+        self.scratch = events;
+    }
+
+    fn route_typing(&mut self, key: SessionKey, from: &Arc<str>, update: TypingUpdate, unix: i64) {
+        if !self.relations.may_send_typing(from, &update.recipient) {
+            if let Some(entry) = self.entry_mut(key) {
+                let why = format!(
+                    "`{from}` may not send typing indicators to `{}`",
+                    update.recipient
+                );
+                entry.session.reject(PeerError::Permission(why), unix);
+            }
+            return;
+        }
+        let mut recipients = Vec::new();
+        self.collect_user(&update.recipient, Some(EventType::Typing), &mut recipients);
+        let notice = ServerMessage::Typing(TypingNotice {
+            user: from.to_string(),
+            conversation_id: update.conversation_id,
+            timestamp: unix,
+        });
+        self.fan_out(&notice, recipients);
+    }
+
+    /// Recomputes a user's presence and hands a change to their throttle.
+    fn refresh_presence(&mut self, user: &Arc<str>, now: Instant, unix: i64) {
+        let Some(entry) = self.users.get(user) else {
+            return;
+        };
+        let all_idle = entry
+            .sessions
+            .iter()
+            .all(|k| self.entry(*k).is_none_or(|e| e.session.is_idle()));
+        let current = if entry.sessions.is_empty() {
+            PresenceUpdate {
+                status: PresenceStatus::Offline,
+                activity: None,
+            }
+        } else {
+            let chosen = entry.chosen.clone().unwrap_or(PresenceUpdate {
+                status: PresenceStatus::Online,
+                activity: None,
+            });
+            if all_idle && chosen.status == PresenceStatus::Online {
+                PresenceUpdate {
+                    status: PresenceStatus::Away,
+                    activity: None,
+                }
+            } else {
+                chosen
+            }
+        };
+        let interval = self.config.presence_interval;
+        let Some(entry) = self.users.get_mut(user) else {
+            return;
+        };
+        if entry.announced.as_ref() == Some(&current) {
+            self.forget_user_if_gone(user, now);
+            return;
+        }
+        entry.announced = Some(current.clone());
+        match entry.throttle.offer(current, interval, now) {
+            Some(update) => self.broadcast_presence(user, update, unix),
+            None => {
+                if let Some(due) = entry.throttle.poll_timeout(interval) {
+                    self.presence_timers.push(Reverse((due, user.clone())));
+                }
+            }
+        }
+        self.forget_user_if_gone(user, now);
+    }
+
+    fn broadcast_presence(&mut self, user: &Arc<str>, update: PresenceUpdate, unix: i64) {
+        let mut watchers: Vec<SessionKey> = Vec::new();
+        let users = &self.users;
+        let slots = &self.slots;
+        self.relations.presence_watchers(user, &mut |watcher| {
+            for key in users.get(watcher).map_or(&[][..], |u| &u.sessions) {
+                let wants = slots
+                    .get(key.index as usize)
+                    .and_then(|s| s.entry.as_ref())
+                    .is_some_and(|e| e.session.wants_event(Some(EventType::Presence)));
+                if wants {
+                    watchers.push(*key);
+                }
+            }
+        });
+        watchers.sort_unstable();
+        watchers.dedup();
+        let notice = PresenceNotice {
+            user: user.to_string(),
+            status: update.status,
+            activity: update.activity,
+            timestamp: unix,
+        };
+        let message = ServerMessage::Presence(notice.clone());
+        self.fan_out(&message, watchers);
+        self.events.push_back(HubEvent::Presence(notice));
+    }
+
+    /// Drops the entry of a user with no session and nothing pending once their throttle
+    /// interval is over (so reconnecting at once cannot bypass the presence throttle).
+    fn forget_user_if_gone(&mut self, user: &Arc<str>, now: Instant) {
+        let Some(entry) = self.users.get(user) else {
+            return;
+        };
+        if !entry.sessions.is_empty() || entry.throttle.has_pending() {
+            return;
+        }
+        match entry.throttle.quiet_until(self.config.presence_interval) {
+            Some(until) if until > now => self.presence_timers.push(Reverse((until, user.clone()))),
+            _ => {
+                self.users.remove(user);
+            }
+        }
+    }
+
+    /// Unlinks a session from the slab and the indexes; returns its user.
+    fn remove(&mut self, key: SessionKey) -> Option<Arc<str>> {
+        let slot = self
+            .slots
+            .get_mut(key.index as usize)
+            .filter(|s| s.generation == key.generation)?;
+        let entry = slot.entry.take()?;
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push(key.index);
+        self.len -= 1;
+        if let Some(list) = self.tenants.get_mut(&entry.tenant) {
+            if entry.tenant_pos < list.len() {
+                list.swap_remove(entry.tenant_pos);
+                let moved = list.get(entry.tenant_pos).copied();
+                let slot = moved.and_then(|m| self.slots.get_mut(m.index as usize));
+                if let Some(e) = slot.and_then(|s| s.entry.as_mut()) {
+                    e.tenant_pos = entry.tenant_pos;
+                }
+            }
+            if self.tenants.get(&entry.tenant).is_some_and(Vec::is_empty) {
+                self.tenants.remove(&entry.tenant);
+            }
+        }
+        let user = entry.session.user().clone();
+        if let Some(u) = self.users.get_mut(&user) {
+            u.sessions.retain(|k| *k != key);
+        }
+        Some(user)
+    }
+
+    /// Puts a session's next deadline in the timer heap if it is earlier than the one there.
+    fn reschedule(&mut self, key: SessionKey) {
+        let Some(entry) = self.entry_mut(key) else {
+            return;
+        };
+        let Some(at) = entry.session.poll_timeout() else {
+            return;
+        };
+        if entry.scheduled.is_none_or(|s| at < s) {
+            entry.scheduled = Some(at);
+            self.session_timers.push(Reverse((at, key)));
+        }
+    }
+
+    /// Rebuilds the timer heap when superseded entries outnumber live ones, so it stays
+    /// proportional to the number of sessions.
+    fn compact_timers(&mut self) {
+        if self.session_timers.len() <= 2 * self.len + 64 {
+            return;
+        }
+        let live = self.slots.iter().enumerate().filter_map(|(index, slot)| {
+            let entry = slot.entry.as_ref()?;
+            let key = SessionKey {
+                index: u32::try_from(index).ok()?,
+                generation: slot.generation,
+            };
+            entry.scheduled.map(|at| Reverse((at, key)))
+        });
+        self.session_timers = live.collect();
+    }
+}
+
+/// Why [`Hub::publish_action`] failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PublishError {
+    /// The route lacks what the action type needs.
+    #[error(transparent)]
+    Audience(#[from] AudienceError),
+    /// The hub refused the call.
+    #[error(transparent)]
+    Hub(#[from] HubError),
+}
+
+/// The shared `Arc<str>` key already in `map` for `name`, or a new one.
+fn shared_key<V>(map: &HashMap<Arc<str>, V>, name: &str) -> Arc<str> {
+    map.get_key_value(name)
+        .map_or_else(|| Arc::from(name), |(k, _)| k.clone())
+}
+
+impl<R> std::fmt::Debug for Hub<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("sessions", &self.len)
+            .field("users", &self.users.len())
+            .field("tenants", &self.tenants.len())
+            .field("queued_transmits", &self.transmits.len())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,34 @@
+//! `fedi-inspect`: a command-line tool over the family's decoders, for people debugging these
+//! protocols. Each protocol has a subcommand group; every subcommand reads files or standard
+//! input, writes its results to standard output and its diagnostics to standard error, and exits
+//! with status 0 on success, 1 when the input is invalid, 2 on a usage error.
+
+#![forbid(unsafe_code)]
+
+mod bus;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Inspect, check and convert messages of the Fediverse real-time protocols.
+#[derive(Debug, Parser)]
+#[command(name = "fedi-inspect", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// WebSocket Bus messages (Cloudillo-style notification bus).
+    #[command(subcommand)]
+    Bus(bus::Command),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Bus(command) => bus::run(command),
+    }
+}
