@@ -2,3 +2,5 @@
 //! the sans-IO crates of the family to real transports.
 
 #![forbid(unsafe_code)]
+
+pub mod cattle;

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod bus;
+mod cattle;
 
 use std::process::ExitCode;
 
@@ -24,11 +25,15 @@ enum Command {
     /// WebSocket Bus messages (Cloudillo-style notification bus).
     #[command(subcommand)]
     Bus(bus::Command),
+    /// Cattle Drive messages (cattle_grid's account protocol over AMQP/MQTT).
+    #[command(subcommand)]
+    Cattle(cattle::Command),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Bus(command) => bus::run(command),
+        Command::Cattle(command) => cattle::run(command),
     }
 }
