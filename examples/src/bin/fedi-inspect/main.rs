@@ -7,6 +7,7 @@
 
 mod bus;
 mod cattle;
+mod versia;
 
 use std::process::ExitCode;
 
@@ -28,6 +29,9 @@ enum Command {
     /// Cattle Drive messages (cattle_grid's account protocol over AMQP/MQTT).
     #[command(subcommand)]
     Cattle(cattle::Command),
+    /// Versia signatures: sign and verify requests and WebSocket messages.
+    #[command(subcommand)]
+    Versia(versia::Command),
 }
 
 fn main() -> ExitCode {
@@ -35,5 +39,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Bus(command) => bus::run(command),
         Command::Cattle(command) => cattle::run(command),
+        Command::Versia(command) => versia::run(command),
     }
 }

@@ -1,0 +1,211 @@
+//! End-to-end tests of `fedi-inspect versia` (vectors from versia-ws/tests/data/versia/vectors.md).
+
+use std::io::Write as _;
+use std::process::{Command, Output, Stdio};
+
+const SPEC_PRIVATE: &str = "MC4CAQAwBQYDK2VwBCIEILrNXhbWxC/MhKQDsJOAAF1FH/R+Am5G/eZKnqNum5ro";
+const SPEC_PUBLIC: &str = "MCowBQYDK2VwAyEA9oGFPbz+LThzQSOhWhOpUdFxLG07Rqmn0HtAFaCz/hM=";
+const BODY: &str = r#"{"content":"Hello, world!"}"#;
+/// Section C, first row: `post /.versia/v0.6/inbox 1729243417 4+e2…` under the spec key.
+const SIGNATURE: &str =
+    "cboFpspY5XR66DjeuOQRUhHktWYvokU2pGK7Zfhf9cQiuGcIxkWuKR6Iqc/TK0FUtDJpERTzxYKIR5J9xgHmCQ==";
+
+fn inspect(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fedi-inspect"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn sign(private_key: &str, method: &str, path: &str, signed_at: &str, body: &[u8]) -> Output {
+    inspect(
+        &[
+            "versia",
+            "sign",
+            "--private-key",
+            private_key,
+            "--method",
+            method,
+            "--path",
+            path,
+            "--signed-at",
+            signed_at,
+        ],
+        body,
+    )
+}
+
+fn verify_with(signature: &str, extra: &[&str], body: &str) -> Output {
+    let mut args = vec![
+        "versia",
+        "verify",
+        "--public-key",
+        SPEC_PUBLIC,
+        "--method",
+        "post",
+        "--path",
+        "/.versia/v0.6/inbox",
+        "--signed-at",
+        "1729243417",
+        "--signature",
+        signature,
+    ];
+    args.extend_from_slice(extra);
+    inspect(&args, body.as_bytes())
+}
+
+fn verify(extra: &[&str], body: &str) -> Output {
+    verify_with(SIGNATURE, extra, body)
+}
+
+#[test]
+fn sign_prints_the_known_signature_in_any_method_case() {
+    for method in ["POST", "post"] {
+        let output = sign(
+            SPEC_PRIVATE,
+            method,
+            "/.versia/v0.6/inbox",
+            "1729243417",
+            BODY.as_bytes(),
+        );
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        assert_eq!(text(&output.stdout), format!("{SIGNATURE}\n"));
+    }
+    // Section C, second row: a GET with an empty body.
+    let output = sign(
+        SPEC_PRIVATE,
+        "GET",
+        "/.versia/v0.6/instance",
+        "1729243417",
+        b"",
+    );
+    assert_eq!(
+        text(&output.stdout),
+        "+jUUpihONw440PGQm671Cb8v17vG4UUxVnPWVQhBfrTJMk4xGYWS71lJkoVSoWmUUhgcfkiNOSZ+eM0QDiGnDg==\n"
+    );
+}
+
+#[test]
+fn sign_refuses_a_raw_key() {
+    let raw = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let output = sign(raw, "post", "/x", "1", b"");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("32 raw bytes"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn verify_exit_codes() {
+    let valid = verify(&[], BODY);
+    assert_eq!(valid.status.code(), Some(0), "{}", text(&valid.stderr));
+    assert!(valid.stdout.is_empty());
+
+    let tampered = verify(&[], r#"{"content":"Hello, world?"}"#);
+    assert_eq!(tampered.status.code(), Some(1));
+    assert!(
+        text(&tampered.stderr).contains("401"),
+        "{}",
+        text(&tampered.stderr)
+    );
+
+    assert_eq!(
+        verify(&["--now", "1729243717"], BODY).status.code(),
+        Some(0)
+    );
+    let stale = verify(&["--now", "1729243718"], BODY);
+    assert_eq!(stale.status.code(), Some(1));
+    assert!(
+        text(&stale.stderr).contains("422"),
+        "{}",
+        text(&stale.stderr)
+    );
+    let future = verify(&["--now", "1729243116"], BODY);
+    assert_eq!(future.status.code(), Some(1));
+    assert!(text(&future.stderr).contains("422"));
+
+    let truncated = verify_with(&SIGNATURE[..86], &[], BODY);
+    assert_eq!(truncated.status.code(), Some(1));
+    assert!(text(&truncated.stderr).contains("base64"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let output = inspect(&["versia", "verify", "--public-key", SPEC_PUBLIC], b"");
+    assert_eq!(output.status.code(), Some(2));
+}
+
+fn ws_message(signed_at: u64, entity: &str) -> String {
+    let output = sign(
+        SPEC_PRIVATE,
+        "post",
+        "/.versia/v0.6/ws",
+        &signed_at.to_string(),
+        entity.as_bytes(),
+    );
+    assert!(output.status.success());
+    serde_json::json!({
+        "signature": text(&output.stdout).trim(),
+        "signed_at": signed_at.to_string(),
+        "signed_by": "bob.com",
+        "entity": entity,
+    })
+    .to_string()
+}
+
+fn ws_verify(path: &str, extra: &[&str], message: &str) -> Output {
+    let mut args = vec![
+        "versia",
+        "ws-verify",
+        "--public-key",
+        SPEC_PUBLIC,
+        "--path",
+        path,
+    ];
+    args.extend_from_slice(extra);
+    inspect(&args, message.as_bytes())
+}
+
+#[test]
+fn ws_verify_checks_messages() {
+    let entity =
+        r#"{"type":"Follow","created_at":"2024-10-18T09:23:37Z","author":"a","followee":"b"}"#;
+    let message = ws_message(1729243417, entity);
+    let run = |message: &str, extra: &[&str]| ws_verify("/.versia/v0.6/ws", extra, message);
+    let valid = run(&message, &[]);
+    assert_eq!(valid.status.code(), Some(0), "{}", text(&valid.stderr));
+    assert!(valid.stdout.is_empty());
+    assert_eq!(
+        run(&message, &["--now", "1729243500"]).status.code(),
+        Some(0)
+    );
+    let stale = run(&message, &["--now", "1729244000"]);
+    assert_eq!(stale.status.code(), Some(1));
+    assert!(text(&stale.stderr).contains("422"));
+
+    let tampered = message.replace(r#"\"author\":\"a\""#, r#"\"author\":\"z\""#);
+    assert_ne!(tampered, message);
+    let refused = run(&tampered, &[]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused.stderr).contains("401"));
+
+    assert_eq!(
+        ws_verify("/.versia/v0.5/ws", &[], &message).status.code(),
+        Some(1)
+    );
+
+    let not_json = run("{", &[]);
+    assert_eq!(not_json.status.code(), Some(1));
+    assert!(text(&not_json.stderr).contains("JSON"));
+}

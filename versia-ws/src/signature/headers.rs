@@ -1,0 +1,218 @@
+//! Reading and writing `Versia-Signature`, `Versia-Signed-At` and `Versia-Signed-By`.
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::key::PrivateKey;
+use crate::signature::{InputError, Signature, SignatureInput, VerifyError, sign};
+use crate::signer::{SignedBy, SignedByError};
+use crate::version::Version;
+
+/// `Versia-Signature`: the base64 signature.
+pub const SIGNATURE_HEADER: &str = "versia-signature";
+/// `Versia-Signed-At`: unix seconds.
+pub const SIGNED_AT_HEADER: &str = "versia-signed-at";
+/// `Versia-Signed-By`: the signer ([`SignedBy`]).
+pub const SIGNED_BY_HEADER: &str = "versia-signed-by";
+
+/// The longest `Versia-Signed-At` accepted: the 20 digits of `u64::MAX`.
+const MAX_SIGNED_AT_DIGITS: usize = 20;
+
+/// The three signature headers, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureHeaders {
+    /// `Versia-Signature`.
+    pub signature: Signature,
+    /// `Versia-Signed-At`.
+    pub signed_at: u64,
+    /// `Versia-Signed-By`.
+    pub signed_by: SignedBy,
+}
+
+/// Why a request could not be signed (caller mistakes).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The request has no signable method or path.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The signer cannot be written for the version.
+    #[error(transparent)]
+    SignedBy(#[from] SignedByError),
+}
+
+impl SignatureHeaders {
+    /// Signs `input` and names `signed_by` as the signer.
+    pub fn sign(key: &PrivateKey, input: &SignatureInput, signed_by: SignedBy) -> Self {
+        Self {
+            signature: sign(key, input),
+            signed_at: input.signed_at(),
+            signed_by,
+        }
+    }
+
+    /// Signs an `http` request in place (method, path, body) and sets the three headers.
+    pub fn sign_request<B: AsRef<[u8]>>(
+        request: &mut http::Request<B>,
+        key: &PrivateKey,
+        signed_by: SignedBy,
+        version: Version,
+        signed_at: u64,
+    ) -> Result<Self, SignError> {
+        let input = SignatureInput::from_request(request, signed_at)?;
+        let headers = Self::sign(key, &input, signed_by);
+        headers.write_to(request.headers_mut(), version)?;
+        Ok(headers)
+    }
+
+    /// Sets (replacing) the three headers in `headers`.
+    pub fn write_to(&self, headers: &mut HeaderMap, version: Version) -> Result<(), SignedByError> {
+        let signed_by = self.signed_by.to_header_value(version)?;
+        let signed_by =
+            HeaderValue::try_from(signed_by).map_err(|_| SignedByError::InvalidSigner {
+                value: self.signed_by.to_string(),
+                reason: "not a valid header value".into(),
+            })?;
+        headers.insert(
+            HeaderName::from_static(SIGNATURE_HEADER),
+            header_value_of(self.signature.to_base64()),
+        );
+        headers.insert(
+            HeaderName::from_static(SIGNED_AT_HEADER),
+            HeaderValue::from(self.signed_at),
+        );
+        headers.insert(HeaderName::from_static(SIGNED_BY_HEADER), signed_by);
+        Ok(())
+    }
+
+    /// Reads the three headers. Each must appear exactly once, as visible ASCII; the values are
+    /// parsed by [`Signature::from_base64`], [`parse_signed_at`] and [`SignedBy::parse`].
+    pub fn from_headers(headers: &HeaderMap, version: Version) -> Result<Self, VerifyError> {
+        let signature = Signature::from_base64(single(headers, SIGNATURE_HEADER)?)?;
+        let signed_at = parse_signed_at(single(headers, SIGNED_AT_HEADER)?)?;
+        let signed_by = SignedBy::parse(version, single(headers, SIGNED_BY_HEADER)?)
+            .map_err(VerifyError::InvalidSignedBy)?;
+        Ok(Self {
+            signature,
+            signed_at,
+            signed_by,
+        })
+    }
+}
+
+/// base64 is always a valid header value.
+fn header_value_of(text: String) -> HeaderValue {
+    HeaderValue::try_from(text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn single<'h>(headers: &'h HeaderMap, name: &'static str) -> Result<&'h str, VerifyError> {
+    let mut values = headers.get_all(name).iter();
+    let value = values.next().ok_or(VerifyError::MissingHeader { name })?;
+    if values.next().is_some() {
+        return Err(VerifyError::InvalidHeader {
+            name,
+            reason: "it appears more than once",
+        });
+    }
+    value.to_str().map_err(|_| VerifyError::InvalidHeader {
+        name,
+        reason: "it is not visible ASCII",
+    })
+}
+
+/// Parses `Versia-Signed-At` / `signed_at`: unix seconds as canonical decimal digits (no sign,
+/// no fraction, no leading zero, at most 20 digits, fitting in `u64`). Canonical form matters:
+/// the text is part of the signed string, so `017...` and `17...` would sign differently.
+pub fn parse_signed_at(text: &str) -> Result<u64, VerifyError> {
+    let invalid = |reason| VerifyError::InvalidSignedAt {
+        value: text.chars().take(32).collect(),
+        reason,
+    };
+    if text.is_empty() {
+        return Err(invalid("it is empty"));
+    }
+    if text.len() > MAX_SIGNED_AT_DIGITS {
+        return Err(invalid("it has more than 20 digits"));
+    }
+    if !text.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(invalid(
+            "only the digits 0-9 are allowed (no sign, fraction or space)",
+        ));
+    }
+    if text.len() > 1 && text.starts_with('0') {
+        return Err(invalid("a leading zero is not allowed"));
+    }
+    text.parse::<u64>()
+        .map_err(|_| invalid("it does not fit in 64 bits"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_at_forms() {
+        assert_eq!(parse_signed_at("1729243417"), Ok(1729243417));
+        assert_eq!(parse_signed_at("0"), Ok(0));
+        for bad in [
+            "",
+            "01729243417",
+            "-1",
+            "+1",
+            "1.5",
+            " 1",
+            "1e9",
+            "99999999999999999999",
+        ] {
+            assert!(
+                matches!(
+                    parse_signed_at(bad),
+                    Err(VerifyError::InvalidSignedAt { .. })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn sign_and_read_back() {
+        let key = PrivateKey::from_seed(&[2u8; 32]);
+        let mut request = http::Request::builder()
+            .method("POST")
+            .uri("https://alice.com/.versia/v0.6/inbox")
+            .body(b"{}".to_vec())
+            .unwrap();
+        let written = SignatureHeaders::sign_request(
+            &mut request,
+            &key,
+            SignedBy::instance("bob.com"),
+            Version::V0_6,
+            1729243417,
+        )
+        .unwrap();
+        assert_eq!(request.headers()["versia-signed-by"], "bob.com");
+        assert_eq!(request.headers()["versia-signed-at"], "1729243417");
+        let read = SignatureHeaders::from_headers(request.headers(), Version::V0_6).unwrap();
+        assert_eq!(read, written);
+    }
+
+    #[test]
+    fn missing_and_duplicate_headers() {
+        let headers = HeaderMap::new();
+        assert_eq!(
+            SignatureHeaders::from_headers(&headers, Version::V0_6),
+            Err(VerifyError::MissingHeader {
+                name: SIGNATURE_HEADER
+            })
+        );
+        let mut headers = HeaderMap::new();
+        let signature = PrivateKey::from_seed(&[2u8; 32])
+            .sign_bytes(b"")
+            .to_base64();
+        headers.append(SIGNATURE_HEADER, signature.parse().unwrap());
+        headers.append(SIGNATURE_HEADER, signature.parse().unwrap());
+        assert!(matches!(
+            SignatureHeaders::from_headers(&headers, Version::V0_6),
+            Err(VerifyError::InvalidHeader { .. })
+        ));
+    }
+}

@@ -1,0 +1,779 @@
+//! Two connection machines wired back to back in memory, driven by a virtual clock.
+
+use std::time::{Duration, Instant};
+
+use http::StatusCode;
+use versia_ws::connection::{
+    Acceptor, Config, Connection, ConnectionError, Event, HandshakeError, Initiator, LocalIdentity,
+    RejectReason, Side, Transmit, close_code,
+};
+use versia_ws::replay::ReplayCache;
+use versia_ws::{PrivateKey, SignedBy, SignerKey, VerifyError, Version, WebSocketMessage};
+
+const T0: u64 = 1_729_243_417;
+
+/// A virtual clock: a monotonic origin plus the unix time it stands for.
+#[derive(Clone, Copy)]
+struct Clock {
+    origin: Instant,
+    elapsed: Duration,
+}
+
+impl Clock {
+    fn new() -> Self {
+        Self {
+            origin: Instant::now(),
+            elapsed: Duration::ZERO,
+        }
+    }
+    fn now(&self) -> Instant {
+        self.origin + self.elapsed
+    }
+    fn unix(&self) -> u64 {
+        T0 + self.elapsed.as_secs()
+    }
+    fn advance(&mut self, by: Duration) {
+        self.elapsed += by;
+    }
+}
+
+struct Instance {
+    identity: LocalIdentity,
+}
+
+impl Instance {
+    fn new(seed: u8, host: &str) -> Self {
+        Self {
+            identity: LocalIdentity {
+                signer: SignedBy::instance(host),
+                key: PrivateKey::from_seed(&[seed; 32]),
+            },
+        }
+    }
+    fn key_of(&self) -> SignerKey {
+        SignerKey {
+            signer: self.identity.signer.clone(),
+            key: self.identity.key.public_key(),
+        }
+    }
+}
+
+type Conn = Connection<SignerKey, ReplayCache>;
+
+/// Bob (initiator) connected to Alice (acceptor).
+struct Pair {
+    clock: Clock,
+    bob: Conn,
+    alice: Conn,
+    bob_events: Vec<Event>,
+    alice_events: Vec<Event>,
+}
+
+fn handshake(config: Config, bob: &Instance, alice: &Instance, clock: &Clock) -> Pair {
+    let initiator = Initiator::new(
+        config.clone(),
+        bob.identity.clone(),
+        alice.identity.signer.clone(),
+    );
+    let mut request = http::Request::get(initiator.path()).body(()).unwrap();
+    *request.headers_mut() = initiator.request_headers(clock.unix()).unwrap();
+    let acceptor = Acceptor::new(config, alice.identity.clone());
+    let accepted = acceptor
+        .accept(
+            &request,
+            clock.now(),
+            clock.unix(),
+            bob.key_of(),
+            ReplayCache::default(),
+        )
+        .unwrap();
+    let bob_conn = initiator
+        .finish(
+            StatusCode::SWITCHING_PROTOCOLS,
+            &accepted.response_headers,
+            clock.now(),
+            clock.unix(),
+            alice.key_of(),
+        )
+        .unwrap();
+    assert_eq!(accepted.connection.peer(), &bob.identity.signer);
+    assert_eq!(bob_conn.peer(), &alice.identity.signer);
+    Pair {
+        clock: *clock,
+        bob: bob_conn,
+        alice: accepted.connection,
+        bob_events: Vec::new(),
+        alice_events: Vec::new(),
+    }
+}
+
+fn deliver(conn: &mut Conn, clock: &Clock, transmit: Transmit) {
+    match transmit {
+        Transmit::Text(text) => {
+            // Frames that arrive while closing are discarded by the machine.
+            conn.handle_text(clock.now(), clock.unix(), &text).ok();
+        }
+        Transmit::Close { code, reason } => conn.handle_close(clock.now(), Some(code), &reason),
+        other => panic!("unexpected transmit {other:?}"),
+    }
+}
+
+impl Pair {
+    fn new(config: Config) -> Self {
+        let clock = Clock::new();
+        handshake(
+            config,
+            &Instance::new(1, "bob.example"),
+            &Instance::new(2, "alice.example"),
+            &clock,
+        )
+    }
+
+    /// Moves frames both ways until both sides are quiet; collects events.
+    fn run(&mut self) {
+        loop {
+            let now = self.clock.now();
+            let from_bob: Vec<Transmit> =
+                std::iter::from_fn(|| self.bob.poll_transmit(now)).collect();
+            let from_alice: Vec<Transmit> =
+                std::iter::from_fn(|| self.alice.poll_transmit(now)).collect();
+            self.bob_events
+                .extend(std::iter::from_fn(|| self.bob.poll_event(now)));
+            self.alice_events
+                .extend(std::iter::from_fn(|| self.alice.poll_event(now)));
+            if from_bob.is_empty() && from_alice.is_empty() {
+                break;
+            }
+            for transmit in from_bob {
+                deliver(&mut self.alice, &self.clock, transmit);
+            }
+            for transmit in from_alice {
+                deliver(&mut self.bob, &self.clock, transmit);
+            }
+        }
+    }
+
+    /// Advances the clock to the earliest timer of either side and fires it.
+    fn fire_timers(&mut self) {
+        let now = self.clock.now();
+        let next = [self.bob.poll_timeout(now), self.alice.poll_timeout(now)]
+            .into_iter()
+            .flatten()
+            .min()
+            .expect("a timer is armed");
+        if next > now {
+            self.clock.advance(next - now);
+        }
+        let now = self.clock.now();
+        self.bob.handle_timeout(now);
+        self.alice.handle_timeout(now);
+        self.run();
+    }
+}
+
+fn note(id: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","type":"Note","created_at":"2024-10-18T09:23:37Z","author":"bob","attachments":[],"is_sensitive":false,"mentions":[],"previews":[]}}"#
+    )
+}
+
+#[test]
+fn entities_are_verified_and_acknowledged_with_their_id() {
+    let mut pair = Pair::new(Config::new(Version::V0_6));
+    let (now, unix) = (pair.clock.now(), pair.clock.unix());
+    let sent: Vec<_> = ["n1", "n2", "n3"]
+        .iter()
+        .map(|id| pair.bob.send_entity(now, unix, note(id)).unwrap())
+        .collect();
+    assert_eq!(pair.bob.unacked(), 3);
+    pair.run();
+    let received: Vec<_> = pair
+        .alice_events
+        .iter()
+        .map(|event| match event {
+            Event::Received(received) => {
+                assert_eq!(received.verified.signer, SignedBy::instance("bob.example"));
+                assert!(matches!(
+                    received.entity().unwrap(),
+                    versia_ws::entity::Entity::Note(_)
+                ));
+                received.id.clone().unwrap()
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(received, ["n1", "n2", "n3"]);
+    let delivered: Vec<_> = pair
+        .bob_events
+        .iter()
+        .map(|event| match event {
+            Event::Delivered { signature, id } => (*signature, id.clone().unwrap()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        delivered,
+        sent.into_iter()
+            .zip(["n1", "n2", "n3"].map(String::from))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(pair.bob.unacked(), 0);
+    assert_eq!(pair.bob.poll_timeout(pair.clock.now()), None);
+}
+
+#[test]
+fn transient_entities_are_acknowledged_with_null_id_and_both_directions_work() {
+    let mut pair = Pair::new(Config::new(Version::V0_6));
+    let (now, unix) = (pair.clock.now(), pair.clock.unix());
+    let follow = r#"{"type":"Follow","created_at":"2024-10-18T09:23:37Z","author":"alice","followee":"bob.example:bob"}"#;
+    pair.alice.send_entity(now, unix, follow).unwrap();
+    pair.run();
+    assert!(matches!(&pair.bob_events[..], [Event::Received(received)] if received.id.is_none()));
+    assert!(matches!(
+        &pair.alice_events[..],
+        [Event::Delivered { id: None, .. }]
+    ));
+}
+
+#[test]
+fn burst_with_bad_messages_rejects_exactly_those() {
+    let mut pair = Pair::new(Config::new(Version::V0_6));
+    let bob = Instance::new(1, "bob.example");
+    let path = Version::V0_6.ws_path();
+    let (now, unix) = (pair.clock.now(), pair.clock.unix());
+    let mut frames = Vec::new();
+    for index in 0..40 {
+        let mut message = WebSocketMessage::sign(
+            &bob.identity.key,
+            &bob.identity.signer,
+            Version::V0_6,
+            path,
+            unix,
+            note(&format!("b{index}")),
+        )
+        .unwrap();
+        if index % 13 == 5 {
+            message.entity = message.entity.replace("bob", "eve");
+        }
+        frames.push(message.encode());
+    }
+    for frame in &frames {
+        pair.alice.handle_text(now, unix, frame).unwrap();
+    }
+    // The frames did not come from Bob's machine, so only Alice is drained.
+    let acks = std::iter::from_fn(|| pair.alice.poll_transmit(now)).count();
+    assert_eq!(acks, 40);
+    pair.alice_events
+        .extend(std::iter::from_fn(|| pair.alice.poll_event(now)));
+    let mut accepted = Vec::new();
+    let mut refused = Vec::new();
+    for event in &pair.alice_events {
+        match event {
+            Event::Received(received) => accepted.push(received.id.clone().unwrap()),
+            Event::Rejected {
+                reason: RejectReason::Verify(VerifyError::SignatureMismatch),
+                signature: Some(_),
+            } => refused.push(()),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(refused.len(), 3);
+    let expected: Vec<String> = (0..40)
+        .filter(|index| index % 13 != 5)
+        .map(|index| format!("b{index}"))
+        .collect();
+    assert_eq!(accepted, expected);
+}
+
+#[test]
+fn handshake_refusals_have_their_status() {
+    let clock = Clock::new();
+    let bob = Instance::new(1, "bob.example");
+    let alice = Instance::new(2, "alice.example");
+    let config = Config::new(Version::V0_6);
+    let initiator = Initiator::new(
+        config.clone(),
+        bob.identity.clone(),
+        alice.identity.signer.clone(),
+    );
+    let acceptor = Acceptor::new(config.clone(), alice.identity.clone());
+    let signed_request = |method: &str, path: &str, unix: u64| {
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .body(())
+            .unwrap();
+        *request.headers_mut() = initiator.request_headers(unix).unwrap();
+        request
+    };
+    let status = |request: &http::Request<()>, cache: &mut ReplayCache| {
+        acceptor
+            .accept(
+                request,
+                clock.now(),
+                clock.unix(),
+                bob.key_of(),
+                &mut *cache,
+            )
+            .err()
+            .map(|rejection| rejection.status)
+    };
+    let mut cache = ReplayCache::default();
+    assert_eq!(
+        status(&signed_request("POST", "/.versia/v0.6/ws", T0), &mut cache),
+        Some(StatusCode::METHOD_NOT_ALLOWED)
+    );
+    assert_eq!(
+        status(&signed_request("GET", "/.versia/v0.5/ws", T0), &mut cache),
+        Some(StatusCode::NOT_FOUND)
+    );
+    assert_eq!(
+        status(
+            &signed_request("GET", "/.versia/v0.6/ws", T0 - 301),
+            &mut cache
+        ),
+        Some(StatusCode::UNPROCESSABLE_ENTITY)
+    );
+    assert_eq!(
+        status(
+            &http::Request::get("/.versia/v0.6/ws").body(()).unwrap(),
+            &mut cache
+        ),
+        Some(StatusCode::UNAUTHORIZED)
+    );
+    // A key from the wrong owner.
+    let good = signed_request("GET", "/.versia/v0.6/ws", T0);
+    let wrong = acceptor
+        .accept(&good, clock.now(), clock.unix(), alice.key_of(), &mut cache)
+        .unwrap_err();
+    assert!(matches!(
+        wrong.error,
+        HandshakeError::Verify(VerifyError::WrongKey { .. })
+    ));
+    // Accepted once, the same upgrade is a replay.
+    assert_eq!(status(&good, &mut cache), None);
+    assert_eq!(status(&good, &mut cache), Some(StatusCode::UNAUTHORIZED));
+
+    // A 0.5 user may not open a connection.
+    let config05 = Config::new(Version::V0_5);
+    let user = LocalIdentity {
+        signer: SignedBy::user("https://bob.example/users/1"),
+        key: bob.identity.key.clone(),
+    };
+    let user_initiator =
+        Initiator::new(config05.clone(), user, SignedBy::instance("alice.example"));
+    let mut request = http::Request::get("/.versia/v0.5/ws").body(()).unwrap();
+    *request.headers_mut() = user_initiator.request_headers(T0).unwrap();
+    let refused = Acceptor::new(config05, alice.identity.clone())
+        .accept(
+            &request,
+            clock.now(),
+            T0,
+            bob.key_of(),
+            ReplayCache::default(),
+        )
+        .unwrap_err();
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    // The initiator checks the 101 and who signed it.
+    let eve = Instance::new(3, "eve.example");
+    let eve_acceptor = Acceptor::new(config.clone(), eve.identity.clone());
+    let request = signed_request("GET", "/.versia/v0.6/ws", T0 + 1);
+    let eve_answer = eve_acceptor
+        .accept(
+            &request,
+            clock.now(),
+            T0 + 1,
+            bob.key_of(),
+            ReplayCache::default(),
+        )
+        .unwrap();
+    let fresh = || {
+        Initiator::new(
+            config.clone(),
+            bob.identity.clone(),
+            alice.identity.signer.clone(),
+        )
+    };
+    let unexpected = fresh()
+        .finish(
+            StatusCode::SWITCHING_PROTOCOLS,
+            &eve_answer.response_headers,
+            clock.now(),
+            T0 + 1,
+            eve.key_of(),
+        )
+        .unwrap_err();
+    assert!(matches!(unexpected, HandshakeError::UnexpectedPeer { .. }));
+    let refused = fresh()
+        .finish(
+            StatusCode::UNAUTHORIZED,
+            &http::HeaderMap::new(),
+            clock.now(),
+            T0,
+            alice.key_of(),
+        )
+        .unwrap_err();
+    assert_eq!(refused, HandshakeError::Refused { status: 401 });
+}
+
+#[test]
+fn rate_limit_then_ack_timeout() {
+    let mut config = Config::new(Version::V0_6);
+    config.limits.rate_per_second = 1;
+    config.limits.rate_burst = 2;
+    config.limits.ack_timeout = Duration::from_secs(10);
+    let mut pair = Pair::new(config);
+    let (now, unix) = (pair.clock.now(), pair.clock.unix());
+    let sent: Vec<_> = ["r1", "r2", "r3", "r4"]
+        .iter()
+        .map(|id| pair.bob.send_entity(now, unix, note(id)).unwrap())
+        .collect();
+    pair.run();
+    let delivered: Vec<_> = pair
+        .bob_events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Delivered { signature, .. } => Some(*signature),
+            _ => None,
+        })
+        .collect();
+    let limited: Vec<_> = pair
+        .bob_events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Refused {
+                status: 429,
+                signature: Some(signature),
+                code,
+                ..
+            } if code == "rate_limited" => Some(*signature),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(delivered, sent[..2]);
+    assert_eq!(limited, sent[2..]);
+    assert_eq!(pair.bob.unacked(), 0);
+
+    // A message whose frame is lost times out.
+    pair.bob_events.clear();
+    let lost = pair.bob.send_entity(now, unix, note("r5")).unwrap();
+    assert!(matches!(
+        pair.bob.poll_transmit(now),
+        Some(Transmit::Text(_))
+    ));
+    pair.fire_timers();
+    assert_eq!(pair.clock.elapsed, Duration::from_secs(10));
+    assert_eq!(
+        pair.bob_events,
+        [Event::DeliveryTimedOut { signature: lost }]
+    );
+
+    // The bucket refilled meanwhile.
+    let (now, unix) = (pair.clock.now(), pair.clock.unix());
+    pair.bob.send_entity(now, unix, note("r6")).unwrap();
+    pair.run();
+    assert!(matches!(
+        pair.bob_events.last(),
+        Some(Event::Delivered { .. })
+    ));
+}
+
+#[test]
+fn signer_must_belong_to_the_peer() {
+    let mut pair = Pair::new(Config::new(Version::V0_6));
+    let eve = Instance::new(3, "eve.example");
+    let (now, unix) = (pair.clock.now(), pair.clock.unix());
+    let forged = WebSocketMessage::sign(
+        &eve.identity.key,
+        &eve.identity.signer,
+        Version::V0_6,
+        Version::V0_6.ws_path(),
+        unix,
+        note("e1"),
+    )
+    .unwrap();
+    pair.bob.send_message(now, &forged).unwrap();
+    pair.run();
+    assert!(matches!(
+        &pair.alice_events[..],
+        [Event::Rejected {
+            reason: RejectReason::SignerNotPeer { .. },
+            ..
+        }]
+    ));
+    assert!(matches!(
+        &pair.bob_events[..],
+        [Event::Refused {
+            status: 403,
+            signature: Some(_),
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn v05_user_signers_on_the_peer_host() {
+    let clock = Clock::new();
+    let bob = Instance::new(1, "bob.example");
+    let alice = Instance::new(2, "alice.example");
+    let user_key = PrivateKey::from_seed(&[7; 32]);
+    let user = SignedBy::user("https://bob.example/users/7");
+    let config = Config::new(Version::V0_5);
+    let initiator = Initiator::new(
+        config.clone(),
+        bob.identity.clone(),
+        alice.identity.signer.clone(),
+    );
+    let mut request = http::Request::get("/.versia/v0.5/ws").body(()).unwrap();
+    *request.headers_mut() = initiator.request_headers(clock.unix()).unwrap();
+    let user_public = user_key.public_key();
+    let bob_public = bob.identity.key.public_key();
+    let (user_clone, bob_signer) = (user.clone(), bob.identity.signer.clone());
+    let resolver = move |signer: &SignedBy| -> Option<SignerKey> {
+        if signer == &user_clone {
+            Some(SignerKey {
+                signer: signer.clone(),
+                key: user_public.clone(),
+            })
+        } else if signer == &bob_signer {
+            Some(SignerKey {
+                signer: signer.clone(),
+                key: bob_public.clone(),
+            })
+        } else {
+            None
+        }
+    };
+    let mut accepted = Acceptor::new(config, alice.identity.clone())
+        .accept(
+            &request,
+            clock.now(),
+            clock.unix(),
+            resolver,
+            ReplayCache::default(),
+        )
+        .unwrap();
+    let by_user = WebSocketMessage::sign(
+        &user_key,
+        &user,
+        Version::V0_5,
+        "/.versia/v0.5/ws",
+        clock.unix(),
+        note("u1"),
+    )
+    .unwrap();
+    let elsewhere = WebSocketMessage::sign(
+        &user_key,
+        &SignedBy::user("https://eve.example/users/7"),
+        Version::V0_5,
+        "/.versia/v0.5/ws",
+        clock.unix(),
+        note("u2"),
+    )
+    .unwrap();
+    let unknown = WebSocketMessage::sign(
+        &user_key,
+        &SignedBy::user("https://bob.example/users/8"),
+        Version::V0_5,
+        "/.versia/v0.5/ws",
+        clock.unix(),
+        note("u3"),
+    )
+    .unwrap();
+    let conn = &mut accepted.connection;
+    for message in [&by_user, &elsewhere, &unknown] {
+        conn.handle_text(clock.now(), clock.unix(), &message.encode())
+            .unwrap();
+    }
+    let events: Vec<Event> = std::iter::from_fn(|| conn.poll_event(clock.now())).collect();
+    assert!(matches!(&events[0], Event::Received(received) if received.verified.signer == user));
+    assert!(matches!(
+        &events[1],
+        Event::Rejected {
+            reason: RejectReason::SignerNotPeer { .. },
+            ..
+        }
+    ));
+    assert!(matches!(
+        &events[2],
+        Event::Rejected {
+            reason: RejectReason::Verify(VerifyError::UnknownSigner { .. }),
+            ..
+        }
+    ));
+}
+
+#[test]
+fn oversized_and_binary_frames_close_the_connection() {
+    let mut config = Config::new(Version::V0_6);
+    config.limits.max_message_bytes = 256;
+    let mut pair = Pair::new(config.clone());
+    let (now, unix) = (pair.clock.now(), pair.clock.unix());
+    pair.alice.handle_text(now, unix, &"x".repeat(257)).unwrap();
+    pair.run();
+    assert!(pair.alice.is_closed() && pair.bob.is_closed());
+    assert!(matches!(
+        pair.alice_events.last(),
+        Some(Event::Closed {
+            code: close_code::MESSAGE_TOO_BIG,
+            initiated_by: Side::Local,
+            ..
+        })
+    ));
+    assert!(matches!(
+        pair.bob_events.last(),
+        Some(Event::Closed {
+            code: close_code::MESSAGE_TOO_BIG,
+            initiated_by: Side::Peer,
+            ..
+        })
+    ));
+    assert_eq!(
+        pair.alice.handle_text(now, unix, "{}"),
+        Err(ConnectionError::Closed)
+    );
+
+    let mut pair = Pair::new(config);
+    pair.bob.handle_binary(pair.clock.now()).unwrap();
+    pair.run();
+    assert!(matches!(
+        pair.alice_events.last(),
+        Some(Event::Closed {
+            code: close_code::UNSUPPORTED_DATA,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn too_many_refusals_in_a_row_close_with_policy_violation() {
+    let mut config = Config::new(Version::V0_6);
+    config.limits.max_consecutive_rejections = 3;
+    let mut pair = Pair::new(config);
+    let (now, unix) = (pair.clock.now(), pair.clock.unix());
+    for _ in 0..5 {
+        pair.alice.handle_text(now, unix, "not json").unwrap();
+    }
+    pair.run();
+    let rejected = pair
+        .alice_events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Event::Rejected {
+                    reason: RejectReason::Malformed(_),
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(rejected, 3, "frames after the close started are discarded");
+    assert!(matches!(
+        pair.alice_events.last(),
+        Some(Event::Closed {
+            code: close_code::POLICY_VIOLATION,
+            ..
+        })
+    ));
+    // The peer's error replies were reported and never answered.
+    assert_eq!(
+        pair.bob_events
+            .iter()
+            .filter(|e| matches!(e, Event::Refused { status: 400, .. }))
+            .count(),
+        3
+    );
+}
+
+#[test]
+fn backpressure_and_undrained_outputs_are_errors() {
+    let mut config = Config::new(Version::V0_6);
+    config.limits.max_unacked = 2;
+    config.limits.max_queued_outputs = 4;
+    let mut pair = Pair::new(config);
+    let (now, unix) = (pair.clock.now(), pair.clock.unix());
+    pair.bob.send_entity(now, unix, note("a")).unwrap();
+    pair.bob.send_entity(now, unix, note("b")).unwrap();
+    assert_eq!(
+        pair.bob.send_entity(now, unix, note("c")),
+        Err(ConnectionError::Backpressure { limit: 2 })
+    );
+    for _ in 0..4 {
+        pair.alice.handle_text(now, unix, "[]").ok();
+    }
+    assert_eq!(
+        pair.alice.handle_text(now, unix, "[]"),
+        Err(ConnectionError::OutputQueueFull { limit: 4 })
+    );
+}
+
+#[test]
+fn closing_handshake_and_its_timeout() {
+    let mut pair = Pair::new(Config::new(Version::V0_6));
+    pair.bob.close(pair.clock.now(), close_code::NORMAL, "bye");
+    pair.run();
+    assert!(matches!(
+        pair.bob_events.last(),
+        Some(Event::Closed {
+            initiated_by: Side::Local,
+            code: 1000,
+            ..
+        })
+    ));
+    assert!(matches!(
+        pair.alice_events.last(),
+        Some(Event::Closed {
+            initiated_by: Side::Peer,
+            code: 1000,
+            ..
+        })
+    ));
+
+    // The peer never answers: the close completes after close_timeout.
+    let mut pair = Pair::new(Config::new(Version::V0_6));
+    let now = pair.clock.now();
+    pair.bob.close(now, close_code::NORMAL, "bye");
+    assert!(matches!(
+        pair.bob.poll_transmit(now),
+        Some(Transmit::Close { code: 1000, .. })
+    ));
+    assert_eq!(
+        pair.bob.poll_timeout(now),
+        Some(now + Duration::from_secs(5))
+    );
+    pair.bob.handle_timeout(now + Duration::from_secs(4));
+    assert!(!pair.bob.is_closed());
+    pair.bob.handle_timeout(now + Duration::from_secs(5));
+    assert!(pair.bob.is_closed());
+}
+
+#[test]
+fn timer_bookkeeping_stays_bounded_under_steady_traffic() {
+    let mut config = Config::new(Version::V0_6);
+    config.limits.max_unacked = 4;
+    config.limits.rate_per_second = 1000;
+    config.limits.rate_burst = 1000;
+    let mut pair = Pair::new(config);
+    // One message is lost and stays unacknowledged; hundreds of others are acknowledged.
+    let (now, unix) = (pair.clock.now(), pair.clock.unix());
+    let lost = pair.bob.send_entity(now, unix, note("lost")).unwrap();
+    assert!(pair.bob.poll_transmit(now).is_some());
+    for index in 0..300 {
+        pair.clock.advance(Duration::from_millis(10));
+        let (now, unix) = (pair.clock.now(), pair.clock.unix());
+        pair.bob
+            .send_entity(now, unix, note(&format!("m{index}")))
+            .unwrap();
+        pair.run();
+    }
+    assert_eq!(pair.bob.unacked(), 1);
+    pair.bob_events.clear();
+    pair.fire_timers();
+    assert_eq!(
+        pair.bob_events,
+        [Event::DeliveryTimedOut { signature: lost }]
+    );
+    assert_eq!(pair.bob.poll_timeout(pair.clock.now()), None);
+}
