@@ -1,6 +1,83 @@
-//! Sans-IO text/event-stream codec, ActivityPub client-to-server streaming over SSE and WebSocket, and an RFC 6455 WebSocket engine.
+//! Streaming building blocks for Fediverse real-time protocols: the pieces a server or client
+//! needs to push ActivityPub activities as they happen, without any particular runtime.
 //!
-//! The crate does no IO: it reads no clock and opens no socket; hosts pass bytes and time in.
+//! # No IO inside
+//! The crate opens no socket, reads no clock, spawns no thread and needs no async runtime.
+//! Hosts (tokio + axum, actix, a browser via wasm, a test harness) move the bytes; the types
+//! here turn bytes into protocol events and back, deterministically.
+//!
+//! # Server-sent events: [`sse`]
+//! A `text/event-stream` codec that follows the WHATWG HTML "event stream interpretation"
+//! exactly, byte for byte as a browser's `EventSource` would, in linear time and bounded memory.
+//!
+//! ```text
+//!            ┌──────────── host: HTTP body chunks ────────────┐
+//!            ▼                                                 │
+//!   sse::Decoder::feed(&[u8] / Bytes)   ──▶  sse::Decoder::poll() ──▶ Event / Retry / Comment
+//!   sse::Decoder::finish() (end of body)                          └─▶ Err(DecodeError): limits
+//!
+//!   sse::OutgoingEvent ──▶ sse::Encoder::encode(.., &mut BufMut) ──▶ host: HTTP body chunks
+//! ```
+//!
+//! A complete round trip: a server encodes, the bytes arrive split at arbitrary points, a
+//! client decodes, and reconnects with the last event ID it saw.
+//!
+//! ```
+//! use fedi_stream::sse::{Decoder, Encoder, Output, OutgoingEvent};
+//!
+//! // Server side.
+//! let mut encoder = Encoder::new();
+//! let mut body = Vec::new();
+//! encoder.comment("stream start", &mut body)?;
+//! encoder.encode(&OutgoingEvent::new(r#"{"type":"Create"}"#).with_event("inbox").with_id("1"), &mut body)?;
+//! encoder.keep_alive(&mut body);
+//! encoder.encode(&OutgoingEvent::new("reboot in 5 minutes").with_event("meta"), &mut body)?;
+//!
+//! // Client side: the transport delivers 7-byte pieces.
+//! let mut decoder = Decoder::new().with_comments(true);
+//! let mut outputs = Vec::new();
+//! for chunk in body.chunks(7) {
+//!     decoder.feed(chunk);
+//!     while let Some(output) = decoder.poll() {
+//!         outputs.push(output.expect("within the default limits"));
+//!     }
+//! }
+//! decoder.finish(); // connection closed
+//! outputs.extend(decoder.by_ref().map(Result::unwrap));
+//!
+//! let summary: Vec<String> = outputs
+//!     .iter()
+//!     .map(|output| match output {
+//!         Output::Event(e) => format!("{} {} #{}", e.event_type(), e.data(), e.last_event_id()),
+//!         Output::Comment(text) => format!("comment {text:?}"),
+//!         other => format!("{other:?}"),
+//!     })
+//!     .collect();
+//! assert_eq!(summary, [
+//!     r#"comment "stream start""#,
+//!     r#"inbox {"type":"Create"} #1"#,
+//!     r#"comment """#,
+//!     "meta reboot in 5 minutes #1", // the last event ID persists
+//! ]);
+//!
+//! // Reconnect: the same decoder keeps the last event ID; send it as `Last-Event-ID`.
+//! assert_eq!(decoder.last_event_id(), "1");
+//! # Ok::<(), fedi_stream::sse::EncodeError>(())
+//! ```
+//!
+//! Decisions worth knowing (details on the types):
+//! - Browser semantics: blocks without `data` dispatch nothing, the type defaults to `message`,
+//!   the last event ID persists and is carried by every event.
+//! - `retry` values beyond `u64` milliseconds are ignored (as in Chromium); an empty `retry` is
+//!   ignored (as the spec says).
+//! - Limits (1 MiB per line, 1 MiB of data per event by default) are typed errors; by default
+//!   the decoder drops the offending block and resynchronises at the next blank line.
+//!
+//! # Cargo features
+//! - `stream`: `sse::DecodeStream`, an adapter from a `futures_core::Stream` of byte chunks
+//!   to a stream of SSE outputs.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod sse;

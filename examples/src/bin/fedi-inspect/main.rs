@@ -7,6 +7,7 @@
 
 mod bus;
 mod cattle;
+mod sse;
 mod versia;
 
 use std::process::ExitCode;
@@ -29,6 +30,9 @@ enum Command {
     /// Cattle Drive messages (cattle_grid's account protocol over AMQP/MQTT).
     #[command(subcommand)]
     Cattle(cattle::Command),
+    /// Server-sent events (text/event-stream): decode a capture, encode from JSON lines.
+    #[command(subcommand)]
+    Sse(sse::Command),
     /// Versia signatures: sign and verify requests and WebSocket messages.
     #[command(subcommand)]
     Versia(versia::Command),
@@ -39,6 +43,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Bus(command) => bus::run(command),
         Command::Cattle(command) => cattle::run(command),
+        Command::Sse(command) => sse::run(command),
         Command::Versia(command) => versia::run(command),
     }
 }

@@ -1,0 +1,497 @@
+//! The sans-IO [`Decoder`]: bytes in any chunking → lines → [`Output`]s.
+//!
+//! Line splitting happens here (BOM, CR / LF / CRLF, partial lines, limits, resynchronisation);
+//! what a complete line means is [`interpret`](super::interpret)'s job.
+
+use memchr::memchr2;
+
+use super::error::DecodeError;
+use super::event::Output;
+use super::interpret::{DATA_PREFIX_LEN, Interpreter, data_prefix_len, extend_within};
+use super::limits::{Limit, LimitPolicy, Limits};
+
+const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
+
+/// Where the decoder is inside the current line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Partial {
+    /// At the start of a line.
+    None,
+    /// The line so far is in `line_buf` (not a `data:` line, or still too short to tell).
+    Buffered,
+    /// A `data:` line: its value goes straight into the event's data buffer.
+    Data,
+    /// The rest of the line is being skipped.
+    Skipped,
+}
+
+/// What the decoder does with complete lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Interpreting lines.
+    Normal,
+    /// After a limit error: skipping lines up to and including the next blank one.
+    Resync,
+    /// After a limit error under [`LimitPolicy::Fail`]: ignoring everything until `finish`.
+    Failed,
+}
+
+/// Sans-IO decoder of a `text/event-stream` body, exactly per WHATWG HTML §9.2.6.
+///
+/// # Use
+/// Feed it the body's bytes as they arrive, in chunks of any size ([`feed`](Self::feed)), and
+/// after every feed drain [`poll`](Self::poll) (or iterate the decoder) until it returns `None`.
+/// At the end of the body call [`finish`](Self::finish) and drain once more. Outputs come in
+/// stream order: [`Output::Event`] when a block ends, [`Output::Retry`] as soon as its line
+/// ends, [`Output::Comment`] if enabled, and `Err` when the peer exceeds the [`Limits`].
+/// Every re-chunking of the same bytes gives the same outputs.
+///
+/// # What it guarantees
+/// - One leading UTF-8 BOM is removed, even when its bytes arrive in separate chunks; any other
+///   U+FEFF is content.
+/// - Lines end at CRLF, at LF and at a lone CR. A CR that ends a chunk ends its line at once (a
+///   blank line dispatches immediately), and an LF that starts the next chunk is then skipped.
+/// - Invalid UTF-8 becomes U+FFFD, exactly as the Encoding Standard's streaming UTF-8 decoder
+///   does it, wherever the chunk boundaries fall.
+/// - Field names are matched literally; one leading space is removed from values; `id` values
+///   containing NUL are ignored; `retry` is accepted only as ASCII digits.
+/// - The last event ID persists across events until the peer changes it, can be seeded for a
+///   reconnect ([`with_last_event_id`](Self::with_last_event_id)) and is kept by
+///   [`finish`](Self::finish), so one decoder can serve a whole `EventSource` lifetime.
+/// - Linear time: each byte is searched for line ends once (with `memchr`); `data` values are
+///   copied once, straight into the event, even when a line spans many chunks; other lines are
+///   buffered only when they span chunks; nothing already seen is scanned or moved again.
+/// - Bounded memory: at most [`Limits`] worth of line and event data, plus unpolled outputs
+///   ([`buffered_bytes`](Self::buffered_bytes)).
+///
+/// # What it refuses
+/// Lines (other than `data` lines) longer than [`Limits::max_line_length`] and events with
+/// more data than [`Limits::max_event_size`], reported as [`DecodeError`]; the decoder then
+/// follows its [`LimitPolicy`]. It never panics on any input.
+///
+/// ```
+/// use fedi_stream::sse::{Decoder, Output};
+///
+/// let mut decoder = Decoder::new().with_last_event_id("41");
+/// decoder.feed(b"event: inbox\ndata: {\"type\":\"Note\"}\r");
+/// decoder.feed(b"\nid: 42\n\ndata: tail");
+/// decoder.finish(); // the unterminated "data: tail" block is dropped
+///
+/// let events: Vec<_> = decoder.by_ref().collect::<Result<_, _>>().unwrap();
+/// let [Output::Event(event)] = &events[..] else { panic!("{events:?}") };
+/// assert_eq!(event.event_type(), "inbox");
+/// assert_eq!(event.data(), "{\"type\":\"Note\"}");
+/// assert_eq!(event.last_event_id(), "42");
+/// assert_eq!(decoder.last_event_id(), "42");
+/// ```
+#[derive(Debug)]
+pub struct Decoder {
+    interpreter: Interpreter,
+    limits: Limits,
+    policy: LimitPolicy,
+    mode: Mode,
+    /// `Some(n)`: the stream has started with the first `n` bytes of a BOM, not yet decided.
+    bom_pending: Option<usize>,
+    /// The last line ended with a CR at the end of a chunk: skip one LF at the next byte.
+    skip_lf: bool,
+    partial: Partial,
+    /// The current line when `partial` is [`Partial::Buffered`].
+    line_buf: Vec<u8>,
+    /// In a `data` line: the first value byte is still to come (it is dropped if a space).
+    strip_space: bool,
+    /// Stream offset of the next byte to be examined.
+    pos: u64,
+    /// Stream offset of the current line's first byte.
+    line_start: u64,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Decoder {
+    /// A decoder for a new stream, with the default [`Limits`], [`LimitPolicy::Resync`], an
+    /// empty last event ID, and comments not reported.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            interpreter: Interpreter::new(),
+            limits: Limits::default(),
+            policy: LimitPolicy::default(),
+            mode: Mode::Normal,
+            bom_pending: Some(0),
+            skip_lf: false,
+            partial: Partial::None,
+            line_buf: Vec::new(),
+            strip_space: false,
+            pos: 0,
+            line_start: 0,
+        }
+    }
+
+    /// Sets the limits. Meant for a new decoder: a line already in progress keeps counting
+    /// against the new values.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets what happens after a limit error.
+    #[must_use]
+    pub fn with_limit_policy(mut self, policy: LimitPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Reports comment lines as [`Output::Comment`] (off by default).
+    #[must_use]
+    pub fn with_comments(mut self, enabled: bool) -> Self {
+        self.interpreter.set_comments(enabled);
+        self
+    }
+
+    /// Seeds the last event ID, e.g. with the `Last-Event-ID` sent when reconnecting: events
+    /// without an `id` field then carry it, as in browsers.
+    #[must_use]
+    pub fn with_last_event_id(mut self, id: &str) -> Self {
+        self.interpreter.seed_last_event_id(id);
+        self
+    }
+
+    /// The limits in force.
+    #[must_use]
+    pub const fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// The last event ID string: what the latest dispatched block (or the seed) set. Send it as
+    /// `Last-Event-ID` when reconnecting, unless it is empty.
+    #[must_use]
+    pub fn last_event_id(&self) -> &str {
+        self.interpreter.last_event_id()
+    }
+
+    /// Whether the decoder stopped after a limit error under [`LimitPolicy::Fail`]. It ignores
+    /// input until [`finish`](Self::finish).
+    #[must_use]
+    pub fn is_failed(&self) -> bool {
+        self.mode == Mode::Failed
+    }
+
+    /// Bytes of memory (capacity) held for the line and the event data under construction: at
+    /// most `max_line_length + max_event_size`, whatever the input. Not counted: the outputs
+    /// waiting for [`poll`](Self::poll), and the event type, id buffer and last event ID, each
+    /// at most one decoded line (up to 3 × `max_line_length` bytes, since an invalid byte
+    /// decodes to the 3-byte U+FFFD).
+    #[must_use]
+    pub fn buffered_bytes(&self) -> usize {
+        self.line_buf.capacity() + self.interpreter.data_capacity()
+    }
+
+    /// The number of outputs waiting for [`poll`](Self::poll).
+    #[must_use]
+    pub fn pending(&self) -> usize {
+        self.interpreter.pending()
+    }
+
+    /// Takes the next output, in stream order; `None` once everything fed so far is reported.
+    pub fn poll(&mut self) -> Option<Result<Output, DecodeError>> {
+        self.interpreter.pop()
+    }
+
+    /// Feeds the next bytes of the stream: a `&[u8]`, `Vec<u8>`, `bytes::Bytes`, `&str`...
+    /// Any split is fine, empty chunks included. Complete lines are interpreted at once; only an
+    /// incomplete last line is kept (bounded by the limits). Drain [`poll`](Self::poll) after.
+    pub fn feed(&mut self, chunk: impl AsRef<[u8]>) {
+        self.feed_slice(chunk.as_ref());
+    }
+
+    /// Ends the stream. Per the spec, an unterminated last line and an undispatched block are
+    /// discarded (their `id` included). The decoder is then ready for the next stream of the same
+    /// event source (a reconnect): it keeps its settings and last event ID, and expects a BOM
+    /// again. Drain [`poll`](Self::poll) after: outputs of earlier feeds are still queued.
+    pub fn finish(&mut self) {
+        self.interpreter.discard_block();
+        self.mode = Mode::Normal;
+        self.bom_pending = Some(0);
+        self.skip_lf = false;
+        self.partial = Partial::None;
+        self.line_buf.clear();
+        self.strip_space = false;
+        self.pos = 0;
+        self.line_start = 0;
+    }
+
+    fn feed_slice(&mut self, input: &[u8]) {
+        if input.is_empty() || self.mode == Mode::Failed {
+            return;
+        }
+        let Some(matched) = self.bom_pending else {
+            return self.scan(input);
+        };
+        let expected = BOM.get(matched..).unwrap_or_default();
+        let n = expected.len().min(input.len());
+        if input.get(..n) == expected.get(..n) {
+            if matched + n == BOM.len() {
+                self.bom_pending = None;
+                self.pos = BOM.len() as u64;
+                self.line_start = self.pos;
+                self.scan(input.get(n..).unwrap_or_default());
+            } else {
+                self.bom_pending = Some(matched + n);
+            }
+        } else {
+            // Not a BOM: the bytes held back so far are content after all.
+            self.bom_pending = None;
+            self.scan(BOM.get(..matched).unwrap_or_default());
+            self.scan(input);
+        }
+    }
+
+    #[inline]
+    fn scan(&mut self, mut input: &[u8]) {
+        if self.skip_lf {
+            let Some((&first, rest)) = input.split_first() else {
+                return;
+            };
+            self.skip_lf = false;
+            if first == b'\n' {
+                input = rest;
+                self.pos += 1;
+                self.line_start = self.pos;
+            }
+        }
+        if self.partial != Partial::None && !input.is_empty() {
+            match memchr2(b'\r', b'\n', input) {
+                // The common case of small chunks: more of a data value.
+                None if self.partial == Partial::Data && self.mode == Mode::Normal => {
+                    self.pos += input.len() as u64;
+                    return self.data_bytes(input);
+                }
+                None => return self.continue_line_to_chunk_end(input),
+                Some(end) => {
+                    self.continue_line(input.get(..end).unwrap_or_default());
+                    self.end_partial_line();
+                    input = self.after_line_end(input, end);
+                }
+            }
+        }
+        while !input.is_empty() {
+            match memchr2(b'\r', b'\n', input) {
+                Some(end) => {
+                    self.complete_line(input.get(..end).unwrap_or_default());
+                    input = self.after_line_end(input, end);
+                }
+                None => return self.continue_line_to_chunk_end(input),
+            }
+            if self.mode == Mode::Failed {
+                return;
+            }
+        }
+    }
+
+    /// Consumes the line terminator at `input[end]` and returns what follows it.
+    #[inline]
+    fn after_line_end<'a>(&mut self, input: &'a [u8], end: usize) -> &'a [u8] {
+        let mut next = end + 1;
+        if input.get(end) == Some(&b'\r') {
+            match input.get(next) {
+                Some(b'\n') => next += 1,
+                Some(_) => {}
+                None => self.skip_lf = true,
+            }
+        }
+        self.pos += next as u64;
+        self.line_start = self.pos;
+        input.get(next..).unwrap_or_default()
+    }
+
+    /// A whole line found inside one chunk, with no partial line before it.
+    fn complete_line(&mut self, line: &[u8]) {
+        match self.mode {
+            Mode::Normal => {}
+            Mode::Resync => {
+                if line.is_empty() {
+                    self.mode = Mode::Normal;
+                }
+                return;
+            }
+            Mode::Failed => return,
+        }
+        if let Some(prefix) = data_prefix_len(line) {
+            // As in `continue_line`, the prefix counts against the line limit, the value
+            // against the event limit.
+            if prefix > self.limits.max_line_length {
+                self.limit_exceeded(Limit::MaxLineLength);
+            } else if self.begin_data(Some(line.len() - prefix)) {
+                self.data_bytes(line.get(prefix..).unwrap_or_default());
+            }
+            self.strip_space = false;
+        } else if line.len() > self.limits.max_line_length {
+            self.limit_exceeded(Limit::MaxLineLength);
+        } else {
+            self.interpreter.line(line);
+        }
+        // A limit error marks the line as skipped, but this line has already ended.
+        self.partial = Partial::None;
+    }
+
+    /// The rest of the chunk belongs to the current line.
+    #[inline]
+    fn continue_line_to_chunk_end(&mut self, bytes: &[u8]) {
+        self.pos += bytes.len() as u64;
+        self.continue_line(bytes);
+    }
+
+    /// More bytes of the current line (no line terminator among them). Moving `pos` past them
+    /// is the caller's job.
+    #[inline]
+    fn continue_line(&mut self, mut bytes: &[u8]) {
+        if self.mode != Mode::Normal {
+            self.partial = Partial::Skipped;
+            return;
+        }
+        match self.partial {
+            Partial::Skipped => {}
+            Partial::Data => self.data_bytes(bytes),
+            Partial::None | Partial::Buffered => {
+                if self.line_buf.len() < DATA_PREFIX_LEN {
+                    // Buffer up to the length of "data:", to recognise data lines.
+                    let take = (DATA_PREFIX_LEN - self.line_buf.len()).min(bytes.len());
+                    let (head, tail) = bytes.split_at(take);
+                    if !self.buffer_line(head) {
+                        return;
+                    }
+                    if self.line_buf.as_slice() == b"data:" {
+                        self.line_buf.clear();
+                        self.partial = Partial::Data;
+                        if self.begin_data(None) {
+                            self.data_bytes(tail);
+                        }
+                        return;
+                    }
+                    bytes = tail;
+                }
+                self.buffer_line(bytes);
+            }
+        }
+    }
+
+    /// Appends to `line_buf` within the line limit; `false` if the limit was hit.
+    fn buffer_line(&mut self, bytes: &[u8]) -> bool {
+        self.partial = Partial::Buffered;
+        if bytes.len()
+            > self
+                .limits
+                .max_line_length
+                .saturating_sub(self.line_buf.len())
+        {
+            self.limit_exceeded(Limit::MaxLineLength);
+            return false;
+        }
+        extend_within(&mut self.line_buf, bytes, self.limits.max_line_length);
+        true
+    }
+
+    /// The line ended after bytes given to [`continue_line`](Self::continue_line).
+    fn end_partial_line(&mut self) {
+        match self.partial {
+            Partial::Buffered if self.mode == Mode::Normal => {
+                // Taken out for the call, then put back to keep its capacity.
+                let line = std::mem::take(&mut self.line_buf);
+                self.complete_line(&line);
+                self.line_buf = line;
+            }
+            // A skipped line is never blank, so it cannot end a resynchronisation.
+            _ => {}
+        }
+        self.partial = Partial::None;
+        self.line_buf.clear();
+        self.strip_space = false;
+    }
+
+    /// Starts a data value, after the `data:` prefix.
+    fn begin_data(&mut self, exact_len: Option<usize>) -> bool {
+        self.strip_space = true;
+        let ok = self
+            .interpreter
+            .begin_data(exact_len, self.limits.max_event_size);
+        if !ok {
+            self.limit_exceeded(Limit::MaxEventSize);
+        }
+        ok
+    }
+
+    /// Value bytes of the current data line, bounded by `max_event_size`.
+    #[inline]
+    fn data_bytes(&mut self, bytes: &[u8]) {
+        let Some((&first, rest)) = bytes.split_first() else {
+            return;
+        };
+        let value = if self.strip_space && first == b' ' {
+            rest
+        } else {
+            bytes
+        };
+        self.strip_space = false;
+        let max = self.limits.max_event_size;
+        if value.len() > max.saturating_sub(self.interpreter.data_len()) {
+            self.limit_exceeded(Limit::MaxEventSize);
+        } else {
+            self.interpreter.push_data(value, max);
+        }
+    }
+
+    fn limit_exceeded(&mut self, limit: Limit) {
+        let max = self.limits.get(limit);
+        let line_start = self.line_start;
+        self.interpreter.push_error(match limit {
+            Limit::MaxLineLength => DecodeError::LineTooLong { max, line_start },
+            Limit::MaxEventSize => DecodeError::EventTooLarge { max, line_start },
+        });
+        self.interpreter.discard_block();
+        self.line_buf.clear();
+        self.partial = Partial::Skipped;
+        self.mode = match self.policy {
+            LimitPolicy::Resync => Mode::Resync,
+            LimitPolicy::Fail => Mode::Failed,
+        };
+    }
+}
+
+impl Iterator for Decoder {
+    type Item = Result<Output, DecodeError>;
+
+    /// Same as [`Decoder::poll`].
+    fn next(&mut self) -> Option<Self::Item> {
+        self.poll()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fuzz regression: the data buffer's room for the id and type went past `max_event_size`.
+    #[test]
+    fn reserving_room_for_id_and_type_stays_within_the_limits() {
+        let limits = Limits::default()
+            .with_max_line_length(12)
+            .with_max_event_size(16);
+        let mut decoder = Decoder::new().with_limits(limits);
+        let stream = b": test stream\n\ndata: first event\nid: 1\n\ndata:second event\nid\n\n";
+        for (index, byte) in stream.iter().enumerate() {
+            decoder.feed([*byte]);
+            assert!(
+                decoder.buffered_bytes() <= 28,
+                "{} bytes held after byte {index}",
+                decoder.buffered_bytes()
+            );
+        }
+        decoder.feed(b"event: eleven_char\nid: 0123456\ndata: x\n\n");
+        assert!(decoder.buffered_bytes() <= 28);
+    }
+}

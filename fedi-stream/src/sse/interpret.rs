@@ -1,0 +1,275 @@
+//! WHATWG HTML §9.2.6 "Interpreting an event stream", from complete lines onwards: field
+//! parsing, the data / event type / last event ID buffers, and dispatch.
+//!
+//! Works on bytes. That is equivalent to the spec's decoded text because every byte the
+//! algorithm looks at (CR, LF, `:`, space, NUL, digits) is ASCII, which the UTF-8 decoder maps
+//! to itself and never absorbs into a replaced sequence; values are decoded (lossily) when they
+//! are stored, each one a complete line.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::mem;
+use std::time::Duration;
+
+use super::error::DecodeError;
+use super::event::{DEFAULT_EVENT_TYPE, Event, Output};
+
+/// Length of `data:`, the prefix after which a data line's value starts.
+pub(super) const DATA_PREFIX_LEN: usize = 5;
+
+/// If `line` is a `data` field (`data` alone or `data:` followed by the value), returns the
+/// length of its prefix (4 or 5).
+pub(super) fn data_prefix_len(line: &[u8]) -> Option<usize> {
+    match line.strip_prefix(b"data") {
+        Some([]) => Some(4),
+        Some([b':', ..]) => Some(DATA_PREFIX_LEN),
+        _ => None,
+    }
+}
+
+/// Appends `bytes` to `buf`, growing it geometrically but never beyond `limit` bytes of
+/// capacity (unless `buf` must hold more, which callers rule out).
+#[inline]
+pub(super) fn extend_within(buf: &mut Vec<u8>, bytes: &[u8], limit: usize) {
+    let needed = buf.len() + bytes.len();
+    if needed > buf.capacity() {
+        let target = buf.capacity().saturating_mul(2).min(limit).max(needed);
+        buf.reserve_exact(target - buf.len());
+    }
+    buf.extend_from_slice(bytes);
+}
+
+/// UTF-8 decode with U+FFFD for invalid sequences (checking the common valid case first, which
+/// is faster than going straight to the lossy decoder).
+fn decode(bytes: &[u8]) -> Cow<'_, str> {
+    std::str::from_utf8(bytes).map_or_else(|_| String::from_utf8_lossy(bytes), Cow::Borrowed)
+}
+
+/// A valid `retry` value: only ASCII digits (at least one), base ten, fitting in `u64`.
+/// Larger values are ignored, as Chromium does.
+fn parse_retry(value: &[u8]) -> Option<u64> {
+    if value.is_empty() {
+        return None;
+    }
+    value.iter().try_fold(0u64, |acc, &b| {
+        let digit = b.checked_sub(b'0').filter(|d| *d <= 9)?;
+        acc.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
+/// The event being built and what the stream has reported so far.
+#[derive(Debug)]
+pub(super) struct Interpreter {
+    /// The data buffer, without the spec's trailing LF (LFs are added between values instead).
+    data: Vec<u8>,
+    /// Whether a `data` field was seen: the spec's "data buffer is not empty".
+    has_data: bool,
+    /// Length of the previous event's data: the capacity to start a streamed data buffer with.
+    data_hint: usize,
+    // The spec's event type buffer, last event ID buffer and last event ID string; reused, so
+    // they allocate only when they outgrow their capacity.
+    event_type: String,
+    id_buffer: String,
+    last_event_id: String,
+    comments: bool,
+    out: VecDeque<Result<Output, DecodeError>>,
+}
+
+impl Interpreter {
+    pub(super) fn new() -> Self {
+        Self {
+            data: Vec::new(),
+            has_data: false,
+            data_hint: 0,
+            event_type: String::new(),
+            id_buffer: String::new(),
+            last_event_id: String::new(),
+            comments: false,
+            out: VecDeque::new(),
+        }
+    }
+
+    pub(super) fn set_comments(&mut self, enabled: bool) {
+        self.comments = enabled;
+    }
+
+    pub(super) fn seed_last_event_id(&mut self, id: &str) {
+        id.clone_into(&mut self.last_event_id);
+        id.clone_into(&mut self.id_buffer);
+    }
+
+    pub(super) fn last_event_id(&self) -> &str {
+        &self.last_event_id
+    }
+
+    pub(super) fn data_len(&self) -> usize {
+        self.data.len()
+    }
+
+    pub(super) fn pop(&mut self) -> Option<Result<Output, DecodeError>> {
+        self.out.pop_front()
+    }
+
+    pub(super) fn pending(&self) -> usize {
+        self.out.len()
+    }
+
+    pub(super) fn push_error(&mut self, error: DecodeError) {
+        self.out.push_back(Err(error));
+    }
+
+    /// Processes one complete line that is not a `data` field.
+    pub(super) fn line(&mut self, line: &[u8]) {
+        match line.split_first() {
+            None => self.dispatch(),
+            Some((b':', comment)) => {
+                if self.comments {
+                    let text = comment.strip_prefix(b" ").unwrap_or(comment);
+                    self.out
+                        .push_back(Ok(Output::Comment(decode(text).into_owned())));
+                }
+            }
+            Some(_) => {
+                // Field names are short: a plain scan beats a vectorised search here.
+                let (name, value) = match line.iter().position(|&b| b == b':') {
+                    Some(colon) => {
+                        let (name, rest) = line.split_at(colon);
+                        let value = rest.get(1..).unwrap_or_default();
+                        (name, value.strip_prefix(b" ").unwrap_or(value))
+                    }
+                    None => (line, &[][..]),
+                };
+                self.field(name, value);
+            }
+        }
+    }
+
+    fn field(&mut self, name: &[u8], value: &[u8]) {
+        match name {
+            b"event" => {
+                self.event_type.clear();
+                self.event_type.push_str(&decode(value));
+            }
+            b"id" if memchr::memchr(0, value).is_none() => {
+                self.id_buffer.clear();
+                self.id_buffer.push_str(&decode(value));
+            }
+            b"retry" => {
+                if let Some(millis) = parse_retry(value) {
+                    self.out
+                        .push_back(Ok(Output::Retry(Duration::from_millis(millis))));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Starts a `data` field: the LF that separates it from the previous value, if any.
+    /// `exact_len` is the value's length when the whole line is at hand.
+    ///
+    /// Returns `false`, changing nothing, if the separator would exceed `max_event_size`.
+    pub(super) fn begin_data(&mut self, exact_len: Option<usize>, max_event_size: usize) -> bool {
+        if self.has_data {
+            if self.data.len() >= max_event_size {
+                return false;
+            }
+            extend_within(&mut self.data, b"\n", max_event_size);
+        } else {
+            self.has_data = true;
+            // Room for the id and type too, which will share the event's allocation, as far as
+            // the limit allows.
+            let hint = exact_len.unwrap_or(self.data_hint);
+            let extra = self.id_buffer.len() + self.event_type.len().max(DEFAULT_EVENT_TYPE.len());
+            self.data
+                .reserve_exact(hint.saturating_add(extra).min(max_event_size));
+        }
+        true
+    }
+
+    /// Appends bytes of the current `data` value; the caller has checked that the data stays
+    /// within `max_event_size`.
+    #[inline]
+    pub(super) fn push_data(&mut self, bytes: &[u8], max_event_size: usize) {
+        extend_within(&mut self.data, bytes, max_event_size);
+    }
+
+    /// Capacity held for the event under construction.
+    pub(super) fn data_capacity(&self) -> usize {
+        self.data.capacity()
+    }
+
+    /// The blank line: WHATWG "dispatch the event".
+    fn dispatch(&mut self) {
+        self.last_event_id.clone_from(&self.id_buffer);
+        if !mem::take(&mut self.has_data) {
+            self.event_type.clear();
+            return;
+        }
+        let data = mem::take(&mut self.data);
+        self.data_hint = data.len();
+        let text = String::from_utf8(data)
+            .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned());
+        let event = Event::from_data(text, &self.last_event_id, &self.event_type);
+        self.event_type.clear();
+        self.out.push_back(Ok(Output::Event(event)));
+    }
+
+    /// Forgets the block under construction, as if it had never been sent: its data, its event
+    /// type and its `id` (the last event ID stays what the last dispatch made it).
+    pub(super) fn discard_block(&mut self) {
+        self.data.clear();
+        self.has_data = false;
+        self.event_type.clear();
+        self.id_buffer.clone_from(&self.last_event_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_accepts_only_ascii_digits() {
+        assert_eq!(parse_retry(b"1000"), Some(1000));
+        assert_eq!(parse_retry(b"02000"), Some(2000));
+        assert_eq!(parse_retry(b"0"), Some(0));
+        assert_eq!(parse_retry(b""), None);
+        assert_eq!(parse_retry(b"+1000"), None);
+        assert_eq!(parse_retry(b"-1"), None);
+        assert_eq!(parse_retry(b" 1"), None);
+        assert_eq!(parse_retry(b"1000x"), None);
+        assert_eq!(parse_retry(b"1.5"), None);
+        assert_eq!(parse_retry("١".as_bytes()), None);
+    }
+
+    #[test]
+    fn retry_beyond_u64_is_ignored() {
+        assert_eq!(parse_retry(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_retry(b"18446744073709551616"), None);
+        assert_eq!(parse_retry(b"99999999999999999999999"), None);
+    }
+
+    #[test]
+    fn buffers_grow_geometrically_up_to_the_limit() {
+        let mut buf = Vec::new();
+        extend_within(&mut buf, &[1; 10], 100);
+        extend_within(&mut buf, &[1; 11], 100);
+        assert!(buf.capacity() >= 21 && buf.capacity() <= 100);
+        for _ in 0..7 {
+            extend_within(&mut buf, &[1; 10], 100);
+        }
+        assert_eq!(buf.len(), 91);
+        assert!(buf.capacity() <= 100, "capacity {}", buf.capacity());
+    }
+
+    #[test]
+    fn data_prefix_is_literal_and_case_sensitive() {
+        assert_eq!(data_prefix_len(b"data"), Some(4));
+        assert_eq!(data_prefix_len(b"data:"), Some(5));
+        assert_eq!(data_prefix_len(b"data: x"), Some(5));
+        assert_eq!(data_prefix_len(b"datax"), None);
+        assert_eq!(data_prefix_len(b"Data:"), None);
+        assert_eq!(data_prefix_len(b" data:"), None);
+        assert_eq!(data_prefix_len(b"dat"), None);
+    }
+}

@@ -1,0 +1,223 @@
+//! Property tests: the decoder agrees with a line-by-line transcription of the WHATWG algorithm,
+//! gives the same outputs for every chunking (limits and errors included), and reads back what
+//! the encoder writes.
+
+mod support;
+
+use std::time::Duration;
+
+use fedi_stream::sse::{Decoder, Encoder, Event, LimitPolicy, Limits, OutgoingEvent, Output};
+use proptest::prelude::*;
+use support::{reference, run, split_at};
+
+/// Pieces that exercise every rule: field names (right and wrong), separators, all line ends,
+/// BOMs, NUL, digits, multi-byte and invalid UTF-8.
+const TOKENS: &[&[u8]] = &[
+    b"data",
+    b"data:",
+    b"data: ",
+    b"event:",
+    b"event: ",
+    b"id:",
+    b"id: ",
+    b"retry:",
+    b"retry: ",
+    b"Data:",
+    b" data:",
+    b":",
+    b": ",
+    b" ",
+    b"\t",
+    b"\r",
+    b"\n",
+    b"\r\n",
+    b"\n\n",
+    b"\r\r",
+    b"\0",
+    b"0",
+    b"7",
+    b"42",
+    b"+1",
+    b"x",
+    b"hello",
+    b"message",
+    "é".as_bytes(),
+    "€😀".as_bytes(),
+    b"\xEF\xBB\xBF",
+    b"\xEF\xBB",
+    b"\xFF",
+    b"\xE2\x82",
+    b"\xC2",
+    b"\x80",
+];
+
+fn stream() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(prop::sample::select(TOKENS), 0..80).prop_map(|tokens| tokens.concat())
+}
+
+fn any_bytes() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(any::<u8>(), 0..200)
+}
+
+fn cuts() -> impl Strategy<Value = Vec<usize>> {
+    prop::collection::vec(0usize..400, 0..12)
+}
+
+fn decode(decoder: Decoder, stream: &[u8], cuts: &[usize]) -> support::Run {
+    run(decoder, split_at(stream, cuts))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn agrees_with_the_spec_transcription(
+        stream in stream(),
+        cuts in cuts(),
+        comments in any::<bool>(),
+        seed in prop::sample::select(&["", "7", "é"][..]),
+    ) {
+        let (expected, expected_last_id) = reference(&stream, seed, comments);
+        let decoder = Decoder::new().with_comments(comments).with_last_event_id(seed);
+        let run = decode(decoder, &stream, &cuts);
+        let outputs: Vec<Output> = run.outputs.into_iter().map(Result::unwrap).collect();
+        prop_assert_eq!(outputs, expected);
+        prop_assert_eq!(run.final_last_event_id, expected_last_id);
+    }
+
+    #[test]
+    fn agrees_with_the_spec_transcription_on_any_bytes(bytes in any_bytes(), cuts in cuts()) {
+        let (expected, expected_last_id) = reference(&bytes, "", true);
+        let run = decode(Decoder::new().with_comments(true), &bytes, &cuts);
+        let outputs: Vec<Output> = run.outputs.into_iter().map(Result::unwrap).collect();
+        prop_assert_eq!(outputs, expected);
+        prop_assert_eq!(run.final_last_event_id, expected_last_id);
+    }
+
+    #[test]
+    fn every_chunking_gives_the_same_outputs_even_at_the_limits(
+        stream in stream(),
+        cuts in cuts(),
+        max_line in 0usize..24,
+        max_event in 0usize..24,
+        fail in any::<bool>(),
+    ) {
+        let make = || {
+            Decoder::new()
+                .with_comments(true)
+                .with_limits(Limits::default().with_max_line_length(max_line).with_max_event_size(max_event))
+                .with_limit_policy(if fail { LimitPolicy::Fail } else { LimitPolicy::Resync })
+        };
+        let whole = decode(make(), &stream, &[]);
+        let bytewise = run(make(), stream.chunks(1));
+        prop_assert_eq!(&decode(make(), &stream, &cuts), &whole);
+        prop_assert_eq!(&bytewise, &whole);
+    }
+
+    #[test]
+    fn decoding_what_was_encoded_gives_the_event_back(
+        events in prop::collection::vec(valid_event(), 0..8),
+        cuts in cuts(),
+    ) {
+        let mut encoder = Encoder::new();
+        let mut wire = Vec::new();
+        for event in &events {
+            encoder.encode(&OutgoingEvent::from(event), &mut wire).unwrap();
+        }
+        let outputs: Vec<Output> = decode(Decoder::new(), &wire, &cuts)
+            .outputs.into_iter().map(Result::unwrap).collect();
+        let expected: Vec<Output> = events.into_iter().map(Output::Event).collect();
+        prop_assert_eq!(outputs, expected);
+    }
+
+    #[test]
+    fn decoding_encoded_blocks_follows_the_browser_model(
+        blocks in prop::collection::vec(outgoing(), 0..8),
+        bom in any::<bool>(),
+        cuts in cuts(),
+    ) {
+        let mut encoder = if bom { Encoder::with_leading_bom() } else { Encoder::new() };
+        let mut wire = Vec::new();
+        let mut expected = Vec::new();
+        let mut last_id = String::new();
+        for block in &blocks {
+            let outgoing = OutgoingEvent {
+                event: block.event.as_deref(),
+                data: block.data.as_deref(),
+                id: block.id.as_deref(),
+                retry: block.retry.map(Duration::from_millis),
+            };
+            encoder.encode(&outgoing, &mut wire).unwrap();
+            encoder.keep_alive(&mut wire);
+            if let Some(millis) = block.retry {
+                expected.push(Output::Retry(Duration::from_millis(millis)));
+            }
+            if let Some(id) = &block.id {
+                last_id.clone_from(id);
+            }
+            if let Some(data) = &block.data {
+                let data = data.replace("\r\n", "\n").replace('\r', "\n");
+                let event_type = block.event.clone().unwrap_or_default();
+                expected.push(Output::Event(Event::new(&event_type, &data, &last_id)));
+            }
+        }
+        let run = decode(Decoder::new(), &wire, &cuts);
+        let outputs: Vec<Output> = run.outputs.into_iter().map(Result::unwrap).collect();
+        prop_assert_eq!(outputs, expected);
+        prop_assert_eq!(run.final_last_event_id, last_id);
+    }
+}
+
+/// Any text made of the given characters, biased towards the interesting ones.
+fn text(special: &'static [char]) -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            3 => prop::sample::select(special),
+            1 => any::<char>(),
+        ],
+        0..12,
+    )
+    .prop_map(|chars| chars.into_iter().collect())
+}
+
+fn one_line(allow_nul: bool) -> impl Strategy<Value = String> {
+    text(&[' ', ':', 'a', '\u{feff}', '\0', 'é']).prop_map(move |t| {
+        t.chars()
+            .filter(|&c| c != '\r' && c != '\n' && (allow_nul || c != '\0'))
+            .collect()
+    })
+}
+
+/// An event a decoder can dispatch and an encoder can write without change: data without CR,
+/// type and id on one line, no NUL in the id.
+fn valid_event() -> impl Strategy<Value = Event> {
+    (
+        one_line(true),
+        text(&['\n', ' ', ':', 'a', '\0', '\u{feff}']).prop_map(|d| d.replace('\r', "")),
+        one_line(false),
+    )
+        .prop_map(|(event_type, data, id)| Event::new(&event_type, &data, &id))
+}
+
+#[derive(Debug, Clone)]
+struct Block {
+    event: Option<String>,
+    data: Option<String>,
+    id: Option<String>,
+    retry: Option<u64>,
+}
+
+fn outgoing() -> impl Strategy<Value = Block> {
+    (
+        prop::option::of(one_line(true)),
+        prop::option::of(text(&['\r', '\n', ' ', ':', 'a'])),
+        prop::option::of(one_line(false)),
+        prop::option::of(any::<u64>()),
+    )
+        .prop_map(|(event, data, id, retry)| Block {
+            event,
+            data,
+            id,
+            retry,
+        })
+}

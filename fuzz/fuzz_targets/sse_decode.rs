@@ -1,0 +1,78 @@
+//! `fedi_stream::sse::Decoder` on arbitrary bytes split at arbitrary points: no panic, the same
+//! outputs for every chunking (at once, as cut, one byte at a time), and memory within limits.
+//!
+//! Input layout: `[flags, max_line, max_event, cut_count, cuts as u16 LE..., stream...]`.
+//! `flags` bit 0: report comments; bit 1: `LimitPolicy::Fail`; bit 2: use `max_line` and
+//! `max_event` as limits (otherwise the defaults).
+#![no_main]
+
+use fedi_stream::sse::{DecodeError, Decoder, LimitPolicy, Limits, Output};
+use libfuzzer_sys::fuzz_target;
+
+fn decoder(flags: u8, limits: Limits) -> Decoder {
+    let policy = if flags & 2 != 0 {
+        LimitPolicy::Fail
+    } else {
+        LimitPolicy::Resync
+    };
+    Decoder::new()
+        .with_comments(flags & 1 != 0)
+        .with_limit_policy(policy)
+        .with_limits(limits)
+}
+
+fn run<'a>(
+    mut decoder: Decoder,
+    chunks: impl Iterator<Item = &'a [u8]>,
+) -> (Vec<Result<Output, DecodeError>>, String) {
+    let limits = decoder.limits();
+    let bound = limits.max_line_length + limits.max_event_size;
+    let mut outputs = Vec::new();
+    for chunk in chunks {
+        decoder.feed(chunk);
+        assert!(
+            decoder.buffered_bytes() <= bound,
+            "{} > {bound}",
+            decoder.buffered_bytes()
+        );
+        outputs.extend(decoder.by_ref());
+    }
+    decoder.finish();
+    outputs.extend(decoder.by_ref());
+    (outputs, decoder.last_event_id().to_owned())
+}
+
+fuzz_target!(|data: &[u8]| {
+    let [flags, max_line, max_event, cut_count, rest @ ..] = data else {
+        return;
+    };
+    let limits = if flags & 4 != 0 {
+        Limits::default()
+            .with_max_line_length(usize::from(*max_line))
+            .with_max_event_size(usize::from(*max_event))
+    } else {
+        Limits::default()
+    };
+    let cut_bytes = usize::from(cut_count % 16) * 2;
+    let Some((cuts, stream)) = rest.split_at_checked(cut_bytes) else {
+        return;
+    };
+    let mut cuts: Vec<usize> = cuts
+        .chunks_exact(2)
+        .map(|c| usize::from(u16::from_le_bytes([c[0], c[1]])) % (stream.len() + 1))
+        .collect();
+    cuts.sort_unstable();
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for cut in cuts {
+        pieces.push(&stream[start..cut]);
+        start = cut;
+    }
+    pieces.push(&stream[start..]);
+
+    let whole = run(decoder(*flags, limits), std::iter::once(stream));
+    let cut = run(decoder(*flags, limits), pieces.into_iter());
+    let bytewise = run(decoder(*flags, limits), stream.chunks(1));
+    assert_eq!(cut, whole);
+    assert_eq!(bytewise, whole);
+});
