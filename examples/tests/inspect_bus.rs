@@ -1,25 +1,8 @@
 //! End-to-end tests of `fedi-inspect bus parse`.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod inspect_common;
 
-fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fedi-inspect"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("fedi-inspect runs");
-    // A usage error exits before reading standard input; the write may then fail, harmlessly.
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use inspect_common::run;
 
 #[test]
 fn parses_a_client_message_from_the_seed() {

@@ -1,29 +1,11 @@
 //! End-to-end tests of `fedi-inspect cattle parse --routing-key KEY < BODY`.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod inspect_common;
+
+use inspect_common::run;
 
 fn parse(key: &str, body: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fedi-inspect"))
-        .args(["cattle", "parse", "--routing-key", key])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("fedi-inspect: {e}"));
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(body.as_bytes())
-            .unwrap_or_else(|e| panic!("stdin: {e}"));
-    }
-    let out = child
-        .wait_with_output()
-        .unwrap_or_else(|e| panic!("fedi-inspect: {e}"));
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    run(&["cattle", "parse", "--routing-key", key], body)
 }
 
 #[test]

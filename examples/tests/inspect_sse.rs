@@ -1,25 +1,9 @@
 //! End-to-end tests of `fedi-inspect sse decode` and `fedi-inspect sse encode`. Expected lines
 //! follow the WHATWG HTML event-stream interpretation and the command's documented format.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod inspect_common;
 
-fn run(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fedi-inspect"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("fedi-inspect runs");
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use inspect_common::run;
 
 const SPEC_EXAMPLE: &[u8] =
     b": test stream\n\ndata: first event\nid: 1\n\ndata:second event\nid\n\ndata:  third event\n\n";

@@ -1,7 +1,9 @@
 //! End-to-end tests of `fedi-inspect versia` (vectors from versia-ws/tests/data/versia/vectors.md).
 
-use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
+mod inspect_common;
+
+use inspect_common::output;
+use std::process::Output;
 
 const SPEC_PRIVATE: &str = "MC4CAQAwBQYDK2VwBCIEILrNXhbWxC/MhKQDsJOAAF1FH/R+Am5G/eZKnqNum5ro";
 const SPEC_PUBLIC: &str = "MCowBQYDK2VwAyEA9oGFPbz+LThzQSOhWhOpUdFxLG07Rqmn0HtAFaCz/hM=";
@@ -10,24 +12,12 @@ const BODY: &str = r#"{"content":"Hello, world!"}"#;
 const SIGNATURE: &str =
     "cboFpspY5XR66DjeuOQRUhHktWYvokU2pGK7Zfhf9cQiuGcIxkWuKR6Iqc/TK0FUtDJpERTzxYKIR5J9xgHmCQ==";
 
-fn inspect(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fedi-inspect"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
-}
-
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn sign(private_key: &str, method: &str, path: &str, signed_at: &str, body: &[u8]) -> Output {
-    inspect(
+    output(
         &[
             "versia",
             "sign",
@@ -60,7 +50,7 @@ fn verify_with(signature: &str, extra: &[&str], body: &str) -> Output {
         signature,
     ];
     args.extend_from_slice(extra);
-    inspect(&args, body.as_bytes())
+    output(&args, body.as_bytes())
 }
 
 fn verify(extra: &[&str], body: &str) -> Output {
@@ -142,7 +132,7 @@ fn verify_exit_codes() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let output = inspect(&["versia", "verify", "--public-key", SPEC_PUBLIC], b"");
+    let output = output(&["versia", "verify", "--public-key", SPEC_PUBLIC], b"");
     assert_eq!(output.status.code(), Some(2));
 }
 
@@ -174,7 +164,7 @@ fn ws_verify(path: &str, extra: &[&str], message: &str) -> Output {
         path,
     ];
     args.extend_from_slice(extra);
-    inspect(&args, message.as_bytes())
+    output(&args, message.as_bytes())
 }
 
 #[test]

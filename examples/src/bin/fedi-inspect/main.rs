@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+mod as2;
 mod bus;
 mod cattle;
 mod sse;
@@ -24,6 +25,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Activity Streams 2.0 JSON: check, round-trip, normalise and validate documents.
+    #[command(subcommand)]
+    As2(as2::Command),
     /// WebSocket Bus messages (Cloudillo-style notification bus).
     #[command(subcommand)]
     Bus(bus::Command),
@@ -41,6 +45,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::As2(command) => as2::run(command),
         Command::Bus(command) => bus::run(command),
         Command::Cattle(command) => cattle::run(command),
         Command::Sse(command) => sse::run(command),

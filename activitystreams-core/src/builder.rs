@@ -1,0 +1,348 @@
+//! Typed builders for writing documents.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::any::Any;
+use crate::kind::Kind;
+use crate::object::Object;
+use crate::prop::{Prop, Ref, Text};
+use crate::string::Str;
+use crate::vocab::Term;
+
+/// The Activity Streams 2.0 context IRI, the usual `@context` value.
+pub const AS2_CONTEXT: &str = "https://www.w3.org/ns/activitystreams";
+
+/// Formats a date-time as AS2 writes it: RFC 3339 in UTC with a `Z` and whole seconds.
+#[must_use]
+pub fn format_datetime(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Builds an [`Object`] property by property. Adders (`to`, `cc`, `tag`, ...) append, so a
+/// property given once is written as a single value and given several times as an array;
+/// setters (`id`, `content`, ...) replace.
+///
+/// ```
+/// use activitystreams_core::{Kind, ObjectBuilder, PUBLIC};
+///
+/// let note = ObjectBuilder::new(Kind::Note)
+///     .id("https://example.com/notes/1")
+///     .attributed_to("https://example.com/users/alice")
+///     .content("<p>Hello</p>")
+///     .to(PUBLIC)
+///     .build();
+/// let create = ObjectBuilder::new(Kind::Create)
+///     .context()
+///     .actor("https://example.com/users/alice")
+///     .object(note)
+///     .to(PUBLIC)
+///     .build();
+/// assert_eq!(create.object_id(), Some("https://example.com/notes/1"));
+/// ```
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct ObjectBuilder<'a> {
+    object: Object<'a>,
+}
+
+impl<'a> ObjectBuilder<'a> {
+    /// Starts an object of a recognised type.
+    pub fn new(kind: Kind) -> Self {
+        Self::with_type(kind.name())
+    }
+
+    /// Starts an object of any type name (an extension type, a compact IRI...).
+    pub fn with_type(type_name: impl Into<Str<'a>>) -> Self {
+        let mut object = Object::new();
+        object.set_type(Text::String(type_name.into()));
+        ObjectBuilder { object }
+    }
+
+    /// Starts with no `type`.
+    pub fn untyped() -> Self {
+        ObjectBuilder::default()
+    }
+
+    /// Sets `@context` to the AS2 context.
+    pub fn context(mut self) -> Self {
+        self.object
+            .set_json_ld_context(Prop::One(Any::from(AS2_CONTEXT)));
+        self
+    }
+
+    /// Sets `@context` to a value of your choice (e.g. an array with term definitions).
+    pub fn context_value(mut self, context: Any<'a>) -> Self {
+        self.object.set_json_ld_context(Prop::from_any(context));
+        self
+    }
+
+    /// Adds another type (the `type` becomes an array).
+    pub fn also_type(mut self, type_name: impl Into<Str<'a>>) -> Self {
+        self.push_text(Term::Type, Text::String(type_name.into()));
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, id: impl Into<Str<'a>>) -> Self {
+        self.object.set_id(Text::String(id.into()));
+        self
+    }
+
+    fn push_ref(&mut self, term: Term, value: Ref<'a>) {
+        match self.object.get_term_mut(term) {
+            Some(crate::PropertyValue::Ref(p)) => p.push(value),
+            _ => {
+                self.object
+                    .insert(term.name(), crate::Element::into_any(value));
+            }
+        }
+    }
+
+    fn push_text(&mut self, term: Term, value: Text<'a>) {
+        match self.object.get_term_mut(term) {
+            Some(crate::PropertyValue::Text(p)) => p.push(value),
+            _ => {
+                self.object
+                    .insert(term.name(), crate::Element::into_any(value));
+            }
+        }
+    }
+
+    fn text(mut self, term: Term, value: Str<'a>) -> Self {
+        self.object.insert(term.name(), Any::String(value));
+        self
+    }
+
+    /// Sets `content` (HTML by default).
+    pub fn content(self, content: impl Into<Str<'a>>) -> Self {
+        self.text(Term::Content, content.into())
+    }
+
+    /// Adds a language-tagged `contentMap` entry.
+    pub fn content_in(mut self, language: impl Into<Str<'a>>, content: impl Into<Str<'a>>) -> Self {
+        self.map_entry(Term::ContentMap, language.into(), content.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(self, name: impl Into<Str<'a>>) -> Self {
+        self.text(Term::Name, name.into())
+    }
+
+    /// Adds a language-tagged `nameMap` entry.
+    pub fn name_in(mut self, language: impl Into<Str<'a>>, name: impl Into<Str<'a>>) -> Self {
+        self.map_entry(Term::NameMap, language.into(), name.into());
+        self
+    }
+
+    /// Sets `summary` (Mastodon's content warning).
+    pub fn summary(self, summary: impl Into<Str<'a>>) -> Self {
+        self.text(Term::Summary, summary.into())
+    }
+
+    /// Sets `mediaType`.
+    pub fn media_type(self, media_type: impl Into<Str<'a>>) -> Self {
+        self.text(Term::MediaType, media_type.into())
+    }
+
+    /// Sets `href` (Links).
+    pub fn href(self, href: impl Into<Str<'a>>) -> Self {
+        self.text(Term::Href, href.into())
+    }
+
+    /// Sets `preferredUsername`.
+    pub fn preferred_username(self, username: impl Into<Str<'a>>) -> Self {
+        self.text(Term::PreferredUsername, username.into())
+    }
+
+    fn map_entry(&mut self, term: Term, language: Str<'a>, text: Str<'a>) {
+        if let Some(crate::PropertyValue::LangMap(Prop::One(crate::LangMap::Map(map)))) =
+            self.object.get_term_mut(term)
+        {
+            map.insert(language, Any::String(text));
+            return;
+        }
+        let mut map = Object::new();
+        map.insert(language, Any::String(text));
+        self.object.insert(term.name(), Any::from(map));
+    }
+
+    fn date(self, term: Term, at: DateTime<Utc>) -> Self {
+        self.text(term, Str::owned(format_datetime(at)))
+    }
+
+    /// Sets `published` (formatted with [`format_datetime`]).
+    pub fn published(self, at: DateTime<Utc>) -> Self {
+        self.date(Term::Published, at)
+    }
+
+    /// Sets `updated`.
+    pub fn updated(self, at: DateTime<Utc>) -> Self {
+        self.date(Term::Updated, at)
+    }
+
+    /// Sets `deleted`.
+    pub fn deleted(self, at: DateTime<Utc>) -> Self {
+        self.date(Term::Deleted, at)
+    }
+
+    /// Sets `startTime`.
+    pub fn start_time(self, at: DateTime<Utc>) -> Self {
+        self.date(Term::StartTime, at)
+    }
+
+    /// Sets `endTime`.
+    pub fn end_time(self, at: DateTime<Utc>) -> Self {
+        self.date(Term::EndTime, at)
+    }
+
+    /// Sets `sensitive`.
+    pub fn sensitive(mut self, sensitive: bool) -> Self {
+        self.object.set_sensitive(sensitive);
+        self
+    }
+
+    /// Sets `totalItems`.
+    pub fn total_items(mut self, count: u64) -> Self {
+        self.object.set_total_items(count);
+        self
+    }
+
+    /// Sets any property from an untyped value (extension terms included).
+    pub fn property(mut self, name: impl Into<Str<'a>>, value: impl Into<Any<'a>>) -> Self {
+        self.object.insert(name, value);
+        self
+    }
+
+    /// Finishes.
+    #[must_use]
+    pub fn build(self) -> Object<'a> {
+        self.object
+    }
+}
+
+macro_rules! ref_adders {
+    ($( $(#[doc = $doc:literal])* $method:ident => $term:ident; )*) => {
+        impl<'a> ObjectBuilder<'a> {
+            $(
+                $(#[doc = $doc])*
+                ///
+                /// Appends: the first call writes a single value, later calls make an array.
+                pub fn $method(mut self, value: impl Into<Ref<'a>>) -> Self {
+                    self.push_ref(Term::$term, value.into());
+                    self
+                }
+            )*
+        }
+    };
+}
+
+ref_adders! {
+    /// Adds an `actor`.
+    actor => Actor;
+    /// Adds an `object` (an IRI or an embedded object).
+    object => Object;
+    /// Adds a `target`.
+    target => Target;
+    /// Adds an `origin`.
+    origin => Origin;
+    /// Adds a `result`.
+    result => Result;
+    /// Adds an `instrument`.
+    instrument => Instrument;
+    /// Adds a `to` recipient.
+    to => To;
+    /// Adds a `cc` recipient.
+    cc => Cc;
+    /// Adds a `bto` recipient.
+    bto => Bto;
+    /// Adds a `bcc` recipient.
+    bcc => Bcc;
+    /// Adds an `audience`.
+    audience => Audience;
+    /// Adds an `attributedTo`.
+    attributed_to => AttributedTo;
+    /// Adds an `inReplyTo`.
+    in_reply_to => InReplyTo;
+    /// Adds a `tag` (Mention, Hashtag, Emoji...).
+    tag => Tag;
+    /// Adds an `attachment`.
+    attachment => Attachment;
+    /// Adds a `url`.
+    url => Url;
+    /// Adds an `icon`.
+    icon => Icon;
+    /// Adds an `image`.
+    image => Image;
+    /// Adds a collection member to `items`.
+    item => Items;
+    /// Adds a collection member to `orderedItems`.
+    ordered_item => OrderedItems;
+    /// Adds a `context` (conversation/thread).
+    thread_context => Context;
+    /// Sets `inbox` (actors; given once).
+    inbox => Inbox;
+    /// Sets `outbox`.
+    outbox => Outbox;
+    /// Sets `followers`.
+    followers => Followers;
+    /// Sets `following`.
+    following => Following;
+    /// Sets `partOf` (collection pages).
+    part_of => PartOf;
+    /// Sets `first` (collections).
+    first => First;
+    /// Sets `next` (collection pages).
+    next => Next;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn single_then_many() {
+        let o = ObjectBuilder::new(Kind::Note).to("https://a/1").build();
+        assert_eq!(o.to_value().unwrap()["to"], "https://a/1");
+        let o = ObjectBuilder::new(Kind::Note)
+            .to("https://a/1")
+            .to("https://a/2")
+            .build();
+        assert_eq!(
+            o.to_value().unwrap()["to"],
+            serde_json::json!(["https://a/1", "https://a/2"])
+        );
+    }
+
+    #[test]
+    fn writes_what_it_was_given() {
+        let at = Utc.with_ymd_and_hms(2024, 11, 12, 9, 41, 27).unwrap();
+        let o = ObjectBuilder::new(Kind::Note)
+            .context()
+            .also_type("Article")
+            .id("https://a/n/1")
+            .content("<p>hi</p>")
+            .content_in("en", "<p>hi</p>")
+            .content_in("de", "<p>hallo</p>")
+            .published(at)
+            .sensitive(false)
+            .property("x-ext", Any::from(1u64))
+            .build();
+        assert_eq!(
+            o.to_value().unwrap(),
+            serde_json::json!({
+                "@context": AS2_CONTEXT,
+                "type": ["Note", "Article"],
+                "id": "https://a/n/1",
+                "content": "<p>hi</p>",
+                "contentMap": {"en": "<p>hi</p>", "de": "<p>hallo</p>"},
+                "published": "2024-11-12T09:41:27Z",
+                "sensitive": false,
+                "x-ext": 1
+            })
+        );
+        assert_eq!(o.content_in(Some("de")), Some("<p>hallo</p>"));
+        assert!(o.validate().is_empty());
+    }
+}

@@ -1,0 +1,37 @@
+//! Misskey terms other servers read.
+
+use super::{flag, single_str};
+use crate::object::Object;
+
+impl Object<'_> {
+    /// The MFM source of the content (`_misskey_content`).
+    #[must_use]
+    pub fn misskey_content_source(&self) -> Option<&str> {
+        single_str(self.misskey_content())
+    }
+
+    /// The MFM source of the summary (`_misskey_summary`).
+    #[must_use]
+    pub fn misskey_summary_source(&self) -> Option<&str> {
+        single_str(self.misskey_summary())
+    }
+
+    /// `isCat` as a boolean.
+    #[must_use]
+    pub fn is_cat_account(&self) -> Option<bool> {
+        flag(self.is_cat())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_misskey_terms() {
+        let o = Object::from_str(r#"{"_misskey_content":"**hi** :blob:","isCat":true}"#).unwrap();
+        assert_eq!(o.misskey_content_source(), Some("**hi** :blob:"));
+        assert_eq!(o.is_cat_account(), Some(true));
+        assert_eq!(o.misskey_summary_source(), None);
+    }
+}

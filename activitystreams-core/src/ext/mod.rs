@@ -1,0 +1,47 @@
+//! Extension vocabularies real servers use on top of AS2, typed and still lossless.
+//!
+//! The extension terms are recognised by the parser like AS2 terms (see
+//! [`Vocabulary`](crate::Vocabulary) and the typed getters on `Object`, e.g.
+//! [`Object::sensitive`](crate::Object::sensitive)); this module adds views and accessors that
+//! read them the way their vocabularies define them:
+//!
+//! * [`mastodon`]: `toot:` terms (Emoji, featured, featuredTags, discoverable, indexable,
+//!   sensitive, blurhash, focalPoint, votersCount, attributionDomains) and `PropertyValue`
+//!   profile fields;
+//! * [`security`]: security v1 `publicKey` and Multikey (FEP-521a) `assertionMethod`;
+//! * [`quote`]: quote posts (FEP-044f `quote`, `quoteUrl`, Fedibird `quoteUri`, Misskey
+//!   `_misskey_quote`, FEP-e232 object links);
+//! * [`interaction_policy`]: GoToSocial's `interactionPolicy`;
+//! * [`misskey`] and [`lemmy`]: the few terms of theirs that other servers read.
+
+pub mod interaction_policy;
+pub mod lemmy;
+pub mod mastodon;
+pub mod misskey;
+pub mod quote;
+pub mod security;
+
+use crate::object::Object;
+use crate::prop::{Flag, Prop, Ref, Text};
+
+/// The boolean of a flag property.
+fn flag(prop: Option<&Prop<Flag<'_>>>) -> Option<bool> {
+    prop.and_then(Prop::first).and_then(Flag::as_bool)
+}
+
+/// The single string value of a text property.
+fn single_str<'x>(prop: Option<&'x Prop<Text<'_>>>) -> Option<&'x str> {
+    prop.and_then(Prop::first).and_then(Text::as_str)
+}
+
+/// The id of the first value of a reference property.
+fn first_id<'x>(prop: Option<&'x Prop<Ref<'_>>>) -> Option<&'x str> {
+    prop.and_then(Prop::first).and_then(Ref::id)
+}
+
+/// The embedded objects of a reference property.
+fn embedded<'x, 'a>(prop: Option<&'x Prop<Ref<'a>>>) -> impl Iterator<Item = &'x Object<'a>> {
+    prop.into_iter()
+        .flat_map(Prop::iter)
+        .filter_map(Ref::as_object)
+}
