@@ -190,9 +190,20 @@
 //! - Activities are carried as validated JSON bytes, exactly as stored; the streaming path never
 //!   parses or re-serialises them.
 //!
+//! # RFC 6455 WebSocket engine: [`websocket`]
+//! The WebSocket protocol itself as a pure state machine, for hosts with no tokio (a custom
+//! executor, io_uring, embedded, a test harness): the opening handshake on `http` types, the
+//! frame codec, and a [`websocket::Connection`] for either role that takes bytes
+//! (`handle_bytes`), reports messages, pings, pongs, the peer's close and failures
+//! (`poll_event`), and writes frames into the caller's buffer (`send_*`, `poll_transmit`). It
+//! passes the Autobahn cases 1–7, 9 and 10; see the module for the data flow and a complete
+//! handshake-to-close example.
+//!
 //! # Cargo features
 //! - `stream`: `sse::DecodeStream`, an adapter from a `futures_core::Stream` of byte chunks
 //!   to a stream of SSE outputs.
+//! - `tungstenite`: conversions between [`websocket`] messages, events, close frames and
+//!   opcodes and their `tungstenite` 0.30 counterparts, for hosts that use `tokio-tungstenite`.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -204,6 +215,7 @@ pub mod mastodon;
 pub mod negotiate;
 pub mod server;
 pub mod sse;
+pub mod websocket;
 pub mod ws;
 
 mod query;

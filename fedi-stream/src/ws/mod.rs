@@ -29,8 +29,8 @@
 //! replays or sends a catch-up exactly as over SSE.
 //!
 //! Size limits ([`Limits`]) bound every message and queue. WebSocket framing, masking and
-//! pings are below this layer: the host's WebSocket library (e.g. `tokio-tungstenite`) carries
-//! the messages.
+//! pings are below this layer: the host's WebSocket library (`tokio-tungstenite`, or this
+//! crate's sans-IO [`websocket`](crate::websocket) engine) carries the messages.
 //!
 //! A connection that opens without a last id is sent the stream's position first
 //! (`{"type":"meta","data":{"type":"position","lastEventId":"…"}}`), which

@@ -1,0 +1,380 @@
+//! The receiving half: frame headers, payload unmasked straight into the message buffer,
+//! reassembly, UTF-8, control frames and the peer's close.
+
+use std::mem;
+
+use bytes::Bytes;
+
+use super::{Connection, State};
+use crate::websocket::close::{CloseCode, CloseFrame};
+use crate::websocket::error::ProtocolError;
+use crate::websocket::frame::{FrameHeader, OpCode, Role};
+use crate::websocket::mask::apply_mask;
+use crate::websocket::message::{ControlPayload, DataKind, Event, Message};
+use crate::websocket::utf8::{split_incomplete, validate};
+
+/// The most capacity reserved ahead of payload bytes, whatever length a header announces:
+/// a peer cannot make the connection allocate more than it actually sends plus this.
+const MAX_RESERVE: usize = 1 << 20;
+
+/// Text is unmasked and validated through a reused buffer this many bytes at a time, so the
+/// buffer stays small whatever the chunk size.
+const TEXT_BLOCK: usize = 8 * 1024;
+
+/// Where the reader is inside the current frame.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    /// Reading a header; `len` bytes of it are in `Reader::header`.
+    Header { len: u8 },
+    /// Reading the payload of `header`; `done` bytes of it have arrived.
+    Payload { header: FrameHeader, done: u64 },
+}
+
+/// The receiving state of a [`Connection`].
+#[derive(Debug)]
+pub(super) struct Reader {
+    step: Step,
+    /// A header split across calls.
+    header: [u8; FrameHeader::MAX_LEN],
+    /// Stream offset of the next byte to process.
+    position: u64,
+    /// Stream offset of the current frame's first byte.
+    frame_start: u64,
+    /// The kind of the data message in progress, if any.
+    message: Option<DataKind>,
+    /// The payload of the binary message in progress, unmasked.
+    data: Vec<u8>,
+    /// The validated text of the text message in progress.
+    text: String,
+    /// Unmasked text bytes not yet validated: at most 3 bytes (the start of a sequence that
+    /// the next bytes finish) between payload chunks, at most [`TEXT_BLOCK`] + 3 while one is
+    /// processed. Its capacity is reused.
+    pending_text: Vec<u8>,
+    /// The payload of the control frame in progress, unmasked.
+    control: ControlPayload,
+}
+
+impl Reader {
+    pub(super) fn new() -> Self {
+        Self {
+            step: Step::Header { len: 0 },
+            header: [0; FrameHeader::MAX_LEN],
+            position: 0,
+            frame_start: 0,
+            message: None,
+            data: Vec::new(),
+            text: String::new(),
+            pending_text: Vec::new(),
+            control: ControlPayload::empty(),
+        }
+    }
+
+    pub(super) fn buffered_bytes(&self) -> usize {
+        self.data.len() + self.text.len() + self.pending_text.len()
+    }
+
+    pub(super) const fn position(&self) -> u64 {
+        self.position
+    }
+
+    pub(super) fn mid_frame(&self) -> bool {
+        !matches!(self.step, Step::Header { len: 0 }) || self.message.is_some()
+    }
+
+    /// Appends a payload chunk to the message in progress, unmasking it; text is validated
+    /// at once (fail fast: RFC 6455 §8.1), each byte once.
+    fn append(
+        &mut self,
+        kind: DataKind,
+        chunk: &[u8],
+        mask: Option<[u8; 4]>,
+        offset: usize,
+    ) -> Result<(), ProtocolError> {
+        if kind == DataKind::Binary {
+            let start = self.data.len();
+            self.data.extend_from_slice(chunk);
+            if let Some(key) = mask {
+                apply_mask(&mut self.data[start..], key, offset);
+            }
+            return Ok(());
+        }
+        let mut offset = offset;
+        for block in chunk.chunks(TEXT_BLOCK) {
+            let start = self.pending_text.len();
+            self.pending_text.extend_from_slice(block);
+            if let Some(key) = mask {
+                apply_mask(&mut self.pending_text[start..], key, offset);
+            }
+            offset += block.len();
+            let (complete, tail) = split_incomplete(&self.pending_text);
+            let text = validate(complete, tail).map_err(|at| ProtocolError::InvalidUtf8 {
+                offset: (self.text.len() + at) as u64,
+            })?;
+            self.text.push_str(text);
+            let used = complete.len();
+            self.pending_text.drain(..used);
+        }
+        Ok(())
+    }
+
+    /// Makes room for `len` more payload bytes, up to [`MAX_RESERVE`].
+    fn reserve(&mut self, kind: DataKind, len: u64) {
+        let len = usize::try_from(len).unwrap_or(usize::MAX).min(MAX_RESERVE);
+        match kind {
+            DataKind::Binary => self.data.reserve(len),
+            DataKind::Text => self.text.reserve(len),
+        }
+    }
+
+    /// Hands out the completed message and resets the buffers.
+    fn take_message(&mut self, kind: DataKind) -> Result<Message, ProtocolError> {
+        self.message = None;
+        match kind {
+            DataKind::Binary => Ok(Message::Binary(Bytes::from(mem::take(&mut self.data)))),
+            DataKind::Text if self.pending_text.is_empty() => {
+                Ok(Message::Text(mem::take(&mut self.text)))
+            }
+            // The message ended inside a multi-byte sequence.
+            DataKind::Text => Err(ProtocolError::InvalidUtf8 {
+                offset: self.text.len() as u64,
+            }),
+        }
+    }
+}
+
+impl Connection {
+    /// Processes bytes read from the transport. They may be split anywhere: the events are
+    /// the same for every split of the same stream.
+    ///
+    /// Every byte is consumed; nothing is kept but a header split across calls (at most 13
+    /// bytes), the data message in progress and a control payload in progress. After the
+    /// peer's Close frame, after a failure, after [`handle_eof`](Self::handle_eof) and in
+    /// [`State::Closed`], input is ignored.
+    ///
+    /// Then drain [`poll_event`](Self::poll_event) and [`poll_transmit`](Self::poll_transmit).
+    pub fn handle_bytes(&mut self, bytes: &[u8]) {
+        if self.input_closed || self.state == State::Closed {
+            return;
+        }
+        let mut input = bytes;
+        while !input.is_empty() && !self.input_closed {
+            let before = input.len();
+            let step = match self.reader.step {
+                Step::Header { len } => self.read_header(&mut input, len),
+                Step::Payload { header, done } => self.read_payload(&mut input, header, done),
+            };
+            self.reader.position += (before - input.len()) as u64;
+            if let Err(error) = step {
+                self.fail(error);
+                return;
+            }
+        }
+    }
+
+    /// Reads (part of) a frame header; `len` bytes of it arrived in earlier calls.
+    fn read_header(&mut self, input: &mut &[u8], len: u8) -> Result<(), ProtocolError> {
+        let len = usize::from(len);
+        if len == 0 {
+            self.reader.frame_start = self.reader.position;
+            // The usual case: the whole header is in this input, parse it in place.
+            if let Some((header, used)) = FrameHeader::parse(input)? {
+                *input = input.get(used..).unwrap_or_default();
+                return self.start_frame(header);
+            }
+        }
+        let take = (FrameHeader::MAX_LEN - len).min(input.len());
+        let (head, _) = input.split_at(take);
+        self.reader.header[len..len + take].copy_from_slice(head);
+        match FrameHeader::parse(&self.reader.header[..len + take])? {
+            Some((header, used)) => {
+                // The first `len` bytes alone were not a header, so `used > len`.
+                *input = input.get(used.saturating_sub(len)..).unwrap_or_default();
+                self.start_frame(header)
+            }
+            None => {
+                self.reader.step = Step::Header {
+                    len: (len + take) as u8,
+                };
+                *input = input.get(take..).unwrap_or_default();
+                Ok(())
+            }
+        }
+    }
+
+    /// Checks a complete header against the role, the message in progress and the limits.
+    fn start_frame(&mut self, header: FrameHeader) -> Result<(), ProtocolError> {
+        if header.rsv != 0 {
+            return Err(ProtocolError::ReservedBits { rsv: header.rsv });
+        }
+        match (self.role, header.mask.is_some()) {
+            (Role::Server, false) => return Err(ProtocolError::UnmaskedFrame),
+            (Role::Client, true) => return Err(ProtocolError::MaskedFrame),
+            _ => {}
+        }
+        let len = header.payload_len;
+        if header.opcode.is_control() {
+            if !header.fin {
+                return Err(ProtocolError::FragmentedControlFrame {
+                    opcode: header.opcode,
+                });
+            }
+            if len > ControlPayload::MAX_LEN as u64 {
+                return Err(ProtocolError::ControlFrameTooLong {
+                    opcode: header.opcode,
+                    len,
+                });
+            }
+            self.reader.control = ControlPayload::empty();
+        } else {
+            let kind = match (header.opcode, self.reader.message) {
+                (OpCode::Continuation, Some(kind)) => kind,
+                (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
+                (opcode, Some(_)) => return Err(ProtocolError::ExpectedContinuation { opcode }),
+                (OpCode::Text, None) => DataKind::Text,
+                (_, None) => DataKind::Binary,
+            };
+            let max_frame = self.limits.max_frame_size;
+            if len > max_frame as u64 {
+                return Err(ProtocolError::FrameTooLarge {
+                    len,
+                    max: max_frame,
+                });
+            }
+            let total = self.reader.buffered_bytes() as u64 + len;
+            let max_message = self.limits.max_message_size;
+            if total > max_message as u64 {
+                return Err(ProtocolError::MessageTooLarge {
+                    len: total,
+                    max: max_message,
+                });
+            }
+            self.reader.message = Some(kind);
+        }
+        if len == 0 {
+            self.reader.step = Step::Header { len: 0 };
+            self.end_frame(header)
+        } else {
+            self.reader.step = Step::Payload { header, done: 0 };
+            Ok(())
+        }
+    }
+
+    /// Moves payload bytes into the message (or control) buffer, unmasking them.
+    fn read_payload(
+        &mut self,
+        input: &mut &[u8],
+        header: FrameHeader,
+        done: u64,
+    ) -> Result<(), ProtocolError> {
+        let remaining = header.payload_len - done;
+        let take = usize::try_from(remaining).map_or(input.len(), |r| r.min(input.len()));
+        let (chunk, rest) = input.split_at(take);
+        *input = rest;
+        let offset = (done % 4) as usize;
+        if header.opcode.is_control() {
+            let start = self.reader.control.len();
+            // Cannot overflow: the header was checked to announce at most 125 bytes.
+            let _fits = self.reader.control.extend(chunk);
+            if let Some(key) = header.mask {
+                apply_mask(self.reader.control.tail_mut(start), key, offset);
+            }
+        } else if let Some(kind) = self.reader.message {
+            if done == 0
+                && take as u64 == header.payload_len
+                && header.fin
+                && header.opcode == OpCode::Text
+            {
+                // The usual case: a whole unfragmented text message in one chunk. Unmask it
+                // into its own buffer and validate it once, as it becomes the `String`.
+                let text = unmasked_text(chunk, header.mask)?;
+                self.reader.message = None;
+                self.reader.step = Step::Header { len: 0 };
+                self.events.push_back(Event::Message(Message::Text(text)));
+                return Ok(());
+            }
+            if done == 0 {
+                self.reader.reserve(kind, header.payload_len);
+            }
+            self.reader.append(kind, chunk, header.mask, offset)?;
+        }
+        let done = done + take as u64;
+        if done == header.payload_len {
+            self.reader.step = Step::Header { len: 0 };
+            self.end_frame(header)
+        } else {
+            self.reader.step = Step::Payload { header, done };
+            Ok(())
+        }
+    }
+
+    /// Acts on a frame whose payload is complete.
+    fn end_frame(&mut self, header: FrameHeader) -> Result<(), ProtocolError> {
+        match header.opcode {
+            OpCode::Continuation | OpCode::Text | OpCode::Binary => {
+                let Some(kind) = self.reader.message else {
+                    return Ok(());
+                };
+                if header.fin {
+                    let message = self.reader.take_message(kind)?;
+                    self.events.push_back(Event::Message(message));
+                }
+            }
+            OpCode::Ping => {
+                let payload = self.reader.control;
+                // No Pong may follow this endpoint's Close.
+                if self.state == State::Open && self.limits.max_pending_pongs > 0 {
+                    if self.pending_pongs.len() >= self.limits.max_pending_pongs {
+                        self.pending_pongs.pop_front();
+                    }
+                    self.pending_pongs.push_back(payload);
+                }
+                self.events.push_back(Event::Ping(payload));
+            }
+            OpCode::Pong => self.events.push_back(Event::Pong(self.reader.control)),
+            OpCode::Close => {
+                // The reply is queued when the application polls this event.
+                let frame = parse_close(&self.reader.control)?;
+                self.input_closed = true;
+                self.events.push_back(Event::Close(frame));
+            }
+        }
+        Ok(())
+    }
+
+    /// Fails the connection (RFC 6455 §7.1.7): report the error and ignore the rest of the
+    /// input. The Close carrying the error's code is queued when the application polls the
+    /// event.
+    fn fail(&mut self, error: ProtocolError) {
+        self.input_closed = true;
+        let frame_start = self.reader.frame_start;
+        self.events.push_back(Event::Failed { error, frame_start });
+    }
+}
+
+/// A whole text payload, unmasked and validated.
+fn unmasked_text(payload: &[u8], mask: Option<[u8; 4]>) -> Result<String, ProtocolError> {
+    let mut bytes = payload.to_vec();
+    if let Some(key) = mask {
+        apply_mask(&mut bytes, key, 0);
+    }
+    String::from_utf8(bytes).map_err(|e| ProtocolError::InvalidUtf8 {
+        offset: e.utf8_error().valid_up_to() as u64,
+    })
+}
+
+/// The body of a Close frame: nothing, or a valid code and a UTF-8 reason.
+fn parse_close(payload: &[u8]) -> Result<Option<CloseFrame>, ProtocolError> {
+    match payload {
+        [] => Ok(None),
+        [_] => Err(ProtocolError::TruncatedCloseCode),
+        [high, low, reason @ ..] => {
+            let code = CloseCode(u16::from_be_bytes([*high, *low]));
+            if !code.is_valid_on_wire() {
+                return Err(ProtocolError::InvalidCloseCode { code });
+            }
+            let reason =
+                std::str::from_utf8(reason).map_err(|_| ProtocolError::InvalidCloseReason)?;
+            Ok(Some(CloseFrame::new(code, reason)))
+        }
+    }
+}

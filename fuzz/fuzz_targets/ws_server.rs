@@ -1,0 +1,89 @@
+//! `fedi_stream::websocket::Connection` as a server on arbitrary bytes split at arbitrary
+//! points: no panic, memory within the limits at every step, and the same events, frames sent
+//! (Pongs aside, whose number depends on when the host drains) and final state for every
+//! chunking (at once, as cut, one byte at a time).
+//!
+//! Input layout: `[flags, cut_count, cuts as u16 LE..., stream...]`. `flags` bit 0: small
+//! limits (256-byte frames, 1 KiB messages, 2 pending Pongs); bit 1: end with `handle_eof`.
+#![no_main]
+
+use fedi_stream::websocket::{Connection, Event, FrameHeader, Limits, OpCode, State};
+use libfuzzer_sys::fuzz_target;
+
+type Outcome = (Vec<Event>, Vec<(OpCode, Vec<u8>)>, State);
+
+fn run<'a>(limits: Limits, eof: bool, chunks: impl Iterator<Item = &'a [u8]>) -> Outcome {
+    let mut connection = Connection::server(limits);
+    let mut events = Vec::new();
+    let mut transmit = Vec::new();
+    // What one drain may owe: the Pongs, then one Close (each frame: 2 header bytes + 125).
+    let owed = (limits.max_pending_pongs + 1) * 127;
+    let mut step =
+        |connection: &mut Connection, events: &mut Vec<Event>, transmit: &mut Vec<u8>| {
+            assert!(connection.buffered_bytes() <= limits.max_message_size);
+            events.extend(std::iter::from_fn(|| connection.poll_event()));
+            let before = transmit.len();
+            let _ = connection.poll_transmit(transmit);
+            assert!(transmit.len() - before <= owed);
+        };
+    for chunk in chunks {
+        connection.handle_bytes(chunk);
+        step(&mut connection, &mut events, &mut transmit);
+    }
+    if eof {
+        connection.handle_eof();
+        step(&mut connection, &mut events, &mut transmit);
+        assert_eq!(connection.state(), State::Closed);
+    }
+    (events, frames_except_pongs(&transmit), connection.state())
+}
+
+/// The (unmasked) frames a server wrote, without the Pongs.
+fn frames_except_pongs(mut bytes: &[u8]) -> Vec<(OpCode, Vec<u8>)> {
+    let mut frames = Vec::new();
+    while let Ok(Some((header, len))) = FrameHeader::parse(bytes) {
+        assert!(header.mask.is_none(), "a server never masks");
+        let end = len + header.payload_len as usize;
+        if header.opcode != OpCode::Pong {
+            frames.push((header.opcode, bytes[len..end].to_vec()));
+        }
+        bytes = &bytes[end..];
+    }
+    assert!(bytes.is_empty(), "the connection writes whole frames");
+    frames
+}
+
+fuzz_target!(|data: &[u8]| {
+    let [flags, cut_count, rest @ ..] = data else {
+        return;
+    };
+    let limits = if flags & 1 != 0 {
+        Limits::default()
+            .with_max_frame_size(256)
+            .with_max_message_size(1024)
+            .with_max_pending_pongs(2)
+    } else {
+        Limits::default()
+    };
+    let eof = flags & 2 != 0;
+    let cut_bytes = usize::from(cut_count % 16) * 2;
+    let Some((cuts, stream)) = rest.split_at_checked(cut_bytes) else {
+        return;
+    };
+    let mut cuts: Vec<usize> = cuts
+        .chunks_exact(2)
+        .map(|c| usize::from(u16::from_le_bytes([c[0], c[1]])) % (stream.len() + 1))
+        .collect();
+    cuts.sort_unstable();
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for cut in cuts {
+        pieces.push(&stream[start..cut]);
+        start = cut;
+    }
+    pieces.push(&stream[start..]);
+
+    let whole = run(limits, eof, std::iter::once(stream));
+    assert_eq!(run(limits, eof, pieces.into_iter()), whole);
+    assert_eq!(run(limits, eof, stream.chunks(1)), whole);
+});
