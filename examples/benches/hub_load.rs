@@ -1,0 +1,305 @@
+//! Load figures of `fedi-hub` (a bench binary, not a timed test), measured in one process on
+//! loopback:
+//!
+//! 1. WebSocket path: Bus `ping` → `pong` round trips through the hub (token check at the
+//!    upgrade, session decode, rate limit, hub drain, outlet, socket) against a bare
+//!    tokio-tungstenite echo server in the same run, with the same clients.
+//!
+//! 2. Server-sent events: 1,000 subscribers of one inbox (`Accept: text/event-stream`), bob
+//!    posts notes to alice through the C2S outbox; events delivered per second, from the first
+//!    post until every subscriber has every event.
+//!
+//! Run: `cargo bench -p fedi-examples --bench hub_load` (`-- --quick` for a short run).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use fedi_examples::hub::{AccountSeed, Config, Server};
+use futures::{SinkExt, StreamExt};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::Message;
+
+const TOKEN: &str = "bench-token";
+const PING: &str = r#"{"type":"ping"}"#;
+
+struct Settings {
+    connections: usize,
+    window: usize,
+    messages_per_connection: usize,
+    rounds: usize,
+}
+
+/// A tokio-tungstenite echo server: every text frame is sent back.
+async fn echo_server() -> (String, oneshot::Sender<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("ws://{}/", listener.local_addr().expect("address"));
+    let (stop, mut stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = tokio::select! {
+                _ = &mut stopped => break,
+                accepted = listener.accept() => match accepted {
+                    Ok(a) => a,
+                    Err(_) => continue,
+                },
+            };
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(async move {
+                let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+                    return;
+                };
+                while let Some(Ok(message)) = ws.next().await {
+                    if let Message::Text(_) = message
+                        && ws.send(message).await.is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (url, stop)
+}
+
+/// A hub whose Bus rate limit and per-user cap do not get in the way of a load test.
+async fn hub_server() -> (String, oneshot::Sender<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let mut config = Config::new(vec![AccountSeed {
+        name: "bench".into(),
+        token: TOKEN.into(),
+    }]);
+    config.bus.max_connections_per_user = 10_000;
+    config.bus.session.rate.per_minute = u32::MAX;
+    config.bus.session.rate.burst = u32::MAX;
+    let server = Server::bind(config, listener).expect("config");
+    let url = format!(
+        "{}/ws/bus?token={TOKEN}",
+        server.base_url().replacen("http://", "ws://", 1)
+    );
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(server.run(async {
+        let _ = stopped.await;
+    }));
+    (url, stop)
+}
+
+/// `connections` clients each keep `window` pings in flight until `messages` replies came back;
+/// returns replies per second. Text frames other than the replies (the Bus `welcome`) are
+/// skipped by `skip_first`.
+async fn drive(url: &str, settings: &Settings, skip_first: bool) -> f64 {
+    let mut sockets = Vec::new();
+    for _ in 0..settings.connections {
+        let (mut ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("connect");
+        if skip_first {
+            let _welcome = ws.next().await;
+        }
+        sockets.push(ws);
+    }
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for mut ws in sockets {
+        let total = settings.messages_per_connection;
+        let window = settings.window.min(total);
+        tasks.push(tokio::spawn(async move {
+            let mut sent = 0;
+            for _ in 0..window {
+                ws.feed(Message::text(PING)).await.expect("send");
+                sent += 1;
+            }
+            ws.flush().await.expect("flush");
+            let mut received = 0;
+            while received < total {
+                match ws.next().await {
+                    Some(Ok(Message::Text(_))) => {
+                        received += 1;
+                        if sent < total {
+                            ws.send(Message::text(PING)).await.expect("send");
+                            sent += 1;
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    other => panic!("connection ended early: {other:?}"),
+                }
+            }
+            let _ = ws.close(None).await;
+        }));
+    }
+    for task in tasks {
+        task.await.expect("client task");
+    }
+    let elapsed = started.elapsed();
+    (settings.connections * settings.messages_per_connection) as f64 / elapsed.as_secs_f64()
+}
+
+/// A hub with alice and bob whose subscriber queues hold a whole burst.
+async fn c2s_server() -> (String, oneshot::Sender<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let mut config = Config::new(vec![
+        AccountSeed {
+            name: "alice".into(),
+            token: "a".into(),
+        },
+        AccountSeed {
+            name: "bob".into(),
+            token: "b".into(),
+        },
+    ]);
+    config.limits.subscriber_queue = 4_096;
+    let server = Server::bind(config, listener).expect("config");
+    let base = server.base_url().to_owned();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(server.run(async {
+        let _ = stopped.await;
+    }));
+    (base, stop)
+}
+
+/// Opens a raw event-stream subscription to alice's inbox and counts the events it receives
+/// (each ends with a blank line; the first block is the `retry` hint) into `received`.
+async fn subscribe(address: &str, received: Arc<AtomicUsize>) {
+    let mut stream = TcpStream::connect(address).await.expect("connect");
+    let request = format!(
+        "GET /users/alice/inbox HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer a\r\nAccept: text/event-stream\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("request");
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut previous = 0u8;
+        let mut first_block = true;
+        loop {
+            let n = match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            let mut events = 0;
+            for &byte in buf.get(..n).unwrap_or_default() {
+                if byte == b'\n' && previous == b'\n' {
+                    if first_block {
+                        first_block = false;
+                    } else {
+                        events += 1;
+                    }
+                }
+                previous = byte;
+            }
+            received.fetch_add(events, Ordering::Relaxed);
+        }
+    });
+}
+
+/// `subscribers` streams of alice's inbox, `notes` posts from bob on `posters` connections;
+/// returns event deliveries per second.
+async fn sse_fanout(subscribers: usize, notes: usize, posters: usize) -> f64 {
+    let (base, stop) = c2s_server().await;
+    let address = base.trim_start_matches("http://").to_owned();
+    let received = Arc::new(AtomicUsize::new(0));
+    for _ in 0..subscribers {
+        subscribe(&address, received.clone()).await;
+    }
+    // Give every subscription time to be registered before the first post.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..posters {
+        let address = address.clone();
+        let base = base.clone();
+        tasks.push(tokio::spawn(async move {
+            let stream = TcpStream::connect(&address).await.expect("connect");
+            let (mut sender, connection) =
+                hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                    .await
+                    .expect("handshake");
+            tokio::spawn(connection);
+            for i in (worker..notes).step_by(posters) {
+                let note = format!(
+                    r#"{{"type":"Note","content":"note {i}","to":["{base}/users/alice"]}}"#
+                );
+                let request = hyper::Request::post("/users/bob/outbox")
+                    .header("host", &address)
+                    .header("authorization", "Bearer b")
+                    .header("content-type", "application/activity+json")
+                    .body(Full::new(Bytes::from(note)))
+                    .expect("request");
+                let response = sender.send_request(request).await.expect("post");
+                assert_eq!(response.status(), 201);
+                let _ = response.into_body().collect().await;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("poster");
+    }
+    let target = subscribers * notes;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while received.load(Ordering::Relaxed) < target {
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {target} events arrived",
+            received.load(Ordering::Relaxed)
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let elapsed = started.elapsed();
+    let _ = stop.send(());
+    target as f64 / elapsed.as_secs_f64()
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let settings = Settings {
+        connections: 32,
+        window: 8,
+        messages_per_connection: if quick { 1_000 } else { 5_000 },
+        rounds: if quick { 2 } else { 5 },
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let (echo_url, stop_echo) = echo_server().await;
+        let (hub_url, stop_hub) = hub_server().await;
+        let (mut best_echo, mut best_hub) = (0f64, 0f64);
+        // Alternate the two so that machine noise affects both alike; keep each one's best.
+        for _ in 0..settings.rounds {
+            best_echo = best_echo.max(drive(&echo_url, &settings, false).await);
+            best_hub = best_hub.max(drive(&hub_url, &settings, true).await);
+        }
+        println!(
+            "WebSocket round trips, {} connections x {} messages, window {} (best of {} rounds):",
+            settings.connections,
+            settings.messages_per_connection,
+            settings.window,
+            settings.rounds
+        );
+        println!("  bare tokio-tungstenite echo : {best_echo:>10.0} msg/s");
+        println!("  fedi-hub Bus ping -> pong   : {best_hub:>10.0} msg/s");
+        println!(
+            "  ratio hub / echo            : {:>10.2}",
+            best_hub / best_echo
+        );
+        let _ = stop_echo.send(());
+        let _ = stop_hub.send(());
+
+        let (subscribers, notes, posters) = (1_000, if quick { 50 } else { 200 }, 4);
+        let rounds = settings.rounds.min(3);
+        let mut best_sse = 0f64;
+        for _ in 0..rounds {
+            best_sse = best_sse.max(sse_fanout(subscribers, notes, posters).await);
+        }
+        println!(
+            "Server-sent events, {subscribers} subscribers of one inbox, {notes} posted notes (best of {rounds} rounds):"
+        );
+        println!("  events delivered            : {best_sse:>10.0} events/s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    });
+}

@@ -1,0 +1,161 @@
+//! `fedi-hub`: the reference server of the crate family. It serves every protocol the crates
+//! implement from one process, keeps everything in memory, and prints what to open and try.
+//!
+//! Logs go to standard error (`RUST_LOG`, e.g. `RUST_LOG=debug` or
+//! `RUST_LOG=info,fedi_examples=debug`); the banner goes to standard output.
+
+#![forbid(unsafe_code)]
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::str::FromStr;
+
+use clap::Parser;
+use fedi_examples::hub::{AccountSeed, CattleConfig, ClusterConfig, Config, Server, VersiaPeer};
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::prelude::*;
+
+/// Run the fedi-hub demo server.
+#[derive(Debug, Parser)]
+#[command(name = "fedi-hub", version, about)]
+struct Cli {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// An account to create, as NAME or NAME=TOKEN (repeatable). A NAME alone gets a random
+    /// token. Default: alice and bob.
+    #[arg(long = "account", value_name = "NAME[=TOKEN]", value_parser = parse_account)]
+    accounts: Vec<AccountSeed>,
+    /// The URL clients reach the hub at, when it differs from http://LISTEN (e.g. behind a
+    /// proxy).
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// Share live events with other fedi-hub instances through this Redis
+    /// (e.g. redis://127.0.0.1:6379).
+    #[arg(long, value_name = "URL", conflicts_with = "bus_nats")]
+    bus_redis: Option<String>,
+    /// Share live events with other fedi-hub instances through this NATS server
+    /// (e.g. nats://127.0.0.1:4222).
+    #[arg(long, value_name = "URL")]
+    bus_nats: Option<String>,
+    /// The Redis channel or NATS subject the instances of one cluster share.
+    #[arg(long, value_name = "NAME", default_value = "fedi-hub")]
+    cluster_channel: String,
+    /// Also serve the accounts over Cattle Drive on this RabbitMQ
+    /// (e.g. amqp://guest:guest@127.0.0.1:5672/%2f).
+    #[arg(long, value_name = "URI")]
+    amqp: Option<String>,
+    /// With --amqp: accept only messages whose broker-vouched login is the account.
+    #[arg(long, requires = "amqp")]
+    amqp_require_login: bool,
+    /// This instance's Versia domain (default: the host of the public URL).
+    #[arg(long, value_name = "DOMAIN")]
+    versia_domain: Option<String>,
+    /// The Versia instance key as PKCS#8 base64 (default: a fresh key at every start).
+    #[arg(long, value_name = "PKCS8_BASE64")]
+    versia_key: Option<String>,
+    /// A Versia instance whose signatures are accepted, as DOMAIN=SPKI_BASE64 (repeatable).
+    #[arg(long = "versia-peer", value_name = "DOMAIN=KEY", value_parser = parse_peer)]
+    versia_peers: Vec<VersiaPeer>,
+}
+
+fn parse_account(text: &str) -> Result<AccountSeed, String> {
+    Ok(match text.split_once('=') {
+        Some((name, token)) => AccountSeed {
+            name: name.to_owned(),
+            token: token.to_owned(),
+        },
+        None => AccountSeed::with_random_token(text),
+    })
+}
+
+fn parse_peer(text: &str) -> Result<VersiaPeer, String> {
+    let (domain, key) = text.split_once('=').ok_or("expected DOMAIN=SPKI_BASE64")?;
+    Ok(VersiaPeer {
+        domain: domain.to_owned(),
+        public_key: key.to_owned(),
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|spec| Targets::from_str(&spec).ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::stderr().is_terminal()),
+        )
+        .with(filter)
+        .init();
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("fedi-hub: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    let mut config = if cli.accounts.is_empty() {
+        Config::demo()
+    } else {
+        Config::new(cli.accounts)
+    };
+    config.public_url = cli.public_url;
+    config.cluster = match (cli.bus_redis, cli.bus_nats) {
+        (Some(url), _) => Some(ClusterConfig::redis(url).with_channel(cli.cluster_channel)),
+        (None, Some(url)) => Some(ClusterConfig::nats(url).with_channel(cli.cluster_channel)),
+        (None, None) => None,
+    };
+    config.cattle = cli.amqp.map(|uri| {
+        let mut cattle = CattleConfig::amqp(uri);
+        cattle.require_login = cli.amqp_require_login;
+        cattle
+    });
+    config.versia.domain = cli.versia_domain;
+    config.versia.private_key = cli.versia_key;
+    config.versia.peers = cli.versia_peers;
+    let listener = match tokio::net::TcpListener::bind(cli.listen).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!(
+                "fedi-hub: cannot listen on {}: {e} (choose another address with --listen)",
+                cli.listen
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let server = match Server::bind(config, listener) {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("fedi-hub: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    println!("{}", server.banner());
+    println!("Press Ctrl-C to stop.");
+    let shutdown = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C; stop the process another way");
+            std::future::pending::<()>().await;
+        }
+    };
+    match server.run(shutdown).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fedi-hub: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,547 @@
+//! The Bus at `/ws/bus`: `bus_protocol`'s [`Hub`] behind a mutex, one task per WebSocket.
+//!
+//! ```text
+//!  upgrade (token checked) ──► Bus::connect ──► Hub::connect ─┐
+//!  socket text/binary ───────► Bus::handle_* ─► Hub::handle_* ─┤ under the lock:
+//!  C2S posts ────────────────► Bus::publish_* ─► Hub::publish ─┤ drain poll_transmit into each
+//!  timer task ───────────────► Hub::handle_timeout ────────────┘ session's outlet (bounded
+//!                                                                channel), act on poll_event
+//!  session task: select { outlet frame ─► socket, socket frame ─► Bus, shutdown ─► close 1001 }
+//! ```
+//!
+//! Each account is its own tenant (as each Cloudillo identity is), and is its Bus user id.
+//! Everyone on the hub sees everyone's presence (the demo's accounts are all connected), and
+//! typing indicators may go to any existing account. An invalid token is answered after the
+//! upgrade, so that browsers can see it: `error` with `E-WS-AUTH`, then close 4401. A refused
+//! connection cap: `error` with `E-WS-RATE`, then close 1013. A session whose outlet fills up
+//! (a client that does not read) is disconnected with close 1008.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use bus_protocol::hub::{
+    ActionRoute, Audience, ConnectError, Hub, HubConfig, HubEvent, Payload, PublishError,
+    Relations, SessionKey, action_audience,
+};
+use bus_protocol::message::{ActionNotice, ErrorCode, PresenceNotice, ServerMessage};
+use bus_protocol::session::{CloseReason, SessionEvent};
+use futures::{SinkExt, StreamExt};
+use http::HeaderMap;
+use tokio::sync::{Notify, mpsc};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use crate::hub::accounts::{Account, Accounts};
+use crate::hub::module::{Handler, Module, Starting};
+use crate::hub::server::{Core, unix_now};
+use crate::hub::web::{Request, Response};
+use crate::hub::ws::{self, WsStream};
+
+/// The Bus endpoint.
+pub(crate) const PATH: &str = "/ws/bus";
+
+/// The cluster envelope kind of presence changes.
+const PRESENCE_KIND: &str = "bus.presence";
+/// The cluster envelope kind of published messages (actions, direct messages).
+const PUBLISH_KIND: &str = "bus.publish";
+
+/// Close code for a client that does not read its frames fast enough (policy violation).
+const CLOSE_TOO_SLOW: u16 = 1008;
+/// Close code for a connection refused by a cap ("try again later").
+const CLOSE_TRY_LATER: u16 = 1013;
+/// Close code for an invalid token, as the deployed Cloudillo server uses.
+const CLOSE_UNAUTHORIZED: u16 = 4401;
+
+/// Presence and typing relation of the demo: every account watches every other.
+pub(crate) struct Everyone(Arc<Accounts>);
+
+impl Relations for Everyone {
+    fn presence_watchers(&self, subject: &str, visit: &mut dyn FnMut(&str)) {
+        for account in self.0.all() {
+            if account.name() != subject {
+                visit(account.name());
+            }
+        }
+    }
+
+    fn may_send_typing(&self, _from: &str, to: &str) -> bool {
+        self.0.contains(to)
+    }
+}
+
+/// A frame for one session's socket.
+#[derive(Clone)]
+enum Frame {
+    Text(Utf8Bytes),
+    Close(CloseReason),
+}
+
+/// An event kept for `replay`: who may see it, and the message.
+struct Logged {
+    timestamp: i64,
+    users: Vec<Arc<str>>,
+    message: ServerMessage,
+}
+
+struct State {
+    hub: Hub<Everyone>,
+    outlets: HashMap<SessionKey, mpsc::Sender<Frame>>,
+    log: VecDeque<Logged>,
+    /// The deadline the timer task sleeps until.
+    armed: Option<Instant>,
+}
+
+/// The Bus shared by the module, its session tasks and the other modules (which publish).
+pub(crate) struct Bus {
+    core: Arc<Core>,
+    state: Mutex<State>,
+    wake: Notify,
+    ws_config: WebSocketConfig,
+}
+
+impl Bus {
+    fn new(core: Arc<Core>, config: HubConfig) -> Self {
+        let hub = Hub::new(config, Everyone(core.accounts.clone()));
+        let ws_config =
+            WebSocketConfig::default().max_message_size(Some(core.limits.max_ws_message_bytes));
+        Bus {
+            state: Mutex::new(State {
+                hub,
+                outlets: HashMap::new(),
+                log: VecDeque::new(),
+                armed: None,
+            }),
+            wake: Notify::new(),
+            ws_config,
+            core,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every critical section leaves the state consistent before anything can panic.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sends an action to the audience the seed's rules give for `route` (every session of
+    /// those users on every instance of the cluster) and keeps it for replay. Returns the
+    /// number of sessions reached on this instance.
+    pub(crate) fn publish_action(&self, route: &ActionRoute<'_>) -> Result<usize, PublishError> {
+        // Each account is its own tenant, so every audience is a list of users.
+        let users: Vec<&str> = match action_audience(route)? {
+            Audience::User(u) | Audience::Tenant(u) => vec![u],
+            Audience::Users(list) => list.to_vec(),
+        };
+        Ok(self.publish_to(ServerMessage::Action(route.action.clone()), &users))
+    }
+
+    /// Sends an action that arrived from elsewhere (`source: federated`) to every session of
+    /// `tenant`, the seed's inbound forwarding; a refusal is logged.
+    pub(crate) fn publish_federated(&self, notice: &ActionNotice, tenant: &str) {
+        let route = ActionRoute {
+            tenant,
+            action: notice,
+            parent_owner: None,
+            participants: &[],
+            recipient: Some(tenant),
+        };
+        if let Err(e) = self.publish_action(&route) {
+            tracing::warn!(error = %e, tenant, "federated action not published");
+        }
+    }
+
+    /// Sends `message` to every session of `users` on every instance of the cluster and keeps
+    /// it for replay. Returns the number of sessions reached on this instance.
+    pub(crate) fn publish_to(&self, message: ServerMessage, users: &[&str]) -> usize {
+        self.core.cluster.publish(
+            PUBLISH_KIND,
+            serde_json::json!({"users": users, "message": &message}),
+        );
+        self.deliver(message, users)
+    }
+
+    /// A message published on another instance.
+    fn remote_publish(&self, mut body: serde_json::Value) {
+        // Peer input: a body that is not an object just fails to parse, never panics.
+        let users: Option<Vec<String>> = body
+            .get_mut("users")
+            .and_then(|users| serde_json::from_value(users.take()).ok());
+        let message = body
+            .get("message")
+            .and_then(|message| serde_json::to_vec(message).ok())
+            .and_then(|bytes| ServerMessage::decode(&bytes).ok());
+        match (users, message) {
+            (Some(users), Some(message)) => {
+                let users: Vec<&str> = users.iter().map(String::as_str).collect();
+                self.deliver(message, &users);
+            }
+            _ => tracing::warn!("cluster: malformed bus publication"),
+        }
+    }
+
+    fn deliver(&self, message: ServerMessage, users: &[&str]) -> usize {
+        let mut state = self.lock();
+        let reached = match state.hub.publish(&message, Audience::Users(users)) {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "bus publish refused");
+                0
+            }
+        };
+        if state.log.len() >= self.core.limits.bus_replay {
+            state.log.pop_front();
+        }
+        state.log.push_back(Logged {
+            timestamp: message.timestamp(),
+            users: users.iter().map(|u| Arc::from(*u)).collect(),
+            message,
+        });
+        self.drain(&mut state);
+        reached
+    }
+
+    /// A presence change announced by another instance: delivered to this instance's watchers.
+    fn remote_presence(&self, body: serde_json::Value) {
+        let notice: PresenceNotice = match serde_json::from_value(body) {
+            Ok(notice) => notice,
+            Err(e) => {
+                tracing::warn!(error = %e, "cluster: malformed presence notice");
+                return;
+            }
+        };
+        let mut state = self.lock();
+        let mut watchers = Vec::new();
+        state
+            .hub
+            .relations()
+            .presence_watchers(&notice.user, &mut |w| watchers.push(w.to_owned()));
+        let watchers: Vec<&str> = watchers.iter().map(String::as_str).collect();
+        let message = ServerMessage::Presence(notice);
+        if let Err(e) = state.hub.publish(&message, Audience::Users(&watchers)) {
+            tracing::warn!(error = %e, "remote presence not delivered");
+        }
+        self.drain(&mut state);
+    }
+
+    /// Registers an authenticated connection; its frames arrive on the returned receiver.
+    fn connect(
+        &self,
+        account: &Account,
+    ) -> Result<(SessionKey, mpsc::Receiver<Frame>), ConnectError> {
+        let (tx, rx) = mpsc::channel(self.core.limits.subscriber_queue);
+        let session_id = format!("sess_{}", crate::hub::random::hex(8));
+        let mut state = self.lock();
+        let name = account.name();
+        let key = state
+            .hub
+            .connect(name, name, session_id, Instant::now(), unix_now())?;
+        state.outlets.insert(key, tx);
+        self.drain(&mut state);
+        Ok((key, rx))
+    }
+
+    fn handle_text(&self, key: SessionKey, text: &str) {
+        let mut state = self.lock();
+        if let Err(e) = state.hub.handle_text(key, text, Instant::now(), unix_now()) {
+            tracing::debug!(?key, error = %e, "bus frame not handled");
+        }
+        self.drain(&mut state);
+    }
+
+    fn handle_binary(&self, key: SessionKey, bytes: &[u8]) {
+        let mut state = self.lock();
+        if let Err(e) = state
+            .hub
+            .handle_binary(key, bytes, Instant::now(), unix_now())
+        {
+            tracing::debug!(?key, error = %e, "bus frame not handled");
+        }
+        self.drain(&mut state);
+    }
+
+    fn disconnect(&self, key: SessionKey) {
+        let mut state = self.lock();
+        state.outlets.remove(&key);
+        state.hub.disconnect(key, Instant::now(), unix_now());
+        self.drain(&mut state);
+    }
+
+    /// Moves everything the hub wants written into the outlets and acts on its events. A
+    /// session whose outlet is full or gone is disconnected.
+    fn drain(&self, state: &mut State) {
+        loop {
+            let mut stalled = Vec::new();
+            while let Some(transmit) = state.hub.poll_transmit() {
+                let frame = match transmit.payload {
+                    Payload::Text(bytes) => match Utf8Bytes::try_from(bytes) {
+                        Ok(text) => Frame::Text(text),
+                        Err(e) => {
+                            tracing::error!(error = %e, "the Bus encoder produced invalid UTF-8");
+                            continue;
+                        }
+                    },
+                    Payload::Close(reason) => Frame::Close(reason),
+                };
+                for key in transmit.recipients.as_slice() {
+                    let delivered = state
+                        .outlets
+                        .get(key)
+                        .is_some_and(|outlet| outlet.try_send(frame.clone()).is_ok());
+                    if !delivered && state.outlets.remove(key).is_some() {
+                        stalled.push(*key);
+                    }
+                }
+            }
+            while let Some(event) = state.hub.poll_event() {
+                self.on_event(state, event);
+            }
+            if stalled.is_empty() {
+                break;
+            }
+            for key in stalled {
+                tracing::info!(?key, "bus session too slow; disconnecting");
+                state.hub.disconnect(key, Instant::now(), unix_now());
+            }
+        }
+        if let Some(at) = state.hub.poll_timeout()
+            && state.armed.is_none_or(|armed| at < armed)
+        {
+            state.armed = Some(at);
+            self.wake.notify_one();
+        }
+    }
+
+    fn on_event(&self, state: &mut State, event: HubEvent) {
+        match event {
+            HubEvent::Session {
+                key,
+                event: SessionEvent::Replay(request),
+            } => self.replay(state, key, request.since),
+            HubEvent::Session {
+                key,
+                event: SessionEvent::Rejected(error),
+            } => tracing::debug!(?key, %error, "bus frame refused"),
+            HubEvent::Session {
+                key,
+                event: SessionEvent::RegisterPush(registration),
+            } => tracing::info!(
+                ?key,
+                platform = ?registration.platform,
+                "push token registered (the demo hub sends no pushes)"
+            ),
+            HubEvent::Session { key, event } => tracing::trace!(?key, ?event, "bus session"),
+            HubEvent::Presence(notice) => {
+                tracing::debug!(user = %notice.user, status = ?notice.status, "presence");
+                match serde_json::to_value(&notice) {
+                    Ok(body) => self.core.cluster.publish(PRESENCE_KIND, body),
+                    Err(e) => tracing::error!(error = %e, "presence notice not serialisable"),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Resends the logged events newer than `since` that `key`'s user may see and subscribed to.
+    fn replay(&self, state: &mut State, key: SessionKey, since: i64) {
+        let Some(session) = state.hub.session(key) else {
+            return;
+        };
+        let user = session.user().clone();
+        let Some(outlet) = state.outlets.get(&key) else {
+            return;
+        };
+        let mut sent = 0usize;
+        for logged in state.log.iter().filter(|l| l.timestamp > since) {
+            if !logged.users.contains(&user) || !session.wants(&logged.message) {
+                continue;
+            }
+            if outlet
+                .try_send(Frame::Text(logged.message.to_json_string().into()))
+                .is_err()
+            {
+                break;
+            }
+            sent += 1;
+        }
+        tracing::debug!(?key, since, sent, "bus replay");
+    }
+
+    /// Runs the hub's timers until shutdown.
+    async fn timers(self: Arc<Self>) {
+        let _guard = self.core.guard();
+        let mut shutdown = self.core.shutdown();
+        loop {
+            let deadline = self.lock().armed;
+            let sleep = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = sleep => {
+                    let mut state = self.lock();
+                    let now = Instant::now();
+                    state.armed = None;
+                    state.hub.handle_timeout(now, unix_now());
+                    self.drain(&mut state);
+                }
+                () = self.wake.notified() => {}
+                () = shutdown.wait() => break,
+            }
+        }
+    }
+
+    /// One WebSocket session.
+    async fn session(self: Arc<Self>, mut socket: WsStream, account: Option<Arc<Account>>) {
+        let Some(account) = account else {
+            let error =
+                ServerMessage::error(ErrorCode::Auth, "Invalid or expired token", unix_now());
+            let _ = socket.send(Message::text(error.to_json_string())).await;
+            ws::close(&mut socket, CLOSE_UNAUTHORIZED, "Unauthorized").await;
+            return;
+        };
+        let (key, mut outlet) = match self.connect(&account) {
+            Ok(connected) => connected,
+            Err(refused) => {
+                let error = ServerMessage::error(ErrorCode::Rate, refused.to_string(), unix_now());
+                let _ = socket.send(Message::text(error.to_json_string())).await;
+                ws::close(&mut socket, CLOSE_TRY_LATER, "connection limit reached").await;
+                return;
+            }
+        };
+        tracing::debug!(user = account.name(), ?key, "bus session open");
+        let mut shutdown = self.core.shutdown();
+        loop {
+            tokio::select! {
+                frame = outlet.recv() => match frame {
+                    Some(Frame::Text(text)) => {
+                        if !write_batch(&mut socket, text, &mut outlet).await {
+                            break;
+                        }
+                    }
+                    Some(Frame::Close(reason)) => {
+                        ws::close(&mut socket, reason.code(), reason.text()).await;
+                        break;
+                    }
+                    None => {
+                        ws::close(&mut socket, CLOSE_TOO_SLOW, "client too slow: outgoing queue full").await;
+                        break;
+                    }
+                },
+                incoming = socket.next() => match incoming {
+                    Some(Ok(Message::Text(text))) => self.handle_text(key, text.as_str()),
+                    Some(Ok(Message::Binary(bytes))) => self.handle_binary(key, &bytes),
+                    Some(Ok(Message::Close(_))) | None => break,
+                    // Pings are answered by tungstenite itself.
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => {
+                        tracing::debug!(?key, error = %e, "bus socket error");
+                        break;
+                    }
+                },
+                () = shutdown.wait() => {
+                    ws::close(&mut socket, 1001, "server shutting down").await;
+                    break;
+                }
+            }
+        }
+        self.disconnect(key);
+        tracing::debug!(user = account.name(), ?key, "bus session closed");
+    }
+}
+
+/// Writes `first` and whatever else is already queued, then flushes once. A close frame in
+/// the queue is left for the caller's next `recv` (it is re-queued in order by stopping early).
+async fn write_batch(
+    socket: &mut WsStream,
+    first: Utf8Bytes,
+    outlet: &mut mpsc::Receiver<Frame>,
+) -> bool {
+    if socket.feed(Message::Text(first)).await.is_err() {
+        return false;
+    }
+    let mut pending_close = None;
+    while let Ok(frame) = outlet.try_recv() {
+        match frame {
+            Frame::Text(text) => {
+                if socket.feed(Message::Text(text)).await.is_err() {
+                    return false;
+                }
+            }
+            Frame::Close(reason) => {
+                pending_close = Some(reason);
+                break;
+            }
+        }
+    }
+    if socket.flush().await.is_err() {
+        return false;
+    }
+    match pending_close {
+        Some(reason) => {
+            ws::close(socket, reason.code(), reason.text()).await;
+            false
+        }
+        None => true,
+    }
+}
+
+/// The module serving [`PATH`].
+pub(crate) struct BusModule {
+    bus: Arc<Bus>,
+}
+
+impl BusModule {
+    pub(crate) fn new(core: Arc<Core>, config: HubConfig) -> Self {
+        let bus = Arc::new(Bus::new(core.clone(), config));
+        core.cluster
+            .on_weak(PRESENCE_KIND, &bus, Bus::remote_presence);
+        core.cluster
+            .on_weak(PUBLISH_KIND, &bus, Bus::remote_publish);
+        BusModule { bus }
+    }
+
+    /// The Bus, for the modules that publish to it.
+    pub(crate) fn bus(&self) -> &Arc<Bus> {
+        &self.bus
+    }
+}
+
+impl Module for BusModule {
+    fn name(&self) -> &'static str {
+        "bus"
+    }
+
+    fn start(&self) -> Starting {
+        tokio::spawn(self.bus.clone().timers());
+        Box::pin(async { Ok(()) })
+    }
+
+    fn claims(&self, request: &Request) -> bool {
+        request.uri().path() == PATH
+    }
+
+    fn handle(&self, request: Request) -> Handler {
+        let response = upgrade(self.bus.clone(), request);
+        Box::pin(async move { response })
+    }
+
+    fn try_lines(&self, base: &str, account: &Account) -> Vec<String> {
+        let ws_base = crate::hub::web::ws_base(base);
+        vec![format!(
+            "websocat '{ws_base}{PATH}?token={}'   # then send {{\"type\":\"subscribe\",\"events\":[\"action\",\"presence\",\"typing\"]}}",
+            account.token()
+        )]
+    }
+}
+
+fn upgrade(bus: Arc<Bus>, request: Request) -> Response {
+    let account = bus.core.authenticate(&request, true).ok();
+    let guard = bus.core.guard();
+    let config = bus.ws_config;
+    ws::accept(request, HeaderMap::new(), config, guard, move |socket| {
+        bus.session(socket, account)
+    })
+}

@@ -1,0 +1,128 @@
+//! What a hub is started with.
+
+use std::time::Duration;
+
+use crate::hub::accounts::AccountSeed;
+use crate::hub::cluster::ClusterConfig;
+use crate::hub::drive::CattleConfig;
+
+/// The hub's configuration. [`Config::demo`] gives the defaults of `fedi-hub`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// The accounts created at start.
+    pub accounts: Vec<AccountSeed>,
+    /// The URL clients reach the hub at (scheme and authority, no trailing slash), used in
+    /// actor ids and printed links. `None`: `http://` and the listener's bound address.
+    pub public_url: Option<String>,
+    /// The Bus limits (`bus_protocol` defaults: the seed's values).
+    pub bus: bus_protocol::hub::HubConfig,
+    /// The limits of the hub's own buffers.
+    pub limits: Limits,
+    /// Share live events with other instances through Redis or NATS (`None`: one process).
+    pub cluster: Option<ClusterConfig>,
+    /// Versia federation: the instance identity and the peers whose signatures are accepted.
+    pub versia: VersiaConfig,
+    /// Serve the accounts over Cattle Drive on RabbitMQ (`None`: not at all).
+    pub cattle: Option<CattleConfig>,
+    /// How long shutdown waits for open connections to finish before dropping them.
+    pub shutdown_grace: Duration,
+}
+
+impl Config {
+    /// A configuration with the given accounts and every default.
+    #[must_use]
+    pub fn new(accounts: Vec<AccountSeed>) -> Self {
+        Config {
+            accounts,
+            public_url: None,
+            bus: bus_protocol::hub::HubConfig::default(),
+            limits: Limits::default(),
+            cluster: None,
+            versia: VersiaConfig::default(),
+            cattle: None,
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+
+    /// The demo: accounts `alice` and `bob` with fresh random tokens.
+    #[must_use]
+    pub fn demo() -> Self {
+        Config::new(vec![
+            AccountSeed::with_random_token("alice"),
+            AccountSeed::with_random_token("bob"),
+        ])
+    }
+}
+
+/// Bounds on what the hub buffers. Exceeding one refuses the request or closes the connection
+/// with a message naming the limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Open TCP connections (HTTP, SSE and WebSocket together); more are closed at accept
+    /// (default 20,000).
+    pub max_connections: usize,
+    /// Largest request body (default 1 MiB).
+    pub max_body_bytes: usize,
+    /// Largest WebSocket message the socket layer accepts (default 64 KiB); protocols apply
+    /// their own smaller limits in-band (the Bus: 8 KiB, answered with `E-WS-INVALID`).
+    pub max_ws_message_bytes: usize,
+    /// Frames queued for one WebSocket or SSE subscriber before it counts as too slow and is
+    /// disconnected (default 256).
+    pub subscriber_queue: usize,
+    /// Bus events kept for `replay` (default 1,024; the oldest are dropped first).
+    pub bus_replay: usize,
+    /// Activities kept per inbox and per outbox (default 10,000; the oldest are dropped
+    /// first, and a stream resuming from before them is told to catch up).
+    pub box_capacity: usize,
+    /// Objects kept for `GET /objects/…` (default 100,000; the oldest are dropped first).
+    pub max_objects: usize,
+    /// Items each live stream can replay on reconnect (default 1,024); a client resuming from
+    /// further back is told to catch up from the collection (`?min_id=`).
+    pub stream_window: usize,
+    /// Bytes of blobs stored through the C2S WebSocket (default 64 MiB; the oldest are
+    /// dropped first).
+    pub max_blob_bytes: usize,
+    /// Time allowed for a client to send its request headers (default 30 s).
+    pub header_read_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 20_000,
+            max_body_bytes: 1024 * 1024,
+            max_ws_message_bytes: 64 * 1024,
+            subscriber_queue: 256,
+            bus_replay: 1_024,
+            box_capacity: 10_000,
+            max_objects: 100_000,
+            max_blob_bytes: 64 * 1024 * 1024,
+            stream_window: 1_024,
+            header_read_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Versia federation settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VersiaConfig {
+    /// This instance's domain, as it signs (`Versia-Signed-By`). `None`: the host of the
+    /// public URL.
+    pub domain: Option<String>,
+    /// The instance's Ed25519 key as PKCS#8 base64. `None`: a fresh key at every start.
+    pub private_key: Option<String>,
+    /// The instances whose signed requests and connections are accepted.
+    pub peers: Vec<VersiaPeer>,
+}
+
+/// A Versia instance this hub trusts, with its key (as its `InstanceMetadata` publishes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersiaPeer {
+    /// The peer's domain, as it signs.
+    pub domain: String,
+    /// Its Ed25519 public key as SPKI base64.
+    pub public_key: String,
+}

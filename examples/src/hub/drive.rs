@@ -1,0 +1,241 @@
+//! Cattle Drive over RabbitMQ (`--amqp`): the hub's accounts answered as cattle_grid answers
+//! them, with the server side of `cattle_drive_types` and the AMQP adapter and account service
+//! of [`crate::cattle`].
+//!
+//! ```text
+//!  RabbitMQ amq.topic ──send.{account}.request/trigger.*──► AmqpLink (the hub's queue)
+//!        ▲                                                     │ deliveries
+//!        │                                      cattle::serve: Server::handle_publish
+//!        └──receive.{account}.response/event/error.*── AmqpLink ◄── AccountService::handle
+//! ```
+//!
+//! Every hub account whose name is a valid Cattle Drive account name (at most 16 characters)
+//! is served; actors are created under the hub's public URL. The two worlds meet in both
+//! directions: a `send_message` is also delivered to the hub accounts it addresses (their
+//! inboxes, streams and Bus), and whatever the hub delivers to `{base}/users/{name}` becomes
+//! an `incoming` event for account `{name}`. The hub connects with the URI's
+//! user, which must be allowed to read the accounts' `send.*` keys and write their `receive.*`
+//! keys. With [`CattleConfig::require_login`], only messages whose AMQP `user_id` (vouched for
+//! by RabbitMQ) names the account are accepted.
+
+use std::sync::{Arc, Mutex};
+
+use cattle_drive_types::message::Trigger;
+use cattle_drive_types::server::{ClientMessage, Server, ServerConfig};
+use cattle_drive_types::topic::{AccountName, Transport, server_filters};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::cattle::amqp::AmqpLink;
+use crate::cattle::service::AccountService;
+use crate::cattle::{Link, ServeRejection, serve};
+use crate::hub::c2s::{C2s, actor_url};
+use crate::hub::module::{Handler, Module, Starting};
+use crate::hub::server::{Core, ServeError};
+use crate::hub::store::BoxKind;
+use crate::hub::web::Request;
+
+/// Cattle Drive settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CattleConfig {
+    /// The broker, e.g. `amqp://guest:guest@127.0.0.1:5672/%2f`.
+    pub amqp_uri: String,
+    /// Accept only messages whose broker-vouched login (AMQP `user_id`) is the account
+    /// (default `false`: any client of the broker may speak for any account, as on a
+    /// development broker with one shared user).
+    pub require_login: bool,
+}
+
+impl CattleConfig {
+    /// Cattle Drive through the RabbitMQ at `amqp_uri`, logins not required.
+    #[must_use]
+    pub fn amqp(amqp_uri: impl Into<String>) -> Self {
+        CattleConfig {
+            amqp_uri: amqp_uri.into(),
+            require_login: false,
+        }
+    }
+}
+
+/// Incoming events waiting to be published.
+const INCOMING_QUEUE: usize = 1_024;
+
+/// The module: no HTTP paths, a broker consumer.
+pub(crate) struct DriveModule {
+    core: Arc<Core>,
+    config: Option<CattleConfig>,
+    service: Arc<Mutex<AccountService>>,
+    c2s: Arc<C2s>,
+}
+
+impl DriveModule {
+    pub(crate) fn new(core: Arc<Core>, config: Option<CattleConfig>, c2s: Arc<C2s>) -> Self {
+        DriveModule {
+            core,
+            config,
+            service: Arc::new(Mutex::new(AccountService::new())),
+            c2s,
+        }
+    }
+
+    /// The hub accounts Cattle Drive can name, registered with the service.
+    fn accounts(&self) -> Vec<AccountName> {
+        let mut service = self.service.lock().unwrap_or_else(|e| e.into_inner());
+        self.core
+            .accounts
+            .all()
+            .iter()
+            .filter_map(|account| match AccountName::new(account.name()) {
+                Ok(name) => {
+                    service.add_account(name.clone(), vec![self.core.base_url.clone()]);
+                    Some(name)
+                }
+                Err(e) => {
+                    tracing::warn!(account = account.name(), error = %e, "not served over Cattle Drive");
+                    None
+                }
+            })
+            .collect()
+    }
+}
+
+impl Module for DriveModule {
+    fn name(&self) -> &'static str {
+        "cattle-drive"
+    }
+
+    fn claims(&self, _request: &Request) -> bool {
+        false
+    }
+
+    fn handle(&self, _request: Request) -> Handler {
+        Box::pin(async {
+            crate::hub::web::error(
+                http::StatusCode::NOT_FOUND,
+                "Cattle Drive has no HTTP paths",
+            )
+        })
+    }
+
+    fn try_lines(&self, _base: &str, account: &crate::hub::Account) -> Vec<String> {
+        match &self.config {
+            Some(_) => vec![format!(
+                "Cattle Drive: publish to amq.topic with routing key send.{}.request.info (answers on receive.{}.response.info)",
+                account.name(),
+                account.name()
+            )],
+            None => Vec::new(),
+        }
+    }
+
+    fn start(&self) -> Starting {
+        let Some(config) = self.config.clone() else {
+            return Box::pin(async { Ok(()) });
+        };
+        let accounts = self.accounts();
+        let service = self.service.clone();
+        let core = self.core.clone();
+        let c2s = self.c2s.clone();
+        Box::pin(async move {
+            let filters: Vec<String> = accounts
+                .iter()
+                .flat_map(|a| server_filters(Some(a), Transport::Amqp))
+                .collect();
+            let queue = format!("fedi-hub-{}", crate::hub::random::hex(6));
+            let (link, deliveries) = AmqpLink::connect(&config.amqp_uri, None, &queue, &filters)
+                .await
+                .map_err(ServeError::Cattle)?;
+            let link = Arc::new(link);
+            tracing::info!(accounts = accounts.len(), %queue, "serving Cattle Drive over AMQP");
+            incoming_events(&core, &c2s, &service, &link, &accounts);
+            let serving = link.clone();
+            let guard = core.guard();
+            tokio::spawn(async move {
+                let _guard = guard;
+                let server = Server::new(ServerConfig::new(Transport::Amqp));
+                let handler = |inbound: &cattle_drive_types::server::Inbound| {
+                    let outbound = service
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .handle(&server, inbound);
+                    // Messages the actors send also reach the hub's accounts they address.
+                    if let ClientMessage::Trigger(Trigger::SendMessage(message)) = &inbound.message
+                    {
+                        c2s.deliver_external(Value::Object(message.data.clone()));
+                    }
+                    outbound
+                };
+                let refused = |rejection: ServeRejection| {
+                    tracing::info!(?rejection, "Cattle Drive message refused");
+                };
+                serve(
+                    &*serving,
+                    deliveries,
+                    &server,
+                    config.require_login,
+                    handler,
+                    refused,
+                )
+                .await;
+            });
+            let mut shutdown = core.shutdown();
+            tokio::spawn(async move {
+                shutdown.wait().await;
+                // Closing the connection ends the deliveries, and so the serving task.
+                link.close().await;
+            });
+            Ok(())
+        })
+    }
+}
+
+/// Publishes an `incoming` event to an account whenever the hub delivers to its actor's
+/// inbox (`{base}/users/{name}`), as cattle_grid does for activities its actors receive.
+fn incoming_events(
+    core: &Arc<Core>,
+    c2s: &Arc<C2s>,
+    service: &Arc<Mutex<AccountService>>,
+    link: &Arc<AmqpLink>,
+    accounts: &[AccountName],
+) {
+    let (tx, mut rx) = mpsc::channel::<(AccountName, String, Value)>(INCOMING_QUEUE);
+    let served: Vec<AccountName> = accounts.to_vec();
+    let base = core.base_url.clone();
+    c2s.store().observe(Box::new(move |kind, recipient, entry| {
+        if kind != BoxKind::Inbox {
+            return;
+        }
+        let Some(account) = served.iter().find(|a| a.as_str() == recipient) else {
+            return;
+        };
+        let actor = actor_url(&base, recipient);
+        if tx
+            .try_send((account.clone(), actor, (*entry.activity).clone()))
+            .is_err()
+        {
+            tracing::warn!(recipient, "Cattle Drive incoming event dropped: queue full");
+        }
+    }));
+    let service = service.clone();
+    let link = link.clone();
+    tokio::spawn(async move {
+        let server = Server::new(ServerConfig::new(Transport::Amqp));
+        while let Some((account, actor, activity)) = rx.recv().await {
+            let Value::Object(activity) = activity else {
+                continue;
+            };
+            let outbound = service
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .incoming(&server, &account, &actor, activity);
+            if let Some(out) = outbound
+                && let Err(e) = link
+                    .publish(&out.routing_key, out.correlation_id.as_deref(), &out.body)
+                    .await
+            {
+                tracing::warn!(error = %e, "Cattle Drive incoming event not published");
+            }
+        }
+    });
+}

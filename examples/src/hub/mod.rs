@@ -1,0 +1,70 @@
+//! `fedi-hub`, the reference server: one tokio process serving the protocols of the family
+//! from their sans-IO crates, with everything kept in memory.
+//!
+//! The server core ([`Server`]) accepts TCP connections, speaks HTTP/1.1 with hyper, and offers
+//! each request to its protocol modules in turn; WebSocket upgrades are handed to
+//! tokio-tungstenite. Each module wires one crate:
+//!
+//! ```text
+//!                      ┌──────────────────────── Server ─────────────────────────┐
+//!  TCP ─► hyper http1 ─┤ dispatch: first module that claims the path answers      │
+//!                      │   page  GET / /app.js /style.css /api/whoami             │
+//!                      │   c2s   /users/{name}[/inbox|/outbox|/ws], /objects/{n}, │
+//!                      │         /blobs/{n} ──► activitystreams_core::c2s, store, │
+//!                      │         fedi_stream feeds (SSE, C2S WebSocket)           │
+//!                      │   bus   /ws/bus  ──► bus_protocol::hub::Hub (mutex)      │
+//!                      │          ▲ publish_action / publish_to (other modules)   │
+//!                      │   versia /.well-known/versia, /.versia/v0.6/{inbox,ws}   │
+//!                      │          ──► versia_ws (verify, Acceptor, Connection)    │
+//!                      │   mastodon /api/v1/streaming[/…] ──► fedi_stream         │
+//!                      │   drive  (no paths) RabbitMQ ──► cattle_drive_types      │
+//!                      │ shared: accounts + tokens, limits, shutdown, task guard, │
+//!                      │         cluster fan-out (Redis / NATS)                   │
+//!                      └──────────────────────────────────────────────────────────┘
+//! ```
+//!
+//! Start it on any listener and stop it with any future:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use fedi_examples::hub::{Config, Server};
+//!
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let server = Server::bind(Config::demo(), listener)?;
+//! println!("{}", server.banner());
+//! server.run(async { let _ = tokio::signal::ctrl_c().await; }).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Decisions:
+//! - Accounts authenticate with bearer tokens (`Authorization: Bearer`, or `?token=` on
+//!   WebSocket URLs, where browsers cannot set headers). The demo page receives its token in
+//!   the URL fragment, which never reaches the server or its logs.
+//! - Everything is bounded (see [`Limits`]); a subscriber that does not keep up is
+//!   disconnected rather than buffered without end.
+//! - Shutdown stops accepting, closes WebSockets with 1001, lets HTTP requests in flight
+//!   finish, and waits at most [`Config::shutdown_grace`].
+
+mod accounts;
+mod bus;
+mod c2s;
+mod cluster;
+mod config;
+mod drive;
+mod mastodon;
+mod module;
+mod page;
+mod random;
+mod server;
+mod store;
+mod stream;
+mod versia;
+mod web;
+mod ws;
+
+pub use accounts::{Account, AccountError, AccountSeed, MAX_NAME_LEN};
+pub use cluster::{Broker, ClusterConfig, ClusterError};
+pub use config::{Config, Limits, VersiaConfig, VersiaPeer};
+pub use drive::CattleConfig;
+pub use server::{ServeError, Server, serve};
+pub use versia::VersiaError;

@@ -1,0 +1,486 @@
+//! Versia 0.6 federation with `versia_ws`: the instance metadata at `/.well-known/versia`, the
+//! signed HTTP inbox at `/.versia/v0.6/inbox`, and the instance-to-instance WebSocket at
+//! `/.versia/v0.6/ws`.
+//!
+//! ```text
+//!  POST inbox ─► body (bounded) ─► verify_request (peer keys) ─► replay cache ─► Entity ─┐
+//!  GET ws ────► Acceptor::accept (signed upgrade) ─► signed 101 ─► Connection            │
+//!      socket text ─► handle_text ─► poll_transmit (ack/error) ─► socket                 │
+//!                                    poll_event: Received ────────────────────────────────┤
+//!                                                                                         ▼
+//!                     Note / Share / Follow for local users ─► Bus action, source federated
+//! ```
+//!
+//! The instance key is generated at start unless configured. Peers are configured with their
+//! domain and public key (the hub fetches nothing); a request signed by anyone else is refused
+//! with 401. One replay cache serves the inbox and every connection.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use bus_protocol::message::{ActionNotice, ActionSource, ActionType};
+use futures::{SinkExt, StreamExt};
+use http::{Method, StatusCode};
+use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use versia_ws::connection::{Acceptor, Connection, Event, LocalIdentity, Transmit};
+use versia_ws::entity::{ContentFormat, Entity};
+use versia_ws::replay::{ReplayCache, ReplayError};
+use versia_ws::signature::{SignatureHeaders, SignatureInput, verify_request};
+use versia_ws::{KeyResolver, PrivateKey, PublicKey, SignedBy, SignerKey, VerifyOptions, Version};
+
+use crate::hub::bus::Bus;
+use crate::hub::config::VersiaConfig;
+use crate::hub::module::{Handler, Module};
+use crate::hub::server::{Core, unix_now};
+use crate::hub::web::{self, Request, Response};
+use crate::hub::ws::{self, WsStream};
+
+/// Where peers find this instance's metadata and key.
+const METADATA_PATH: &str = "/.well-known/versia";
+/// The signed HTTP inbox.
+const INBOX_PATH: &str = "/.versia/v0.6/inbox";
+const VERSION: Version = Version::V0_6;
+
+/// Why the Versia settings are unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VersiaError {
+    /// The configured private key is not PKCS#8 base64 Ed25519.
+    #[error("the Versia private key is not a PKCS#8 base64 Ed25519 key: {0}")]
+    PrivateKey(String),
+    /// A peer's public key is not SPKI base64 Ed25519.
+    #[error("the public key of Versia peer `{domain}` is not SPKI base64 Ed25519: {reason}")]
+    PeerKey {
+        /// The peer.
+        domain: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// The configured peers' keys, as a `versia_ws` key resolver.
+#[derive(Clone)]
+struct Peers(Arc<HashMap<String, PublicKey>>);
+
+impl KeyResolver for Peers {
+    fn resolve(&mut self, signer: &SignedBy) -> Option<SignerKey> {
+        match signer {
+            SignedBy::Instance(domain) => self.0.get(domain).map(|key| SignerKey {
+                signer: signer.clone(),
+                key: key.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+type SharedReplay = Arc<Mutex<ReplayCache>>;
+
+struct Versia {
+    core: Arc<Core>,
+    bus: Arc<Bus>,
+    identity: LocalIdentity,
+    domain: String,
+    peers: Peers,
+    replay: SharedReplay,
+    acceptor: Acceptor,
+    options: VerifyOptions,
+    metadata: String,
+    ws_config: WebSocketConfig,
+}
+
+/// Serves the Versia endpoints.
+pub(crate) struct VersiaModule {
+    versia: Arc<Versia>,
+}
+
+impl VersiaModule {
+    pub(crate) fn new(
+        core: Arc<Core>,
+        bus: Arc<Bus>,
+        config: &VersiaConfig,
+    ) -> Result<Self, VersiaError> {
+        let key = match &config.private_key {
+            Some(text) => PrivateKey::from_pkcs8_base64(text)
+                .map_err(|e| VersiaError::PrivateKey(e.to_string()))?,
+            None => PrivateKey::from_seed(&crate::hub::random::seed32()),
+        };
+        let mut peers = HashMap::new();
+        for peer in &config.peers {
+            let key = PublicKey::from_spki_base64(&peer.public_key).map_err(|e| {
+                VersiaError::PeerKey {
+                    domain: peer.domain.clone(),
+                    reason: e.to_string(),
+                }
+            })?;
+            peers.insert(peer.domain.clone(), key);
+        }
+        let domain = config.domain.clone().unwrap_or_else(|| {
+            url::Url::parse(&core.base_url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_else(|| "localhost".to_owned())
+        });
+        let identity = LocalIdentity {
+            signer: SignedBy::instance(domain.clone()),
+            key,
+        };
+        let connection_config = versia_ws::connection::Config::new(VERSION);
+        let metadata = json!({
+            "type": "InstanceMetadata",
+            "name": "fedi-hub",
+            "software": {"name": "fedi-hub", "version": env!("CARGO_PKG_VERSION")},
+            "compatibility": {"versions": ["0.6.0"], "extensions": []},
+            "description": "The reference server of the fedi-realtime crates",
+            "domain": domain,
+            "public_key": {"algorithm": "ed25519", "key": identity.key.public_key().to_spki_base64()},
+            "created_at": chrono::DateTime::from_timestamp(unix_now(), 0)
+                .unwrap_or_default()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        })
+        .to_string();
+        let ws_config = WebSocketConfig::default()
+            .max_message_size(Some(connection_config.limits.max_message_bytes));
+        Ok(VersiaModule {
+            versia: Arc::new(Versia {
+                acceptor: Acceptor::new(connection_config.clone(), identity.clone()),
+                options: VerifyOptions::new(VERSION),
+                replay: Arc::new(Mutex::new(ReplayCache::new(
+                    connection_config.limits.replay_capacity,
+                    connection_config.max_skew_secs,
+                ))),
+                peers: Peers(Arc::new(peers)),
+                core,
+                bus,
+                identity,
+                domain,
+                metadata,
+                ws_config,
+            }),
+        })
+    }
+}
+
+impl Module for VersiaModule {
+    fn name(&self) -> &'static str {
+        "versia"
+    }
+
+    fn claims(&self, request: &Request) -> bool {
+        let path = request.uri().path();
+        path == METADATA_PATH || path == INBOX_PATH || path == VERSION.ws_path()
+    }
+
+    fn handle(&self, request: Request) -> Handler {
+        let versia = self.versia.clone();
+        Box::pin(async move {
+            match request.uri().path() {
+                METADATA_PATH => versia.metadata(&request),
+                INBOX_PATH => versia.inbox(request).await,
+                _ => versia.upgrade(request),
+            }
+        })
+    }
+
+    fn try_lines(&self, base: &str, _account: &crate::hub::Account) -> Vec<String> {
+        vec![format!(
+            "curl {base}{METADATA_PATH}   # Versia instance metadata and key"
+        )]
+    }
+}
+
+impl Versia {
+    fn unix(&self) -> u64 {
+        u64::try_from(unix_now()).unwrap_or(0)
+    }
+
+    /// The instance metadata, signed as a response to `GET` (as Versia asks of responses).
+    fn metadata(&self, request: &Request) -> Response {
+        if !web::is_get(request) {
+            return web::method_not_allowed("GET, HEAD");
+        }
+        let mut response = web::respond(StatusCode::OK, "application/json", self.metadata.clone());
+        let signed = SignatureInput::for_response(
+            request.method(),
+            request.uri(),
+            self.unix(),
+            self.metadata.as_bytes(),
+        )
+        .map(|input| {
+            SignatureHeaders::sign(&self.identity.key, &input, self.identity.signer.clone())
+        });
+        match signed {
+            Ok(headers) => {
+                if let Err(e) = headers.write_to(response.headers_mut(), VERSION) {
+                    tracing::warn!(error = %e, "cannot write the metadata signature");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot sign the metadata"),
+        }
+        response
+    }
+
+    async fn inbox(&self, request: Request) -> Response {
+        if request.method() != Method::POST {
+            return web::method_not_allowed("POST");
+        }
+        let (parts, body) = request.into_parts();
+        let body = match web::read_body(body, self.core.limits.max_body_bytes).await {
+            Ok(body) => body,
+            Err(e) => return e.response(),
+        };
+        let request = http::Request::from_parts(parts, body);
+        let unix = self.unix();
+        let verified =
+            match verify_request(&self.options, &request, Some(unix), &mut self.peers.clone()) {
+                Ok(verified) => verified,
+                Err(e) => {
+                    tracing::info!(error = %e, "versia inbox: signature refused");
+                    return refusal(e.status(), e.code(), e.to_string());
+                }
+            };
+        let remembered = self
+            .replay
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(&verified.signature, verified.signed_at, unix);
+        match remembered {
+            Ok(()) => {}
+            Err(ReplayError::Replayed) => {
+                return refusal(
+                    StatusCode::UNAUTHORIZED,
+                    "replayed",
+                    "this signature was already accepted".into(),
+                );
+            }
+            Err(ReplayError::Full { capacity }) => {
+                return refusal(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "replay_cache_full",
+                    format!("the replay cache is full ({capacity} signatures); retry later"),
+                );
+            }
+            Err(other) => {
+                return refusal(StatusCode::UNAUTHORIZED, "replay", other.to_string());
+            }
+        }
+        let text = match std::str::from_utf8(request.body()) {
+            Ok(text) => text,
+            Err(_) => return web::error(StatusCode::BAD_REQUEST, "the entity is not UTF-8"),
+        };
+        match Entity::from_json(text) {
+            Ok(entity) => {
+                self.accept_entity(&verified.signer, &entity);
+                web::json(StatusCode::OK, "application/json", &json!({}))
+            }
+            Err(e) => web::error(StatusCode::BAD_REQUEST, e.to_string()),
+        }
+    }
+
+    fn upgrade(self: Arc<Self>, request: Request) -> Response {
+        if !ws::is_upgrade(request.headers()) {
+            return web::error(
+                StatusCode::UPGRADE_REQUIRED,
+                "this endpoint is a WebSocket with a signed upgrade",
+            );
+        }
+        let accepted = self.acceptor.accept(
+            &request,
+            Instant::now(),
+            self.unix(),
+            self.peers.clone(),
+            self.replay.clone(),
+        );
+        let accepted = match accepted {
+            Ok(accepted) => accepted,
+            Err(rejection) => {
+                tracing::info!(error = %rejection.error, "versia upgrade refused");
+                return web::error(rejection.status, rejection.error.to_string());
+            }
+        };
+        let guard = self.core.guard();
+        let config = self.ws_config;
+        let connection = accepted.connection;
+        ws::accept(
+            request,
+            accepted.response_headers,
+            config,
+            guard,
+            move |socket| self.session(socket, connection),
+        )
+    }
+
+    /// Drives one connection: socket frames in, transmits out, events to the hub.
+    async fn session(
+        self: Arc<Self>,
+        mut socket: WsStream,
+        mut connection: Connection<Peers, SharedReplay>,
+    ) {
+        let peer = connection.peer().clone();
+        tracing::info!(%peer, "versia connection open");
+        let mut shutdown = self.core.shutdown();
+        let mut stopping = false;
+        loop {
+            let now = Instant::now();
+            while let Some(transmit) = connection.poll_transmit(now) {
+                let sent = match transmit {
+                    Transmit::Text(text) => socket.feed(Message::text(text)).await,
+                    Transmit::Close { code, reason } => {
+                        ws::close(&mut socket, code, &reason).await;
+                        Ok(())
+                    }
+                    _ => Ok(()),
+                };
+                if sent.is_err() {
+                    return;
+                }
+            }
+            if socket.flush().await.is_err() {
+                return;
+            }
+            while let Some(event) = connection.poll_event(now) {
+                match event {
+                    Event::Received(received) => match received.entity() {
+                        Ok(entity) => self.accept_entity(&peer, &entity),
+                        Err(e) => tracing::info!(%peer, error = %e, "versia entity unreadable"),
+                    },
+                    Event::Rejected { reason, .. } => {
+                        tracing::info!(%peer, code = reason.code(), "versia frame refused");
+                    }
+                    Event::Closed { code, .. } => {
+                        tracing::info!(%peer, code, "versia connection closed");
+                        return;
+                    }
+                    other => tracing::debug!(%peer, ?other, "versia event"),
+                }
+            }
+            let deadline = connection.poll_timeout(now);
+            let timer = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                frame = socket.next() => {
+                    let now = Instant::now();
+                    let handled = match frame {
+                        Some(Ok(Message::Text(text))) => connection.handle_text(now, self.unix(), &text),
+                        Some(Ok(Message::Binary(_))) => connection.handle_binary(now),
+                        Some(Ok(Message::Close(frame))) => {
+                            let (code, reason) = frame
+                                .map(|f| (Some(u16::from(f.code)), f.reason.to_string()))
+                                .unwrap_or((None, String::new()));
+                            connection.handle_close(now, code, &reason);
+                            Ok(())
+                        }
+                        Some(Ok(_)) => Ok(()),
+                        None | Some(Err(_)) => return,
+                    };
+                    if let Err(e) = handled {
+                        tracing::debug!(%peer, error = %e, "versia connection ended");
+                        return;
+                    }
+                }
+                () = timer => connection.handle_timeout(Instant::now()),
+                () = shutdown.wait(), if !stopping => {
+                    stopping = true;
+                    connection.close(Instant::now(), 1001, "server shutting down");
+                }
+            }
+        }
+    }
+
+    /// What a verified entity from `signer` does on this hub: notes, shares and follows for
+    /// local users become Bus actions with `source: federated` on those users' tenants.
+    fn accept_entity(&self, signer: &SignedBy, entity: &Entity) {
+        let origin = match signer {
+            SignedBy::Instance(domain) => domain.clone(),
+            other => other.to_string(),
+        };
+        let (action_type, author, content, targets) = match entity {
+            Entity::Note(note) => {
+                let mut targets = self.local_users(note.mentions.as_option().into_iter().flatten());
+                if targets.is_empty()
+                    && note.group.as_option().map(String::as_str) == Some("public")
+                {
+                    targets = self.core.accounts.names();
+                }
+                let content = note.content.as_option().and_then(plain_text);
+                (ActionType::Post, &note.author, content, targets)
+            }
+            Entity::Share(share) => (
+                ActionType::Repost,
+                &share.author,
+                None,
+                self.core.accounts.names(),
+            ),
+            Entity::Follow(follow) => {
+                let targets = self.local_users(std::iter::once(&follow.followee));
+                (ActionType::Fllw, &follow.author, None, targets)
+            }
+            other => {
+                tracing::info!(kind = other.entity_type(), %origin, "versia entity accepted (not shown on the Bus)");
+                return;
+            }
+        };
+        let id = entity
+            .common()
+            .and_then(|c| c.id.as_option().cloned())
+            .unwrap_or_default();
+        let notice = ActionNotice {
+            action_type,
+            action_id: format!("versia:{origin}:{id}"),
+            issuer: reference(&origin, author),
+            content,
+            timestamp: unix_now(),
+            source: Some(ActionSource::Federated),
+        };
+        for user in &targets {
+            self.bus.publish_federated(&notice, user);
+        }
+        tracing::info!(%origin, targets = targets.len(), "versia entity accepted");
+    }
+
+    /// The local account names among Versia references: `{our domain}:{name}`.
+    fn local_users<'a>(&self, references: impl Iterator<Item = &'a String>) -> Vec<String> {
+        let prefix = format!("{}:", self.domain);
+        let mut users: Vec<String> = references
+            .filter_map(|r| r.strip_prefix(&prefix))
+            .filter(|name| self.core.accounts.contains(name))
+            .map(str::to_owned)
+            .collect();
+        users.sort();
+        users.dedup();
+        users
+    }
+}
+
+/// A 0.6 reference as seen from here: a bare id is relative to the signing instance.
+fn reference(origin: &str, id: &str) -> String {
+    if id.contains(':') {
+        id.to_owned()
+    } else {
+        format!("{origin}:{id}")
+    }
+}
+
+/// The plain-text content of a note, or its richest text form.
+fn plain_text(content: &ContentFormat) -> Option<String> {
+    content
+        .get("text/plain")
+        .map(|entry| entry.content.clone())
+        .or_else(|| content.richest_text().map(|(_, text)| text.to_owned()))
+}
+
+/// An error response with Versia's status mapping and a stable code.
+fn refusal(status: StatusCode, code: &str, message: String) -> Response {
+    web::json(
+        status,
+        "application/json",
+        &json!({"error": message, "code": code}),
+    )
+}
