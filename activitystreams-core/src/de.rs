@@ -82,8 +82,13 @@ fn parse_with<'de, R: serde_json::de::Read<'de>>(
 }
 
 /// Turns "invalid type" for a top-level non-object into [`ParseError::NotAnObject`] when the
-/// input is valid JSON of another kind.
+/// input is valid JSON of another kind, and serde_json's recursion limit into
+/// [`ParseError::TooDeep`].
 fn classify_error(bytes: &[u8], err: serde_json::Error) -> ParseError {
+    // serde_json reports its limit only in the message (the category is `Syntax`).
+    if err.to_string().starts_with("recursion limit exceeded") {
+        return ParseError::TooDeep { limit: MAX_DEPTH };
+    }
     let first = bytes
         .iter()
         .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
@@ -426,7 +431,9 @@ impl<'a> Object<'a> {
     ///
     /// # Errors
     /// [`ParseError::Json`] for invalid JSON (including invalid UTF-8),
-    /// [`ParseError::NotAnObject`] for valid JSON that is not an object.
+    /// [`ParseError::NotAnObject`] for valid JSON that is not an object,
+    /// [`ParseError::TooDeep`] for containers nested [`MAX_DEPTH`](crate::MAX_DEPTH) levels or
+    /// deeper (refused while parsing, before the stack or the heap grows with the depth).
     pub fn from_slice(bytes: &'a [u8]) -> Result<Self, ParseError> {
         object_from_slice(bytes)
     }
@@ -537,6 +544,16 @@ mod tests {
         assert!(matches!(
             object_from_slice(b"{} x"),
             Err(ParseError::Json(_))
+        ));
+    }
+
+    #[test]
+    fn deep_input_is_too_deep_not_a_syntax_error() {
+        let depth = MAX_DEPTH + 1;
+        let text = format!("{{\"x\":{}1{}}}", "[".repeat(depth), "]".repeat(depth));
+        assert!(matches!(
+            object_from_slice(text.as_bytes()),
+            Err(ParseError::TooDeep { limit: MAX_DEPTH })
         ));
     }
 

@@ -18,7 +18,8 @@ pub enum ParseError {
         /// What the top-level value is.
         found: JsonKind,
     },
-    /// A value handed over from another deserializer nests deeper than the limit.
+    /// The document (or a value handed over from another deserializer) nests its containers
+    /// deeper than the limit.
     #[error("the document nests deeper than {limit} levels")]
     TooDeep {
         /// The limit, [`MAX_DEPTH`](crate::MAX_DEPTH).

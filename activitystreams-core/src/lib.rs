@@ -85,7 +85,9 @@
 //!
 //! * A repeated key keeps its last value, as `serde_json::Value` does.
 //! * Numbers are [`serde_json::Number`]s, read with serde_json's `float_roundtrip` feature so a
-//!   float survives writing and re-reading.
+//!   float survives writing and re-reading. Like `serde_json::Value`, an integer outside the
+//!   64-bit range is read as the nearest `f64`, so such a number (rare in ActivityPub
+//!   output) is the one thing a round trip does not keep digit for digit.
 //! * Only exact key spellings are recognised as terms (`sensitive`, not `as:sensitive`); other
 //!   spellings are kept untouched under their own key.
 //! * [`MAX_DEPTH`] (128, serde_json's own limit) bounds every recursive walk; values built in

@@ -200,6 +200,10 @@ impl Server {
     /// must be a request or trigger of that account ([`authorize`]); with `None` (a transport
     /// without identities, where the broker's topic permissions are the only check) the key's
     /// own account is taken, as cattle_grid takes it, and only the direction is checked.
+    ///
+    /// A body over [`Limits::max_body_bytes`](crate::message::Limits::max_body_bytes) is
+    /// refused before parsing, and its error reply echoes only the first `max_body_bytes` of
+    /// it as `original_message_body`.
     pub fn handle_publish(
         &self,
         login: Option<&AccountName>,
@@ -212,7 +216,12 @@ impl Server {
         let account = login.unwrap_or(&key.account);
         authorize(account, routing_key, Access::Publish, transport)
             .map_err(Rejection::Unauthorized)?;
-        let original_body = String::from_utf8_lossy(body).into_owned();
+        // An oversized body is echoed in the error reply only up to the limit, so a hostile
+        // publish cannot make the reply (or this copy) larger than `max_body_bytes` allows.
+        let echoed = body
+            .get(..self.config.limits.max_body_bytes)
+            .unwrap_or(body);
+        let original_body = String::from_utf8_lossy(echoed).into_owned();
         let correlation_id = correlation_id.map(str::to_owned);
         let decoded = Message::decode(&key.route, body, &self.config.limits);
         let message = match decoded {
