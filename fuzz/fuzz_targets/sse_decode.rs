@@ -6,6 +6,7 @@
 //! `max_event` as limits (otherwise the defaults).
 #![no_main]
 
+use fedi_fuzz::cut_stream;
 use fedi_stream::sse::{DecodeError, Decoder, LimitPolicy, Limits, Output};
 use libfuzzer_sys::fuzz_target;
 
@@ -53,22 +54,9 @@ fuzz_target!(|data: &[u8]| {
     } else {
         Limits::default()
     };
-    let cut_bytes = usize::from(cut_count % 16) * 2;
-    let Some((cuts, stream)) = rest.split_at_checked(cut_bytes) else {
+    let Some((stream, pieces)) = cut_stream(*cut_count, rest) else {
         return;
     };
-    let mut cuts: Vec<usize> = cuts
-        .chunks_exact(2)
-        .map(|c| usize::from(u16::from_le_bytes([c[0], c[1]])) % (stream.len() + 1))
-        .collect();
-    cuts.sort_unstable();
-    let mut pieces = Vec::new();
-    let mut start = 0;
-    for cut in cuts {
-        pieces.push(&stream[start..cut]);
-        start = cut;
-    }
-    pieces.push(&stream[start..]);
 
     let whole = run(decoder(*flags, limits), std::iter::once(stream));
     let cut = run(decoder(*flags, limits), pieces.into_iter());

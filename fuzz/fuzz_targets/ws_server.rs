@@ -7,6 +7,7 @@
 //! limits (256-byte frames, 1 KiB messages, 2 pending Pongs); bit 1: end with `handle_eof`.
 #![no_main]
 
+use fedi_fuzz::cut_stream;
 use fedi_stream::websocket::{Connection, Event, FrameHeader, Limits, OpCode, State};
 use libfuzzer_sys::fuzz_target;
 
@@ -18,14 +19,13 @@ fn run<'a>(limits: Limits, eof: bool, chunks: impl Iterator<Item = &'a [u8]>) ->
     let mut transmit = Vec::new();
     // What one drain may owe: the Pongs, then one Close (each frame: 2 header bytes + 125).
     let owed = (limits.max_pending_pongs + 1) * 127;
-    let mut step =
-        |connection: &mut Connection, events: &mut Vec<Event>, transmit: &mut Vec<u8>| {
-            assert!(connection.buffered_bytes() <= limits.max_message_size);
-            events.extend(std::iter::from_fn(|| connection.poll_event()));
-            let before = transmit.len();
-            let _ = connection.poll_transmit(transmit);
-            assert!(transmit.len() - before <= owed);
-        };
+    let step = |connection: &mut Connection, events: &mut Vec<Event>, transmit: &mut Vec<u8>| {
+        assert!(connection.buffered_bytes() <= limits.max_message_size);
+        events.extend(std::iter::from_fn(|| connection.poll_event()));
+        let before = transmit.len();
+        let _ = connection.poll_transmit(transmit);
+        assert!(transmit.len() - before <= owed);
+    };
     for chunk in chunks {
         connection.handle_bytes(chunk);
         step(&mut connection, &mut events, &mut transmit);
@@ -66,22 +66,9 @@ fuzz_target!(|data: &[u8]| {
         Limits::default()
     };
     let eof = flags & 2 != 0;
-    let cut_bytes = usize::from(cut_count % 16) * 2;
-    let Some((cuts, stream)) = rest.split_at_checked(cut_bytes) else {
+    let Some((stream, pieces)) = cut_stream(*cut_count, rest) else {
         return;
     };
-    let mut cuts: Vec<usize> = cuts
-        .chunks_exact(2)
-        .map(|c| usize::from(u16::from_le_bytes([c[0], c[1]])) % (stream.len() + 1))
-        .collect();
-    cuts.sort_unstable();
-    let mut pieces = Vec::new();
-    let mut start = 0;
-    for cut in cuts {
-        pieces.push(&stream[start..cut]);
-        start = cut;
-    }
-    pieces.push(&stream[start..]);
 
     let whole = run(limits, eof, std::iter::once(stream));
     assert_eq!(run(limits, eof, pieces.into_iter()), whole);
