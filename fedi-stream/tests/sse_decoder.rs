@@ -37,6 +37,33 @@ fn invalid_utf8_becomes_replacement_characters() {
 }
 
 #[test]
+fn each_value_is_decoded_on_its_own() {
+    // Every line is decoded when it ends, so bytes of one value never complete a sequence
+    // begun in another: E2 82 ending the data and AC as the id (or the type) are two U+FFFD,
+    // not a "€" spread over two fields.
+    let mut decoder = Decoder::new();
+    decoder.feed(b"data:\xe2\x82\nid:\xac\n\ndata:\xe2\nevent:\x82\xac\n\n");
+    let dispatched: Vec<_> = decoder.by_ref().collect();
+    assert_eq!(
+        dispatched,
+        [
+            Ok(Output::Event(Event::new("message", "\u{fffd}", "\u{fffd}"))),
+            Ok(Output::Event(Event::new(
+                "\u{fffd}\u{fffd}",
+                "\u{fffd}",
+                "\u{fffd}"
+            ))),
+        ]
+    );
+    assert_eq!(decoder.last_event_id(), "\u{fffd}");
+    // Valid values are kept whole, whatever their neighbours.
+    assert_eq!(
+        outputs(&[b"data:\xe2\x82\xac\nid:\xe2\x82\xac\nevent:\xc3\xa9\n\n"]),
+        [Output::Event(Event::new("é", "€", "€"))]
+    );
+}
+
+#[test]
 fn multibyte_characters_survive_any_split() {
     // A2: decoding is streaming.
     let body = "data: é€😀\n\n".as_bytes();

@@ -3,12 +3,11 @@
 //! Line splitting happens here (BOM, CR / LF / CRLF, partial lines, limits, resynchronisation);
 //! what a complete line means is [`interpret`](super::interpret)'s job.
 
-use memchr::memchr2;
-
 use super::error::DecodeError;
 use super::event::Output;
 use super::interpret::{DATA_PREFIX_LEN, Interpreter, data_prefix_len, extend_within};
 use super::limits::{Limit, LimitPolicy, Limits};
+use super::line_end::LineEnds;
 
 const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
 
@@ -87,6 +86,7 @@ enum Mode {
 #[derive(Debug)]
 pub struct Decoder {
     interpreter: Interpreter,
+    line_ends: LineEnds,
     limits: Limits,
     policy: LimitPolicy,
     mode: Mode,
@@ -118,6 +118,7 @@ impl Decoder {
     pub fn new() -> Self {
         Self {
             interpreter: Interpreter::new(),
+            line_ends: LineEnds::new(),
             limits: Limits::default(),
             policy: LimitPolicy::default(),
             mode: Mode::Normal,
@@ -183,9 +184,9 @@ impl Decoder {
 
     /// Bytes of memory (capacity) held for the line and the event data under construction: at
     /// most `max_line_length + max_event_size`, whatever the input. Not counted: the outputs
-    /// waiting for [`poll`](Self::poll), and the event type, id buffer and last event ID, each
-    /// at most one decoded line (up to 3 × `max_line_length` bytes, since an invalid byte
-    /// decodes to the 3-byte U+FFFD).
+    /// waiting for [`poll`](Self::poll), the event type and id buffer (each at most one line,
+    /// `max_line_length` bytes), and the last event ID (one decoded line: up to
+    /// 3 × `max_line_length` bytes, since an invalid byte decodes to the 3-byte U+FFFD).
     #[must_use]
     pub fn buffered_bytes(&self) -> usize {
         self.line_buf.capacity() + self.interpreter.data_capacity()
@@ -198,6 +199,7 @@ impl Decoder {
     }
 
     /// Takes the next output, in stream order; `None` once everything fed so far is reported.
+    #[inline]
     pub fn poll(&mut self) -> Option<Result<Output, DecodeError>> {
         self.interpreter.pop()
     }
@@ -226,6 +228,18 @@ impl Decoder {
     }
 
     fn feed_slice(&mut self, input: &[u8]) {
+        // The common case of small chunks, kept short: more of a data value (in a data line
+        // the BOM is decided and no LF is to be skipped).
+        if self.partial == Partial::Data && self.mode == Mode::Normal {
+            let Some(end) = self.line_ends.find_long(input) else {
+                self.pos += input.len() as u64;
+                return self.data_bytes(input);
+            };
+            self.data_bytes(input.get(..end).unwrap_or_default());
+            self.end_partial_line();
+            let rest = self.after_line_end(input, end);
+            return self.scan_lines(rest);
+        }
         if input.is_empty() || self.mode == Mode::Failed {
             return;
         }
@@ -265,12 +279,7 @@ impl Decoder {
             }
         }
         if self.partial != Partial::None && !input.is_empty() {
-            match memchr2(b'\r', b'\n', input) {
-                // The common case of small chunks: more of a data value.
-                None if self.partial == Partial::Data && self.mode == Mode::Normal => {
-                    self.pos += input.len() as u64;
-                    return self.data_bytes(input);
-                }
+            match self.line_ends.find(input) {
                 None => return self.continue_line_to_chunk_end(input),
                 Some(end) => {
                     self.continue_line(input.get(..end).unwrap_or_default());
@@ -279,8 +288,13 @@ impl Decoder {
                 }
             }
         }
+        self.scan_lines(input);
+    }
+
+    /// Scans input that starts at the beginning of a line.
+    fn scan_lines(&mut self, mut input: &[u8]) {
         while !input.is_empty() {
-            match memchr2(b'\r', b'\n', input) {
+            match self.line_ends.find(input) {
                 Some(end) => {
                     self.complete_line(input.get(..end).unwrap_or_default());
                     input = self.after_line_end(input, end);
@@ -428,15 +442,16 @@ impl Decoder {
     /// Value bytes of the current data line, bounded by `max_event_size`.
     #[inline]
     fn data_bytes(&mut self, bytes: &[u8]) {
-        let Some((&first, rest)) = bytes.split_first() else {
-            return;
-        };
-        let value = if self.strip_space && first == b' ' {
-            rest
+        let value = if self.strip_space {
+            // The value's first byte: dropped if it is a space.
+            let Some((&first, rest)) = bytes.split_first() else {
+                return;
+            };
+            self.strip_space = false;
+            if first == b' ' { rest } else { bytes }
         } else {
             bytes
         };
-        self.strip_space = false;
         let max = self.limits.max_event_size;
         if value.len() > max.saturating_sub(self.interpreter.data_len()) {
             self.limit_exceeded(Limit::MaxEventSize);
@@ -466,6 +481,7 @@ impl Iterator for Decoder {
     type Item = Result<Output, DecodeError>;
 
     /// Same as [`Decoder::poll`].
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         self.poll()
     }

@@ -2,11 +2,10 @@
 
 use std::time::Duration;
 
-use bytes::BufMut;
-use memchr::{memchr2, memchr3};
-
 use super::error::EncodeError;
 use super::event::{DEFAULT_EVENT_TYPE, Event};
+use super::line_end;
+use bytes::BufMut;
 
 /// The comment line [`Encoder::keep_alive`] writes.
 pub const KEEP_ALIVE: &[u8] = b":\n";
@@ -145,14 +144,11 @@ impl Encoder {
         event: &OutgoingEvent<'_>,
         dst: &mut impl BufMut,
     ) -> Result<(), EncodeError> {
-        if let Some(index) = event
-            .event
-            .and_then(|t| memchr2(b'\r', b'\n', t.as_bytes()))
-        {
+        if let Some(index) = event.event.and_then(|t| line_end::find(t.as_bytes())) {
             return Err(EncodeError::LineBreakInEventType { index });
         }
         if let Some(id) = event.id
-            && let Some(index) = memchr3(b'\r', b'\n', 0, id.as_bytes())
+            && let Some(index) = line_end::find_line_end_or_nul(id.as_bytes())
         {
             return Err(if id.as_bytes().get(index) == Some(&0) {
                 EncodeError::NulInId { index }
@@ -164,13 +160,13 @@ impl Encoder {
 
         self.start(dst);
         if let Some(event_type) = event.event {
-            put_field(dst, b"event", event_type.as_bytes());
+            put_field(dst, b"event: ", event_type.as_bytes());
         }
         if let Some(id) = event.id {
-            put_field(dst, b"id", id.as_bytes());
+            put_field(dst, b"id: ", id.as_bytes());
         }
         if let Some(millis) = retry {
-            put_field(dst, b"retry", format_u64(millis, &mut [0; 20]));
+            put_field(dst, b"retry: ", format_u64(millis, &mut [0; 20]));
         }
         if let Some(data) = event.data {
             put_data(dst, data.as_bytes());
@@ -193,11 +189,11 @@ impl Encoder {
     /// # Errors
     /// [`EncodeError::LineBreakInComment`] if `text` has CR or LF. Nothing is written then.
     pub fn comment(&mut self, text: &str, dst: &mut impl BufMut) -> Result<(), EncodeError> {
-        if let Some(index) = memchr2(b'\r', b'\n', text.as_bytes()) {
+        if let Some(index) = line_end::find(text.as_bytes()) {
             return Err(EncodeError::LineBreakInComment { index });
         }
         self.start(dst);
-        put_field(dst, b"", text.as_bytes());
+        put_field(dst, b": ", text.as_bytes());
         Ok(())
     }
 
@@ -221,13 +217,14 @@ fn retry_millis(retry: Duration) -> Result<u64, EncodeError> {
     u64::try_from(millis).map_err(|_| EncodeError::RetryOutOfRange { millis })
 }
 
-/// `name: value` (or `name:` for an empty value) and LF.
-fn put_field(dst: &mut impl BufMut, name: &[u8], value: &[u8]) {
-    dst.put_slice(name);
+/// `prefix` (a field name, a colon and a space) then `value` and LF; for an empty value, the
+/// prefix without its space.
+#[inline]
+fn put_field(dst: &mut impl BufMut, prefix: &'static [u8], value: &[u8]) {
     if value.is_empty() {
-        dst.put_u8(b':');
+        dst.put_slice(prefix.strip_suffix(b" ").unwrap_or(prefix));
     } else {
-        dst.put_slice(b": ");
+        dst.put_slice(prefix);
         dst.put_slice(value);
     }
     dst.put_u8(b'\n');
@@ -235,12 +232,12 @@ fn put_field(dst: &mut impl BufMut, name: &[u8], value: &[u8]) {
 
 /// One `data` line per line of `data`, split at CRLF, LF and CR.
 fn put_data(dst: &mut impl BufMut, mut data: &[u8]) {
-    while let Some(end) = memchr2(b'\r', b'\n', data) {
-        put_field(dst, b"data", data.get(..end).unwrap_or_default());
+    while let Some(end) = line_end::find(data) {
+        put_field(dst, b"data: ", data.get(..end).unwrap_or_default());
         let crlf = data.get(end..end + 2) == Some(b"\r\n");
         data = data.get(end + 1 + usize::from(crlf)..).unwrap_or_default();
     }
-    put_field(dst, b"data", data);
+    put_field(dst, b"data: ", data);
 }
 
 /// Decimal digits of `n`, written into the end of `buf`.

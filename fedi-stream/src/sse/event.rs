@@ -44,9 +44,49 @@ impl Event {
         }
     }
 
+    /// Completes an event from undecoded bytes: `data` followed by the raw id and type
+    /// values (an empty type means the default), each decoded on its own with U+FFFD for
+    /// invalid sequences. Valid input, the common case, is validated in one pass and not copied.
+    pub(super) fn from_undecoded(
+        mut data: Vec<u8>,
+        last_event_id: &[u8],
+        event_type: &[u8],
+    ) -> Self {
+        let data_len = data.len();
+        let id_len = last_event_id.len();
+        data.extend_from_slice(last_event_id);
+        data.extend_from_slice(if event_type.is_empty() {
+            DEFAULT_EVENT_TYPE.as_bytes()
+        } else {
+            event_type
+        });
+        let bytes = match String::from_utf8(data) {
+            // Valid as a whole and cut at character boundaries: each part is valid on its own.
+            Ok(text)
+                if text.is_char_boundary(data_len) && text.is_char_boundary(data_len + id_len) =>
+            {
+                return Self {
+                    text,
+                    data_len,
+                    id_len,
+                };
+            }
+            Ok(text) => text.into_bytes(),
+            Err(invalid) => invalid.into_bytes(),
+        };
+        let (data, rest) = bytes.split_at(data_len);
+        let (id, event_type) = rest.split_at(id_len);
+        Self::new(
+            &String::from_utf8_lossy(event_type),
+            &String::from_utf8_lossy(data),
+            &String::from_utf8_lossy(id),
+        )
+    }
+
     /// The event type: the block's last `event` value, or `"message"` when it had none or an
     /// empty one. Never empty.
     #[must_use]
+    #[inline]
     pub fn event_type(&self) -> &str {
         self.text
             .get(self.data_len + self.id_len..)
@@ -55,6 +95,7 @@ impl Event {
 
     /// The data: the block's `data` values joined with LF (no trailing LF).
     #[must_use]
+    #[inline]
     pub fn data(&self) -> &str {
         self.text.get(..self.data_len).unwrap_or_default()
     }
@@ -62,6 +103,7 @@ impl Event {
     /// The last event ID at dispatch time: the latest `id` value of this stream (or the seed
     /// given to the decoder), which persists across events until the peer sets another one.
     #[must_use]
+    #[inline]
     pub fn last_event_id(&self) -> &str {
         self.text
             .get(self.data_len..self.data_len + self.id_len)

@@ -3,8 +3,9 @@
 //!
 //! Works on bytes. That is equivalent to the spec's decoded text because every byte the
 //! algorithm looks at (CR, LF, `:`, space, NUL, digits) is ASCII, which the UTF-8 decoder maps
-//! to itself and never absorbs into a replaced sequence; values are decoded (lossily) when they
-//! are stored, each one a complete line.
+//! to itself and never absorbs into a replaced sequence. Values are kept as bytes and decoded
+//! (lossily) at dispatch, each on its own, as if each had been decoded when its line ended;
+//! an event's data, id and type are validated together in one pass.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -33,10 +34,15 @@ pub(super) fn data_prefix_len(line: &[u8]) -> Option<usize> {
 pub(super) fn extend_within(buf: &mut Vec<u8>, bytes: &[u8], limit: usize) {
     let needed = buf.len() + bytes.len();
     if needed > buf.capacity() {
-        let target = buf.capacity().saturating_mul(2).min(limit).max(needed);
-        buf.reserve_exact(target - buf.len());
+        grow_within(buf, needed, limit);
     }
     buf.extend_from_slice(bytes);
+}
+
+#[cold]
+fn grow_within(buf: &mut Vec<u8>, needed: usize, limit: usize) {
+    let target = buf.capacity().saturating_mul(2).min(limit).max(needed);
+    buf.reserve_exact(target - buf.len());
 }
 
 /// UTF-8 decode with U+FFFD for invalid sequences (checking the common valid case first, which
@@ -66,10 +72,10 @@ pub(super) struct Interpreter {
     has_data: bool,
     /// Length of the previous event's data: the capacity to start a streamed data buffer with.
     data_hint: usize,
-    // The spec's event type buffer, last event ID buffer and last event ID string; reused, so
-    // they allocate only when they outgrow their capacity.
-    event_type: String,
-    id_buffer: String,
+    // The spec's event type buffer and last event ID buffer, undecoded, and its last event ID
+    // string; reused, so they allocate only when they outgrow their capacity.
+    event_type: Vec<u8>,
+    id_buffer: Vec<u8>,
     last_event_id: String,
     comments: bool,
     out: VecDeque<Result<Output, DecodeError>>,
@@ -81,8 +87,8 @@ impl Interpreter {
             data: Vec::new(),
             has_data: false,
             data_hint: 0,
-            event_type: String::new(),
-            id_buffer: String::new(),
+            event_type: Vec::new(),
+            id_buffer: Vec::new(),
             last_event_id: String::new(),
             comments: false,
             out: VecDeque::new(),
@@ -95,7 +101,7 @@ impl Interpreter {
 
     pub(super) fn seed_last_event_id(&mut self, id: &str) {
         id.clone_into(&mut self.last_event_id);
-        id.clone_into(&mut self.id_buffer);
+        id.as_bytes().clone_into(&mut self.id_buffer);
     }
 
     pub(super) fn last_event_id(&self) -> &str {
@@ -106,6 +112,7 @@ impl Interpreter {
         self.data.len()
     }
 
+    #[inline]
     pub(super) fn pop(&mut self) -> Option<Result<Output, DecodeError>> {
         self.out.pop_front()
     }
@@ -146,14 +153,8 @@ impl Interpreter {
 
     fn field(&mut self, name: &[u8], value: &[u8]) {
         match name {
-            b"event" => {
-                self.event_type.clear();
-                self.event_type.push_str(&decode(value));
-            }
-            b"id" if memchr::memchr(0, value).is_none() => {
-                self.id_buffer.clear();
-                self.id_buffer.push_str(&decode(value));
-            }
+            b"event" => value.clone_into(&mut self.event_type),
+            b"id" if !value.contains(&0) => value.clone_into(&mut self.id_buffer),
             b"retry" => {
                 if let Some(millis) = parse_retry(value) {
                     self.out
@@ -180,8 +181,13 @@ impl Interpreter {
             // the limit allows.
             let hint = exact_len.unwrap_or(self.data_hint);
             let extra = self.id_buffer.len() + self.event_type.len().max(DEFAULT_EVENT_TYPE.len());
-            self.data
-                .reserve_exact(hint.saturating_add(extra).min(max_event_size));
+            let capacity = hint.saturating_add(extra).min(max_event_size);
+            if self.data.capacity() == 0 {
+                // After a dispatch: a fresh allocation is cheaper than growing an empty one.
+                self.data = Vec::with_capacity(capacity);
+            } else {
+                self.data.reserve_exact(capacity);
+            }
         }
         true
     }
@@ -200,16 +206,17 @@ impl Interpreter {
 
     /// The blank line: WHATWG "dispatch the event".
     fn dispatch(&mut self) {
-        self.last_event_id.clone_from(&self.id_buffer);
         if !mem::take(&mut self.has_data) {
+            self.last_event_id.clear();
+            self.last_event_id.push_str(&decode(&self.id_buffer));
             self.event_type.clear();
             return;
         }
         let data = mem::take(&mut self.data);
         self.data_hint = data.len();
-        let text = String::from_utf8(data)
-            .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned());
-        let event = Event::from_data(text, &self.last_event_id, &self.event_type);
+        let event = Event::from_undecoded(data, &self.id_buffer, &self.event_type);
+        self.last_event_id.clear();
+        self.last_event_id.push_str(event.last_event_id());
         self.event_type.clear();
         self.out.push_back(Ok(Output::Event(event)));
     }
@@ -220,7 +227,9 @@ impl Interpreter {
         self.data.clear();
         self.has_data = false;
         self.event_type.clear();
-        self.id_buffer.clone_from(&self.last_event_id);
+        self.last_event_id
+            .as_bytes()
+            .clone_into(&mut self.id_buffer);
     }
 }
 

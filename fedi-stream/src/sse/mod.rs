@@ -30,6 +30,7 @@ mod error;
 mod event;
 mod interpret;
 mod limits;
+mod line_end;
 #[cfg(feature = "stream")]
 mod stream;
 

@@ -1,0 +1,221 @@
+//! Finding the end of a line: the first CR or LF.
+//!
+//! Most lines of a real stream are short (`event: update`, `id: 1234`, the blank line that
+//! dispatches), and for them a vectorised search costs more to set up than the search itself:
+//! [`find`] and [`LineEnds::find`] look at the first 16 bytes a word at a time, in plain safe
+//! code, and hand only longer lines (typically `data` values) to `memchr`. A decoder chooses
+//! its `memchr` searcher once ([`LineEnds`]) rather than on every call.
+
+/// How many leading bytes are examined a word at a time before the vector search.
+const SHORT_LINE: usize = 16;
+
+const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+
+/// A CR-or-LF search, set up once for the CPU it runs on.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LineEnds {
+    vector: Vector,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Vector {
+    #[cfg(target_arch = "x86_64")]
+    Avx2(memchr::arch::x86_64::avx2::memchr::Two),
+    #[cfg(target_arch = "x86_64")]
+    Sse2(memchr::arch::x86_64::sse2::memchr::Two),
+    /// `memchr::memchr2`, which picks its implementation on every call.
+    Portable,
+}
+
+impl LineEnds {
+    pub(super) fn new() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use memchr::arch::x86_64::{avx2, sse2};
+            if let Some(two) = avx2::memchr::Two::new(b'\r', b'\n') {
+                return Self {
+                    vector: Vector::Avx2(two),
+                };
+            }
+            if let Some(two) = sse2::memchr::Two::new(b'\r', b'\n') {
+                return Self {
+                    vector: Vector::Sse2(two),
+                };
+            }
+        }
+        Self {
+            vector: Vector::Portable,
+        }
+    }
+
+    /// The index of the first CR or LF in `bytes`, if any; fastest when it is near the start.
+    #[inline]
+    pub(super) fn find(&self, bytes: &[u8]) -> Option<usize> {
+        find_with(bytes, |rest| self.find_long(rest))
+    }
+
+    /// The index of the first CR or LF in `bytes`, if any, for bytes not expected to hold one
+    /// soon (the rest of a `data` value).
+    #[inline]
+    pub(super) fn find_long(&self, bytes: &[u8]) -> Option<usize> {
+        match &self.vector {
+            #[cfg(target_arch = "x86_64")]
+            Vector::Avx2(two) => two.find(bytes),
+            #[cfg(target_arch = "x86_64")]
+            Vector::Sse2(two) => two.find(bytes),
+            Vector::Portable => memchr::memchr2(b'\r', b'\n', bytes),
+        }
+    }
+}
+
+/// The index of the first CR or LF in `bytes`, if any; fastest when it is near the start.
+#[inline]
+pub(super) fn find(bytes: &[u8]) -> Option<usize> {
+    find_with(bytes, |rest| memchr::memchr2(b'\r', b'\n', rest))
+}
+
+/// The index of the first CR, LF or NUL in `bytes`, if any: what an `id` value may not hold.
+/// Meant for short values (it never switches to `memchr`).
+#[inline]
+pub(super) fn find_line_end_or_nul(bytes: &[u8]) -> Option<usize> {
+    scan_words(bytes, usize::MAX, |word| cr_or_lf(word) | zero_bytes(word)).unwrap_or(None)
+}
+
+/// The first [`SHORT_LINE`] bytes a word at a time, the rest with `find_long`.
+#[inline]
+fn find_with(bytes: &[u8], find_long: impl FnOnce(&[u8]) -> Option<usize>) -> Option<usize> {
+    match scan_words(bytes, SHORT_LINE, cr_or_lf) {
+        Ok(found) => found,
+        Err(offset) => {
+            find_long(bytes.get(offset..).unwrap_or_default()).map(|index| offset + index)
+        }
+    }
+}
+
+/// Looks for the first byte that `flags` marks (with its high bit), a word at a time, in the
+/// first `limit` bytes (rounded up to whole words). `Ok` with the index, or `None` if `bytes`
+/// has no such byte; `Err(offset)` if it stopped at the limit with bytes from `offset` unread.
+///
+/// A short last word is padded with spaces, which `flags` must not mark. Branches depend on
+/// the number of words, not on the bytes, which keeps short values cheap.
+#[inline]
+fn scan_words(
+    bytes: &[u8],
+    limit: usize,
+    flags: impl Fn(u64) -> u64,
+) -> Result<Option<usize>, usize> {
+    let first = |marked: u64| (marked.trailing_zeros() / 8) as usize;
+    let mut rest = bytes;
+    let mut offset = 0;
+    while offset < limit {
+        let Some((word, tail)) = rest.split_first_chunk::<8>() else {
+            if rest.is_empty() {
+                return Ok(None);
+            }
+            let mut padded = [b' '; 8];
+            for (slot, &byte) in padded.iter_mut().zip(rest) {
+                *slot = byte;
+            }
+            let marked = flags(u64::from_le_bytes(padded));
+            return Ok((marked != 0).then(|| offset + first(marked)));
+        };
+        let marked = flags(u64::from_le_bytes(*word));
+        if marked != 0 {
+            return Ok(Some(offset + first(marked)));
+        }
+        rest = tail;
+        offset += 8;
+    }
+    if rest.is_empty() {
+        Ok(None)
+    } else {
+        Err(offset)
+    }
+}
+
+/// The high bit of every byte of `word` that is zero, and possibly (through borrows) of bytes
+/// above one; the lowest marked byte is therefore always a true zero, which is all callers use.
+#[inline]
+fn zero_bytes(word: u64) -> u64 {
+    word.wrapping_sub(ONES) & !word & HIGHS
+}
+
+/// Marks the CR and LF bytes of `word` as [`zero_bytes`] marks zeros (little-endian order).
+#[inline]
+fn cr_or_lf(word: u64) -> u64 {
+    zero_bytes(word ^ (ONES * u64::from(b'\n'))) | zero_bytes(word ^ (ONES * u64::from(b'\r')))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn find(bytes: &[u8]) -> Option<usize> {
+        let line_ends = LineEnds::new();
+        let found = line_ends.find(bytes);
+        assert_eq!(line_ends.find_long(bytes), found);
+        assert_eq!(super::find(bytes), found);
+        assert_eq!(
+            find_line_end_or_nul(bytes),
+            bytes.iter().position(|&b| matches!(b, b'\r' | b'\n' | 0))
+        );
+        assert_eq!(
+            LineEnds {
+                vector: Vector::Portable
+            }
+            .find(bytes),
+            found
+        );
+        found
+    }
+
+    fn naive(bytes: &[u8]) -> Option<usize> {
+        bytes.iter().position(|&b| b == b'\r' || b == b'\n')
+    }
+
+    #[test]
+    fn finds_the_first_cr_or_lf_at_every_position_and_length() {
+        // Neighbours of CR and LF (and of a borrow into them) around every possible position.
+        for filler in [b'a', 0x00, 0x0B, 0x0C, 0x0E, 0x09, 0x8D, 0x8A, 0xFF] {
+            for len in 0..48 {
+                for at in 0..len {
+                    for end in [b'\r', b'\n'] {
+                        let mut bytes = vec![filler; len];
+                        bytes[at] = end;
+                        assert_eq!(find(&bytes), Some(at), "{filler:#x} {len} {at}");
+                        if at + 1 < len {
+                            bytes[at + 1] = b'\n' ^ b'\r' ^ end;
+                            assert_eq!(find(&bytes), Some(at));
+                        }
+                    }
+                }
+                assert_eq!(find(&vec![filler; len]), None);
+            }
+        }
+    }
+
+    #[test]
+    fn agrees_with_a_byte_by_byte_search() {
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            state >> 33
+        };
+        for _ in 0..5000 {
+            let len = (next() % 64) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| match next() % 32 {
+                    0 => b'\n',
+                    1 => b'\r',
+                    2 => 0x0C,
+                    3 => 0x0E,
+                    other => other as u8 + 0x20,
+                })
+                .collect();
+            assert_eq!(find(&bytes), naive(&bytes), "{bytes:?}");
+        }
+    }
+}
