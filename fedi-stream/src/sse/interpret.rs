@@ -207,16 +207,14 @@ impl Interpreter {
     /// The blank line: WHATWG "dispatch the event".
     fn dispatch(&mut self) {
         if !mem::take(&mut self.has_data) {
-            self.last_event_id.clear();
-            self.last_event_id.push_str(&decode(&self.id_buffer));
+            (*decode(&self.id_buffer)).clone_into(&mut self.last_event_id);
             self.event_type.clear();
             return;
         }
         let data = mem::take(&mut self.data);
         self.data_hint = data.len();
         let event = Event::from_undecoded(data, &self.id_buffer, &self.event_type);
-        self.last_event_id.clear();
-        self.last_event_id.push_str(event.last_event_id());
+        event.last_event_id().clone_into(&mut self.last_event_id);
         self.event_type.clear();
         self.out.push_back(Ok(Output::Event(event)));
     }
