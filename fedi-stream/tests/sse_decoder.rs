@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use fedi_stream::sse::{Decoder, Event, Output};
+use fedi_stream::sse::{Decoder, Event, Limits, Output};
 use support::run;
 
 fn outputs(chunks: &[&[u8]]) -> Vec<Output> {
@@ -18,6 +18,40 @@ fn outputs(chunks: &[&[u8]]) -> Vec<Output> {
 
 fn message(data: &str) -> Output {
     Output::Event(Event::new("message", data, ""))
+}
+
+/// Data values that end at every offset around the decoder's 64-byte blocks, with each line
+/// end, fed in chunks of sizes around the block size: always the same event, and within an
+/// exact event limit the same outcome (event or error) as in one piece.
+#[test]
+fn long_data_lines_end_anywhere_in_any_chunking() {
+    let text = "aé€b".repeat(60);
+    for len in 0..220 {
+        let value = &text.as_bytes()[..len];
+        for end in [&b"\n"[..], b"\r", b"\r\n"] {
+            let mut stream = b"data: ".to_vec();
+            stream.extend_from_slice(value);
+            stream.extend_from_slice(end);
+            stream.extend_from_slice(b"data:");
+            stream.extend_from_slice(value);
+            stream.extend_from_slice(end);
+            stream.extend_from_slice(end);
+            stream.extend_from_slice(b"data: tail\n\n");
+            let half = String::from_utf8_lossy(value);
+            let expected = vec![message(&format!("{half}\n{half}")), message("tail")];
+            let limited = || Decoder::new().with_limits(Limits::default().with_max_event_size(len));
+            let whole = run(limited(), [&stream[..]]).outputs;
+            for size in [1, 2, 7, 63, 64, 65, 127, 128, 129, 300] {
+                let chunks: Vec<&[u8]> = stream.chunks(size).collect();
+                assert_eq!(outputs(&chunks), expected, "{len} {end:?} {size}");
+                assert_eq!(
+                    run(limited(), chunks.iter().copied()).outputs,
+                    whole,
+                    "{len} {end:?} {size}"
+                );
+            }
+        }
+    }
 }
 
 #[test]

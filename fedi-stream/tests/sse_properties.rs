@@ -41,6 +41,8 @@ const TOKENS: &[&[u8]] = &[
     b"x",
     b"hello",
     b"message",
+    // Longer than the decoder's 64-byte blocks: line ends land at every offset in them.
+    b"a value that is longer than one of the blocks the decoder copies in one go: 89 bytes long",
     "é".as_bytes(),
     "€😀".as_bytes(),
     b"\xEF\xBB\xBF",

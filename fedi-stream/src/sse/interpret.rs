@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use super::error::DecodeError;
 use super::event::{DEFAULT_EVENT_TYPE, Event, Output};
+use super::line_end;
 
 /// Length of `data:`, the prefix after which a data line's value starts.
 pub(super) const DATA_PREFIX_LEN: usize = 5;
@@ -197,6 +198,23 @@ impl Interpreter {
     #[inline]
     pub(super) fn push_data(&mut self, bytes: &[u8], max_event_size: usize) {
         extend_within(&mut self.data, bytes, max_event_size);
+    }
+
+    /// How many more `data` bytes fit, both in the buffer as allocated and within
+    /// `max_event_size`: what [`push_data_blocks`](Self::push_data_blocks) may take.
+    #[inline]
+    pub(super) fn data_room(&self, max_event_size: usize) -> usize {
+        let len = self.data.len();
+        (self.data.capacity() - len).min(max_event_size.saturating_sub(len))
+    }
+
+    /// Appends the leading blocks of `bytes` that hold no line end to the current `data` value
+    /// ([`line_end::append_blocks_to_line_end`]) and returns how many bytes that is. The caller
+    /// has checked that all of `bytes` fit in [`data_room`](Self::data_room), so nothing is
+    /// reallocated.
+    #[inline]
+    pub(super) fn push_data_blocks(&mut self, bytes: &[u8]) -> usize {
+        line_end::append_blocks_to_line_end(bytes, &mut self.data)
     }
 
     /// Capacity held for the event under construction.

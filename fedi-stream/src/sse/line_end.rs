@@ -5,6 +5,9 @@
 //! [`find`] and [`LineEnds::find`] look at the first 16 bytes a word at a time, in plain safe
 //! code, and hand only longer lines (typically `data` values) to `memchr`. A decoder chooses
 //! its `memchr` searcher once ([`LineEnds`]) rather than on every call.
+//!
+//! Small chunks that land inside a long `data` value cost a call per chunk that way; for them
+//! [`append_blocks_to_line_end`] tests and copies 64 bytes at a time, inline.
 
 /// How many leading bytes are examined a word at a time before the vector search.
 const SHORT_LINE: usize = 16;
@@ -55,10 +58,9 @@ impl LineEnds {
         find_with(bytes, |rest| self.find_long(rest))
     }
 
-    /// The index of the first CR or LF in `bytes`, if any, for bytes not expected to hold one
-    /// soon (the rest of a `data` value).
+    /// The index of the first CR or LF in `bytes`, if any, with `memchr` from the start.
     #[inline]
-    pub(super) fn find_long(&self, bytes: &[u8]) -> Option<usize> {
+    fn find_long(&self, bytes: &[u8]) -> Option<usize> {
         match &self.vector {
             #[cfg(target_arch = "x86_64")]
             Vector::Avx2(two) => two.find(bytes),
@@ -82,8 +84,42 @@ pub(super) fn find_line_end_or_nul(bytes: &[u8]) -> Option<usize> {
     scan_words(bytes, usize::MAX, |word| cr_or_lf(word) | zero_bytes(word)).unwrap_or(None)
 }
 
-/// The first [`SHORT_LINE`] bytes a word at a time, the rest with `find_long`.
+/// The size of [`append_blocks_to_line_end`]'s blocks.
+const BLOCK: usize = 64;
+
+/// Appends the leading [`BLOCK`]-byte blocks of `bytes` that hold no CR or LF to `dst`, and
+/// returns how many bytes that is (a multiple of [`BLOCK`]); the rest is left for a full search.
+///
+/// For the small chunks that land inside a `data` value: searching and copying go together, a
+/// block at a time and inline (the block test compiles to a few vector compares, in safe code,
+/// and the fixed-size copy to vector moves), where a `memchr` call and a `memcpy` call would
+/// each cost more than the work.
 #[inline]
+pub(super) fn append_blocks_to_line_end(bytes: &[u8], dst: &mut Vec<u8>) -> usize {
+    let mut rest = bytes;
+    while let Some((block, tail)) = rest.split_first_chunk::<BLOCK>() {
+        if has_line_end(block) {
+            break;
+        }
+        dst.extend_from_slice(block);
+        rest = tail;
+    }
+    bytes.len() - rest.len()
+}
+
+/// Whether `block` holds a CR or LF; branch-free, so that it compiles to vector compares.
+#[inline(always)]
+fn has_line_end(block: &[u8; BLOCK]) -> bool {
+    let mut found = 0u8;
+    for &byte in block {
+        found |= u8::from(byte == b'\r') | u8::from(byte == b'\n');
+    }
+    found != 0
+}
+
+/// The first [`SHORT_LINE`] bytes a word at a time, the rest with `find_long`.
+// Inlined into each caller: a call would cost as much as searching a short line.
+#[inline(always)]
 fn find_with(bytes: &[u8], find_long: impl FnOnce(&[u8]) -> Option<usize>) -> Option<usize> {
     match scan_words(bytes, SHORT_LINE, cr_or_lf) {
         Ok(found) => found,
@@ -191,6 +227,26 @@ mod tests {
                     }
                 }
                 assert_eq!(find(&vec![filler; len]), None);
+            }
+        }
+    }
+
+    #[test]
+    fn appends_whole_blocks_up_to_the_first_line_end() {
+        for len in 0..200 {
+            for at in (0..len).map(Some).chain([None]) {
+                for end in [b'\r', b'\n'] {
+                    let mut bytes: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+                    if let Some(at) = at {
+                        bytes[at] = end;
+                    }
+                    let mut dst = b"start".to_vec();
+                    let taken = append_blocks_to_line_end(&bytes, &mut dst);
+                    let expected = at.unwrap_or(len) / BLOCK * BLOCK;
+                    assert_eq!(taken, expected, "{len} {at:?}");
+                    assert_eq!(&dst[..5], b"start");
+                    assert_eq!(&dst[5..], &bytes[..taken]);
+                }
             }
         }
     }
