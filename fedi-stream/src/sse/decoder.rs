@@ -209,6 +209,7 @@ impl Decoder {
     /// Feeds the next bytes of the stream: a `&[u8]`, `Vec<u8>`, `bytes::Bytes`, `&str`...
     /// Any split is fine, empty chunks included. Complete lines are interpreted at once; only an
     /// incomplete last line is kept (bounded by the limits). Drain [`poll`](Self::poll) after.
+    #[inline(always)]
     pub fn feed(&mut self, chunk: impl AsRef<[u8]>) {
         self.feed_slice(chunk.as_ref());
     }
@@ -229,7 +230,8 @@ impl Decoder {
         self.line_start = 0;
     }
 
-    #[inline]
+    // Always inlined: with small chunks, a call per chunk would cost as much as the short path.
+    #[inline(always)]
     fn feed_slice(&mut self, mut input: &[u8]) {
         // The common case of small chunks, kept short: more of a data value (in a data line
         // the BOM is decided and no LF is to be skipped) that fits in the data buffer as it is.
