@@ -339,6 +339,7 @@ impl Decoder {
     }
 
     /// A whole line found inside one chunk, with no partial line before it.
+    #[inline]
     fn complete_line(&mut self, line: &[u8]) {
         match self.mode {
             Mode::Normal => {}
@@ -387,6 +388,18 @@ impl Decoder {
             Partial::Skipped => {}
             Partial::Data => self.data_bytes(bytes),
             Partial::None | Partial::Buffered => {
+                if self.partial == Partial::None
+                    && DATA_PREFIX_LEN <= self.limits.max_line_length
+                    && let Some(value) = bytes.strip_prefix(b"data:")
+                {
+                    // The usual start of a long data line: its whole prefix is here (and, as
+                    // in `complete_line`, counts against the line limit).
+                    self.partial = Partial::Data;
+                    if self.begin_data(None) {
+                        self.data_bytes(value);
+                    }
+                    return;
+                }
                 if self.line_buf.len() < DATA_PREFIX_LEN {
                     // Buffer up to the length of "data:", to recognise data lines.
                     let take = (DATA_PREFIX_LEN - self.line_buf.len()).min(bytes.len());
@@ -443,6 +456,7 @@ impl Decoder {
     }
 
     /// Starts a data value, after the `data:` prefix.
+    #[inline]
     fn begin_data(&mut self, exact_len: Option<usize>) -> bool {
         self.strip_space = true;
         let ok = self

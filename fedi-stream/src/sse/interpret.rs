@@ -170,6 +170,7 @@ impl Interpreter {
     /// `exact_len` is the value's length when the whole line is at hand.
     ///
     /// Returns `false`, changing nothing, if the separator would exceed `max_event_size`.
+    #[inline]
     pub(super) fn begin_data(&mut self, exact_len: Option<usize>, max_event_size: usize) -> bool {
         if self.has_data {
             if self.data.len() >= max_event_size {
