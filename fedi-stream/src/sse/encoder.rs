@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
+use bytes::BufMut;
+
 use super::error::EncodeError;
 use super::event::{DEFAULT_EVENT_TYPE, Event};
 use super::line_end;
-use bytes::BufMut;
 
 /// The comment line [`Encoder::keep_alive`] writes.
 pub const KEEP_ALIVE: &[u8] = b":\n";

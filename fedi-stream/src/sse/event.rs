@@ -29,7 +29,7 @@ impl Event {
     }
 
     /// Completes an event whose `text` holds its data so far; an empty type means the default.
-    pub(super) fn from_data(mut text: String, last_event_id: &str, event_type: &str) -> Self {
+    fn from_data(mut text: String, last_event_id: &str, event_type: &str) -> Self {
         let data_len = text.len();
         text.push_str(last_event_id);
         text.push_str(if event_type.is_empty() {
