@@ -49,6 +49,17 @@ fn text_bytes() -> impl Strategy<Value = Vec<u8>> {
             bytes.extend(c.into_bytes());
             bytes
         }),
+        // Long text, where pieces of 64 bytes and more take the SIMD check, with one byte
+        // inserted anywhere (often breaking a sequence).
+        2 => (proptest::collection::vec(any::<char>(), 16..400), any::<usize>(), any::<Option<u8>>()).prop_map(
+            |(chars, at, byte)| {
+                let mut bytes = chars.into_iter().collect::<String>().into_bytes();
+                if let Some(byte) = byte {
+                    bytes.insert(at % (bytes.len() + 1), byte);
+                }
+                bytes
+            }
+        ),
     ]
 }
 

@@ -9,7 +9,9 @@ use std::str;
 /// It keeps at most three bytes between pieces (an incomplete sequence at the end of a piece)
 /// and rejects a sequence as soon as its prefix cannot be completed into a valid scalar value
 /// (overlong forms, surrogates, values above U+10FFFF), as the WebSocket "fail fast"
-/// requirement of RFC 6455 §8.1 asks. The check itself is `std::str::from_utf8`.
+/// requirement of RFC 6455 §8.1 asks. Valid text is checked with SIMD instructions where the
+/// CPU has them (`simdutf8`); what is accepted and where an error is reported are exactly those
+/// of `std::str::from_utf8`.
 ///
 /// ```
 /// use fedi_stream::websocket::Utf8Validator;
@@ -137,12 +139,19 @@ pub(super) fn split_incomplete(bytes: &[u8]) -> (&[u8], &[u8]) {
 /// the start of a valid sequence. The error is the offset of the first byte of the first
 /// sequence that cannot be valid, from the start of `complete`.
 pub(super) fn validate<'a>(complete: &'a [u8], tail: &[u8]) -> Result<&'a str, usize> {
-    let text = str::from_utf8(complete).map_err(|e| e.valid_up_to())?;
+    let text = from_utf8(complete).map_err(|e| e.valid_up_to())?;
     match str::from_utf8(tail) {
         Err(e) if e.error_len().is_some() => Err(complete.len()),
         // A prefix of a valid sequence, or (unreachable from `split_incomplete`) a whole one.
         _ => Ok(text),
     }
+}
+
+/// `std::str::from_utf8`, faster on valid text: that is checked first with SIMD instructions
+/// where the CPU has them, and only invalid text takes the standard library's path, which
+/// locates the error.
+fn from_utf8(bytes: &[u8]) -> Result<&str, str::Utf8Error> {
+    simdutf8::basic::from_utf8(bytes).or_else(|_| str::from_utf8(bytes))
 }
 
 /// The length of the sequence a lead byte announces.
@@ -168,6 +177,26 @@ mod tests {
             validator.feed(chunk)?;
         }
         validator.finish()
+    }
+
+    #[test]
+    fn long_text_errors_are_located_as_std_locates_them() {
+        // Longer than a SIMD block, so that the fast check runs before the exact one.
+        let text = "ascii, Grüße, 日本語, 😀 and more ascii to pass 64 bytes. ".repeat(3);
+        let text = text.as_bytes();
+        assert_eq!(from_utf8(text), Ok(std::str::from_utf8(text).unwrap()));
+        for at in 0..text.len() {
+            for bad in [0xFF, 0x80, 0xC0, 0xED] {
+                let mut bytes = text.to_vec();
+                bytes[at] = bad;
+                assert_eq!(
+                    from_utf8(&bytes),
+                    std::str::from_utf8(&bytes),
+                    "byte {bad:#x} at {at}"
+                );
+            }
+            assert_eq!(from_utf8(&text[..at]), std::str::from_utf8(&text[..at]));
+        }
     }
 
     #[test]

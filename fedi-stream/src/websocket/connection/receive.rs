@@ -1,5 +1,6 @@
-//! The receiving half: frame headers, payload unmasked straight into the message buffer,
-//! reassembly, UTF-8, control frames and the peer's close.
+//! The receiving half: frame headers, binary payload unmasked straight into the message
+//! buffer, text unmasked and validated a block at a time, reassembly, control frames and the
+//! peer's close.
 
 use std::mem;
 
@@ -279,19 +280,6 @@ impl Connection {
                 apply_mask(self.reader.control.tail_mut(start), key, offset);
             }
         } else if let Some(kind) = self.reader.message {
-            if done == 0
-                && take as u64 == header.payload_len
-                && header.fin
-                && header.opcode == OpCode::Text
-            {
-                // The usual case: a whole unfragmented text message in one chunk. Unmask it
-                // into its own buffer and validate it once, as it becomes the `String`.
-                let text = unmasked_text(chunk, header.mask)?;
-                self.reader.message = None;
-                self.reader.step = Step::Header { len: 0 };
-                self.events.push_back(Event::Message(Message::Text(text)));
-                return Ok(());
-            }
             if done == 0 {
                 self.reader.reserve(kind, header.payload_len);
             }
@@ -349,17 +337,6 @@ impl Connection {
         let frame_start = self.reader.frame_start;
         self.events.push_back(Event::Failed { error, frame_start });
     }
-}
-
-/// A whole text payload, unmasked and validated.
-fn unmasked_text(payload: &[u8], mask: Option<[u8; 4]>) -> Result<String, ProtocolError> {
-    let mut bytes = payload.to_vec();
-    if let Some(key) = mask {
-        apply_mask(&mut bytes, key, 0);
-    }
-    String::from_utf8(bytes).map_err(|e| ProtocolError::InvalidUtf8 {
-        offset: e.utf8_error().valid_up_to() as u64,
-    })
 }
 
 /// The body of a Close frame: nothing, or a valid code and a UTF-8 reason.
