@@ -70,14 +70,11 @@ async fn echo_server() -> (String, oneshot::Sender<()>) {
 /// A hub whose Bus rate limit and per-user cap do not get in the way of a load test.
 async fn hub_server() -> (String, oneshot::Sender<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let mut config = Config::new(vec![AccountSeed {
-        name: "bench".into(),
-        token: TOKEN.into(),
-    }]);
+    let mut config = Config::new(vec![AccountSeed::new("bench", TOKEN)]);
     config.bus.max_connections_per_user = 10_000;
     config.bus.session.rate.per_minute = u32::MAX;
     config.bus.session.rate.burst = u32::MAX;
-    let server = Server::bind(config, listener).expect("config");
+    let server = Server::bind(config, listener).await.expect("config");
     let url = format!(
         "{}/ws/bus?token={TOKEN}",
         server.base_url().replacen("http://", "ws://", 1)
@@ -143,17 +140,11 @@ async fn drive(url: &str, settings: &Settings, skip_first: bool) -> f64 {
 async fn c2s_server() -> (String, oneshot::Sender<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let mut config = Config::new(vec![
-        AccountSeed {
-            name: "alice".into(),
-            token: "a".into(),
-        },
-        AccountSeed {
-            name: "bob".into(),
-            token: "b".into(),
-        },
+        AccountSeed::new("alice", "a"),
+        AccountSeed::new("bob", "b"),
     ]);
     config.limits.subscriber_queue = 4_096;
-    let server = Server::bind(config, listener).expect("config");
+    let server = Server::bind(config, listener).await.expect("config");
     let base = server.base_url().to_owned();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(server.run(async {

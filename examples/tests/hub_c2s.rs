@@ -96,10 +96,14 @@ async fn bobs_post_reaches_alices_inbox_stream_and_bus() {
     assert_eq!(created["actor"], actor(&hub, "bob"));
     assert_eq!(created["object"]["attributedTo"], actor(&hub, "bob"));
 
-    // The Location resolves to the activity.
-    let fetched = get(&location, None).await;
-    assert_eq!(fetched.status, 200);
-    assert_eq!(fetched.json()["id"], location);
+    // The Location resolves to the activity, for its author and its addressee; a direct
+    // message is nobody else's business.
+    for reader in [ALICE, BOB] {
+        let fetched = get(&location, Some(reader)).await;
+        assert_eq!(fetched.status, 200);
+        assert_eq!(fetched.json()["id"], location);
+    }
+    assert_eq!(get(&location, None).await.status, 404);
 
     // alice's SSE stream: an inbox event whose id is the collection cursor.
     let event = stream.next().await;
@@ -179,7 +183,7 @@ async fn a_resumed_stream_gets_exactly_the_missed_events() {
 }
 
 #[tokio::test]
-async fn a_resume_point_older_than_the_window_gets_a_catch_up_instruction() {
+async fn a_resume_point_older_than_the_window_is_served_from_the_store() {
     let mut config = hub_common::config();
     config.limits.stream_window = 2;
     let hub = TestHub::start_with(config).await;
@@ -188,26 +192,44 @@ async fn a_resume_point_older_than_the_window_gets_a_catch_up_instruction() {
     post(&hub, "bob", Some(BOB), &note_to_alice(&hub, "first")).await;
     let first = stream.next().await.last_event_id().to_owned();
     drop(stream);
-    for text in ["2", "3", "4"] {
+    for text in ["2", "3", "4", "5"] {
         post(&hub, "bob", Some(BOB), &note_to_alice(&hub, text)).await;
     }
-    // Only the newest two are still replayable: nothing is skipped silently.
+    // The window holds the newest two: the two before them come from the store, in order,
+    // then the window's, each once, with their cursors as ids.
     let mut resumed = event_stream(&inbox, ALICE, Some(&first)).await;
-    let meta = resumed.next().await;
-    assert_eq!(meta.event_type(), "meta");
-    let status: Value = serde_json::from_str(meta.data()).unwrap();
-    assert_eq!(status["type"], "catchUp", "{status}");
-    let url = status["url"].as_str().expect("a catch-up URL");
-    assert_eq!(url, format!("{inbox}?min_id={first}"));
-    // The URL returns exactly the missed items.
-    let page = get(url, Some(ALICE)).await.json();
+    let mut got = Vec::new();
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        let event = resumed.next().await;
+        assert_eq!(event.event_type(), "inbox");
+        got.push(content(&serde_json::from_str(event.data()).unwrap()).to_owned());
+        ids.push(event.last_event_id().parse::<u64>().unwrap());
+    }
+    assert_eq!(got, ["2", "3", "4", "5"]);
+    assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "{ids:?}");
+    assert!(
+        resumed
+            .next_within(Duration::from_millis(300))
+            .await
+            .is_none(),
+        "nothing twice"
+    );
+    // The same items as the collection says, from the same cursor.
+    let page = get(&format!("{inbox}?min_id={first}"), Some(ALICE))
+        .await
+        .json();
     let missed: Vec<&str> = page["orderedItems"]
         .as_array()
         .unwrap()
         .iter()
         .map(content)
         .collect();
-    assert_eq!(missed, ["4", "3", "2"]);
+    assert_eq!(missed, ["5", "4", "3", "2"]);
+    // Live items follow.
+    post(&hub, "bob", Some(BOB), &note_to_alice(&hub, "6")).await;
+    let live = resumed.next().await;
+    assert_eq!(content(&serde_json::from_str(live.data()).unwrap()), "6");
     hub.stop().await;
 }
 

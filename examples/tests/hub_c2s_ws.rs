@@ -156,10 +156,23 @@ async fn blobs_are_stored_and_fetched_and_objects_proxied() {
     let url = stored["data"]["url"].as_str().expect("a URL").to_owned();
     assert!(url.starts_with(&format!("{}/blobs/", hub.base)), "{stored}");
 
-    let over_http = get(&url, None).await;
+    // A blob is its owner's until an object of theirs shows it.
+    let over_http = get(&url, Some(ALICE)).await;
     assert_eq!(over_http.status, 200);
     assert_eq!(over_http.header("content-type"), Some("text/plain"));
     assert_eq!(&over_http.body[..], b"hello blob");
+    assert_eq!(get(&url, None).await.status, 404);
+    assert_eq!(get(&url, Some(BOB)).await.status, 404);
+    let note = json!({
+        "type": "Note", "content": "see attached",
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "attachment": [{"type": "Document", "mediaType": "text/plain", "url": url}],
+    });
+    let posted = post_to_outbox(&hub.base, "alice", ALICE, &note).await;
+    assert_eq!(posted.status, 201);
+    let public = get(&url, None).await;
+    assert_eq!(public.status, 200, "a public note shows it to everyone");
+    assert_eq!(&public.body[..], b"hello blob");
 
     let fetch = json!({"type": "fetch", "id": "f1", "data": url});
     socket.send(Message::text(fetch.to_string())).await.unwrap();

@@ -42,14 +42,8 @@ async fn a_cattle_drive_client_creates_an_actor_and_sends_through_the_hub() {
     );
     let name = format!("cd_{suffix}");
     let mut config = Config::new(vec![
-        AccountSeed {
-            name: name.clone(),
-            token: format!("token-{suffix}"),
-        },
-        AccountSeed {
-            name: "alice".into(),
-            token: ALICE.into(),
-        },
+        AccountSeed::new(name.clone(), format!("token-{suffix}")),
+        AccountSeed::new("alice", ALICE),
     ]);
     config.cattle = Some(CattleConfig::amqp(GUEST_URI));
     let hub = TestHub::start_with(config).await;

@@ -255,7 +255,9 @@ async fn an_unreachable_broker_fails_the_start() {
     let mut config = hub_common::config();
     config.cluster = Some(ClusterConfig::redis("redis://127.0.0.1:9"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let server = fedi_examples::hub::Server::bind(config, listener).unwrap();
+    let server = fedi_examples::hub::Server::bind(config, listener)
+        .await
+        .unwrap();
     let error = server.run(std::future::pending()).await.unwrap_err();
     assert!(error.to_string().contains("broker connection"), "{error}");
 }
@@ -270,6 +272,10 @@ async fn a_bad_broker_url_is_refused_at_bind() {
         let mut config = hub_common::config();
         config.cluster = Some(cluster);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        assert!(fedi_examples::hub::Server::bind(config, listener).is_err());
+        assert!(
+            fedi_examples::hub::Server::bind(config, listener)
+                .await
+                .is_err()
+        );
     }
 }

@@ -1,29 +1,39 @@
-//! The hub's users: in-memory accounts, each with one bearer token.
+//! The hub's users: accounts, each with one bearer token, kept in the store and held in memory
+//! for authentication (accounts are fixed while the hub runs).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
-use crate::hub::random;
-
 /// Longest account name.
 pub const MAX_NAME_LEN: usize = 32;
 
-/// An account to create at start.
+/// An account to create (or update) at start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountSeed {
     /// The name: 1 to [`MAX_NAME_LEN`] characters of `a-z`, `0-9` and `_`.
     pub name: String,
     /// The bearer token that authenticates it (any non-empty printable ASCII without spaces).
-    pub token: String,
+    /// `None`: the token the store already has for this account, or a fresh random one (128
+    /// bits, hex) for a new account.
+    pub token: Option<String>,
 }
 
 impl AccountSeed {
-    /// An account named `name` with a fresh random token (128 bits, hex).
+    /// An account named `name` with the token `token`.
     #[must_use]
-    pub fn with_random_token(name: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<String>, token: impl Into<String>) -> Self {
         AccountSeed {
             name: name.into(),
-            token: random::token(),
+            token: Some(token.into()),
+        }
+    }
+
+    /// An account named `name` that keeps its stored token, or gets a fresh random one.
+    #[must_use]
+    pub fn named(name: impl Into<String>) -> Self {
+        AccountSeed {
+            name: name.into(),
+            token: None,
         }
     }
 }
@@ -85,43 +95,71 @@ struct Index {
     by_token: HashMap<String, Arc<Account>>,
 }
 
+/// Checks `seeds` before they reach the store: valid names and tokens, no name twice.
+///
+/// # Errors
+/// [`AccountError`] for an invalid name or token, or a duplicate name.
+pub(crate) fn check_seeds(seeds: &[AccountSeed]) -> Result<(), AccountError> {
+    let mut names = std::collections::HashSet::new();
+    for seed in seeds {
+        if !valid_name(&seed.name) {
+            return Err(AccountError::InvalidName(seed.name.clone()));
+        }
+        if let Some(token) = &seed.token
+            && !valid_token(token)
+        {
+            return Err(AccountError::InvalidToken(seed.name.clone()));
+        }
+        if !names.insert(seed.name.as_str()) {
+            return Err(AccountError::DuplicateName(seed.name.clone()));
+        }
+    }
+    Ok(())
+}
+
+fn valid_token(token: &str) -> bool {
+    !token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic())
+}
+
 impl Accounts {
-    /// The accounts of `seeds`.
+    /// The accounts `(name, token)` (as the store holds them).
     ///
     /// # Errors
     /// [`AccountError`] for an invalid name or token, or a duplicate.
-    pub(crate) fn new(seeds: &[AccountSeed]) -> Result<Self, AccountError> {
-        let accounts = Accounts::default();
-        for seed in seeds {
-            accounts.add(seed)?;
+    pub(crate) fn new<'a>(
+        accounts: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, AccountError> {
+        let index = Accounts::default();
+        for (name, token) in accounts {
+            index.add(name, token)?;
         }
-        Ok(accounts)
+        Ok(index)
     }
 
     /// Adds an account.
     ///
     /// # Errors
     /// As [`Accounts::new`].
-    pub(crate) fn add(&self, seed: &AccountSeed) -> Result<Arc<Account>, AccountError> {
-        if !valid_name(&seed.name) {
-            return Err(AccountError::InvalidName(seed.name.clone()));
+    fn add(&self, name: &str, token: &str) -> Result<Arc<Account>, AccountError> {
+        if !valid_name(name) {
+            return Err(AccountError::InvalidName(name.to_owned()));
         }
-        if seed.token.is_empty() || !seed.token.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(AccountError::InvalidToken(seed.name.clone()));
+        if !valid_token(token) {
+            return Err(AccountError::InvalidToken(name.to_owned()));
         }
         let mut index = self.write();
-        if index.by_name.contains_key(seed.name.as_str()) {
-            return Err(AccountError::DuplicateName(seed.name.clone()));
+        if index.by_name.contains_key(name) {
+            return Err(AccountError::DuplicateName(name.to_owned()));
         }
-        if let Some(other) = index.by_token.get(&seed.token) {
+        if let Some(other) = index.by_token.get(token) {
             return Err(AccountError::DuplicateToken(
                 other.name().to_owned(),
-                seed.name.clone(),
+                name.to_owned(),
             ));
         }
         let account = Arc::new(Account {
-            name: Arc::from(seed.name.as_str()),
-            token: seed.token.clone(),
+            name: Arc::from(name),
+            token: token.to_owned(),
         });
         index
             .by_name
@@ -177,16 +215,9 @@ fn valid_name(name: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn seed(name: &str, token: &str) -> AccountSeed {
-        AccountSeed {
-            name: name.into(),
-            token: token.into(),
-        }
-    }
-
     #[test]
     fn tokens_find_their_account() {
-        let accounts = Accounts::new(&[seed("alice", "t-a"), seed("bob", "t-b")]).unwrap();
+        let accounts = Accounts::new([("alice", "t-a"), ("bob", "t-b")]).unwrap();
         assert_eq!(accounts.authenticate("t-b").unwrap().name(), "bob");
         assert!(accounts.authenticate("t-c").is_none());
         assert!(accounts.authenticate("").is_none());
@@ -198,33 +229,32 @@ mod tests {
     fn bad_seeds_are_refused() {
         for name in ["", "Alice", "a b", "é", &"x".repeat(33)] {
             assert!(matches!(
-                Accounts::new(&[seed(name, "t")]),
+                check_seeds(&[AccountSeed::new(name, "t")]),
+                Err(AccountError::InvalidName(_))
+            ));
+            assert!(matches!(
+                Accounts::new([(name, "t")]),
                 Err(AccountError::InvalidName(_))
             ));
         }
-        assert!(matches!(
-            Accounts::new(&[seed("a", "t t")]),
-            Err(AccountError::InvalidToken(_))
-        ));
-        assert!(matches!(
-            Accounts::new(&[seed("a", "")]),
-            Err(AccountError::InvalidToken(_))
-        ));
+        for token in ["t t", ""] {
+            assert!(matches!(
+                check_seeds(&[AccountSeed::new("a", token)]),
+                Err(AccountError::InvalidToken(_))
+            ));
+            assert!(matches!(
+                Accounts::new([("a", token)]),
+                Err(AccountError::InvalidToken(_))
+            ));
+        }
+        assert!(check_seeds(&[AccountSeed::named("a"), AccountSeed::new("b", "t")]).is_ok());
         assert_eq!(
-            Accounts::new(&[seed("a", "t"), seed("a", "u")]).unwrap_err(),
+            check_seeds(&[AccountSeed::named("a"), AccountSeed::new("a", "u")]).unwrap_err(),
             AccountError::DuplicateName("a".into())
         );
         assert_eq!(
-            Accounts::new(&[seed("a", "t"), seed("b", "t")]).unwrap_err(),
+            Accounts::new([("a", "t"), ("b", "t")]).unwrap_err(),
             AccountError::DuplicateToken("a".into(), "b".into())
         );
-    }
-
-    #[test]
-    fn random_tokens_differ() {
-        let a = AccountSeed::with_random_token("a");
-        let b = AccountSeed::with_random_token("b");
-        assert_eq!(a.token.len(), 32);
-        assert_ne!(a.token, b.token);
     }
 }

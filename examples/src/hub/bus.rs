@@ -16,8 +16,8 @@
 //! connection cap: `error` with `E-WS-RATE`, then close 1013. A session whose outlet fills up
 //! (a client that does not read) is disconnected with close 1008.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Instant;
 
 use bus_protocol::hub::{
@@ -28,13 +28,14 @@ use bus_protocol::message::{ActionNotice, ErrorCode, PresenceNotice, ServerMessa
 use bus_protocol::session::{CloseReason, SessionEvent};
 use futures::{SinkExt, StreamExt};
 use http::HeaderMap;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::hub::accounts::{Account, Accounts};
 use crate::hub::module::{Handler, Module, Starting};
+use crate::hub::queue::{self, Weight};
 use crate::hub::server::{Core, unix_now};
 use crate::hub::web::{Request, Response};
 use crate::hub::ws::{self, WsStream};
@@ -44,8 +45,10 @@ pub(crate) const PATH: &str = "/ws/bus";
 
 /// The cluster envelope kind of presence changes.
 const PRESENCE_KIND: &str = "bus.presence";
-/// The cluster envelope kind of published messages (actions, direct messages).
-const PUBLISH_KIND: &str = "bus.publish";
+
+/// Most bytes one `replay` request sends (what does not fit is left out; the client can ask
+/// again with a later `since`).
+const REPLAY_BYTES: usize = 64 * 1024;
 
 /// Close code for a client that does not read its frames fast enough (policy violation).
 const CLOSE_TOO_SLOW: u16 = 1008;
@@ -78,17 +81,18 @@ enum Frame {
     Close(CloseReason),
 }
 
-/// An event kept for `replay`: who may see it, and the message.
-struct Logged {
-    timestamp: i64,
-    users: Vec<Arc<str>>,
-    message: ServerMessage,
+impl Weight for Frame {
+    fn weight(&self) -> usize {
+        match self {
+            Frame::Text(text) => text.len(),
+            Frame::Close(_) => 2,
+        }
+    }
 }
 
 struct State {
     hub: Hub<Everyone>,
-    outlets: HashMap<SessionKey, mpsc::Sender<Frame>>,
-    log: VecDeque<Logged>,
+    outlets: HashMap<SessionKey, queue::Sender<Frame>>,
     /// The deadline the timer task sleeps until.
     armed: Option<Instant>,
 }
@@ -96,27 +100,28 @@ struct State {
 /// The Bus shared by the module, its session tasks and the other modules (which publish).
 pub(crate) struct Bus {
     core: Arc<Core>,
+    me: Weak<Bus>,
     state: Mutex<State>,
     wake: Notify,
     ws_config: WebSocketConfig,
 }
 
 impl Bus {
-    fn new(core: Arc<Core>, config: HubConfig) -> Self {
+    fn new(core: Arc<Core>, config: HubConfig) -> Arc<Self> {
         let hub = Hub::new(config, Everyone(core.accounts.clone()));
         let ws_config =
             WebSocketConfig::default().max_message_size(Some(core.limits.max_ws_message_bytes));
-        Bus {
+        Arc::new_cyclic(|me| Bus {
+            me: me.clone(),
             state: Mutex::new(State {
                 hub,
                 outlets: HashMap::new(),
-                log: VecDeque::new(),
                 armed: None,
             }),
             wake: Notify::new(),
             ws_config,
             core,
-        }
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -151,52 +156,44 @@ impl Bus {
         }
     }
 
-    /// Sends `message` to every session of `users` on every instance of the cluster and keeps
-    /// it for replay. Returns the number of sessions reached on this instance.
+    /// Sends `message` to every session of `users` and logs it in the store, for replay and
+    /// for the other instances sharing the store (which deliver it to their sessions). Returns
+    /// the number of sessions reached on this instance.
     pub(crate) fn publish_to(&self, message: ServerMessage, users: &[&str]) -> usize {
-        self.core.cluster.publish(
-            PUBLISH_KIND,
-            serde_json::json!({"users": users, "message": &message}),
-        );
-        self.deliver(message, users)
+        let (timestamp, text) = (message.timestamp(), message.to_json_string());
+        let users_json = serde_json::to_string(users).unwrap_or_else(|_| "[]".into());
+        let store = self.core.store.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.log_bus_event(timestamp, users_json, text).await {
+                tracing::warn!(error = %e, "bus event not logged for replay");
+            }
+        });
+        self.deliver(&message, users)
     }
 
-    /// A message published on another instance.
-    fn remote_publish(&self, mut body: serde_json::Value) {
-        // Peer input: a body that is not an object just fails to parse, never panics.
-        let users: Option<Vec<String>> = body
-            .get_mut("users")
-            .and_then(|users| serde_json::from_value(users.take()).ok());
-        let message = body
-            .get("message")
-            .and_then(|message| serde_json::to_vec(message).ok())
-            .and_then(|bytes| ServerMessage::decode(&bytes).ok());
+    /// A message another instance logged.
+    fn remote_publish(&self, users: &str, message: &str) {
+        // Input from the database: what does not parse is skipped, never a panic.
+        let users: Option<Vec<String>> = serde_json::from_str(users).ok();
+        let message = ServerMessage::decode(message.as_bytes()).ok();
         match (users, message) {
             (Some(users), Some(message)) => {
                 let users: Vec<&str> = users.iter().map(String::as_str).collect();
-                self.deliver(message, &users);
+                self.deliver(&message, &users);
             }
-            _ => tracing::warn!("cluster: malformed bus publication"),
+            _ => tracing::warn!("malformed bus event from another instance; skipped"),
         }
     }
 
-    fn deliver(&self, message: ServerMessage, users: &[&str]) -> usize {
+    fn deliver(&self, message: &ServerMessage, users: &[&str]) -> usize {
         let mut state = self.lock();
-        let reached = match state.hub.publish(&message, Audience::Users(users)) {
+        let reached = match state.hub.publish(message, Audience::Users(users)) {
             Ok(n) => n,
             Err(e) => {
                 tracing::warn!(error = %e, "bus publish refused");
                 0
             }
         };
-        if state.log.len() >= self.core.limits.bus_replay {
-            state.log.pop_front();
-        }
-        state.log.push_back(Logged {
-            timestamp: message.timestamp(),
-            users: users.iter().map(|u| Arc::from(*u)).collect(),
-            message,
-        });
         self.drain(&mut state);
         reached
     }
@@ -228,8 +225,11 @@ impl Bus {
     fn connect(
         &self,
         account: &Account,
-    ) -> Result<(SessionKey, mpsc::Receiver<Frame>), ConnectError> {
-        let (tx, rx) = mpsc::channel(self.core.limits.subscriber_queue);
+    ) -> Result<(SessionKey, queue::Receiver<Frame>), ConnectError> {
+        let (tx, rx) = queue::bounded(
+            self.core.limits.subscriber_queue,
+            self.core.limits.subscriber_queue_bytes,
+        );
         let session_id = format!("sess_{}", crate::hub::random::hex(8));
         let mut state = self.lock();
         let name = account.name();
@@ -317,7 +317,11 @@ impl Bus {
             HubEvent::Session {
                 key,
                 event: SessionEvent::Replay(request),
-            } => self.replay(state, key, request.since),
+            } => {
+                if let Some(bus) = self.me.upgrade() {
+                    tokio::spawn(bus.replay(key, request.since));
+                }
+            }
             HubEvent::Session {
                 key,
                 event: SessionEvent::Rejected(error),
@@ -342,8 +346,18 @@ impl Bus {
         }
     }
 
-    /// Resends the logged events newer than `since` that `key`'s user may see and subscribed to.
-    fn replay(&self, state: &mut State, key: SessionKey, since: i64) {
+    /// Resends the logged events newer than `since` that `key`'s user may see and subscribed
+    /// to: at most [`REPLAY_BYTES`], and only what the session's outlet has room for (a replay
+    /// never disconnects a session).
+    async fn replay(self: Arc<Self>, key: SessionKey, since: i64) {
+        let logged = match self.core.store.bus_events_since(since).await {
+            Ok(logged) => logged,
+            Err(e) => {
+                tracing::warn!(error = %e, "bus replay: log unreadable");
+                return;
+            }
+        };
+        let state = self.lock();
         let Some(session) = state.hub.session(key) else {
             return;
         };
@@ -351,15 +365,21 @@ impl Bus {
         let Some(outlet) = state.outlets.get(&key) else {
             return;
         };
-        let mut sent = 0usize;
-        for logged in state.log.iter().filter(|l| l.timestamp > since) {
-            if !logged.users.contains(&user) || !session.wants(&logged.message) {
+        let (mut sent, mut bytes) = (0usize, 0usize);
+        for (users, text) in &logged {
+            let addressed =
+                serde_json::from_str::<Vec<&str>>(users).is_ok_and(|users| users.contains(&&*user));
+            if !addressed {
                 continue;
             }
-            if outlet
-                .try_send(Frame::Text(logged.message.to_json_string().into()))
-                .is_err()
-            {
+            let Ok(message) = ServerMessage::decode(text.as_bytes()) else {
+                continue;
+            };
+            if !session.wants(&message) {
+                continue;
+            }
+            bytes += text.len();
+            if bytes > REPLAY_BYTES || outlet.try_send(Frame::Text(text.as_str().into())).is_err() {
                 break;
             }
             sent += 1;
@@ -457,13 +477,13 @@ impl Bus {
 async fn write_batch(
     socket: &mut WsStream,
     first: Utf8Bytes,
-    outlet: &mut mpsc::Receiver<Frame>,
+    outlet: &mut queue::Receiver<Frame>,
 ) -> bool {
     if socket.feed(Message::Text(first)).await.is_err() {
         return false;
     }
     let mut pending_close = None;
-    while let Ok(frame) = outlet.try_recv() {
+    while let Some(frame) = outlet.try_recv() {
         match frame {
             Frame::Text(text) => {
                 if socket.feed(Message::Text(text)).await.is_err() {
@@ -495,11 +515,15 @@ pub(crate) struct BusModule {
 
 impl BusModule {
     pub(crate) fn new(core: Arc<Core>, config: HubConfig) -> Self {
-        let bus = Arc::new(Bus::new(core.clone(), config));
+        let bus = Bus::new(core.clone(), config);
         core.cluster
             .on_weak(PRESENCE_KIND, &bus, Bus::remote_presence);
-        core.cluster
-            .on_weak(PUBLISH_KIND, &bus, Bus::remote_publish);
+        let weak = Arc::downgrade(&bus);
+        core.store.observe_bus(Box::new(move |users, message| {
+            if let Some(bus) = weak.upgrade() {
+                bus.remote_publish(users, message);
+            }
+        }));
         BusModule { bus }
     }
 

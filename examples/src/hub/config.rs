@@ -4,14 +4,18 @@ use std::time::Duration;
 
 use crate::hub::accounts::AccountSeed;
 use crate::hub::cluster::ClusterConfig;
+use crate::hub::db::Storage;
 use crate::hub::drive::CattleConfig;
 
 /// The hub's configuration. [`Config::demo`] gives the defaults of `fedi-hub`.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Config {
-    /// The accounts created at start.
+    /// The accounts created (or updated) at start; accounts already stored are kept.
     pub accounts: Vec<AccountSeed>,
+    /// Where the state lives (default for [`Config::new`]: in memory; `fedi-hub` defaults to
+    /// the data directory `./fedi-hub-data`).
+    pub storage: Storage,
     /// The URL clients reach the hub at (scheme and authority, no trailing slash), used in
     /// actor ids and printed links. `None`: `http://` and the listener's bound address.
     pub public_url: Option<String>,
@@ -35,6 +39,7 @@ impl Config {
     pub fn new(accounts: Vec<AccountSeed>) -> Self {
         Config {
             accounts,
+            storage: Storage::Memory,
             public_url: None,
             bus: bus_protocol::hub::HubConfig::default(),
             limits: Limits::default(),
@@ -45,18 +50,17 @@ impl Config {
         }
     }
 
-    /// The demo: accounts `alice` and `bob` with fresh random tokens.
+    /// The demo: accounts `alice` and `bob` (fresh random tokens the first time, the stored
+    /// ones after), in memory.
     #[must_use]
     pub fn demo() -> Self {
-        Config::new(vec![
-            AccountSeed::with_random_token("alice"),
-            AccountSeed::with_random_token("bob"),
-        ])
+        Config::new(vec![AccountSeed::named("alice"), AccountSeed::named("bob")])
     }
 }
 
-/// Bounds on what the hub buffers. Exceeding one refuses the request or closes the connection
-/// with a message naming the limit.
+/// Bounds on what the hub stores and buffers. Exceeding one refuses the request or closes the
+/// connection with a message naming the limit. The defaults are in examples/README.md's
+/// `Limits` table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
@@ -68,21 +72,31 @@ pub struct Limits {
     /// Largest WebSocket message the socket layer accepts (default 64 KiB); protocols apply
     /// their own smaller limits in-band (the Bus: 8 KiB, answered with `E-WS-INVALID`).
     pub max_ws_message_bytes: usize,
-    /// Frames queued for one WebSocket or SSE subscriber before it counts as too slow and is
-    /// disconnected (default 256).
+    /// Bytes queued for one WebSocket or SSE subscriber before it counts as too slow and is
+    /// disconnected (default 1 MiB).
+    pub subscriber_queue_bytes: usize,
+    /// Frames queued for one subscriber, whatever their size (default 256).
     pub subscriber_queue: usize,
-    /// Bus events kept for `replay` (default 1,024; the oldest are dropped first).
+    /// Bus events kept for `replay` (default 1,024; the oldest are dropped first). Each
+    /// event's text is at most [`Limits::bus_content_bytes`].
     pub bus_replay: usize,
-    /// Activities kept per inbox and per outbox (default 10,000; the oldest are dropped
-    /// first, and a stream resuming from before them is told to catch up).
-    pub box_capacity: usize,
-    /// Objects kept for `GET /objects/…` (default 100,000; the oldest are dropped first).
-    pub max_objects: usize,
-    /// Items each live stream can replay on reconnect (default 1,024); a client resuming from
-    /// further back is told to catch up from the collection (`?min_id=`).
+    /// Most bytes of a post's content carried in a Bus action (default 1 KiB; longer content
+    /// is cut at a character boundary).
+    pub bus_content_bytes: usize,
+    /// Bytes one account may store: activities, objects, blobs (default 64 MiB; more is
+    /// refused with `507`).
+    pub account_quota_bytes: u64,
+    /// Bytes the whole hub may store (default 1 GiB; more is refused with `507`).
+    pub hub_quota_bytes: u64,
+    /// Most addressees (`to`, `cc`, `bto`, `bcc`, `audience`, counted on the activity and its
+    /// object) of one post (default 1,000; more is refused with `400`).
+    pub max_recipients: usize,
+    /// Items each live stream keeps in memory for replay (default 1,024); older ones are read
+    /// from the store.
     pub stream_window: usize,
-    /// Bytes of blobs stored through the C2S WebSocket (default 64 MiB; the oldest are
-    /// dropped first).
+    /// Bytes each live stream keeps in memory (default 4 MiB).
+    pub stream_window_bytes: usize,
+    /// Largest blob stored through the C2S WebSocket (default 16 MiB).
     pub max_blob_bytes: usize,
     /// Time allowed for a client to send its request headers (default 30 s).
     pub header_read_timeout: Duration,
@@ -94,12 +108,16 @@ impl Default for Limits {
             max_connections: 20_000,
             max_body_bytes: 1024 * 1024,
             max_ws_message_bytes: 64 * 1024,
+            subscriber_queue_bytes: 1024 * 1024,
             subscriber_queue: 256,
             bus_replay: 1_024,
-            box_capacity: 10_000,
-            max_objects: 100_000,
-            max_blob_bytes: 64 * 1024 * 1024,
+            bus_content_bytes: 1024,
+            account_quota_bytes: 64 * 1024 * 1024,
+            hub_quota_bytes: 1024 * 1024 * 1024,
+            max_recipients: 1_000,
             stream_window: 1_024,
+            stream_window_bytes: 4 * 1024 * 1024,
+            max_blob_bytes: 16 * 1024 * 1024,
             header_read_timeout: Duration::from_secs(30),
         }
     }

@@ -162,7 +162,9 @@ impl Module for DriveModule {
                     // Messages the actors send also reach the hub's accounts they address.
                     if let ClientMessage::Trigger(Trigger::SendMessage(message)) = &inbound.message
                     {
-                        c2s.deliver_external(Value::Object(message.data.clone()));
+                        let c2s = c2s.clone();
+                        let activity = Value::Object(message.data.clone());
+                        tokio::spawn(async move { c2s.deliver_external(activity).await });
                     }
                     outbound
                 };

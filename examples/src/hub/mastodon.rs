@@ -259,7 +259,7 @@ impl MastodonModule {
         );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         let resume = fedi_stream::negotiate::resume_id(&request);
-        stream::respond(
+        stream::respond_feed(
             &self.core,
             cell,
             Format::MastodonSse,

@@ -13,21 +13,26 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc, watch};
 
-use crate::hub::accounts::{Account, AccountError, Accounts};
+use fedi_stream::server::FeedLimits;
+
+use crate::hub::accounts::{self, Account, AccountError, Accounts};
 use crate::hub::c2s::C2sModule;
 use crate::hub::cluster::{Cluster, ClusterError};
 use crate::hub::config::{Config, Limits};
+use crate::hub::db::{Db, DbError};
 use crate::hub::drive::DriveModule;
 use crate::hub::mastodon::MastodonModule;
 use crate::hub::module::Module;
+use crate::hub::store::{self, Quotas, Store, StoreConfig};
 use crate::hub::versia::{VersiaError, VersiaModule};
 use crate::hub::web::{self, Credentials, Request, Response};
-use crate::hub::{bus, page};
+use crate::hub::{bus, page, random};
 
-/// What every module shares: accounts, the public URL, limits, the shutdown signal and the
-/// task tracker.
+/// What every module shares: accounts, the store, the public URL, limits, the shutdown signal
+/// and the task tracker.
 pub(crate) struct Core {
     pub(crate) accounts: Arc<Accounts>,
+    pub(crate) store: Arc<Store>,
     /// The public URL without a trailing slash, for building ids.
     pub(crate) base_url: String,
     /// The same, parsed.
@@ -96,6 +101,11 @@ impl AuthError {
 pub(crate) struct Shutdown(watch::Receiver<bool>);
 
 impl Shutdown {
+    /// Whether the server is shutting down (or gone).
+    pub(crate) fn is_down(&self) -> bool {
+        *self.0.borrow() || self.0.has_changed().is_err()
+    }
+
     /// Waits for shutdown.
     pub(crate) async fn wait(&mut self) {
         // An error means the server is gone, which is a shutdown too.
@@ -122,6 +132,9 @@ pub enum ServeError {
     /// An account seed is invalid.
     #[error(transparent)]
     Account(#[from] AccountError),
+    /// The database cannot be opened, reached or migrated.
+    #[error("storage: {0}")]
+    Storage(#[from] DbError),
     /// The listener failed.
     #[error("listener: {0}")]
     Io(#[from] std::io::Error),
@@ -151,16 +164,17 @@ pub struct Server {
 }
 
 impl Server {
-    /// Builds the hub for `config` on `listener` (already bound, e.g. to port 0 in tests).
+    /// Builds the hub for `config` on `listener` (already bound, e.g. to port 0 in tests):
+    /// opens the storage (migrating it), creates or updates the seeded accounts and loads them.
     ///
     /// # Errors
-    /// [`ServeError::Account`] for an invalid account seed, [`ServeError::PublicUrl`],
+    /// [`ServeError::Account`] for an invalid account seed, [`ServeError::Storage`] when the
+    /// database cannot be opened or holds a newer schema, [`ServeError::PublicUrl`],
     /// [`ServeError::Cluster`] for an invalid broker URL, [`ServeError::Versia`] for an
-    /// unreadable key,
-    /// [`ServeError::Io`] when the listener has no local address.
-    pub fn bind(config: Config, listener: TcpListener) -> Result<Server, ServeError> {
+    /// unreadable key, [`ServeError::Io`] when the listener has no local address.
+    pub async fn bind(mut config: Config, listener: TcpListener) -> Result<Server, ServeError> {
         let local_addr = listener.local_addr()?;
-        let accounts = Arc::new(Accounts::new(&config.accounts)?);
+        accounts::check_seeds(&config.accounts)?;
         let base_url = config
             .public_url
             .clone()
@@ -170,11 +184,51 @@ impl Server {
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
             .ok_or_else(|| ServeError::PublicUrl(base_url.clone()))?;
+        let db = Db::open(config.storage.clone()).await?;
+        let seeds = config
+            .accounts
+            .iter()
+            .map(|seed| (seed.name.clone(), seed.token.clone()))
+            .collect();
+        let stored = store::load_accounts(&db, seeds, random::token).await?;
+        let accounts = Arc::new(Accounts::new(
+            stored
+                .iter()
+                .map(|(name, token)| (name.as_str(), token.as_str())),
+        )?);
+        if config.versia.private_key.is_none() {
+            let key = store::setting(&db, "versia_private_key", || {
+                versia_ws::key::PrivateKey::from_seed(&random::seed32()).to_pkcs8_base64()
+            })
+            .await?;
+            config.versia.private_key = Some(key);
+        }
+        let limits = &config.limits;
+        let names: Vec<String> = stored.into_iter().map(|(name, _)| name).collect();
+        let origin = random::hex(8);
+        let store = Store::open(
+            db,
+            StoreConfig {
+                base: &base,
+                accounts: &names,
+                origin: &origin,
+                window: FeedLimits::default()
+                    .with_max_items(limits.stream_window.max(1))
+                    .with_max_bytes(limits.stream_window_bytes),
+                quotas: Quotas {
+                    account: i64::try_from(limits.account_quota_bytes).unwrap_or(i64::MAX),
+                    hub: i64::try_from(limits.hub_quota_bytes).unwrap_or(i64::MAX),
+                },
+                bus_keep: limits.bus_replay,
+            },
+        )
+        .await?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let (tasks_tx, tasks_rx) = mpsc::channel(1);
         let cluster = Arc::new(Cluster::new(config.cluster.clone())?);
         let core = Arc::new(Core {
             accounts,
+            store: Arc::new(store),
             base_url,
             base,
             limits: config.limits.clone(),
@@ -267,6 +321,7 @@ impl Server {
             mut tasks_rx,
             grace,
         } = self;
+        core.store.start(core.shutdown()).await?;
         core.cluster.start(core.shutdown()).await?;
         for module in modules.iter() {
             module.start().await?;
@@ -330,7 +385,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    Server::bind(config, listener)?.run(shutdown).await
+    Server::bind(config, listener).await?.run(shutdown).await
 }
 
 /// One HTTP/1.1 connection (upgrades included).

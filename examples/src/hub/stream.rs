@@ -1,37 +1,53 @@
 //! Live streams over `fedi_stream::server`: a [`FeedCell`] per collection (the shared, bounded
-//! replay window, each entry encoded once per format) and one task per subscriber driving a
-//! sans-IO `Session`.
+//! window of its newest items, each encoded once per format), the store behind it for older
+//! items, and one task per subscriber driving a sans-IO `Session`.
 //!
 //! ```text
-//!  store append ─► FeedCell::append ─► Feed::append ─► head (watch) ──wakes──┐
-//!                                                                           ▼
-//!  GET …/inbox (Accept: text/event-stream) ─► Session::new(feed, Sse, Last-Event-ID)
-//!      subscriber task: lock feed ─► poll_transmit ─► shared Bytes ─► bounded channel ─► body
+//!  store tail ─► FeedCell::append ─► Feed::append ─► head (watch) ──wakes──┐
+//!                                                                          ▼
+//!  GET …/inbox (Accept: text/event-stream, Last-Event-ID: N)
+//!      subscriber task: N older than the window? ─► store: items after N, in order ─► body
+//!                       then Session::new(feed, Sse, last sent id) under the feed's lock
+//!                       lock feed ─► poll_transmit ─► shared Bytes ─► outlet (bounded) ─► body
 //!                       poll_timeout ─► handle_timeout (keep-alive ":", cut-off of the slow)
 //!                       shutdown ─► finish(meta restart) ─► last bytes ─► end of body
 //! ```
 //!
+//! `Last-Event-ID` (or `?last_event_id=`) must be an item id this hub gave (a number): anything
+//! else is answered `400` before the stream starts. An id newer than everything stored (a store
+//! that was reset) starts the client afresh, with the collection's current position.
+//!
 //! The WebSocket endpoints (C2S and Mastodon) run the same loop around their own session
-//! types; they share [`FeedCell`] and [`wait`].
+//! types; they share [`FeedCell`], [`backfill`] and [`wait`].
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use fedi_stream::event::Meta;
+use fedi_stream::event::{ItemId, Meta};
 use fedi_stream::server::{
     Entry, Feed, FeedConfig, Format, Session, SessionConfig, SessionEvent, Transmit,
 };
+use http::StatusCode;
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
+use crate::hub::queue;
 use crate::hub::server::{Core, Shutdown};
-use crate::hub::web::Response;
+use crate::hub::store::BoxKind;
+use crate::hub::web::{self, Response};
 
 /// The reconnection delay suggested to SSE clients.
 const RETRY: Duration = Duration::from_secs(3);
+
+/// Items read from the store per round of a backfill.
+const BACKFILL_BATCH: usize = 64;
+
+/// How long a backfill waits for the feeds to catch up with the store.
+const CATCH_UP_WAIT: Duration = Duration::from_secs(5);
 
 /// A feed shared by every subscriber of one collection, with the signal that wakes them.
 pub(crate) struct FeedCell {
@@ -118,33 +134,168 @@ pub(crate) async fn wait(
     }
 }
 
-/// Answers with a stream of `cell` in `format` (C2S or Mastodon SSE), resuming after
-/// `last_event_id`; `404`-free: the caller has checked who may read it.
-pub(crate) fn respond(
+/// The resume point of a stream request: `None` for none (or an empty one), the item id, or
+/// the `400` answer for an id this hub never gives.
+pub(crate) fn resume_point(last_event_id: Option<&str>) -> Result<Option<u64>, Response> {
+    match last_event_id.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(id) => id.parse::<u64>().map(Some).map_err(|_| {
+            web::error(
+                StatusCode::BAD_REQUEST,
+                "Last-Event-ID (or last_event_id) must be an item id of this collection: a number",
+            )
+        }),
+    }
+}
+
+/// Whether a session on `feed` can resume after `id` without a catch-up.
+fn resumable(feed: &Feed, id: &str, max_behind: u64) -> bool {
+    if feed.last_id().map(ItemId::as_str) == Some(id) {
+        return true;
+    }
+    feed.position(id)
+        .is_some_and(|seq| feed.head() - (seq + 1) <= max_behind)
+}
+
+/// The client went away during a backfill.
+pub(crate) struct Gone;
+
+/// Brings a client of `owner`'s box that last saw item `last` up to the feed's window: sends
+/// it (with `send`, in `format`) the items that followed from the store, oldest first, then
+/// calls `start` under the feed's lock with the id the session resumes after (`None`: the box
+/// holds nothing after `last`, and the session starts live from the feed's position).
+///
+/// # Errors
+/// [`Gone`] when `send` reports the client gone.
+pub(crate) async fn backfill<T, F, Fut>(
+    core: &Core,
+    owner: &str,
+    kind: BoxKind,
+    cell: &FeedCell,
+    format: Format,
+    mut last: u64,
+    mut send: F,
+    start: impl FnOnce(&Feed, Option<&str>) -> T,
+) -> Result<T, Gone>
+where
+    F: FnMut(Transmit) -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let max_behind = session_config().max_queue_items;
+    loop {
+        let id = last.to_string();
+        {
+            let feed = cell.lock();
+            if resumable(&feed, &id, max_behind) {
+                return Ok(start(&feed, Some(&id)));
+            }
+        }
+        let batch = match core
+            .store
+            .box_after(owner, kind, last, BACKFILL_BATCH)
+            .await
+        {
+            Ok(batch) => batch,
+            Err(e) => {
+                tracing::warn!(error = %e, "backfill: store unreadable; the stream starts with a catch-up");
+                return Ok(start(&cell.lock(), Some(&id)));
+            }
+        };
+        if batch.is_empty() {
+            // Nothing after `last` in this box. Once the feeds have seen everything up to
+            // `last`, the session can start live without missing anything.
+            let newest = core.store.newest().await.unwrap_or(u64::MAX);
+            if last <= newest {
+                let mut processed = core.store.processed();
+                let caught_up =
+                    tokio::time::timeout(CATCH_UP_WAIT, processed.wait_for(|seen| *seen >= last))
+                        .await;
+                if !matches!(caught_up, Ok(Ok(_))) {
+                    tracing::warn!(last, "backfill: the feeds did not catch up in time");
+                }
+            }
+            let feed = cell.lock();
+            let from = resumable(&feed, &id, max_behind).then_some(id.as_str());
+            return Ok(start(&feed, from));
+        }
+        for (seq, event) in batch {
+            let Some(transmit) = format.encode(&Entry::from(event), &[]) else {
+                continue;
+            };
+            if !send(transmit).await {
+                return Err(Gone);
+            }
+            last = seq;
+        }
+    }
+}
+
+/// Answers with a stream of `owner`'s box in `format` (C2S SSE), resuming after
+/// `last_event_id` (from the store where the feed no longer holds it); the caller has checked
+/// who may read it.
+pub(crate) fn respond_box(
+    core: &Arc<Core>,
+    owner: &str,
+    kind: BoxKind,
+    format: Format,
+    last_event_id: Option<&str>,
+    headers: http::HeaderMap,
+) -> Response {
+    let resume = match resume_point(last_event_id) {
+        Ok(resume) => resume,
+        Err(response) => return response,
+    };
+    let Some(cell) = core.store.feed(owner, kind) else {
+        return web::error(
+            StatusCode::NOT_FOUND,
+            format!("no collection for `{owner}`"),
+        );
+    };
+    let start = Start::Box {
+        owner: owner.to_owned(),
+        kind,
+        resume,
+    };
+    stream_response(core, cell, format, start, headers)
+}
+
+/// Answers with a stream of `cell` in `format` (Mastodon SSE: no store behind it), resuming
+/// after `last_event_id` within the window.
+pub(crate) fn respond_feed(
     core: &Arc<Core>,
     cell: Arc<FeedCell>,
     format: Format,
     last_event_id: Option<&str>,
     headers: http::HeaderMap,
 ) -> Response {
-    let session = {
-        let feed = cell.lock();
-        Session::new(
-            &feed,
-            format,
-            last_event_id,
-            session_config(),
-            Instant::now(),
-        )
-    };
-    let session = match session {
-        Ok(session) => session,
-        Err(e) => {
-            return crate::hub::web::error(http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
-        }
-    };
-    let (tx, rx) = mpsc::channel::<Bytes>(core.limits.subscriber_queue);
-    tokio::spawn(subscriber(core.clone(), cell, session, tx));
+    let start = Start::Window(last_event_id.map(str::to_owned));
+    stream_response(core, cell, format, start, headers)
+}
+
+/// Where a subscriber starts.
+enum Start {
+    /// A box backed by the store.
+    Box {
+        owner: String,
+        kind: BoxKind,
+        resume: Option<u64>,
+    },
+    /// A feed alone.
+    Window(Option<String>),
+}
+
+fn stream_response(
+    core: &Arc<Core>,
+    cell: Arc<FeedCell>,
+    format: Format,
+    start: Start,
+    headers: http::HeaderMap,
+) -> Response {
+    let (tx, rx) = queue::bounded::<Bytes>(
+        core.limits.subscriber_queue,
+        core.limits.subscriber_queue_bytes,
+    );
+    tokio::spawn(subscriber(core.clone(), cell, format, start, tx));
     let body = StreamBody::new(futures::stream::unfold(rx, |mut rx| async move {
         rx.recv()
             .await
@@ -155,15 +306,50 @@ pub(crate) fn respond(
     response
 }
 
-/// One SSE subscriber: drains its session into the response body until it ends, the client
-/// goes away, or the hub stops.
+/// One SSE subscriber: backfills from the store if it resumes from before the window, then
+/// drains its session into the response body until it ends, the client goes away, or the hub
+/// stops.
 async fn subscriber(
     core: Arc<Core>,
     cell: Arc<FeedCell>,
-    mut session: Session,
-    tx: mpsc::Sender<Bytes>,
+    format: Format,
+    start: Start,
+    tx: queue::Sender<Bytes>,
 ) {
     let _guard = core.guard();
+    let new_session = |feed: &Feed, from: Option<&str>| {
+        Session::new(feed, format, from, session_config(), Instant::now())
+    };
+    let session = match start {
+        Start::Box {
+            owner,
+            kind,
+            resume: Some(last),
+        } => {
+            let send = |transmit: Transmit| {
+                let tx = tx.clone();
+                async move {
+                    match transmit {
+                        Transmit::Body(bytes) => tx.send(bytes).await.is_ok(),
+                        _ => true,
+                    }
+                }
+            };
+            match backfill(&core, &owner, kind, &cell, format, last, send, new_session).await {
+                Ok(session) => session,
+                Err(Gone) => return,
+            }
+        }
+        Start::Box { resume: None, .. } => new_session(&cell.lock(), None),
+        Start::Window(resume) => new_session(&cell.lock(), resume.as_deref()),
+    };
+    let mut session = match session {
+        Ok(session) => session,
+        Err(e) => {
+            tracing::error!(error = %e, "stream session refused");
+            return;
+        }
+    };
     let mut shutdown = core.shutdown();
     let mut head = cell.watch();
     let mut stopping = false;

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use fedi_examples::hub::{AccountSeed, Config, ServeError, Server};
+use fedi_examples::hub::{AccountSeed, Config, ServeError, Server, Storage};
 use futures::{SinkExt, StreamExt};
 use http_body_util::{BodyExt, Full};
 use hyper::header::{self, HeaderValue};
@@ -35,19 +35,17 @@ pub(crate) struct TestHub {
     pub(crate) ws_base: String,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), ServeError>>>,
+    /// Every account's token, by name.
+    tokens: std::collections::BTreeMap<String, String>,
+    /// The database of a hub started on PostgreSQL by `FEDI_TEST_POSTGRES=1`.
+    _database: Option<TestDatabase>,
 }
 
 /// The accounts of every test hub: alice and bob with fixed tokens.
 pub(crate) fn config() -> Config {
     Config::new(vec![
-        AccountSeed {
-            name: "alice".into(),
-            token: ALICE.into(),
-        },
-        AccountSeed {
-            name: "bob".into(),
-            token: BOB.into(),
-        },
+        AccountSeed::new("alice", ALICE),
+        AccountSeed::new("bob", BOB),
     ])
 }
 
@@ -57,12 +55,35 @@ impl TestHub {
         TestHub::start_with(config()).await
     }
 
-    /// A hub with `config`.
-    pub(crate) async fn start_with(config: Config) -> TestHub {
+    /// A hub with `config`. With `FEDI_TEST_POSTGRES=1`, a hub configured to keep its state
+    /// in memory keeps it in a throwaway PostgreSQL database instead.
+    pub(crate) async fn start_with(mut config: Config) -> TestHub {
+        let mut database = None;
+        if std::env::var_os("FEDI_TEST_POSTGRES").is_some() && config.storage == Storage::Memory {
+            let created = TestDatabase::create()
+                .await
+                .expect("PostgreSQL for FEDI_TEST_POSTGRES");
+            config.storage = Storage::Postgres(created.url());
+            database = Some(created);
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind an ephemeral loopback port");
-        let server = Server::bind(config, listener).expect("valid test config");
+        let mut hub = TestHub::start_on(config, listener).await;
+        hub._database = database;
+        hub
+    }
+
+    /// A hub with `config` on `listener`, on the storage `config` names.
+    pub(crate) async fn start_on(config: Config, listener: tokio::net::TcpListener) -> TestHub {
+        let server = Server::bind(config, listener)
+            .await
+            .expect("valid test config");
+        let tokens = server
+            .accounts()
+            .iter()
+            .map(|a| (a.name().to_owned(), a.token().to_owned()))
+            .collect();
         let base = server.base_url().to_owned();
         let ws_base = base.replacen("http://", "ws://", 1);
         let (stop, stopped) = oneshot::channel::<()>();
@@ -74,12 +95,19 @@ impl TestHub {
             ws_base,
             stop: Some(stop),
             task: Some(task),
+            tokens,
+            _database: None,
         };
         // The first connection is accepted once every module has started (brokers connected):
         // an answered request means the hub is ready.
         let ready = get(&format!("{}/style.css", hub.base), None).await;
         assert_eq!(ready.status, 200, "the hub answers once started");
         hub
+    }
+
+    /// Every account's bearer token, by name.
+    pub(crate) fn tokens(&self) -> &std::collections::BTreeMap<String, String> {
+        &self.tokens
     }
 
     /// Asks the hub to shut down and waits until it has.
@@ -157,14 +185,25 @@ pub(crate) async fn send(
     headers: &[(&str, &str)],
     body: impl Into<Bytes>,
 ) -> hyper::Response<hyper::body::Incoming> {
+    try_send(method, url, headers, body)
+        .await
+        .expect("the hub answers")
+}
+
+/// As [`send`], or `None` when the hub cannot be reached or drops the connection (a hub that
+/// was killed).
+pub(crate) async fn try_send(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> Option<hyper::Response<hyper::body::Incoming>> {
     let uri: hyper::Uri = url.parse().expect("a valid URL");
     let authority = uri.authority().expect("an absolute URL").clone();
-    let stream = TcpStream::connect(authority.as_str())
-        .await
-        .expect("connect to the hub");
+    let stream = TcpStream::connect(authority.as_str()).await.ok()?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
-        .expect("HTTP/1.1 handshake");
+        .ok()?;
     tokio::spawn(connection);
     let mut builder = hyper::Request::builder()
         .method(method)
@@ -179,7 +218,40 @@ pub(crate) async fn send(
     tokio::time::timeout(PATIENCE, sender.send_request(request))
         .await
         .expect("the response arrives within the patience")
-        .expect("send the request")
+        .ok()
+}
+
+/// POSTs `activity` to `author`'s outbox as [`post_to_outbox`] does, or `None` when the hub is
+/// gone before the whole answer arrived.
+pub(crate) async fn try_post(
+    base: &str,
+    author: &str,
+    token: &str,
+    activity: &Value,
+) -> Option<Reply> {
+    let auth = format!("Bearer {token}");
+    let response = try_send(
+        "POST",
+        &format!("{base}/users/{author}/outbox"),
+        &[
+            ("authorization", auth.as_str()),
+            ("content-type", "application/activity+json"),
+        ],
+        Bytes::from(activity.to_string()),
+    )
+    .await?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = tokio::time::timeout(PATIENCE, response.into_body().collect())
+        .await
+        .ok()?
+        .ok()?
+        .to_bytes();
+    Some(Reply {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// POSTs `activity` (JSON) to `author`'s outbox on the hub at `base`, as `token`.
@@ -214,6 +286,60 @@ pub(crate) async fn service_up(name: &str, address: &str) -> bool {
     );
     eprintln!("skipping: {name} is not reachable at {address}");
     false
+}
+
+/// The local PostgreSQL of every test machine.
+pub(crate) const POSTGRES: &str = "127.0.0.1:5432";
+
+/// A database of its own on the local PostgreSQL, dropped (with its connections) when the
+/// value is dropped.
+pub(crate) struct TestDatabase {
+    name: String,
+}
+
+impl TestDatabase {
+    /// A fresh database, or `None` (skipped, or failed under `FEDI_TEST_STRICT`) without a
+    /// PostgreSQL.
+    pub(crate) async fn create() -> Option<TestDatabase> {
+        if !service_up("PostgreSQL", POSTGRES).await {
+            return None;
+        }
+        let name = format!(
+            "fedi_test_{:016x}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64)
+                ^ u64::from(std::process::id()).rotate_left(32)
+        );
+        let sql = format!("CREATE DATABASE {name}");
+        tokio::task::spawn_blocking(move || admin(&sql))
+            .await
+            .expect("the admin task");
+        Some(TestDatabase { name })
+    }
+
+    /// Its URL.
+    pub(crate) fn url(&self) -> String {
+        format!("postgres://postgres@{POSTGRES}/{}", self.name)
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        // A blocking client may not run on a runtime thread: use a thread of its own.
+        let _ = std::thread::spawn(move || admin(&sql)).join();
+    }
+}
+
+/// Runs `sql` on the local PostgreSQL's `postgres` database.
+fn admin(sql: &str) {
+    let mut client = postgres::Client::connect(
+        &format!("postgres://postgres@{POSTGRES}/postgres"),
+        postgres::NoTls,
+    )
+    .expect("connect to the local PostgreSQL");
+    client.batch_execute(sql).expect(sql);
 }
 
 /// `GET url` with a bearer token (when given).
@@ -352,27 +478,49 @@ pub(crate) async fn event_stream(
     }
 }
 
+/// What reading an event stream gave.
+#[derive(Debug)]
+pub(crate) enum Read {
+    /// An event.
+    Event(fedi_stream::sse::Event),
+    /// Nothing within the wait.
+    Quiet,
+    /// The stream ended.
+    Ended,
+    /// The connection broke.
+    Broken(String),
+}
+
 impl EventStream {
     /// The next event, waiting at most `wait`; `None` if none came.
     pub(crate) async fn next_within(&mut self, wait: Duration) -> Option<fedi_stream::sse::Event> {
+        match self.read(wait).await {
+            Read::Event(event) => Some(event),
+            Read::Quiet | Read::Ended => None,
+            Read::Broken(e) => panic!("stream error: {e}"),
+        }
+    }
+
+    /// The next event, or why there is none, waiting at most `wait`.
+    pub(crate) async fn read(&mut self, wait: Duration) -> Read {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             while let Some(output) = self.decoder.poll() {
                 if let fedi_stream::sse::Output::Event(event) = output.expect("a valid stream") {
-                    return Some(event);
+                    return Read::Event(event);
                 }
             }
-            let frame = tokio::time::timeout_at(deadline, self.body.frame())
-                .await
-                .ok()?;
+            let Ok(frame) = tokio::time::timeout_at(deadline, self.body.frame()).await else {
+                return Read::Quiet;
+            };
             match frame {
                 Some(Ok(frame)) => {
                     if let Ok(data) = frame.into_data() {
                         self.decoder.feed(&data);
                     }
                 }
-                Some(Err(e)) => panic!("stream error: {e}"),
-                None => return None,
+                Some(Err(e)) => return Read::Broken(e.to_string()),
+                None => return Read::Ended,
             }
         }
     }

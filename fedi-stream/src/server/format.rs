@@ -125,6 +125,22 @@ impl Format {
             Transmit::Body(bytes)
         }
     }
+
+    /// What a session of this format sends for `entry`, byte for byte as if the entry came
+    /// from its feed: for a host that replays older entries from its own storage before the
+    /// session takes over (see [`Session`](super::Session), "Resume from storage").
+    /// `mastodon_stream` is the `stream` array of Mastodon WebSocket messages (ignored by the
+    /// other formats). `None` for what the format does not carry (`meta` entries on Mastodon
+    /// formats).
+    #[must_use]
+    pub fn encode(self, entry: &Entry, mastodon_stream: &[String]) -> Option<Transmit> {
+        if self.is_mastodon() && entry.is_meta() {
+            return None;
+        }
+        self.encoding()
+            .encode(entry, mastodon_stream)
+            .map(|bytes| self.transmit(bytes))
+    }
 }
 
 impl fmt::Display for Format {

@@ -68,6 +68,14 @@ enum State {
 ///   event with the collection's `?min_id=` URL comes first, then live entries;
 /// - in the window but more than the queue limit behind: the same, with reason `tooFarBehind`.
 ///
+/// # Resume from storage
+/// A host that keeps its collections (a database) can spare clients the catch-up: while the
+/// client's last id is older than the window (or too far behind), send it the entries that
+/// followed from storage, each encoded with [`Format::encode`] (the same bytes the feed would
+/// give), then start the session with the last id sent once [`Feed::position`] finds it (or it
+/// is [`Feed::last_id`]); check and start under the same lock of the feed, so that nothing is
+/// appended between.
+///
 /// # Drain order
 /// After [`Session::new`], after every [`Feed::append`] / [`Feed::publish_meta`], and after
 /// [`handle_timeout`](Self::handle_timeout):

@@ -1,5 +1,6 @@
 //! `fedi-hub`: the reference server of the crate family. It serves every protocol the crates
-//! implement from one process, keeps everything in memory, and prints what to open and try.
+//! implement from one process, keeps its state in a database (SQLite in `./fedi-hub-data` by
+//! default), and prints what to open and try.
 //!
 //! Logs go to standard error (`RUST_LOG`, e.g. `RUST_LOG=debug` or
 //! `RUST_LOG=info,fedi_examples=debug`); the banner goes to standard output.
@@ -8,11 +9,14 @@
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
 
 use clap::Parser;
-use fedi_examples::hub::{AccountSeed, CattleConfig, ClusterConfig, Config, Server, VersiaPeer};
+use fedi_examples::hub::{
+    AccountSeed, CattleConfig, ClusterConfig, Config, Server, Storage, VersiaPeer,
+};
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::prelude::*;
 
@@ -23,10 +27,20 @@ struct Cli {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// An account to create, as NAME or NAME=TOKEN (repeatable). A NAME alone gets a random
-    /// token. Default: alice and bob.
+    /// An account to create, as NAME or NAME=TOKEN (repeatable). A NAME alone keeps its stored
+    /// token, or gets a random one when new. Default: alice and bob.
     #[arg(long = "account", value_name = "NAME[=TOKEN]", value_parser = parse_account)]
     accounts: Vec<AccountSeed>,
+    /// The directory of the SQLite database (created with mode 0700).
+    #[arg(long, value_name = "DIR", default_value = "fedi-hub-data")]
+    data: PathBuf,
+    /// Keep the state in this PostgreSQL database instead (several instances may share it),
+    /// e.g. postgres://postgres@127.0.0.1:5432/fedihub.
+    #[arg(long, value_name = "URL", conflicts_with = "memory")]
+    database: Option<String>,
+    /// Keep everything in memory: nothing survives a restart.
+    #[arg(long)]
+    memory: bool,
     /// The URL clients reach the hub at, when it differs from http://LISTEN (e.g. behind a
     /// proxy).
     #[arg(long, value_name = "URL")]
@@ -62,11 +76,8 @@ struct Cli {
 
 fn parse_account(text: &str) -> Result<AccountSeed, String> {
     Ok(match text.split_once('=') {
-        Some((name, token)) => AccountSeed {
-            name: name.to_owned(),
-            token: token.to_owned(),
-        },
-        None => AccountSeed::with_random_token(text),
+        Some((name, token)) => AccountSeed::new(name, token),
+        None => AccountSeed::named(text),
     })
 }
 
@@ -112,6 +123,11 @@ async fn run(cli: Cli) -> ExitCode {
     } else {
         Config::new(cli.accounts)
     };
+    config.storage = match (cli.database, cli.memory) {
+        (Some(url), _) => Storage::Postgres(url),
+        (None, true) => Storage::Memory,
+        (None, false) => Storage::Directory(cli.data),
+    };
     config.public_url = cli.public_url;
     config.cluster = match (cli.bus_redis, cli.bus_nats) {
         (Some(url), _) => Some(ClusterConfig::redis(url).with_channel(cli.cluster_channel)),
@@ -136,7 +152,7 @@ async fn run(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let server = match Server::bind(config, listener) {
+    let server = match Server::bind(config, listener).await {
         Ok(server) => server,
         Err(e) => {
             eprintln!("fedi-hub: {e}");

@@ -1,94 +1,106 @@
-//! Blobs stored through the C2S WebSocket (`store`), kept in memory and served at
-//! `/blobs/{n}`, bounded in total size (the oldest are dropped first).
+//! Blobs stored through the C2S WebSocket (`store`), kept in the store and served at
+//! `/blobs/{id}` to their owner and to whoever may see an object of the owner that shows them.
+//!
+//! A blob is served under its own media type only where a browser cannot run it: images, audio,
+//! video and plain text. Anything else (HTML, SVG, JavaScript, PDF, …) is served as
+//! `application/octet-stream` with `Content-Disposition: attachment`, so an uploaded page never
+//! runs on the hub's origin.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
 
-use fedi_stream::ws::Blob;
+use crate::hub::web::{self, Response};
 
 /// Where blobs are served.
 pub(crate) const BLOBS: &str = "/blobs/";
 
-#[derive(Default)]
-struct Inner {
-    next: u64,
-    blobs: HashMap<u64, Blob>,
-    order: VecDeque<u64>,
-    bytes: usize,
+/// Whether `media_type` is safe to serve as itself on the hub's origin.
+fn servable(media_type: &str) -> bool {
+    let essence = media_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let Some((kind, sub)) = essence.split_once('/') else {
+        return false;
+    };
+    match kind {
+        // SVG is an image that runs scripts.
+        "image" => sub != "svg+xml" && !sub.contains("xml"),
+        "audio" | "video" => true,
+        "text" => sub == "plain",
+        _ => false,
+    }
 }
 
-/// The blob store.
-pub(crate) struct Blobs {
-    inner: Mutex<Inner>,
-    max_bytes: usize,
-}
-
-impl Blobs {
-    /// A store holding at most `max_bytes` of blobs.
-    pub(crate) fn new(max_bytes: usize) -> Self {
-        Blobs {
-            inner: Mutex::new(Inner::default()),
-            max_bytes,
+/// A blob as a response: its media type where safe, a download otherwise.
+pub(crate) fn respond(media_type: &str, bytes: impl Into<Bytes>) -> Response {
+    let mut response = hyper::Response::new(web::full(bytes));
+    let headers = response.headers_mut();
+    match HeaderValue::from_str(media_type) {
+        Ok(value) if servable(media_type) => {
+            headers.insert(header::CONTENT_TYPE, value);
+        }
+        _ => {
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            );
+            headers.insert(
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment"),
+            );
         }
     }
-
-    /// Stores `blob` and returns its number, or `None` when it is larger than the whole store.
-    pub(crate) fn put(&self, blob: Blob) -> Option<u64> {
-        if blob.bytes.len() > self.max_bytes {
-            return None;
-        }
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        while inner.bytes + blob.bytes.len() > self.max_bytes {
-            let Some(oldest) = inner.order.pop_front() else {
-                break;
-            };
-            if let Some(dropped) = inner.blobs.remove(&oldest) {
-                inner.bytes -= dropped.bytes.len();
-            }
-        }
-        inner.next += 1;
-        let number = inner.next;
-        inner.bytes += blob.bytes.len();
-        inner.order.push_back(number);
-        inner.blobs.insert(number, blob);
-        Some(number)
-    }
-
-    /// The blob at `path` (`/blobs/{n}`).
-    pub(crate) fn get(&self, path: &str) -> Option<Blob> {
-        let number: u64 = path.strip_prefix(BLOBS)?.parse().ok()?;
-        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        inner.blobs.get(&number).cloned()
-    }
+    response
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn blob(n: usize) -> Blob {
-        Blob {
-            media_type: "application/octet-stream".into(),
-            bytes: vec![7u8; n].into(),
-        }
-    }
-
     #[test]
-    fn the_store_is_bounded_oldest_first() {
-        let blobs = Blobs::new(10);
-        let first = blobs.put(blob(6)).unwrap();
-        let second = blobs.put(blob(4)).unwrap();
-        let third = blobs.put(blob(5)).unwrap();
-        assert!(blobs.get(&format!("{BLOBS}{first}")).is_none());
-        assert_eq!(
-            blobs.get(&format!("{BLOBS}{second}")).unwrap().bytes.len(),
-            4
-        );
-        assert_eq!(
-            blobs.get(&format!("{BLOBS}{third}")).unwrap().bytes.len(),
-            5
-        );
-        assert!(blobs.put(blob(11)).is_none());
-        assert!(blobs.get("/blobs/x").is_none());
+    fn only_passive_media_types_are_served_as_themselves() {
+        for safe in [
+            "image/png",
+            "image/jpeg",
+            "audio/ogg",
+            "video/mp4",
+            "text/plain",
+            "text/plain; charset=utf-8",
+        ] {
+            assert!(servable(safe), "{safe}");
+            let response = respond(safe, "x");
+            assert_eq!(response.headers()[header::CONTENT_TYPE], safe);
+            assert!(
+                response
+                    .headers()
+                    .get(header::CONTENT_DISPOSITION)
+                    .is_none()
+            );
+        }
+        for unsafe_type in [
+            "text/html",
+            "TEXT/HTML",
+            "image/svg+xml",
+            "application/javascript",
+            "text/javascript",
+            "application/xhtml+xml",
+            "application/pdf",
+            "",
+            "nonsense",
+        ] {
+            assert!(!servable(unsafe_type), "{unsafe_type}");
+            let response = respond(unsafe_type, "x");
+            assert_eq!(
+                response.headers()[header::CONTENT_TYPE],
+                "application/octet-stream"
+            );
+            assert_eq!(
+                response.headers()[header::CONTENT_DISPOSITION],
+                "attachment"
+            );
+        }
     }
 }

@@ -14,14 +14,21 @@
 //!  GET /users/{name}/{inbox,outbox}  negotiated: OrderedCollection, pages with min_id / max_id,
 //!                                    or text/event-stream with Last-Event-ID resume (owner)
 //!  GET /users/{name}/ws              C2S WebSocket: inbox push, outbox, proxy, store, fetch
-//!  GET /objects/{n}, /blobs/{n}      stored objects (bto/bcc never shown) and blobs
+//!  GET /objects/{id}, /blobs/{id}    stored objects and blobs, for their audience only
 //! ```
+//!
+//! Authorization: every object, activity and blob has an audience (see [`crate::hub::store`]);
+//! `GET /objects/…`, `GET /blobs/…`, collection pages, `proxy` and `fetch` answer only what the
+//! viewer (the bearer token's account, or nobody) may see, and `404` otherwise, never `403`, so
+//! that no one learns what exists. Ids are minted by the hub (random, not guessable); `Update`
+//! and `Delete` change only the poster's own objects; a `Create`'s object naming another
+//! `attributedTo` is refused.
 //!
 //! Decisions: the hub delivers locally only (remote recipients are logged and reported as
 //! failed deliveries, not contacted: federation is Versia's job here); inboxes accept no POST;
 //! `followers`/`following` are empty (follows are not tracked); outbox side effects other than
-//! storing are logged. Non-owners see an outbox's public activities only. `proxy` and `fetch`
-//! answer from this hub's objects, actors and blobs; nothing remote is fetched.
+//! storing, `Update` and `Delete` are logged. `proxy` and `fetch` answer from this hub's
+//! objects, actors and blobs; nothing remote is fetched.
 
 mod blobs;
 mod post;
@@ -40,17 +47,15 @@ use crate::hub::accounts::Account;
 use crate::hub::bus::Bus;
 use crate::hub::module::{Handler, Module};
 use crate::hub::server::{AuthError, Core};
-use crate::hub::store::{BoxKind, Cursor, Store};
+use crate::hub::store::{BoxKind, Cursor, Reader, Store, StoreError};
 use crate::hub::stream;
 use crate::hub::web::{self, Request, Response};
-use blobs::{BLOBS, Blobs};
+use blobs::BLOBS;
 
 /// Where actors live.
 pub(crate) const USERS: &str = "/users/";
 /// Where objects live.
 const OBJECTS: &str = "/objects/";
-/// The cluster envelope kind of inbox deliveries.
-const DELIVER_KIND: &str = "c2s.deliver";
 /// Page sizes: default and most.
 const PAGE_SIZE: usize = 20;
 const MAX_PAGE_SIZE: usize = 100;
@@ -66,7 +71,6 @@ pub(crate) struct C2s {
     core: Arc<Core>,
     bus: Arc<Bus>,
     store: Arc<Store>,
-    blobs: Blobs,
 }
 
 /// Serves [`USERS`], [`OBJECTS`] and [`BLOBS`].
@@ -76,21 +80,11 @@ pub(crate) struct C2sModule {
 
 impl C2sModule {
     pub(crate) fn new(core: Arc<Core>, bus: Arc<Bus>) -> Self {
-        let limits = &core.limits;
-        let store = Arc::new(Store::new(
-            core.base.clone(),
-            limits.box_capacity,
-            limits.max_objects,
-            limits.stream_window,
-        ));
         let c2s = Arc::new(C2s {
-            blobs: Blobs::new(limits.max_blob_bytes),
-            core: core.clone(),
+            store: core.store.clone(),
+            core,
             bus,
-            store,
         });
-        core.cluster
-            .on_weak(DELIVER_KIND, &c2s, C2s::remote_delivery);
         C2sModule { c2s }
     }
 
@@ -187,15 +181,15 @@ impl C2s {
         let known = |name: &str| self.core.accounts.contains(name);
         let get = matches!(*request.method(), Method::GET | Method::HEAD);
         match (route(&path), request.method()) {
-            (Route::Object, _) if get => self.object(&request),
-            (Route::Blob, _) if get => self.blob(&path),
+            (Route::Object, _) if get => self.object(&request).await,
+            (Route::Blob, _) if get => self.blob(&request).await,
             (Route::Actor(name), _) if known(name) && get => self.actor(name, &request),
             (Route::Box(name, BoxKind::Outbox), &Method::POST) if known(name) => {
                 let name = name.to_owned();
                 self.post_outbox(&name, request).await
             }
             (Route::Box(name, kind), _) if known(name) && get => {
-                self.collection(name, kind, &request)
+                self.collection(name, kind, &request).await
             }
             (Route::WebSocket(name), &Method::GET) if known(name) => {
                 let name = name.to_owned();
@@ -287,26 +281,42 @@ impl C2s {
         as2(StatusCode::OK, &self.actor_document(name, viewer))
     }
 
-    fn object(&self, request: &Request) -> Response {
+    /// The viewer of `request`: the account of its bearer token (header only: object and
+    /// blob URLs are not for browsers to carry tokens in), or nobody.
+    fn viewer_of(&self, request: &Request) -> Option<(Arc<Account>, String)> {
+        let account = self.core.authenticate(request, false).ok()?;
+        let actor = self.actor_id(account.name());
+        Some((account, actor))
+    }
+
+    async fn object(&self, request: &Request) -> Response {
         let id = format!("{}{}", self.core.base_url, request.uri().path());
-        match self.store.object(&id) {
-            Some(object) => as2(StatusCode::OK, &object),
-            None => web::error(StatusCode::NOT_FOUND, format!("no object {id}")),
+        let viewer = self.viewer_of(request);
+        let seen = self.store.object(&id, as_reader(viewer.as_ref())).await;
+        match seen {
+            Ok(Some(seen)) => {
+                let status = if seen.deleted {
+                    StatusCode::GONE
+                } else {
+                    StatusCode::OK
+                };
+                as2_text(status, seen.json)
+            }
+            Ok(None) => web::error(StatusCode::NOT_FOUND, format!("no object {id}")),
+            Err(e) => store_error(&e),
         }
     }
 
-    fn blob(&self, path: &str) -> Response {
-        match self.blobs.get(path) {
-            Some(blob) => {
-                let mut response = hyper::Response::new(web::full(blob.bytes));
-                if let Ok(media_type) = HeaderValue::from_str(&blob.media_type) {
-                    response
-                        .headers_mut()
-                        .insert(header::CONTENT_TYPE, media_type);
-                }
-                response
-            }
-            None => web::error(StatusCode::NOT_FOUND, format!("no blob at {path}")),
+    async fn blob(&self, request: &Request) -> Response {
+        let path = request.uri().path();
+        let Some(id) = path.strip_prefix(BLOBS) else {
+            return web::error(StatusCode::NOT_FOUND, format!("no blob at {path}"));
+        };
+        let viewer = self.viewer_of(request);
+        match self.store.blob(id, as_reader(viewer.as_ref())).await {
+            Ok(Some((media_type, bytes))) => blobs::respond(&media_type, bytes),
+            Ok(None) => web::error(StatusCode::NOT_FOUND, format!("no blob at {path}")),
+            Err(e) => store_error(&e),
         }
     }
 
@@ -334,7 +344,7 @@ impl C2s {
             Ok(body) => body,
             Err(e) => return e.response(),
         };
-        match self.post(name, &body) {
+        match self.post(name, &body).await {
             Ok(posted) => {
                 let mut response = as2(StatusCode::CREATED, &posted.stored);
                 if let Ok(location) = HeaderValue::from_str(&posted.location) {
@@ -347,7 +357,7 @@ impl C2s {
     }
 
     /// `GET inbox`/`outbox`: negotiated between the collection (JSON) and a live stream.
-    fn collection(&self, name: &str, kind: BoxKind, request: &Request) -> Response {
+    async fn collection(&self, name: &str, kind: BoxKind, request: &Request) -> Response {
         let negotiator = Negotiator::collection();
         let representation = match negotiator.negotiate(request) {
             Ok(representation) => representation,
@@ -369,18 +379,30 @@ impl C2s {
             };
         }
         if representation.is_stream() {
-            return stream::respond(
+            return stream::respond_box(
                 &self.core,
-                self.store.feed(name, kind),
+                name,
+                kind,
                 Format::Sse,
                 negotiate::resume_id(request).as_deref(),
                 representation.response_headers(),
             );
         }
         let url = format!("{}/{}", self.actor_id(name), kind.name());
+        let actor = viewer.as_ref().map(|a| self.actor_id(a.name()));
+        let reader = match (&viewer, &actor) {
+            (Some(account), Some(actor)) => Reader::Account {
+                name: account.name(),
+                actor,
+            },
+            _ => Reader::Anonymous,
+        };
         let page = match Query::parse(request.uri()) {
             Ok(Query::Collection) => {
-                let total = self.store.page(name, kind, Cursor::Newest, 0).total;
+                let total = match self.store.page(name, kind, reader, Cursor::Newest, 0).await {
+                    Ok(page) => page.total,
+                    Err(e) => return store_error(&e),
+                };
                 let collection = json!({
                     "@context": activitystreams_core::AS2_CONTEXT,
                     "id": url,
@@ -391,15 +413,15 @@ impl C2s {
                 });
                 return negotiated(representation, &collection);
             }
-            Ok(Query::Page { cursor, limit }) => self.store.page(name, kind, cursor, limit),
+            Ok(Query::Page { cursor, limit }) => {
+                match self.store.page(name, kind, reader, cursor, limit).await {
+                    Ok(page) => page,
+                    Err(e) => return store_error(&e),
+                }
+            }
             Err(message) => return web::error(StatusCode::BAD_REQUEST, message),
         };
-        let items: Vec<&Value> = page
-            .items
-            .iter()
-            .map(|e| &*e.activity)
-            .filter(|activity| owner || is_public_value(activity))
-            .collect();
+        let items: Vec<&Value> = page.items.iter().map(|(_, activity)| activity).collect();
         let mut body = json!({
             "@context": activitystreams_core::AS2_CONTEXT,
             "id": format!("{url}?{}", request.uri().query().unwrap_or("page=true")),
@@ -407,9 +429,9 @@ impl C2s {
             "partOf": url,
             "orderedItems": items,
         });
-        if let (Some(newest), Some(oldest)) = (page.items.first(), page.items.last()) {
-            body["prev"] = json!(format!("{url}?page=true&min_id={}", newest.seq));
-            body["next"] = json!(format!("{url}?page=true&max_id={}", oldest.seq));
+        if let (Some((newest, _)), Some((oldest, _))) = (page.items.first(), page.items.last()) {
+            body["prev"] = json!(format!("{url}?page=true&min_id={newest}"));
+            body["next"] = json!(format!("{url}?page=true&max_id={oldest}"));
         }
         negotiated(representation, &body)
     }
@@ -449,19 +471,6 @@ impl Query {
     }
 }
 
-fn is_public_value(activity: &Value) -> bool {
-    ["to", "cc", "audience"]
-        .iter()
-        .any(|key| match activity.get(*key) {
-            Some(Value::String(id)) => activitystreams_core::is_public(id),
-            Some(Value::Array(ids)) => ids
-                .iter()
-                .filter_map(Value::as_str)
-                .any(activitystreams_core::is_public),
-            _ => false,
-        })
-}
-
 fn is_json(content_type: &HeaderValue) -> bool {
     let media = content_type
         .to_str()
@@ -475,6 +484,35 @@ fn is_json(content_type: &HeaderValue) -> bool {
         media.as_str(),
         "application/ld+json" | "application/activity+json" | "application/json"
     )
+}
+
+/// The viewer of a store read.
+pub(crate) fn as_reader(viewer: Option<&(Arc<Account>, String)>) -> Reader<'_> {
+    match viewer {
+        Some((account, actor)) => Reader::Account {
+            name: account.name(),
+            actor,
+        },
+        None => Reader::Anonymous,
+    }
+}
+
+/// The response for a store failure or refusal.
+pub(crate) fn store_error(error: &StoreError) -> Response {
+    if let StoreError::Db(e) = error {
+        tracing::error!(error = %e, "storage failed");
+    }
+    web::error(error.status(), error.to_string())
+}
+
+/// Stored AS2 JSON text as `application/activity+json`.
+fn as2_text(status: StatusCode, json: String) -> Response {
+    let mut response = hyper::Response::new(web::full(json));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .extend(Representation::ActivityJson.response_headers());
+    response
 }
 
 /// An AS2 document as `application/activity+json`.
@@ -540,14 +578,5 @@ mod tests {
         ));
         assert!(parse("?min_id=1&max_id=2").is_err());
         assert!(parse("?min_id=x").is_err());
-    }
-
-    #[test]
-    fn public_addressing_in_any_spelling() {
-        assert!(is_public_value(&json!({"to": "as:Public"})));
-        assert!(is_public_value(
-            &json!({"cc": ["x", "https://www.w3.org/ns/activitystreams#Public"]})
-        ));
-        assert!(!is_public_value(&json!({"to": ["https://h/users/bob"]})));
     }
 }

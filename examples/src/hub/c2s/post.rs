@@ -1,18 +1,34 @@
 //! Posting to an outbox (over HTTP or the C2S WebSocket), local delivery, and the Bus actions
 //! a post creates.
+//!
+//! Rules, on top of `activitystreams_core::c2s::accept_outbox_post`:
+//! - every id is minted here (random, under `/objects/`); a client's ids are ignored (§6);
+//! - a `Create`'s object naming an `attributedTo` other than the poster is refused (`400`);
+//! - `Update` and `Delete` change only objects the poster owns (`403` otherwise, `404` for
+//!   nothing stored here); an `Update` may not change an object's id, type, author or
+//!   addressing; objects embedded in any other activity (`Like`, `Announce`, …) are references
+//!   and are never stored or replaced;
+//! - at most [`Limits::max_recipients`](crate::hub::Limits::max_recipients) addressees (`400`),
+//!   counted before any other work;
+//! - the post is answered once it is committed; quotas are checked in that transaction (`507`).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use activitystreams_core::c2s::{self, DeliveryLimits, Expansion, IdFor};
-use activitystreams_core::{Kind, Object};
+use activitystreams_core::{Kind, Object, Term};
 use bus_protocol::hub::{ActionRoute, Audience, action_audience};
 use bus_protocol::message::{ActionNotice, ActionSource, ActionType, DirectMessage, ServerMessage};
 use http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{C2s, DELIVER_KIND, OBJECTS};
+use super::blobs::BLOBS;
+use super::{C2s, OBJECTS};
 use crate::hub::server::unix_now;
-use crate::hub::store::BoxKind;
+use crate::hub::store::{Change, NewPost, StoreError, Views};
+
+/// The addressing properties, in `recipient_ids` order.
+const ADDRESSING: [Term; 5] = [Term::To, Term::Bto, Term::Cc, Term::Bcc, Term::Audience];
 
 /// An accepted post.
 pub(crate) struct Posted {
@@ -43,47 +59,130 @@ impl Refused {
     }
 }
 
+impl From<StoreError> for Refused {
+    fn from(error: StoreError) -> Self {
+        if let StoreError::Db(e) = &error {
+            tracing::error!(error = %e, "post not stored");
+        }
+        Refused {
+            status: error.status(),
+            message: error.to_string(),
+        }
+    }
+}
+
+/// A post checked and ready to commit.
+struct Prepared {
+    post: NewPost,
+    stored: Arc<Value>,
+    /// The activity as delivered (no `bto`/`bcc`), for the Bus.
+    delivery: Object<'static>,
+    local: Vec<String>,
+    not_contacted: Vec<String>,
+}
+
 impl C2s {
     /// Processes a document `author` posted to their outbox (ActivityPub §6): accepts it with
-    /// `activitystreams_core::c2s`, stores it, delivers it to the hub accounts it addresses
-    /// (here and, through the cluster, on other instances), and forwards it to the Bus.
-    pub(crate) fn post(&self, author: &str, body: &[u8]) -> Result<Posted, Refused> {
+    /// `activitystreams_core::c2s`, commits it with its deliveries to the hub accounts it
+    /// addresses, then forwards it to the Bus.
+    pub(crate) async fn post(&self, author: &str, body: &[u8]) -> Result<Posted, Refused> {
+        let prepared = self.prepare(author, body)?;
+        self.store.commit(prepared.post.clone()).await?;
+        self.forward_to_bus(&prepared.delivery, author, &prepared.local)
+            .await;
+        tracing::info!(author, location = %prepared.post.activity.id, recipients = prepared.local.len(), "outbox post");
+        Ok(Posted {
+            stored: prepared.stored,
+            location: prepared.post.activity.id,
+            object: prepared.post.object.map(|o| o.id),
+            delivered: prepared
+                .local
+                .iter()
+                .map(|name| self.actor_id(name))
+                .collect(),
+            not_contacted: prepared.not_contacted,
+        })
+    }
+
+    fn prepare(&self, author: &str, body: &[u8]) -> Result<Prepared, Refused> {
         let posted = Object::from_slice(body)
             .map_err(|e| Refused::bad(format!("not an AS2 object: {e}")))?;
+        let max = self.core.limits.max_recipients;
+        if addressee_count(&posted) > max {
+            return Err(Refused::bad(format!(
+                "more than {max} addressees (Limits::max_recipients)"
+            )));
+        }
         let actor = self.actor_id(author);
         let base = &self.core.base_url;
-        let mut mint = |_: IdFor| format!("{base}{OBJECTS}{}", self.store.next_object_number());
+        let mut mint = |_: IdFor| format!("{base}{OBJECTS}{}", crate::hub::random::hex(16));
         let accepted = c2s::accept_outbox_post(posted, &actor, &mut mint)
             .map_err(|e| Refused::bad(e.to_string()))?;
         for effect in c2s::outbox_side_effects(&accepted.activity) {
-            tracing::info!(?effect, "outbox side effect (not applied by the demo hub)");
+            tracing::debug!(?effect, "outbox side effect");
         }
+        let change = change_of(&accepted.activity)?;
         let (stored, delivery) = match (accepted.activity.to_value(), accepted.delivery.to_value())
         {
-            (Ok(stored), Ok(delivery)) => (Arc::new(stored), Arc::new(delivery)),
+            (Ok(stored), Ok(delivery)) => (stored, delivery),
             (Err(e), _) | (_, Err(e)) => return Err(Refused::bad(format!("cannot store: {e}"))),
         };
-        let mut expand = |id: &str| self.expand(id);
-        let recipients = c2s::delivery_recipients(
-            &accepted.delivery,
-            &accepted.blind,
-            &mut expand,
-            DeliveryLimits::default(),
-        )
-        .map_err(|e| Refused::bad(e.to_string()))?;
-
-        self.store.append(author, BoxKind::Outbox, stored.clone());
-        self.store.put_object(&accepted.location, delivery.clone());
-        let object = delivery
-            .get("object")
-            .filter(|o| o.is_object())
-            .and_then(|o| Some((o.get("id")?.as_str()?.to_owned(), o)));
-        if let Some((id, object)) = &object {
-            self.store.put_object(id, Arc::new((*object).clone()));
+        let created = accepted.activity.is(Kind::Create);
+        if created {
+            check_attribution(&stored, &actor)?;
         }
+        let mut expand = |id: &str| self.expand(id);
+        let limits = DeliveryLimits {
+            max_recipients: max,
+            ..DeliveryLimits::default()
+        };
+        let recipients =
+            c2s::delivery_recipients(&accepted.delivery, &accepted.blind, &mut expand, limits)
+                .map_err(|e| Refused::bad(e.to_string()))?;
+        let (local, not_contacted) = self.split_recipients(recipients.actors, author);
+        let public = [Term::To, Term::Cc, Term::Audience]
+            .into_iter()
+            .flat_map(|term| accepted.activity.ids_of(term))
+            .any(activitystreams_core::is_public);
+        let object = if created {
+            match (stored.get("object"), delivery.get("object")) {
+                (Some(own), Some(seen)) if seen.is_object() => Some(views(own, seen)?),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let blobs = match delivery.get("object") {
+            Some(object) if created => self.blobs_in(object),
+            _ => Vec::new(),
+        };
+        let post = NewPost {
+            author: author.to_owned(),
+            activity: views(&stored, &delivery)?,
+            object,
+            public,
+            audience: audience_of(&accepted.activity),
+            inboxes: local.clone(),
+            outbox: true,
+            blobs,
+            change,
+        };
+        let delivery =
+            Object::from_value(delivery).map_err(|e| Refused::bad(format!("cannot store: {e}")))?;
+        Ok(Prepared {
+            post,
+            stored: Arc::new(stored),
+            delivery,
+            local,
+            not_contacted,
+        })
+    }
+
+    /// The recipients that are hub accounts (not `author`), and the others.
+    fn split_recipients(&self, actors: Vec<String>, author: &str) -> (Vec<String>, Vec<String>) {
         let mut local = Vec::new();
         let mut not_contacted = Vec::new();
-        for id in recipients.actors {
+        for id in actors {
             match self.local_name(&id) {
                 Some(recipient) if recipient != author => local.push(recipient),
                 Some(_) => {}
@@ -93,18 +192,29 @@ impl C2s {
                 }
             }
         }
-        for recipient in &local {
-            self.deliver(recipient, delivery.clone());
+        (local, not_contacted)
+    }
+
+    /// Ids of this hub's blobs that `object` shows (in any property).
+    fn blobs_in(&self, object: &Value) -> Vec<String> {
+        let prefix = format!("{}{BLOBS}", self.core.base_url);
+        let mut found = Vec::new();
+        let mut stack = vec![object];
+        while let Some(value) = stack.pop() {
+            match value {
+                Value::String(text) => {
+                    if let Some(id) = text.strip_prefix(&prefix) {
+                        found.push(id.to_owned());
+                    }
+                }
+                Value::Array(values) => stack.extend(values),
+                Value::Object(map) => stack.extend(map.values()),
+                _ => {}
+            }
         }
-        self.forward_to_bus(&accepted.delivery, author, &local);
-        tracing::info!(author, location = %accepted.location, recipients = local.len(), "outbox post");
-        Ok(Posted {
-            stored,
-            location: accepted.location,
-            object: object.map(|(id, _)| id),
-            delivered: local.iter().map(|name| self.actor_id(name)).collect(),
-            not_contacted,
-        })
+        found.sort();
+        found.dedup();
+        found
     }
 
     /// What an addressed id is, for recipient computation.
@@ -119,101 +229,129 @@ impl C2s {
         Expansion::Actor
     }
 
-    /// Puts `activity` in `recipient`'s inbox here and on the other instances.
-    fn deliver(&self, recipient: &str, activity: Arc<Value>) {
-        self.store
-            .append(recipient, BoxKind::Inbox, activity.clone());
-        self.core.cluster.publish(
-            DELIVER_KIND,
-            json!({"actor": recipient, "activity": &*activity}),
-        );
-    }
-
-    /// An inbox delivery made on another instance.
-    pub(super) fn remote_delivery(&self, mut body: Value) {
-        let actor = body.get("actor").and_then(Value::as_str).map(str::to_owned);
-        match (actor, body.get_mut("activity")) {
-            (Some(actor), Some(activity)) if self.core.accounts.contains(&actor) => {
-                self.store
-                    .append(&actor, BoxKind::Inbox, Arc::new(activity.take()));
-            }
-            _ => tracing::debug!("cluster: malformed delivery, or for an unknown actor; ignored"),
-        }
-    }
-
     /// Delivers an activity of an actor that is not a hub account (a Cattle Drive actor) to
     /// the hub accounts it addresses, with their Bus notices. `bto`/`bcc` are used for
-    /// recipients and removed before delivery. Returns the number of inboxes reached.
-    pub(crate) fn deliver_external(&self, activity: Value) -> usize {
-        let mut object = match Object::from_value(activity) {
-            Ok(object) => object,
-            Err(e) => {
-                tracing::info!(error = %e, "external activity is not AS2; not delivered");
-                return 0;
-            }
-        };
-        let blind = match c2s::strip_blind(&mut object) {
-            Ok(blind) => blind,
-            Err(e) => {
-                tracing::info!(error = %e, "external activity not delivered");
-                return 0;
-            }
-        };
-        let mut expand = |id: &str| self.expand(id);
-        let recipients =
-            match c2s::delivery_recipients(&object, &blind, &mut expand, DeliveryLimits::default())
-            {
-                Ok(recipients) => recipients,
-                Err(e) => {
+    /// recipients and removed before delivery; the activity keeps its id (refused if taken)
+    /// and is owned by its actor. Returns the number of inboxes reached.
+    pub(crate) async fn deliver_external(&self, activity: Value) -> usize {
+        match self.prepare_external(activity) {
+            Ok(Some((post, notice))) => {
+                let local = post.inboxes.clone();
+                if let Err(e) = self.store.commit(post).await {
                     tracing::info!(error = %e, "external activity not delivered");
                     return 0;
                 }
-            };
-        let Ok(delivery) = object.to_value().map(Arc::new) else {
-            return 0;
+                for recipient in &local {
+                    self.bus.publish_federated(&notice, recipient);
+                }
+                local.len()
+            }
+            Ok(None) => 0,
+            Err(message) => {
+                tracing::info!(%message, "external activity not delivered");
+                0
+            }
+        }
+    }
+
+    fn prepare_external(&self, activity: Value) -> Result<Option<(NewPost, ActionNotice)>, String> {
+        let mut object = Object::from_value(activity).map_err(|e| e.to_string())?;
+        let max = self.core.limits.max_recipients;
+        if addressee_count(&object) > max {
+            return Err(format!("more than {max} addressees"));
+        }
+        let Some(actor) = object.actor_id().map(str::to_owned) else {
+            return Err("no actor".into());
         };
+        if self.local_name(&actor).is_some() {
+            return Err("an external activity may not speak for a hub account".into());
+        }
+        let audience = audience_of(&object);
+        let owner_view = object.to_value().map_err(|e| e.to_string())?;
+        let blind = c2s::strip_blind(&mut object).map_err(|e| e.to_string())?;
+        let mut expand = |id: &str| self.expand(id);
+        let limits = DeliveryLimits {
+            max_recipients: max,
+            ..DeliveryLimits::default()
+        };
+        let recipients = c2s::delivery_recipients(&object, &blind, &mut expand, limits)
+            .map_err(|e| e.to_string())?;
         let local: Vec<String> = recipients
             .actors
             .iter()
             .filter_map(|id| self.local_name(id))
             .collect();
+        if local.is_empty() {
+            return Ok(None);
+        }
+        let delivery = object.to_value().map_err(|e| e.to_string())?;
+        let mut views = views(&owner_view, &delivery).map_err(|r| r.message)?;
+        if views.id.is_empty() {
+            views.id = format!(
+                "{}{OBJECTS}{}",
+                self.core.base_url,
+                crate::hub::random::hex(16)
+            );
+        }
         let notice = ActionNotice {
             action_type: action_type_of(&object),
-            action_id: object.id().unwrap_or_default().to_owned(),
-            issuer: object.actor_id().unwrap_or("unknown").to_owned(),
+            action_id: views.id.clone(),
+            issuer: actor.clone(),
             content: object
                 .embedded_object()
                 .and_then(|o| o.content_in(None))
-                .map(str::to_owned),
+                .map(|c| self.bus_content(c)),
             timestamp: unix_now(),
             source: Some(ActionSource::Federated),
         };
-        for recipient in &local {
-            self.deliver(recipient, delivery.clone());
-            self.bus.publish_federated(&notice, recipient);
-        }
-        local.len()
+        let post = NewPost {
+            author: actor,
+            activity: views,
+            object: None,
+            public: [Term::To, Term::Cc, Term::Audience]
+                .into_iter()
+                .flat_map(|term| object.ids_of(term))
+                .any(activitystreams_core::is_public),
+            audience,
+            inboxes: local,
+            outbox: false,
+            blobs: Vec::new(),
+            change: None,
+        };
+        Ok(Some((post, notice)))
     }
 
-    /// The Bus actions for an accepted post: the seed's outbound rule for the author's action,
+    /// A post's content as a Bus action carries it: at most `Limits::bus_content_bytes`.
+    fn bus_content(&self, content: &str) -> String {
+        let mut end = content.len().min(self.core.limits.bus_content_bytes);
+        while !content.is_char_boundary(end) {
+            end -= 1;
+        }
+        content[..end].to_owned()
+    }
+
+    /// The Bus actions for a committed post: the seed's outbound rule for the author's action,
     /// then inbound forwarding (as for a delivery from elsewhere) to every local recipient the
     /// outbound rule did not reach.
-    fn forward_to_bus(&self, activity: &Object<'_>, author: &str, recipients: &[String]) {
+    async fn forward_to_bus(&self, activity: &Object<'_>, author: &str, recipients: &[String]) {
         let object = activity.embedded_object();
-        let content = object.and_then(|o| o.content_in(None)).map(str::to_owned);
-        let owner_of = |id: Option<&str>| id.and_then(|id| self.owner_of(id));
+        let content = object
+            .and_then(|o| o.content_in(None))
+            .map(|c| self.bus_content(c));
         let public = activity.is_public()
             || activity
                 .to_ids()
                 .chain(activity.cc_ids())
                 .any(|id| id.ends_with("/followers"));
+        let reply_owner = self.owner_of(object.and_then(Object::in_reply_to_id)).await;
+        let object_owner = self.owner_of(activity.object_id()).await;
         let (action_type, parent_owner) = match activity.kind() {
-            Some(Kind::Create) => match owner_of(object.and_then(Object::in_reply_to_id)) {
+            Some(Kind::Create) => match reply_owner {
                 Some(owner) => (ActionType::Cmnt, Some(owner)),
                 None if !public && !recipients.is_empty() => (ActionType::Msg, None),
                 None => (ActionType::Post, None),
             },
-            Some(Kind::Like) => match owner_of(activity.object_id()) {
+            Some(Kind::Like) => match object_owner.clone() {
                 Some(owner) => (ActionType::React, Some(owner)),
                 None => (ActionType::Other("LIKE".into()), None),
             },
@@ -229,23 +367,22 @@ impl C2s {
         };
         let mut participants: Vec<&str> = vec![author];
         participants.extend(recipients.iter().map(String::as_str));
-        let followed = owner_of(activity.object_id());
         let route = ActionRoute {
             tenant: author,
             action: &notice,
             parent_owner: parent_owner.as_deref(),
             participants: &participants,
-            recipient: followed.as_deref(),
+            recipient: object_owner.as_deref(),
         };
-        let reached: Vec<String> = match action_audience(&route) {
-            Ok(Audience::User(u) | Audience::Tenant(u)) => vec![u.to_owned()],
+        let reached: HashSet<String> = match action_audience(&route) {
+            Ok(Audience::User(u) | Audience::Tenant(u)) => HashSet::from([u.to_owned()]),
             Ok(Audience::Users(list)) => list.iter().map(|u| (*u).to_owned()).collect(),
-            Err(_) => Vec::new(),
+            Err(_) => HashSet::new(),
         };
         if let Err(e) = self.bus.publish_action(&route) {
             tracing::warn!(error = %e, "bus action not published");
         }
-        for recipient in recipients.iter().filter(|r| !reached.contains(r)) {
+        for recipient in recipients.iter().filter(|r| !reached.contains(*r)) {
             self.bus
                 .publish_to(ServerMessage::Action(notice.clone()), &[recipient.as_str()]);
         }
@@ -262,15 +399,110 @@ impl C2s {
     }
 
     /// The local account that owns `id`: a local actor, or the author of a stored object.
-    fn owner_of(&self, id: &str) -> Option<String> {
+    async fn owner_of(&self, id: Option<&str>) -> Option<String> {
+        let id = id?;
         if let Some(name) = self.local_name(id) {
             return Some(name);
         }
-        let object = self.store.object(id)?;
-        ["attributedTo", "actor"]
-            .iter()
-            .filter_map(|key| object.get(*key).and_then(Value::as_str))
-            .find_map(|author| self.local_name(author))
+        let owner = self.store.owner_of(id).await.ok()??;
+        self.core.accounts.contains(&owner).then_some(owner)
+    }
+}
+
+/// How many addressees `object` and the object it embeds name (duplicates counted).
+fn addressee_count(object: &Object<'_>) -> usize {
+    let count = |o: &Object<'_>| {
+        ADDRESSING
+            .into_iter()
+            .map(|term| o.ids_of(term).count())
+            .sum::<usize>()
+    };
+    count(object) + object.embedded_object().map_or(0, count)
+}
+
+/// Every actor `activity` (and its embedded object) is addressed to, each once, without the
+/// Public collection: the audience that may read it.
+fn audience_of(activity: &Object<'_>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    let objects = std::iter::once(activity).chain(activity.embedded_object());
+    objects
+        .flat_map(|o| ADDRESSING.into_iter().flat_map(move |term| o.ids_of(term)))
+        .filter(|id| !activitystreams_core::is_public(id))
+        .filter(|id| seen.insert(*id))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The stored forms of one document: the owner's view `own`, everyone else's `seen`.
+fn views(own: &Value, seen: &Value) -> Result<Views, Refused> {
+    let id = seen
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    Ok(Views {
+        id,
+        json: seen.to_string(),
+        owner_json: (own != seen).then(|| own.to_string()),
+    })
+}
+
+/// A `Create`'s objects must be attributed to the poster (it sets it where missing).
+fn check_attribution(activity: &Value, actor: &str) -> Result<(), Refused> {
+    let objects = match activity.get("object") {
+        Some(Value::Array(objects)) => objects.iter().collect(),
+        Some(object) => vec![object],
+        None => Vec::new(),
+    };
+    for object in objects {
+        let authors = match object.get("attributedTo") {
+            Some(Value::Array(authors)) => authors.iter().collect(),
+            Some(author) => vec![author],
+            None => Vec::new(),
+        };
+        for author in authors {
+            let id = author
+                .as_str()
+                .or_else(|| author.get("id").and_then(Value::as_str));
+            if id != Some(actor) {
+                return Err(Refused::bad(format!(
+                    "a created object is attributed to the posting actor {actor}; attributedTo names someone else"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The stored object an `Update` or `Delete` changes.
+fn change_of(activity: &Object<'_>) -> Result<Option<Change>, Refused> {
+    match activity.kind() {
+        Some(Kind::Update) => {
+            let Some(object) = activity.embedded_object() else {
+                return Err(Refused::bad(
+                    "an Update carries the changed object, with its id and the new properties",
+                ));
+            };
+            let id = object
+                .id()
+                .ok_or_else(|| Refused::bad("the Update's object has no id"))?
+                .to_owned();
+            let Ok(Value::Object(mut patch)) = object.to_value() else {
+                return Err(Refused::bad("the Update's object is not a JSON object"));
+            };
+            patch.remove("id");
+            patch.remove("@context");
+            Ok(Some(Change::Update { object: id, patch }))
+        }
+        Some(Kind::Delete) => {
+            let id = activity
+                .object_id()
+                .ok_or_else(|| Refused::bad("the Delete has no object id"))?;
+            Ok(Some(Change::Delete {
+                object: id.to_owned(),
+            }))
+        }
+        _ => Ok(None),
     }
 }
 

@@ -20,17 +20,19 @@ use std::time::Instant;
 use bytes::Bytes;
 use fedi_stream::event::Json;
 use fedi_stream::negotiate;
+use fedi_stream::server::{Feed, Format, Transmit};
 use fedi_stream::ws::{
-    ClientMessage, DeliveryStatus, Fetched, Frame, Limits, Message as WsMessage, ServerConnection,
-    ServerEvent,
+    Blob, ClientMessage, DeliveryStatus, Fetched, Frame, Limits, Message as WsMessage,
+    ServerConnection, ServerEvent,
 };
 use futures::{SinkExt, StreamExt};
 use http::{HeaderMap, StatusCode};
+use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use super::{BLOBS, C2s};
-use crate::hub::store::BoxKind;
+use crate::hub::store::{BoxKind, Reader};
 use crate::hub::stream::{self, FeedCell, Wake};
 use crate::hub::web::{self, Request, Response};
 use crate::hub::ws::{self as websocket, WsStream};
@@ -48,26 +50,74 @@ pub(super) fn upgrade(c2s: Arc<C2s>, name: String, request: Request) -> Response
         }
         Err(e) => return e.response(),
     }
-    let limits = Limits::default();
-    let cell = c2s.store.feed(&name, BoxKind::Inbox);
-    let resume = negotiate::resume_id(&request).map(|id| id.into_owned());
-    let connection = ServerConnection::new(
-        &cell.lock(),
-        resume.as_deref(),
-        stream::session_config(),
-        limits,
-        Instant::now(),
-    );
-    let connection = match connection {
-        Ok(connection) => connection,
-        Err(e) => return web::error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    let resume = match stream::resume_point(negotiate::resume_id(&request).as_deref()) {
+        Ok(resume) => resume,
+        Err(response) => return response,
     };
+    let Some(cell) = c2s.store.feed(&name, BoxKind::Inbox) else {
+        return web::error(StatusCode::NOT_FOUND, format!("no inbox for `{name}`"));
+    };
+    let limits = Limits::default();
     let config = WebSocketConfig::default()
         .max_message_size(Some(limits.max_binary_message.max(limits.max_text_message)));
     let guard = c2s.core.guard();
     websocket::accept(request, HeaderMap::new(), config, guard, move |socket| {
-        session(c2s, name, cell, connection, socket)
+        open(c2s, name, cell, resume, limits, socket)
     })
+}
+
+/// Brings a resuming client up to date from the store, then runs its session.
+async fn open(
+    c2s: Arc<C2s>,
+    name: String,
+    cell: Arc<FeedCell>,
+    resume: Option<u64>,
+    limits: Limits,
+    mut socket: WsStream,
+) {
+    let new_connection = |feed: &Feed, from: Option<&str>| {
+        ServerConnection::new(feed, from, stream::session_config(), limits, Instant::now())
+    };
+    let connection = match resume {
+        Some(last) => {
+            let sink = Mutex::new(&mut socket);
+            let send = |transmit: Transmit| {
+                let sink = &sink;
+                async move {
+                    let Transmit::Text(bytes) = transmit else {
+                        return true;
+                    };
+                    let Ok(text) = Utf8Bytes::try_from(bytes) else {
+                        return true;
+                    };
+                    sink.lock().await.send(Message::Text(text)).await.is_ok()
+                }
+            };
+            let filled = stream::backfill(
+                &c2s.core,
+                &name,
+                BoxKind::Inbox,
+                &cell,
+                Format::WebSocket,
+                last,
+                send,
+                new_connection,
+            )
+            .await;
+            match filled {
+                Ok(connection) => connection,
+                Err(stream::Gone) => return,
+            }
+        }
+        None => new_connection(&cell.lock(), None),
+    };
+    match connection {
+        Ok(connection) => session(c2s, name, cell, connection, socket).await,
+        Err(e) => {
+            tracing::error!(error = %e, "C2S WebSocket session refused");
+            websocket::close(&mut socket, 1011, "the stream cannot start").await;
+        }
+    }
 }
 
 async fn session(
@@ -114,7 +164,7 @@ async fn session(
             while let Some(event) = connection.poll_event() {
                 match event {
                     ServerEvent::Request(request) => {
-                        c2s.answer(&name, &mut connection, request);
+                        c2s.answer(&name, &mut connection, request).await;
                         answered = true;
                     }
                     ServerEvent::Refused { error, .. } => {
@@ -154,10 +204,20 @@ async fn session(
 
 impl C2s {
     /// Carries out one request of `author`'s connection and queues its answers.
-    fn answer(&self, author: &str, connection: &mut ServerConnection, request: ClientMessage) {
+    async fn answer(
+        &self,
+        author: &str,
+        connection: &mut ServerConnection,
+        request: ClientMessage,
+    ) {
+        let actor = self.actor_id(author);
+        let reader = Reader::Account {
+            name: author,
+            actor: &actor,
+        };
         let answered = match request {
             ClientMessage::Outbox { request, activity } => {
-                match self.post(author, activity.as_bytes()) {
+                match self.post(author, activity.as_bytes()).await {
                     Ok(posted) => connection
                         .accept(&request, &posted.location, posted.object.as_deref())
                         .and_then(|()| {
@@ -188,29 +248,55 @@ impl C2s {
                     }
                 }
             }
-            ClientMessage::Proxy { request, object } => match self.lookup(&object) {
+            ClientMessage::Proxy { request, object } => match self.lookup(&object, reader).await {
                 Some(json) => connection.proxied(&request, json),
                 None => connection.fail(&request, 404, "no such object on this hub"),
             },
-            ClientMessage::Store { request, blob } => match self.blobs.put(blob) {
-                Some(number) => {
-                    let url = format!("{}{BLOBS}{number}", self.core.base_url);
-                    connection.stored(&request, &url)
-                }
-                None => connection.fail(&request, 413, "the blob is larger than the blob store"),
-            },
-            ClientMessage::Fetch { request, url } => {
-                let blob = url
-                    .strip_prefix(&self.core.base_url)
-                    .and_then(|path| self.blobs.get(path));
-                match (blob, self.lookup(&url)) {
-                    (Some(blob), _) => connection.fetched(&request, Fetched::Blob(blob)),
-                    (None, Some(object)) => connection.fetched(&request, Fetched::Object(object)),
-                    (None, None) => connection.fail(
+            ClientMessage::Store { request, blob } => {
+                if blob.bytes.len() > self.core.limits.max_blob_bytes {
+                    connection.fail(
                         &request,
-                        404,
-                        "not found on this hub (nothing remote is fetched)",
+                        413,
+                        "the blob is larger than Limits::max_blob_bytes",
+                    )
+                } else {
+                    match self
+                        .store
+                        .put_blob(author, &blob.media_type, blob.bytes)
+                        .await
+                    {
+                        Ok(id) => {
+                            let url = format!("{}{BLOBS}{id}", self.core.base_url);
+                            connection.stored(&request, &url)
+                        }
+                        Err(e) => connection.fail(&request, e.status().as_u16(), &e.to_string()),
+                    }
+                }
+            }
+            ClientMessage::Fetch { request, url } => {
+                let blob_id = url
+                    .strip_prefix(&self.core.base_url)
+                    .and_then(|path| path.strip_prefix(BLOBS));
+                let blob = match blob_id {
+                    Some(id) => self.store.blob(id, reader).await.ok().flatten(),
+                    None => None,
+                };
+                match blob {
+                    Some((media_type, bytes)) => connection.fetched(
+                        &request,
+                        Fetched::Blob(Blob {
+                            media_type,
+                            bytes: bytes.into(),
+                        }),
                     ),
+                    None => match self.lookup(&url, reader).await {
+                        Some(object) => connection.fetched(&request, Fetched::Object(object)),
+                        None => connection.fail(
+                            &request,
+                            404,
+                            "not found on this hub (nothing remote is fetched)",
+                        ),
+                    },
                 }
             }
             other => {
@@ -223,12 +309,13 @@ impl C2s {
         }
     }
 
-    /// An object of this hub by id: a stored object, or an actor (as others see it).
-    fn lookup(&self, id: &str) -> Option<Json> {
-        let value = match self.store.object(id) {
-            Some(object) => (*object).clone(),
-            None => self.actor_document(&self.local_name(id)?, Viewer::Other),
-        };
-        Json::from_serialize(&value).ok()
+    /// An object of this hub by id, as `reader` may see it: a stored object, or an actor (as
+    /// others see it).
+    async fn lookup(&self, id: &str, reader: Reader<'_>) -> Option<Json> {
+        if let Some(name) = self.local_name(id) {
+            return Json::from_serialize(&self.actor_document(&name, Viewer::Other)).ok();
+        }
+        let seen = self.store.object(id, reader).await.ok()??;
+        Json::from_bytes(seen.json).ok()
     }
 }

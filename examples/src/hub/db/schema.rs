@@ -1,0 +1,140 @@
+//! The schema, as embedded migrations run at start.
+//!
+//! Each migration is one SQL text for both engines; the only word that differs, the type of
+//! binary columns, is written `BYTES` and becomes `BLOB` (SQLite) or `BYTEA` (PostgreSQL).
+//! `schema_version` records what ran. A database whose version is newer than the last
+//! migration here is refused at start ([`DbError::NewerSchema`]). On PostgreSQL, instances that
+//! start together migrate one at a time (an advisory lock).
+
+use super::{Conn, DbError, Engine, transaction};
+
+/// The migrations, oldest first; version `n` is `MIGRATIONS[n - 1]`.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// The first schema.
+///
+/// - `objects`: every activity and object the hub stores, by id, with its owner (an account
+///   name), its audience (the key of its `audience` rows and whether it is public), the JSON
+///   everyone but the owner sees (no `bto`/`bcc`), and the owner's own view where it differs.
+/// - `items`: the inboxes and outboxes. `seq` is the hub-wide order (from `counters`), the
+///   stream item id and the collection cursor; `origin` is the instance that committed it.
+/// - `quota_usage` and the `bytes` counter: bytes stored per account and in all.
+/// - `blobs`, and `blob_refs` from a blob to the objects that show it.
+/// - `bus_events`: the Bus replay log; `versia_seen`: the Versia replay cache.
+const V1: &str = "
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+INSERT INTO counters (name, value) VALUES ('item', 0), ('bus', 0), ('bytes', 0);
+CREATE TABLE accounts (
+    name TEXT PRIMARY KEY,
+    token TEXT NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE quota_usage (owner TEXT PRIMARY KEY, bytes BIGINT NOT NULL);
+CREATE TABLE objects (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    audience TEXT NOT NULL,
+    public BIGINT NOT NULL,
+    created_object TEXT,
+    json TEXT NOT NULL,
+    owner_json TEXT,
+    bytes BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    deleted_at BIGINT
+);
+CREATE INDEX objects_created ON objects (created_object);
+CREATE TABLE audience (
+    audience TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    PRIMARY KEY (audience, actor)
+);
+CREATE TABLE items (
+    seq BIGINT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    collection TEXT NOT NULL,
+    activity TEXT NOT NULL REFERENCES objects (id),
+    origin TEXT NOT NULL
+);
+CREATE INDEX items_by_collection ON items (owner, collection, seq);
+CREATE TABLE blobs (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    data BYTES NOT NULL,
+    bytes BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE blob_refs (
+    blob TEXT NOT NULL REFERENCES blobs (id),
+    object TEXT NOT NULL REFERENCES objects (id),
+    PRIMARY KEY (blob, object)
+);
+CREATE TABLE bus_events (
+    seq BIGINT PRIMARY KEY,
+    origin TEXT NOT NULL,
+    timestamp BIGINT NOT NULL,
+    users TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE TABLE versia_seen (signature TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);
+CREATE INDEX versia_seen_expiry ON versia_seen (expires_at);
+";
+
+/// The schema version this build writes.
+pub(crate) const VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// An arbitrary key for the advisory lock that serialises migrations on PostgreSQL.
+const MIGRATION_LOCK: i64 = 0x00fe_d1_4b;
+
+/// Brings the database to [`VERSION`].
+///
+/// # Errors
+/// [`DbError::NewerSchema`] for a database written by a newer build; any database error.
+pub(crate) fn migrate(conn: &mut dyn Conn) -> Result<(), DbError> {
+    let postgres = conn.engine() == Engine::Postgres;
+    if postgres {
+        conn.batch(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+    }
+    let result = run_missing(conn);
+    if postgres {
+        conn.batch(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+    }
+    result
+}
+
+fn run_missing(conn: &mut dyn Conn) -> Result<(), DbError> {
+    conn.batch(
+        "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )?;
+    let current = conn.query_int(
+        "SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_version",
+        &[],
+    )?;
+    if current > VERSION {
+        return Err(DbError::NewerSchema {
+            found: current,
+            known: VERSION,
+        });
+    }
+    let bytes = match conn.engine() {
+        Engine::Sqlite => "BLOB",
+        Engine::Postgres => "BYTEA",
+    };
+    for (version, sql) in (1..)
+        .zip(MIGRATIONS)
+        .skip(usize::try_from(current).unwrap_or(0))
+    {
+        let sql = sql.replace("BYTES", bytes);
+        transaction(conn, |conn| {
+            conn.batch(&sql)?;
+            conn.execute(
+                "INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)",
+                &[version.into(), crate::hub::server::unix_now().into()],
+            )?;
+            Ok::<_, DbError>(())
+        })?;
+        tracing::info!(version, "database schema migrated");
+    }
+    Ok(())
+}
