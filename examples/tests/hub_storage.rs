@@ -19,8 +19,8 @@ async fn hub_on(storage: &Storage, port: u16) -> (TestHub, String, String) {
         .await
         .expect("the port is free again");
     let hub = TestHub::start_on(config, listener).await;
-    let tokens = hub.tokens();
-    (hub, tokens["alice"].clone(), tokens["bob"].clone())
+    let (alice, bob) = (hub.tokens()["alice"].clone(), hub.tokens()["bob"].clone());
+    (hub, alice, bob)
 }
 
 fn free_port() -> u16 {

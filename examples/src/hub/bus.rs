@@ -294,7 +294,7 @@ impl Bus {
                 }
             }
             while let Some(event) = state.hub.poll_event() {
-                self.on_event(state, event);
+                self.on_event(event);
             }
             if stalled.is_empty() {
                 break;
@@ -312,7 +312,7 @@ impl Bus {
         }
     }
 
-    fn on_event(&self, state: &mut State, event: HubEvent) {
+    fn on_event(&self, event: HubEvent) {
         match event {
             HubEvent::Session {
                 key,

@@ -205,7 +205,8 @@ fn incoming_events(
     let served: Vec<AccountName> = accounts.to_vec();
     let base = core.base_url.clone();
     c2s.store().observe(Box::new(move |kind, recipient, entry| {
-        if kind != BoxKind::Inbox {
+        // In a cluster, the instance that committed a delivery publishes its event.
+        if kind != BoxKind::Inbox || !entry.local {
             return;
         }
         let Some(account) = served.iter().find(|a| a.as_str() == recipient) else {

@@ -28,7 +28,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use versia_ws::connection::{Acceptor, Connection, Event, LocalIdentity, Transmit};
 use versia_ws::entity::{ContentFormat, Entity};
 use versia_ws::replay::{ReplayCache, ReplayError};
-use versia_ws::signature::{SignatureHeaders, SignatureInput, verify_request};
+use versia_ws::signature::{SignatureHeaders, SignatureInput, Verified, verify_request};
 use versia_ws::{KeyResolver, PrivateKey, PublicKey, SignedBy, SignerKey, VerifyOptions, Version};
 
 use crate::hub::bus::Bus;
@@ -86,6 +86,8 @@ struct Versia {
     domain: String,
     peers: Peers,
     replay: SharedReplay,
+    /// How long a signature stays inside the time window (seconds, each way).
+    max_skew: u64,
     acceptor: Acceptor,
     options: VerifyOptions,
     metadata: String,
@@ -153,6 +155,7 @@ impl VersiaModule {
                     connection_config.max_skew_secs,
                 ))),
                 peers: Peers(Arc::new(peers)),
+                max_skew: connection_config.max_skew_secs,
                 core,
                 bus,
                 identity,
@@ -242,30 +245,8 @@ impl Versia {
                     return refusal(e.status(), e.code(), e.to_string());
                 }
             };
-        let remembered = self
-            .replay
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(&verified.signature, verified.signed_at, unix);
-        match remembered {
-            Ok(()) => {}
-            Err(ReplayError::Replayed) => {
-                return refusal(
-                    StatusCode::UNAUTHORIZED,
-                    "replayed",
-                    "this signature was already accepted".into(),
-                );
-            }
-            Err(ReplayError::Full { capacity }) => {
-                return refusal(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "replay_cache_full",
-                    format!("the replay cache is full ({capacity} signatures); retry later"),
-                );
-            }
-            Err(other) => {
-                return refusal(StatusCode::UNAUTHORIZED, "replay", other.to_string());
-            }
+        if let Err(refused) = self.remember(&verified).await {
+            return refused;
         }
         let text = match std::str::from_utf8(request.body()) {
             Ok(text) => text,
@@ -277,6 +258,61 @@ impl Versia {
                 web::json(StatusCode::OK, "application/json", &json!({}))
             }
             Err(e) => web::error(StatusCode::BAD_REQUEST, e.to_string()),
+        }
+    }
+
+    /// Remembers an accepted signature, refusing a replay: first in this instance's cache
+    /// (shared with its connections), then in the store, which holds every signature accepted
+    /// by any instance, before or after a restart, until its time window has passed.
+    async fn remember(&self, verified: &Verified) -> Result<(), Response> {
+        let remembered = self
+            .replay
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(&verified.signature, verified.signed_at, self.unix());
+        match remembered {
+            Ok(()) => {}
+            Err(ReplayError::Replayed) => return Err(replayed()),
+            Err(ReplayError::Full { capacity }) => {
+                return Err(refusal(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "replay_cache_full",
+                    format!("the replay cache is full ({capacity} signatures); retry later"),
+                ));
+            }
+            Err(other) => {
+                return Err(refusal(
+                    StatusCode::UNAUTHORIZED,
+                    "replay",
+                    other.to_string(),
+                ));
+            }
+        }
+        self.remember_durably(verified)
+            .await
+            .then_some(())
+            .ok_or_else(replayed)
+    }
+
+    /// Records `verified` in the store; `false` when the store had it already (a replay of a
+    /// message accepted before a restart or by another instance). A store failure counts as a
+    /// replay: the hub never acts on a message it could not record.
+    async fn remember_durably(&self, verified: &Verified) -> bool {
+        let expires_at = verified.signed_at.saturating_add(self.max_skew);
+        let remembered = self
+            .core
+            .store
+            .remember_signature(
+                verified.signature.to_base64(),
+                i64::try_from(expires_at).unwrap_or(i64::MAX),
+            )
+            .await;
+        match remembered {
+            Ok(fresh) => fresh,
+            Err(e) => {
+                tracing::warn!(error = %e, "versia: the replay store failed; message refused");
+                false
+            }
         }
     }
 
@@ -343,10 +379,16 @@ impl Versia {
             }
             while let Some(event) = connection.poll_event(now) {
                 match event {
-                    Event::Received(received) => match received.entity() {
-                        Ok(entity) => self.accept_entity(&peer, &entity),
-                        Err(e) => tracing::info!(%peer, error = %e, "versia entity unreadable"),
-                    },
+                    Event::Received(received) => {
+                        if !self.remember_durably(&received.verified).await {
+                            tracing::warn!(%peer, "versia message already accepted before (a replay across instances or a restart); ignored");
+                            continue;
+                        }
+                        match received.entity() {
+                            Ok(entity) => self.accept_entity(&peer, &entity),
+                            Err(e) => tracing::info!(%peer, error = %e, "versia entity unreadable"),
+                        }
+                    }
                     Event::Rejected { reason, .. } => {
                         tracing::info!(%peer, code = reason.code(), "versia frame refused");
                     }
@@ -474,6 +516,15 @@ fn plain_text(content: &ContentFormat) -> Option<String> {
         .get("text/plain")
         .map(|entry| entry.content.clone())
         .or_else(|| content.richest_text().map(|(_, text)| text.to_owned()))
+}
+
+/// The refusal of a replayed signature.
+fn replayed() -> Response {
+    refusal(
+        StatusCode::UNAUTHORIZED,
+        "replayed",
+        "this signature was already accepted".into(),
+    )
 }
 
 /// An error response with Versia's status mapping and a stable code.

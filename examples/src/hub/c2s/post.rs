@@ -87,10 +87,10 @@ impl C2s {
     /// addresses, then forwards it to the Bus.
     pub(crate) async fn post(&self, author: &str, body: &[u8]) -> Result<Posted, Refused> {
         let prepared = self.prepare(author, body)?;
-        self.store.commit(prepared.post.clone()).await?;
+        let committed = self.store.commit(prepared.post.clone()).await?;
         self.forward_to_bus(&prepared.delivery, author, &prepared.local)
             .await;
-        tracing::info!(author, location = %prepared.post.activity.id, recipients = prepared.local.len(), "outbox post");
+        tracing::info!(author, location = %prepared.post.activity.id, item = committed.outbox, recipients = prepared.local.len(), "outbox post");
         Ok(Posted {
             stored: prepared.stored,
             location: prepared.post.activity.id,

@@ -85,7 +85,7 @@ CREATE INDEX versia_seen_expiry ON versia_seen (expires_at);
 pub(crate) const VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// An arbitrary key for the advisory lock that serialises migrations on PostgreSQL.
-const MIGRATION_LOCK: i64 = 0x00fe_d1_4b;
+const MIGRATION_LOCK: i64 = 0x00fe_d14b;
 
 /// Brings the database to [`VERSION`].
 ///

@@ -322,11 +322,6 @@ impl Store {
         })
     }
 
-    /// The database.
-    pub(crate) fn db(&self) -> &Db {
-        &self.db
-    }
-
     /// Registers `observer` for every item the tail reads.
     pub(crate) fn observe(&self, observer: Observer) {
         self.observers
@@ -618,12 +613,6 @@ impl Store {
             .db
             .run(move |conn| sql::blob(conn, &id, reader_of(&name, &actor)))
             .await?)
-    }
-
-    /// Bytes stored by `owner`.
-    pub(crate) async fn usage(&self, owner: &str) -> Result<i64, StoreError> {
-        let owner = owner.to_owned();
-        Ok(self.db.run(move |conn| sql::usage(conn, &owner)).await?)
     }
 
     /// Logs a Bus event for replay (and, on a shared database, for the other instances).

@@ -100,18 +100,6 @@ pub(super) fn charge(
     Ok(())
 }
 
-/// Bytes stored by `owner`.
-pub(super) fn usage(conn: &mut dyn Conn, owner: &str) -> Result<i64, DbError> {
-    Ok(conn
-        .query_opt(
-            "SELECT bytes FROM quota_usage WHERE owner = $1",
-            &[owner.into()],
-        )?
-        .map(|row| row.int(0))
-        .transpose()?
-        .unwrap_or(0))
-}
-
 // ---------------------------------------------------------------------------------------------
 // Objects, audiences and boxes
 
@@ -230,8 +218,6 @@ macro_rules! view {
 /// An object as one viewer sees it.
 #[derive(Debug)]
 pub(crate) struct Seen {
-    /// The owner's account name (or, for an activity of an actor that is no account, its id).
-    pub(crate) owner: String,
     /// The JSON.
     pub(crate) json: String,
     /// Whether it is a Tombstone.
@@ -247,7 +233,7 @@ pub(super) fn object(
     let (name, actor) = viewer.sql();
     let row = conn.query_opt(
         concat!(
-            "SELECT o.owner, ",
+            "SELECT ",
             view!("$2"),
             ", o.deleted_at FROM objects o WHERE o.id = $1 AND ",
             visible!("$2", "$3")
@@ -256,9 +242,8 @@ pub(super) fn object(
     )?;
     row.map(|mut row| {
         Ok(Seen {
-            owner: row.take_text(0)?,
-            json: row.take_text(1)?,
-            deleted: !matches!(row.0.get(2), Some(crate::hub::db::Value::Null)),
+            json: row.take_text(0)?,
+            deleted: !matches!(row.0.get(1), Some(crate::hub::db::Value::Null)),
         })
     })
     .transpose()
@@ -573,7 +558,6 @@ pub(super) fn refer_blob(
 pub(super) struct BusRow {
     pub(super) seq: u64,
     pub(super) origin: String,
-    pub(super) timestamp: i64,
     pub(super) users: String,
     pub(super) message: String,
 }
@@ -612,7 +596,7 @@ pub(super) fn bus_events_after(
     limit: usize,
 ) -> Result<Vec<BusRow>, DbError> {
     conn.query(
-        "SELECT seq, origin, timestamp, users, message FROM bus_events WHERE seq > $1 ORDER BY seq ASC LIMIT $2",
+        "SELECT seq, origin, users, message FROM bus_events WHERE seq > $1 ORDER BY seq ASC LIMIT $2",
         &[
             i64::try_from(after).unwrap_or(i64::MAX).into(),
             i64::try_from(limit).unwrap_or(i64::MAX).into(),
@@ -623,9 +607,8 @@ pub(super) fn bus_events_after(
         Ok(BusRow {
             seq: u64::try_from(row.int(0)?).unwrap_or(0),
             origin: row.take_text(1)?,
-            timestamp: row.int(2)?,
-            users: row.take_text(3)?,
-            message: row.take_text(4)?,
+            users: row.take_text(2)?,
+            message: row.take_text(3)?,
         })
     })
     .collect()
@@ -634,7 +617,7 @@ pub(super) fn bus_events_after(
 /// Logged events with a timestamp after `since`, oldest first.
 pub(super) fn bus_events_since(conn: &mut dyn Conn, since: i64) -> Result<Vec<BusRow>, DbError> {
     conn.query(
-        "SELECT seq, origin, timestamp, users, message FROM bus_events WHERE timestamp > $1 ORDER BY seq ASC",
+        "SELECT seq, origin, users, message FROM bus_events WHERE timestamp > $1 ORDER BY seq ASC",
         &[since.into()],
     )?
     .into_iter()
@@ -642,9 +625,8 @@ pub(super) fn bus_events_since(conn: &mut dyn Conn, since: i64) -> Result<Vec<Bu
         Ok(BusRow {
             seq: u64::try_from(row.int(0)?).unwrap_or(0),
             origin: row.take_text(1)?,
-            timestamp: row.int(2)?,
-            users: row.take_text(3)?,
-            message: row.take_text(4)?,
+            users: row.take_text(2)?,
+            message: row.take_text(3)?,
         })
     })
     .collect()
