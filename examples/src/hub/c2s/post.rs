@@ -114,6 +114,7 @@ impl C2s {
             )));
         }
         let actor = self.actor_id(author);
+        check_attribution(&posted, &actor)?;
         let base = &self.core.base_url;
         let mut mint = |_: IdFor| format!("{base}{OBJECTS}{}", crate::hub::random::hex(16));
         let accepted = c2s::accept_outbox_post(posted, &actor, &mut mint)
@@ -128,9 +129,6 @@ impl C2s {
             (Err(e), _) | (_, Err(e)) => return Err(Refused::bad(format!("cannot store: {e}"))),
         };
         let created = accepted.activity.is(Kind::Create);
-        if created {
-            check_attribution(&stored, &actor)?;
-        }
         let mut expand = |id: &str| self.expand(id);
         let limits = DeliveryLimits {
             max_recipients: max,
@@ -447,31 +445,22 @@ fn views(own: &Value, seen: &Value) -> Result<Views, Refused> {
     })
 }
 
-/// A `Create`'s objects must be attributed to the poster (it sets it where missing).
-fn check_attribution(activity: &Value, actor: &str) -> Result<(), Refused> {
-    let objects = match activity.get("object") {
-        Some(Value::Array(objects)) => objects.iter().collect(),
-        Some(object) => vec![object],
-        None => Vec::new(),
+/// What a post creates must be attributed to the poster (the hub sets it where missing): a
+/// bare object, or a `Create`'s object, naming another `attributedTo` is refused.
+fn check_attribution(posted: &Object<'_>, actor: &str) -> Result<(), Refused> {
+    let created = if posted.is_activity() {
+        posted.embedded_object().filter(|_| posted.is(Kind::Create))
+    } else {
+        Some(posted)
     };
-    for object in objects {
-        let authors = match object.get("attributedTo") {
-            Some(Value::Array(authors)) => authors.iter().collect(),
-            Some(author) => vec![author],
-            None => Vec::new(),
-        };
-        for author in authors {
-            let id = author
-                .as_str()
-                .or_else(|| author.get("id").and_then(Value::as_str));
-            if id != Some(actor) {
-                return Err(Refused::bad(format!(
-                    "a created object is attributed to the posting actor {actor}; attributedTo names someone else"
-                )));
-            }
+    match created {
+        Some(object) if object.ids_of(Term::AttributedTo).any(|id| id != actor) => {
+            Err(Refused::bad(format!(
+                "a created object is attributed to the posting actor {actor}; attributedTo names someone else"
+            )))
         }
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// The stored object an `Update` or `Delete` changes.
