@@ -5,9 +5,14 @@
 //!    upgrade, session decode, rate limit, hub drain, outlet, socket) against a bare
 //!    tokio-tungstenite echo server in the same run, with the same clients.
 //!
-//! 2. Server-sent events: 1,000 subscribers of one inbox (`Accept: text/event-stream`), bob
+//! 2. Durable posts: bob posts notes to alice through the C2S outbox on 4 connections, each
+//!    answered `201` once committed; posts per second with the state in memory, in SQLite (a
+//!    data directory, the default) and in PostgreSQL (the local server, a throwaway database;
+//!    skipped without one), in the same run.
+//!
+//! 3. Server-sent events: 1,000 subscribers of one inbox (`Accept: text/event-stream`), bob
 //!    posts notes to alice through the C2S outbox; events delivered per second, from the first
-//!    post until every subscriber has every event.
+//!    post until every subscriber has every event, with the store in memory and in SQLite.
 //!
 //! Run: `cargo bench -p fedi-examples --bench hub_load` (`-- --quick` for a short run).
 
@@ -16,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use fedi_examples::hub::{AccountSeed, Config, Server};
+use fedi_examples::hub::{AccountSeed, Config, Server, Storage};
 use futures::{SinkExt, StreamExt};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
@@ -136,14 +141,18 @@ async fn drive(url: &str, settings: &Settings, skip_first: bool) -> f64 {
     (settings.connections * settings.messages_per_connection) as f64 / elapsed.as_secs_f64()
 }
 
-/// A hub with alice and bob whose subscriber queues hold a whole burst.
-async fn c2s_server() -> (String, oneshot::Sender<()>) {
+/// A hub with alice and bob on `storage`, whose subscriber queues hold a whole burst.
+async fn c2s_server(storage: Storage) -> (String, oneshot::Sender<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let mut config = Config::new(vec![
         AccountSeed::new("alice", "a"),
         AccountSeed::new("bob", "b"),
     ]);
+    config.storage = storage;
     config.limits.subscriber_queue = 4_096;
+    config.limits.subscriber_queue_bytes = 64 * 1024 * 1024;
+    config.limits.account_quota_bytes = u64::MAX / 4;
+    config.limits.hub_quota_bytes = u64::MAX / 4;
     let server = Server::bind(config, listener).await.expect("config");
     let base = server.base_url().to_owned();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -186,22 +195,14 @@ async fn subscribe(address: &str, received: Arc<AtomicUsize>) {
     });
 }
 
-/// `subscribers` streams of alice's inbox, `notes` posts from bob on `posters` connections;
-/// returns event deliveries per second.
-async fn sse_fanout(subscribers: usize, notes: usize, posters: usize) -> f64 {
-    let (base, stop) = c2s_server().await;
+/// bob posts `notes` notes to alice on `posters` connections to the hub at `base`; returns
+/// when every one was answered `201`.
+async fn post_notes(base: &str, notes: usize, posters: usize) {
     let address = base.trim_start_matches("http://").to_owned();
-    let received = Arc::new(AtomicUsize::new(0));
-    for _ in 0..subscribers {
-        subscribe(&address, received.clone()).await;
-    }
-    // Give every subscription time to be registered before the first post.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let started = Instant::now();
     let mut tasks = Vec::new();
     for worker in 0..posters {
         let address = address.clone();
-        let base = base.clone();
+        let base = base.to_owned();
         tasks.push(tokio::spawn(async move {
             let stream = TcpStream::connect(&address).await.expect("connect");
             let (mut sender, connection) =
@@ -228,6 +229,33 @@ async fn sse_fanout(subscribers: usize, notes: usize, posters: usize) -> f64 {
     for task in tasks {
         task.await.expect("poster");
     }
+}
+
+/// Committed posts per second on `storage`.
+async fn durable_posts(storage: Storage, notes: usize, posters: usize) -> f64 {
+    let (base, stop) = c2s_server(storage).await;
+    let started = Instant::now();
+    post_notes(&base, notes, posters).await;
+    let elapsed = started.elapsed();
+    let _ = stop.send(());
+    // Let the hub close its database before the next one opens.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    notes as f64 / elapsed.as_secs_f64()
+}
+
+/// `subscribers` streams of alice's inbox, `notes` posts from bob on `posters` connections,
+/// on `storage`; returns event deliveries per second.
+async fn sse_fanout(storage: Storage, subscribers: usize, notes: usize, posters: usize) -> f64 {
+    let (base, stop) = c2s_server(storage).await;
+    let address = base.trim_start_matches("http://").to_owned();
+    let received = Arc::new(AtomicUsize::new(0));
+    for _ in 0..subscribers {
+        subscribe(&address, received.clone()).await;
+    }
+    // Give every subscription time to be registered before the first post.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    post_notes(&base, notes, posters).await;
     let target = subscribers * notes;
     let deadline = Instant::now() + Duration::from_secs(120);
     while received.load(Ordering::Relaxed) < target {
@@ -240,7 +268,45 @@ async fn sse_fanout(subscribers: usize, notes: usize, posters: usize) -> f64 {
     }
     let elapsed = started.elapsed();
     let _ = stop.send(());
+    tokio::time::sleep(Duration::from_millis(200)).await;
     target as f64 / elapsed.as_secs_f64()
+}
+
+/// A throwaway database on the local PostgreSQL, dropped with the value; `None` without one.
+struct Throwaway(String);
+
+impl Throwaway {
+    fn create() -> Option<Throwaway> {
+        let name = format!("fedi_bench_{}", std::process::id());
+        admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).ok()?;
+        admin(&format!("CREATE DATABASE {name}")).ok()?;
+        Some(Throwaway(name))
+    }
+
+    fn storage(&self) -> Storage {
+        Storage::Postgres(format!("postgres://postgres@127.0.0.1:5432/{}", self.0))
+    }
+}
+
+impl Drop for Throwaway {
+    fn drop(&mut self) {
+        let _ = admin(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.0));
+    }
+}
+
+fn admin(sql: &str) -> Result<(), postgres::Error> {
+    let mut client = postgres::Client::connect(
+        "postgres://postgres@127.0.0.1:5432/postgres",
+        postgres::NoTls,
+    )?;
+    client.batch_execute(sql)
+}
+
+/// A fresh SQLite data directory under the target directory.
+fn sqlite_dir(tag: &str) -> Storage {
+    let dir = std::env::temp_dir().join(format!("fedi-hub-bench-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    Storage::Directory(dir)
 }
 
 fn main() {
@@ -281,16 +347,48 @@ fn main() {
         let _ = stop_echo.send(());
         let _ = stop_hub.send(());
 
+        let notes = if quick { 300 } else { 2_000 };
+        let postgres = tokio::task::spawn_blocking(Throwaway::create)
+            .await
+            .expect("admin task");
+        let mut rows = vec![
+            ("memory (SQLite in memory)", Some(Storage::Memory)),
+            ("SQLite (data directory)", Some(sqlite_dir("posts"))),
+        ];
+        rows.push((
+            "PostgreSQL (local server)",
+            postgres.as_ref().map(Throwaway::storage),
+        ));
+        println!("Durable posts, {notes} notes on 4 connections, each answered once committed:");
+        for (name, storage) in rows {
+            match storage {
+                Some(storage) => {
+                    let rate = durable_posts(storage, notes, 4).await;
+                    println!("  {name:<28}: {rate:>10.0} posts/s");
+                }
+                None => println!("  {name:<28}: skipped (no PostgreSQL at 127.0.0.1:5432)"),
+            }
+        }
+        drop(postgres);
+
         let (subscribers, notes, posters) = (1_000, if quick { 50 } else { 200 }, 4);
         let rounds = settings.rounds.min(3);
-        let mut best_sse = 0f64;
-        for _ in 0..rounds {
-            best_sse = best_sse.max(sse_fanout(subscribers, notes, posters).await);
-        }
         println!(
             "Server-sent events, {subscribers} subscribers of one inbox, {notes} posted notes (best of {rounds} rounds):"
         );
-        println!("  events delivered            : {best_sse:>10.0} events/s");
+        for (name, storage) in [
+            ("store in memory", Storage::Memory),
+            ("store in SQLite", sqlite_dir("sse")),
+        ] {
+            let mut best = 0f64;
+            for _ in 0..rounds {
+                if let Storage::Directory(dir) = &storage {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+                best = best.max(sse_fanout(storage.clone(), subscribers, notes, posters).await);
+            }
+            println!("  events delivered, {name:<16}: {best:>10.0} events/s");
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     });
 }

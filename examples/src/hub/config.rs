@@ -98,6 +98,10 @@ pub struct Limits {
     pub stream_window_bytes: usize,
     /// Largest blob stored through the C2S WebSocket (default 16 MiB).
     pub max_blob_bytes: usize,
+    /// C2S WebSockets one account may have open (default 4; more are refused with `429`).
+    /// Each holds at most one unfinished message of at most 16 MiB, so an account can make the
+    /// hub buffer at most 64 MiB of unfinished messages.
+    pub c2s_sockets_per_account: usize,
     /// Time allowed for a client to send its request headers (default 30 s).
     pub header_read_timeout: Duration,
 }
@@ -118,6 +122,7 @@ impl Default for Limits {
             stream_window: 1_024,
             stream_window_bytes: 4 * 1024 * 1024,
             max_blob_bytes: 16 * 1024 * 1024,
+            c2s_sockets_per_account: 4,
             header_read_timeout: Duration::from_secs(30),
         }
     }

@@ -71,6 +71,8 @@ pub(crate) struct C2s {
     core: Arc<Core>,
     bus: Arc<Bus>,
     store: Arc<Store>,
+    /// Open C2S WebSockets per account (at most `Limits::c2s_sockets_per_account`).
+    sockets: std::sync::Mutex<std::collections::HashMap<String, usize>>,
 }
 
 /// Serves [`USERS`], [`OBJECTS`] and [`BLOBS`].
@@ -84,6 +86,7 @@ impl C2sModule {
             store: core.store.clone(),
             core,
             bus,
+            sockets: std::sync::Mutex::default(),
         });
         C2sModule { c2s }
     }

@@ -57,13 +57,58 @@ pub(super) fn upgrade(c2s: Arc<C2s>, name: String, request: Request) -> Response
     let Some(cell) = c2s.store.feed(&name, BoxKind::Inbox) else {
         return web::error(StatusCode::NOT_FOUND, format!("no inbox for `{name}`"));
     };
+    let Some(slot) = Slot::take(&c2s, &name) else {
+        return web::error(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "`{name}` has {} C2S WebSockets open already (Limits::c2s_sockets_per_account)",
+                c2s.core.limits.c2s_sockets_per_account
+            ),
+        );
+    };
     let limits = Limits::default();
     let config = WebSocketConfig::default()
         .max_message_size(Some(limits.max_binary_message.max(limits.max_text_message)));
     let guard = c2s.core.guard();
-    websocket::accept(request, HeaderMap::new(), config, guard, move |socket| {
-        open(c2s, name, cell, resume, limits, socket)
+    websocket::accept(request, HeaderMap::new(), config, guard, move |socket| async move {
+        let _slot = slot;
+        open(c2s, name, cell, resume, limits, socket).await;
     })
+}
+
+/// One of an account's C2S WebSockets, counted while it is held. The cap bounds what one
+/// account can make the hub buffer: each socket holds at most one unfinished message of at
+/// most fedi-stream's message limit (16 MiB binary, 1 MiB text).
+struct Slot {
+    c2s: Arc<C2s>,
+    name: String,
+}
+
+impl Slot {
+    fn take(c2s: &Arc<C2s>, name: &str) -> Option<Slot> {
+        let mut open = c2s.sockets.lock().unwrap_or_else(|e| e.into_inner());
+        let count = open.entry(name.to_owned()).or_default();
+        if *count >= c2s.core.limits.c2s_sockets_per_account {
+            return None;
+        }
+        *count += 1;
+        Some(Slot {
+            c2s: c2s.clone(),
+            name: name.to_owned(),
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.c2s.sockets.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = open.get_mut(&self.name) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.name);
+            }
+        }
+    }
 }
 
 /// Brings a resuming client up to date from the store, then runs its session.
