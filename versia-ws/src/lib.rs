@@ -15,7 +15,7 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`signature`] | signed string, sign, strict verify, the three headers, 401/422 mapping |
+//! | [`signature`] | signed string, sign, strict verify (whole, or head first then body), the three headers, 401/422 mapping |
 //! | [`key`] | SPKI / PKCS#8 keys (strict), key resolvers |
 //! | [`signer`], [`version`], [`path`] | `Versia-Signed-By` per version, path encoding, versia-server interop |
 //! | [`message`] | `WebSocketMessage` codec and verification, burst verification |
@@ -133,6 +133,9 @@
 //!   the message's signer is [`VerifyError::WrongKey`], distinct from a failed check.
 //! - WebSocket messages are signed as `post /.versia/v0.x/ws …`; the connection protocol,
 //!   replies, limits and close codes are specified in [`connection`].
+//! - Servers can verify a request's head before reading its body
+//!   ([`signature::verify_request_head`], then [`signature::CheckedHead::verify_body`]), so
+//!   unsigned, unknown or stale requests are refused without buffering their bodies.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
