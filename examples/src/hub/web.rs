@@ -1,14 +1,18 @@
 //! HTTP plumbing shared by the protocol modules: the body type, response builders, bearer
-//! tokens, query strings and bounded request bodies.
+//! tokens, query strings and bounded, timed request bodies.
 
 use std::borrow::Cow;
 use std::convert::Infallible;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Body as _;
+
+use crate::hub::config::Limits;
 
 /// The response body of every handler: a whole buffer or a stream (SSE), boxed.
 pub(crate) type Body = UnsyncBoxBody<Bytes, Infallible>;
@@ -129,11 +133,17 @@ pub(crate) fn query_param<'a>(uri: &'a http::Uri, name: &str) -> Option<Cow<'a, 
 /// Why a request body was not read.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum BodyError {
-    /// Longer than the limit.
+    /// Longer than the limit (announced or read).
     #[error("request body exceeds the limit of {limit} bytes (Limits::max_body_bytes)")]
     TooLarge {
         /// The limit.
         limit: usize,
+    },
+    /// Not complete within the deadline.
+    #[error("request body not received within {timeout:?} (Limits::body_read_timeout)")]
+    TimedOut {
+        /// The deadline.
+        timeout: Duration,
     },
     /// The connection failed while reading.
     #[error("reading the request body failed: {0}")]
@@ -141,25 +151,44 @@ pub(crate) enum BodyError {
 }
 
 impl BodyError {
-    /// The response for this error.
+    /// The response for this error: `413`, `408` (which also closes the connection: what is
+    /// left of the body is never read) or `400`.
     pub(crate) fn response(&self) -> Response {
         let status = match self {
             BodyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            BodyError::TimedOut { .. } => StatusCode::REQUEST_TIMEOUT,
             BodyError::Read(_) => StatusCode::BAD_REQUEST,
         };
-        error(status, self.to_string())
+        let mut response = error(status, self.to_string());
+        if status == StatusCode::REQUEST_TIMEOUT {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
     }
 }
 
-/// Reads a whole request body of at most `limit` bytes.
+/// Reads a whole request body within `limits`: at most `max_body_bytes` (a body announced
+/// larger is refused before any of it is read) and complete within `body_read_timeout` of
+/// this call. Every handler that reads a body reads it here.
 pub(crate) async fn read_body(
     body: hyper::body::Incoming,
-    limit: usize,
+    limits: &Limits,
 ) -> Result<Bytes, BodyError> {
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge { limit }),
-        Err(e) => Err(BodyError::Read(e.to_string())),
+    let limit = limits.max_body_bytes;
+    let announced = body.size_hint().lower();
+    if usize::try_from(announced).map_or(true, |announced| announced > limit) {
+        return Err(BodyError::TooLarge { limit });
+    }
+    let timeout = limits.body_read_timeout;
+    match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
+        Err(_elapsed) => Err(BodyError::TimedOut { timeout }),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(BodyError::TooLarge { limit })
+        }
+        Ok(Err(e)) => Err(BodyError::Read(e.to_string())),
     }
 }
 
