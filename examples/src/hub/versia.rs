@@ -4,9 +4,9 @@
 //!
 //! ```text
 //! POST inbox ─► verify_request_head (headers, window, peer key) ─► body (bounded, timed)
-//!     ─► verify_body ─► replay cache ─► Entity ───────────────────────────────────────────┐
+//!     ─► verify_body ─► replay cache ─► Entity ─► check_authority (author is the peer's) ─┐
 //! GET ws ────► Acceptor::accept (signed upgrade) ─► signed 101 ─► Connection              │
-//!     socket text ─► handle_text ─► poll_transmit (ack/error) ─► socket                   │
+//!     socket text ─► handle_text ─► poll_transmit (ack, or error: foreign_author, …)      │
 //!                                   poll_event: Received ─────────────────────────────────┤
 //!                                                                                         ▼
 //!                    Note / Share / Follow for local users ─► Bus action, source federated
@@ -15,6 +15,11 @@
 //! The instance key is generated at start unless configured. Peers are configured with their
 //! domain and public key (the hub fetches nothing); a request signed by anyone else is refused
 //! with 401, before its body is read. One replay cache serves the inbox and every connection.
+//!
+//! A peer speaks only for its own users: an entity whose `author` is on another domain (this
+//! hub's included) is refused with 403 `foreign_author`, over HTTP and on the WebSocket. Other
+//! references (mentions, followee, shared note) are plain references: a mention of
+//! `{this domain}:{name}` only chooses whom to show the entity to.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -292,6 +297,10 @@ impl Versia {
             Ok(entity) => entity,
             Err(e) => return web::error(StatusCode::BAD_REQUEST, e.to_string()),
         };
+        if let Err(e) = entity.check_authority(VERSION, &verified.signer) {
+            tracing::info!(signer = %verified.signer, error = %e, "versia inbox: entity refused");
+            return refusal(StatusCode::FORBIDDEN, e.code(), e.to_string());
+        }
         self.accept_entity(&verified.signer, &entity);
         web::json(StatusCode::OK, "application/json", &json!({}))
     }
@@ -411,7 +420,8 @@ impl Versia {
     }
 
     /// What a verified entity from `signer` does on this hub: notes, shares and follows for
-    /// local users become Bus actions with `source: federated` on those users' tenants.
+    /// local users become Bus actions with `source: federated` on those users' tenants. Its
+    /// author is one of `signer`'s users (checked by the inbox and by the connection).
     fn accept_entity(&self, signer: &SignedBy, entity: &Entity) {
         let origin = match signer {
             SignedBy::Instance(domain) => domain.clone(),
