@@ -1,6 +1,6 @@
 //! The hub against hostile clients, over the wire: request bodies have a deadline, the Versia
 //! inbox refuses unsigned deliveries before reading their bodies (checked on the real binary,
-//! with 200 connections and its resident memory).
+//! with 200 connections and its resident memory), and every response says `nosniff`.
 
 mod hub_common;
 
@@ -330,4 +330,53 @@ async fn request_to(base: &str, headers: &[(&str, &str)], body: String) -> hub_c
         Bytes::from(body),
     )
     .await
+}
+
+#[tokio::test]
+async fn every_response_says_nosniff_and_the_page_has_a_csp() {
+    let hub = start(Duration::from_secs(10)).await;
+    let base = &hub.base;
+    let outbox = format!("{base}/users/alice/outbox");
+    let replies = [
+        get(&format!("{base}/"), None).await,
+        get(&format!("{base}/app.js"), None).await,
+        get(&format!("{base}/api/whoami"), Some(ALICE)).await,
+        get(&format!("{base}/api/whoami"), None).await,
+        get(&format!("{base}/nothing/here"), None).await,
+        get(&format!("{base}/.well-known/versia"), None).await,
+        get(&format!("{base}/users/alice/ws"), Some(ALICE)).await,
+        request("DELETE", &outbox, &[], Bytes::new()).await,
+        hub_common::post_to_outbox(
+            base,
+            "alice",
+            ALICE,
+            &json!({"type": "Note", "content": "x"}),
+        )
+        .await,
+        request_to(base, &[], note("unsigned")).await,
+    ];
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200, 200, 200, 401, 404, 200, 426, 405, 201, 401]);
+    for reply in &replies {
+        assert_eq!(
+            reply.header("x-content-type-options"),
+            Some("nosniff"),
+            "{reply:?}"
+        );
+    }
+    let csp = replies[0]
+        .header("content-security-policy")
+        .expect("the page has a CSP");
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "connect-src 'self' ws: wss:",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(directive), "{csp}");
+    }
+    assert!(!csp.contains("unsafe"), "{csp}");
+    assert_eq!(replies[1].header("content-security-policy"), None);
+    hub.stop().await;
 }

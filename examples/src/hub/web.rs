@@ -1,12 +1,13 @@
 //! HTTP plumbing shared by the protocol modules: the body type, response builders, bearer
-//! tokens, query strings and bounded, timed request bodies.
+//! tokens, query strings, bounded and timed request bodies, the headers every response
+//! carries, and how stored blobs may be served.
 
 use std::borrow::Cow;
 use std::convert::Infallible;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{self, HeaderValue};
+use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, Limited};
@@ -192,6 +193,87 @@ pub(crate) async fn read_body(
     }
 }
 
+/// Adds the headers every response of the hub carries, once, where responses leave the
+/// dispatcher: `X-Content-Type-Options: nosniff`, so browsers use the declared `Content-Type`
+/// and never guess HTML or script from the bytes. `101 Switching Protocols` (no content) is
+/// left alone.
+pub(crate) fn add_common_headers(response: &mut Response) {
+    if response.status().is_informational() {
+        return;
+    }
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+}
+
+/// How a stored blob may be served from the hub's origin ([`blob_serving`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+// Called by the blob route (`GET /blobs/{n}`).
+#[allow(dead_code)]
+pub(crate) struct BlobServing {
+    /// The `Content-Type` to send.
+    pub(crate) content_type: HeaderValue,
+    /// Whether it is a download (`Content-Disposition: attachment`) rather than shown inline.
+    pub(crate) attachment: bool,
+}
+
+#[allow(dead_code)]
+impl BlobServing {
+    /// Sets `Content-Type`, `Content-Disposition: attachment` for downloads, and
+    /// `Content-Security-Policy: sandbox`, so that even a blob a browser renders as a document
+    /// gets an opaque origin without scripts, never the hub's.
+    pub(crate) fn apply(&self, headers: &mut HeaderMap) {
+        headers.insert(header::CONTENT_TYPE, self.content_type.clone());
+        if self.attachment {
+            headers.insert(
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment"),
+            );
+        }
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("sandbox"),
+        );
+    }
+}
+
+/// Decides how a blob stored with `media_type` (as its uploader declared it) may be served.
+///
+/// Types browsers only display are served as themselves: `image/*`, `audio/*`, `video/*`
+/// (their essence, without parameters) and `text/plain` (with its `charset`, if any). An
+/// `…+xml` or `…/xml` image, audio or video type (such as `image/svg+xml`, which may carry
+/// script), any other type, and anything that does not parse as a media type are served as
+/// `application/octet-stream` with `Content-Disposition: attachment`: a download, never a
+/// page on the hub's origin.
+#[allow(dead_code)]
+pub(crate) fn blob_serving(media_type: &str) -> BlobServing {
+    let download = BlobServing {
+        content_type: HeaderValue::from_static("application/octet-stream"),
+        attachment: true,
+    };
+    let Ok(parsed) = media_type.trim().parse::<mime::Mime>() else {
+        return download;
+    };
+    let xml = parsed.suffix() == Some(mime::XML) || parsed.subtype() == mime::XML;
+    let shown = match (parsed.type_(), parsed.subtype()) {
+        (mime::IMAGE | mime::AUDIO | mime::VIDEO, _) if !xml => {
+            Some(parsed.essence_str().to_owned())
+        }
+        (mime::TEXT, mime::PLAIN) => Some(match parsed.get_param(mime::CHARSET) {
+            Some(charset) => format!("text/plain; charset={}", charset.as_str()),
+            None => "text/plain".to_owned(),
+        }),
+        _ => None,
+    };
+    shown
+        .and_then(|text| HeaderValue::from_str(&text).ok())
+        .map_or(download, |content_type| BlobServing {
+            content_type,
+            attachment: false,
+        })
+}
+
 /// `ws://` or `wss://` for an `http://` or `https://` base URL.
 pub(crate) fn ws_base(base: &str) -> String {
     base.strip_prefix("http")
@@ -229,6 +311,91 @@ mod tests {
         assert_eq!(credentials(&r, true).token(), Some("a+b"));
         assert_eq!(credentials(&r, false), Credentials::Missing);
         assert_eq!(credentials(&request("/", None), true), Credentials::Missing);
+    }
+
+    #[test]
+    fn blobs_browsers_only_display_are_served_as_themselves() {
+        for (stored, served) in [
+            ("image/png", "image/png"),
+            ("IMAGE/JPEG", "image/jpeg"),
+            ("image/webp; q=1", "image/webp"),
+            ("audio/ogg", "audio/ogg"),
+            ("video/mp4; codecs=\"avc1\"", "video/mp4"),
+            ("text/plain", "text/plain"),
+            ("text/plain; charset=UTF-8", "text/plain; charset=utf-8"),
+            (" text/plain ", "text/plain"),
+        ] {
+            let serving = blob_serving(stored);
+            assert_eq!(serving.content_type, served, "{stored}");
+            assert!(!serving.attachment, "{stored}");
+        }
+    }
+
+    #[test]
+    fn other_blobs_are_downloads() {
+        for stored in [
+            "text/html",
+            "text/html; charset=utf-8",
+            "application/xhtml+xml",
+            "image/svg+xml",
+            "image/xml",
+            "text/xml",
+            "application/javascript",
+            "text/javascript",
+            "text/css",
+            "application/pdf",
+            "application/octet-stream",
+            "multipart/x-mixed-replace; boundary=x",
+            "text/plain, text/html",
+            "",
+            "html",
+            "image/",
+            "/png",
+            "image/png\r\nX-Evil: 1",
+        ] {
+            let serving = blob_serving(stored);
+            assert_eq!(
+                serving,
+                BlobServing {
+                    content_type: HeaderValue::from_static("application/octet-stream"),
+                    attachment: true,
+                },
+                "{stored:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn blob_headers() {
+        let mut headers = HeaderMap::new();
+        blob_serving("text/html").apply(&mut headers);
+        assert_eq!(headers[header::CONTENT_TYPE], "application/octet-stream");
+        assert_eq!(headers[header::CONTENT_DISPOSITION], "attachment");
+        assert_eq!(headers[header::CONTENT_SECURITY_POLICY], "sandbox");
+        let mut headers = HeaderMap::new();
+        blob_serving("image/png").apply(&mut headers);
+        assert_eq!(headers[header::CONTENT_TYPE], "image/png");
+        assert!(headers.get(header::CONTENT_DISPOSITION).is_none());
+        assert_eq!(headers[header::CONTENT_SECURITY_POLICY], "sandbox");
+    }
+
+    #[test]
+    fn common_headers_skip_upgrades() {
+        let mut response = error(StatusCode::NOT_FOUND, "x");
+        add_common_headers(&mut response);
+        assert_eq!(
+            response.headers()[header::X_CONTENT_TYPE_OPTIONS],
+            "nosniff"
+        );
+        let mut upgrade = hyper::Response::new(full(""));
+        *upgrade.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+        add_common_headers(&mut upgrade);
+        assert!(
+            upgrade
+                .headers()
+                .get(header::X_CONTENT_TYPE_OPTIONS)
+                .is_none()
+        );
     }
 
     #[test]
