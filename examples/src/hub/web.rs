@@ -252,7 +252,13 @@ pub(crate) fn blob_serving(media_type: &str) -> BlobServing {
         content_type: HeaderValue::from_static("application/octet-stream"),
         attachment: true,
     };
-    let Ok(parsed) = media_type.trim().parse::<mime::Mime>() else {
+    // (`mime` accepts an empty subtype, as in `image/`; such a type is no type.)
+    let Some(parsed) = media_type
+        .trim()
+        .parse::<mime::Mime>()
+        .ok()
+        .filter(|parsed| !parsed.subtype().as_str().is_empty())
+    else {
         return download;
     };
     let xml = parsed.suffix() == Some(mime::XML) || parsed.subtype() == mime::XML;
