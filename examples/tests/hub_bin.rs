@@ -1,68 +1,20 @@
 //! The `fedi-hub` binary as a user runs it: it prints the accounts, the links to open and
-//! command lines to try; those work; Ctrl-C (SIGINT) stops it cleanly with status 0.
+//! command lines to try; those work; Ctrl-C (SIGINT) stops it cleanly with status 0, and so
+//! does SIGTERM (what service managers and containers send): streams get a `restart` meta
+//! event and WebSockets close 1001 first.
 
 mod hub_common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
-use hub_common::{get, post_to_outbox};
-use serde_json::json;
-
-/// Kills the hub if the test ends before it stopped it.
-struct Running(Option<Child>);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
+use hub_common::{BinaryHub, Received, event_stream, get, next, next_json, post_to_outbox};
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn the_banner_says_what_to_open_and_try_and_ctrl_c_stops_cleanly() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fedi-hub"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--account",
-            "alice=secret-a",
-            "--account",
-            "bob",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start fedi-hub");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut running = Running(Some(child));
-    let banner = tokio::task::spawn_blocking(move || {
-        let mut lines = Vec::new();
-        for line in BufReader::new(stdout).lines() {
-            let line = line.expect("a banner line");
-            let done = line.starts_with("Press Ctrl-C");
-            lines.push(line);
-            if done {
-                break;
-            }
-        }
-        lines
-    });
-    let banner = tokio::time::timeout(Duration::from_secs(30), banner)
-        .await
-        .expect("the banner is printed")
-        .expect("read the banner");
+    let hub = BinaryHub::start(&["--account", "alice=secret-a", "--account", "bob"]).await;
+    let banner = &hub.banner;
     let text = banner.join("\n");
 
-    let base = banner
-        .first()
-        .and_then(|l| l.strip_prefix("fedi-hub is listening on "))
-        .expect("the first line names the URL")
-        .to_owned();
+    let base = hub.base.clone();
     assert!(base.starts_with("http://127.0.0.1:"), "{text}");
     assert!(text.contains("alice    secret-a"), "{text}");
     assert!(text.contains(&format!("{base}/#token=secret-a")), "{text}");
@@ -82,7 +34,8 @@ async fn the_banner_says_what_to_open_and_try_and_ctrl_c_stops_cleanly() {
         .iter()
         .find_map(|l| l.trim().strip_prefix("bob"))
         .map(str::trim)
-        .expect("bob's line");
+        .expect("bob's line")
+        .to_owned();
     assert_eq!(bob_token.len(), 32, "{text}");
 
     // What it says to try works.
@@ -98,7 +51,7 @@ async fn the_banner_says_what_to_open_and_try_and_ctrl_c_stops_cleanly() {
     );
     let bobs_inbox = get(
         &format!("{base}/users/bob/inbox?page=true"),
-        Some(bob_token),
+        Some(&bob_token),
     )
     .await;
     assert_eq!(
@@ -106,16 +59,46 @@ async fn the_banner_says_what_to_open_and_try_and_ctrl_c_stops_cleanly() {
         "hi"
     );
 
-    let pid = running.0.as_ref().map(Child::id).expect("still running");
-    let interrupted = Command::new("kill")
-        .args(["-INT", &pid.to_string()])
-        .status()
-        .expect("run kill");
-    assert!(interrupted.success());
-    let mut child = running.0.take().expect("still running");
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .expect("wait")
-        .expect("the hub exits");
+    hub.signal("INT");
+    let status = hub.wait().await;
     assert!(status.success(), "exit status {status}");
+}
+
+#[tokio::test]
+async fn sigterm_stops_cleanly_like_ctrl_c() {
+    let hub = BinaryHub::start(&["--account", "alice=secret-a"]).await;
+    let base = hub.base.clone();
+    let ws_base = base.replacen("http://", "ws://", 1);
+
+    // A live inbox stream and a Bus WebSocket, both open before the signal.
+    let mut stream = event_stream(&format!("{base}/users/alice/inbox"), "secret-a", None).await;
+    let mut socket =
+        hub_common::ws_connect(&format!("{ws_base}/ws/bus?token=secret-a"), None).await;
+    assert_eq!(next_json(&mut socket).await["type"], "welcome");
+
+    hub.signal("TERM");
+
+    let meta = loop {
+        let event = stream.next().await;
+        if event.event_type() == "meta" {
+            break event;
+        }
+    };
+    let data: Value = serde_json::from_str(meta.data()).expect("meta data is JSON");
+    assert_eq!(data["type"], "restart", "{data}");
+    let close = loop {
+        match next(&mut socket).await {
+            Received::Json(_) => {}
+            Received::Closed(frame) => break frame,
+        }
+    };
+    assert_eq!(
+        close.map(|frame| u16::from(frame.code)),
+        Some(1001),
+        "the Bus WebSocket closes with 1001 (going away)"
+    );
+    let log = hub.log();
+    let status = hub.wait().await;
+    assert!(status.success(), "exit status {status}\n{log}");
+    assert_eq!(status.code(), Some(0));
 }

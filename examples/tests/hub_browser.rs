@@ -2,7 +2,9 @@
 //! `scripts/setup/chromium.sh`) driven over the Chrome DevTools Protocol with
 //! tokio-tungstenite. The page's own `WebSocket` must see presence, typing and a posted note,
 //! its own `EventSource` the same note in the inbox, and a note posted from the page must reach
-//! the other user; a screenshot is saved under the test output directory.
+//! the other user, all under the page's Content-Security-Policy without a violation (and an
+//! injected inline script must be blocked); a screenshot is saved under the test output
+//! directory.
 //!
 //! Skipped with a notice when `/usr/bin/chromium` is missing, unless `FEDI_TEST_STRICT` is set.
 
@@ -270,6 +272,15 @@ async fn the_page_sees_posts_presence_and_typing_in_a_real_browser() {
     let mut browser = Browser::launch(executable, &out.join("chromium.log"));
     let mut cdp = Cdp::connect(&browser.devtools_url().await).await;
     cdp.open_page().await;
+    // Record every Content-Security-Policy violation of the page (the hub serves it with a
+    // CSP; DevTools' own scripts are exempt from it).
+    cdp.call(
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({"source": "window.cspViolations = [];\
+            document.addEventListener('securitypolicyviolation', e =>\
+              window.cspViolations.push(e.effectiveDirective + ' ' + e.blockedURI));"}),
+    )
+    .await;
     cdp.call(
         "Page.navigate",
         json!({"url": format!("{}/#token={ALICE}", hub.base)}),
@@ -345,6 +356,30 @@ async fn the_page_sees_posts_presence_and_typing_in_a_real_browser() {
         }
     };
     assert_eq!(answer["content"], "Hi bob, from the browser", "{answer}");
+
+    // All of the above ran under the page's CSP without a single violation…
+    assert_eq!(
+        cdp.evaluate("window.cspViolations").await,
+        json!([]),
+        "console: {:#?}",
+        cdp.console
+    );
+    // …and the CSP is in force: an injected inline script does not run, and is reported.
+    cdp.evaluate(
+        "const probe = document.createElement('script');\
+         probe.textContent = 'window.inlineRan = true';\
+         document.body.appendChild(probe); true",
+    )
+    .await;
+    cdp.wait_for(
+        "the inline script reported as a violation",
+        "window.cspViolations.some(v => v.startsWith('script-src'))",
+    )
+    .await;
+    assert_eq!(
+        cdp.evaluate("window.inlineRan === undefined").await,
+        json!(true)
+    );
 
     let shot = out.join("page.png");
     let bytes = cdp.screenshot(&shot).await;

@@ -161,6 +161,52 @@ async fn a_signed_note_is_accepted_and_reaches_the_mentioned_user() {
     hub.stop().await;
 }
 
+/// A Note by `author` (a reference as the peer writes it), mentioning alice on the hub and
+/// someone on a third instance.
+fn note_by(id: &str, author: &str, text: &str) -> String {
+    json!({
+        "id": id,
+        "type": "Note",
+        "created_at": "2024-10-18T09:23:37Z",
+        "author": author,
+        "content": {"text/plain": {"content": text}},
+        "mentions": [format!("{HUB}:alice"), "third.test:dave"],
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_peer_speaks_only_for_its_own_users_in_the_inbox() {
+    let hub = start().await;
+    let mut alice = bus(&hub, ALICE, &["action"]).await;
+    for (id, author) in [("f1", "third.test:mallory"), ("f2", "hub.test:alice")] {
+        let body = note_by(id, author, "forged");
+        let headers = signed_post(&hub, &body, &peer_key(), PEER, unix());
+        let reply = post(&hub, &headers, &body).await;
+        assert_eq!(reply.status, 403, "{author}");
+        assert_eq!(reply.json()["code"], "foreign_author", "{author}");
+    }
+    // The peer's own user, written bare or with the peer's domain, is accepted; the mention of
+    // a third instance is only a reference.
+    for (id, author) in [("o1", "carol"), ("o2", "peer.test:carol")] {
+        let body = note_by(id, author, &format!("from {author}"));
+        let headers = signed_post(&hub, &body, &peer_key(), PEER, unix());
+        let reply = post(&hub, &headers, &body).await;
+        assert_eq!(
+            reply.status,
+            200,
+            "{author}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        // The refused notes never reached alice: the next action is this one.
+        let action = next_of_type(&mut alice, "action").await;
+        assert_eq!(action["content"], format!("from {author}"));
+        assert_eq!(action["issuer"], "peer.test:carol");
+        assert_eq!(action["action_id"], format!("versia:peer.test:{id}"));
+    }
+    hub.stop().await;
+}
+
 #[tokio::test]
 async fn tampered_unknown_stale_and_unsigned_deliveries_are_refused() {
     let hub = start().await;
@@ -275,6 +321,76 @@ async fn the_instance_websocket_acks_signed_entities_and_refuses_tampered_ones()
     assert_eq!(error["type"], "error", "{error}");
     assert_eq!(error["status"], 401, "{error}");
     assert_eq!(error["code"], "signature_mismatch", "{error}");
+    drop(socket);
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_peer_speaks_only_for_its_own_users_on_the_websocket() {
+    let hub = start().await;
+    let hub_key = hub_key(&hub).await;
+    let mut alice = bus(&hub, ALICE, &["action"]).await;
+    let identity = LocalIdentity {
+        signer: SignedBy::instance(PEER),
+        key: peer_key(),
+    };
+    let initiator = Initiator::new(
+        Config::new(Version::V0_6),
+        identity,
+        SignedBy::instance(HUB),
+    );
+    let mut upgrade = format!("{}{}", hub.ws_base, initiator.path())
+        .into_client_request()
+        .unwrap();
+    upgrade
+        .headers_mut()
+        .extend(initiator.request_headers(unix()).unwrap());
+    let (mut socket, response) =
+        tokio::time::timeout(PATIENCE, tokio_tungstenite::connect_async(upgrade))
+            .await
+            .unwrap()
+            .expect("the signed upgrade is accepted");
+    let mut connection = initiator
+        .finish(
+            response.status(),
+            response.headers(),
+            Instant::now(),
+            unix(),
+            hub_key,
+        )
+        .expect("the 101 is signed by the hub");
+
+    for (id, author) in [
+        ("w1", "third.test:mallory"),
+        ("w2", "hub.test:bob"),
+        ("w3", "carol"),
+    ] {
+        let signature = connection
+            .send_entity(
+                Instant::now(),
+                unix(),
+                note_by(id, author, "over the socket"),
+            )
+            .unwrap();
+        let Some(Transmit::Text(frame)) = connection.poll_transmit(Instant::now()) else {
+            panic!("a frame to send");
+        };
+        socket.send(Message::text(frame)).await.unwrap();
+        let reply: Value = serde_json::from_str(&next_text(&mut socket).await).unwrap();
+        assert_eq!(reply["signature"], signature.to_base64(), "{reply}");
+        if author == "carol" {
+            assert_eq!(reply["type"], "ack", "{reply}");
+            assert_eq!(reply["id"], id, "{reply}");
+        } else {
+            assert_eq!(reply["type"], "error", "{author}: {reply}");
+            assert_eq!(reply["status"], 403, "{reply}");
+            assert_eq!(reply["code"], "foreign_author", "{reply}");
+        }
+    }
+    // Only carol's note reached alice.
+    let action = next_of_type(&mut alice, "action").await;
+    assert_eq!(action["action_id"], "versia:peer.test:w3");
+    assert_eq!(action["issuer"], "peer.test:carol");
     drop(socket);
     hub.stop().await;
 }

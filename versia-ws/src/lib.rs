@@ -15,13 +15,13 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`signature`] | signed string, sign, strict verify, the three headers, 401/422 mapping |
+//! | [`signature`] | signed string, sign, strict verify (whole, or head first then body), the three headers, 401/422 mapping |
 //! | [`key`] | SPKI / PKCS#8 keys (strict), key resolvers |
 //! | [`signer`], [`version`], [`path`] | `Versia-Signed-By` per version, path encoding, versia-server interop |
 //! | [`message`] | `WebSocketMessage` codec and verification, burst verification |
 //! | [`batch`] | batch verification that rejects what single verification rejects |
 //! | [`replay`] | bounded cache of seen signatures |
-//! | [`entity`] | typed, lossless Versia entities |
+//! | [`entity`] | typed, lossless Versia entities; who may author what ([`entity::check_author`]) |
 //! | [`connection`] | the connection protocol (a small spec) and its machine |
 //!
 //! # Data flow
@@ -133,6 +133,12 @@
 //!   the message's signer is [`VerifyError::WrongKey`], distinct from a failed check.
 //! - WebSocket messages are signed as `post /.versia/v0.x/ws …`; the connection protocol,
 //!   replies, limits and close codes are specified in [`connection`].
+//! - A signature vouches for the signer's own users only: an entity's `author` must be a user of
+//!   the signing instance ([`entity::check_author`]); the connection refuses others (403
+//!   `foreign_author`). Other references in an entity are plain references, never identities.
+//! - Servers can verify a request's head before reading its body
+//!   ([`signature::verify_request_head`], then [`signature::CheckedHead::verify_body`]), so
+//!   unsigned, unknown or stale requests are refused without buffering their bodies.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

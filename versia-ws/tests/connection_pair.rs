@@ -236,6 +236,77 @@ fn transient_entities_are_acknowledged_with_null_id_and_both_directions_work() {
 }
 
 #[test]
+fn an_instance_signs_only_for_its_own_users() {
+    let mut pair = Pair::new(Config::new(Version::V0_6));
+    let (now, unix) = (pair.clock.now(), pair.clock.unix());
+    let by = |author: &str| {
+        format!(
+            r#"{{"id":"{author}","type":"Note","created_at":"2024-10-18T09:23:37Z","author":"{author}","mentions":["eve.example:eve"]}}"#
+        )
+    };
+    // bob.example's own users (bare or qualified) pass; alice's own users and a third
+    // instance's are refused with 403 `foreign_author`. The mention of eve.example is only a
+    // reference and refuses nothing.
+    let authors = [
+        "bob",
+        "bob.example:carol",
+        "alice.example:alice",
+        "eve.example:eve",
+    ];
+    let sent: Vec<_> = authors
+        .iter()
+        .map(|author| pair.bob.send_entity(now, unix, by(author)).unwrap())
+        .collect();
+    pair.run();
+    let verdicts: Vec<String> = pair
+        .alice_events
+        .iter()
+        .map(|event| match event {
+            Event::Received(received) => format!("received {}", received.id.as_deref().unwrap()),
+            Event::Rejected { reason, signature } => {
+                assert_eq!(reason.status(), 403);
+                assert!(sent.contains(signature.as_ref().unwrap()));
+                format!("rejected {}", reason.code())
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            "received bob",
+            "received bob.example:carol",
+            "rejected foreign_author",
+            "rejected foreign_author",
+        ]
+    );
+    // The sender sees the refusals as error replies to its messages.
+    let refused: Vec<_> = pair
+        .bob_events
+        .iter()
+        .filter_map(|event| match event {
+            Event::Refused {
+                signature,
+                status,
+                code,
+                message,
+            } => {
+                assert!(message.contains("is not a user of"), "{message}");
+                Some((signature.unwrap(), *status, code.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            (sent[2], 403, "foreign_author".to_owned()),
+            (sent[3], 403, "foreign_author".to_owned()),
+        ]
+    );
+}
+
+#[test]
 fn burst_with_bad_messages_rejects_exactly_those() {
     let mut pair = Pair::new(Config::new(Version::V0_6));
     let bob = Instance::new(1, "bob.example");

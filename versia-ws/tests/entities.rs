@@ -173,3 +173,47 @@ fn errors_name_the_field() {
         Err(EntityError::Json { .. })
     ));
 }
+
+#[test]
+fn authors_and_authority() {
+    use versia_ws::{SignedBy, Version};
+    let peer = SignedBy::instance("peer.example");
+    let cases = [
+        (r#"{"type":"Note","author":"carol"}"#, Some("carol"), true),
+        (
+            r#"{"type":"Follow","author":"peer.example:carol","followee":"hub.example:alice"}"#,
+            Some("peer.example:carol"),
+            true,
+        ),
+        (
+            r#"{"type":"pub.versia:share/Share","author":"hub.example:alice","shared":"peer.example:n1"}"#,
+            Some("hub.example:alice"),
+            false,
+        ),
+        (
+            r#"{"type":"Delete","author":null,"deleted_type":"Note","deleted":"x.example:n1"}"#,
+            None,
+            true,
+        ),
+        (
+            r#"{"type":"Delete","author":"x.example:mallory","deleted_type":"Note","deleted":"n1"}"#,
+            Some("x.example:mallory"),
+            false,
+        ),
+        (
+            r#"{"type":"org.example:Thing","author":"x.example:mallory"}"#,
+            Some("x.example:mallory"),
+            false,
+        ),
+        (r#"{"type":"User","username":"carol"}"#, None, true),
+    ];
+    for (text, author, allowed) in cases {
+        let entity = Entity::from_json(text).unwrap();
+        assert_eq!(entity.author(), author, "{text}");
+        assert_eq!(
+            entity.check_authority(Version::V0_6, &peer).is_ok(),
+            allowed,
+            "{text}"
+        );
+    }
+}

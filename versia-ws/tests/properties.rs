@@ -5,7 +5,7 @@ use versia_ws::batch::{BatchItem, verify_batch};
 use versia_ws::entity::Entity;
 use versia_ws::message::DEFAULT_MAX_MESSAGE_BYTES;
 use versia_ws::path::encode_path;
-use versia_ws::signature::{SignatureInput, verify};
+use versia_ws::signature::{SignatureInput, verify, verify_request, verify_request_head};
 use versia_ws::{
     PrivateKey, PublicKey, Signature, SignedBy, VerifyError, VerifyOptions, Version,
     WebSocketMessage,
@@ -148,4 +148,57 @@ fn corrupt(signature: Signature, kind: u8, key: &PrivateKey) -> Signature {
         _ => {}
     }
     Signature::from_bytes(bytes)
+}
+
+// The head-first path gives the verdict of the one-shot `verify` over the same request
+// (weighted so that about a fifth of the cases verify).
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn head_then_body_equals_one_shot_verification(
+        body in proptest::collection::vec(any::<u8>(), 0..200),
+        tamper in prop::bool::weighted(0.25),
+        corruption in 0u8..8,
+        offset in 0u64..360,
+        known in prop::bool::weighted(0.8),
+    ) {
+        let key = PrivateKey::from_seed(&[3; 32]);
+        let signed_at = 1_000_000;
+        let mut request = http::Request::post("/.versia/v0.6/inbox").body(body.clone()).unwrap();
+        let headers = versia_ws::signature::SignatureHeaders::sign_request(
+            &mut request, &key, SignedBy::instance("bob.com"), Version::V0_6, signed_at,
+        ).unwrap();
+        let signature = corrupt(headers.signature, corruption, &key);
+        request.headers_mut().insert("versia-signature", signature.to_base64().parse().unwrap());
+        let mut received = body;
+        if tamper {
+            received.push(b'!');
+        }
+        let (parts, _) = request.into_parts();
+        let head = http::Request::from_parts(parts.clone(), ());
+        let now = Some(signed_at + offset);
+        let options = VerifyOptions::new(Version::V0_6);
+        let public = key.public_key();
+        let resolver = move |signer: &SignedBy| {
+            (known && signer == &SignedBy::instance("bob.com")).then(|| versia_ws::SignerKey {
+                signer: signer.clone(),
+                key: public.clone(),
+            })
+        };
+
+        let two_steps = verify_request_head(&options, &head, now, &mut resolver.clone())
+            .and_then(|checked| checked.verify_body(&received));
+        let input = SignatureInput::from_parts(&parts, &received, signed_at).unwrap();
+        let one_shot = verify(
+            &options, &input, &SignedBy::instance("bob.com"), &signature, now, &mut resolver.clone(),
+        );
+        prop_assert_eq!(&two_steps, &one_shot);
+        // And the whole-request form agrees.
+        let whole = http::Request::from_parts(parts, received);
+        prop_assert_eq!(
+            verify_request(&options, &whole, now, &mut resolver.clone()),
+            one_shot
+        );
+    }
 }

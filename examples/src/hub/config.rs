@@ -104,6 +104,10 @@ pub struct Limits {
     pub c2s_sockets_per_account: usize,
     /// Time allowed for a client to send its request headers (default 30 s).
     pub header_read_timeout: Duration,
+    /// Time allowed for a whole request body, from when the hub starts reading it (default
+    /// 10 s, so at least 100 KiB/s for a body of `max_body_bytes`). A body not complete in time
+    /// is answered `408 Request Timeout` and the connection is closed.
+    pub body_read_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -124,6 +128,7 @@ impl Default for Limits {
             max_blob_bytes: 16 * 1024 * 1024,
             c2s_sockets_per_account: 4,
             header_read_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -422,8 +422,15 @@ async fn connection(
     }
 }
 
-/// Hands `request` to the first module that claims it.
+/// Hands `request` to the first module that claims it; every response leaves with the hub's
+/// common headers ([`web::add_common_headers`]).
 async fn dispatch(modules: &[Arc<dyn Module>], request: Request) -> Response {
+    let mut response = route(modules, request).await;
+    web::add_common_headers(&mut response);
+    response
+}
+
+async fn route(modules: &[Arc<dyn Module>], request: Request) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let Some(module) = modules.iter().find(|m| m.claims(&request)) else {

@@ -3,17 +3,23 @@
 //! `/.versia/v0.6/ws`.
 //!
 //! ```text
-//!  POST inbox ─► body (bounded) ─► verify_request (peer keys) ─► replay cache ─► Entity ─┐
-//!  GET ws ────► Acceptor::accept (signed upgrade) ─► signed 101 ─► Connection            │
-//!      socket text ─► handle_text ─► poll_transmit (ack/error) ─► socket                 │
-//!                                    poll_event: Received ────────────────────────────────┤
+//! POST inbox ─► verify_request_head (headers, window, peer key) ─► body (bounded, timed)
+//!     ─► verify_body ─► replay cache ─► Entity ─► check_authority (author is the peer's) ─┐
+//! GET ws ────► Acceptor::accept (signed upgrade) ─► signed 101 ─► Connection              │
+//!     socket text ─► handle_text ─► poll_transmit (ack, or error: foreign_author, …)      │
+//!                                   poll_event: Received ─────────────────────────────────┤
 //!                                                                                         ▼
-//!                     Note / Share / Follow for local users ─► Bus action, source federated
+//!                    Note / Share / Follow for local users ─► Bus action, source federated
 //! ```
 //!
 //! The instance key is generated at start unless configured. Peers are configured with their
 //! domain and public key (the hub fetches nothing); a request signed by anyone else is refused
-//! with 401. One replay cache serves the inbox and every connection.
+//! with 401, before its body is read. One replay cache serves the inbox and every connection.
+//!
+//! A peer speaks only for its own users: an entity whose `author` is on another domain (this
+//! hub's included) is refused with 403 `foreign_author`, over HTTP and on the WebSocket. Other
+//! references (mentions, followee, shared note) are plain references: a mention of
+//! `{this domain}:{name}` only chooses whom to show the entity to.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,6 +27,7 @@ use std::time::Instant;
 
 use bus_protocol::message::{ActionNotice, ActionSource, ActionType};
 use futures::{SinkExt, StreamExt};
+use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
@@ -28,7 +35,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use versia_ws::connection::{Acceptor, Connection, Event, LocalIdentity, Transmit};
 use versia_ws::entity::{ContentFormat, Entity};
 use versia_ws::replay::{ReplayCache, ReplayError};
-use versia_ws::signature::{SignatureHeaders, SignatureInput, Verified, verify_request};
+use versia_ws::signature::{SignatureHeaders, SignatureInput, Verified, verify_request_head};
 use versia_ws::{KeyResolver, PrivateKey, PublicKey, SignedBy, SignerKey, VerifyOptions, Version};
 
 use crate::hub::bus::Bus;
@@ -226,39 +233,57 @@ impl Versia {
         response
     }
 
+    /// A signed delivery. Everything that needs no body is checked first (signature headers,
+    /// window, a configured peer with a key), so an unsigned, unknown or stale delivery is
+    /// refused without reading its body; then the body is read under `Limits` (size and
+    /// deadline) and the signature checked over it.
     async fn inbox(&self, request: Request) -> Response {
         if request.method() != Method::POST {
             return web::method_not_allowed("POST");
         }
-        let (parts, body) = request.into_parts();
-        let body = match web::read_body(body, self.core.limits.max_body_bytes).await {
+        let unix = self.unix();
+        let head =
+            match verify_request_head(&self.options, &request, Some(unix), &mut self.peers.clone())
+            {
+                Ok(head) => head,
+                Err(e) => {
+                    tracing::info!(error = %e, "versia inbox: signature refused before the body");
+                    let mut response = refusal(e.status(), e.code(), e.to_string());
+                    // The body is never read: end the connection rather than skip it.
+                    response
+                        .headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                    return response;
+                }
+            };
+        let body = match web::read_body(request.into_body(), &self.core.limits).await {
             Ok(body) => body,
             Err(e) => return e.response(),
         };
-        let request = http::Request::from_parts(parts, body);
-        let unix = self.unix();
-        let verified =
-            match verify_request(&self.options, &request, Some(unix), &mut self.peers.clone()) {
-                Ok(verified) => verified,
-                Err(e) => {
-                    tracing::info!(error = %e, "versia inbox: signature refused");
-                    return refusal(e.status(), e.code(), e.to_string());
-                }
-            };
+        let verified = match head.verify_body(&body) {
+            Ok(verified) => verified,
+            Err(e) => {
+                tracing::info!(error = %e, "versia inbox: signature refused");
+                return refusal(e.status(), e.code(), e.to_string());
+            }
+        };
         if let Err(refused) = self.remember(&verified).await {
             return refused;
         }
-        let text = match std::str::from_utf8(request.body()) {
+        let text = match std::str::from_utf8(&body) {
             Ok(text) => text,
             Err(_) => return web::error(StatusCode::BAD_REQUEST, "the entity is not UTF-8"),
         };
-        match Entity::from_json(text) {
-            Ok(entity) => {
-                self.accept_entity(&verified.signer, &entity);
-                web::json(StatusCode::OK, "application/json", &json!({}))
-            }
-            Err(e) => web::error(StatusCode::BAD_REQUEST, e.to_string()),
+        let entity = match Entity::from_json(text) {
+            Ok(entity) => entity,
+            Err(e) => return web::error(StatusCode::BAD_REQUEST, e.to_string()),
+        };
+        if let Err(e) = entity.check_authority(VERSION, &verified.signer) {
+            tracing::info!(signer = %verified.signer, error = %e, "versia inbox: entity refused");
+            return refusal(StatusCode::FORBIDDEN, e.code(), e.to_string());
         }
+        self.accept_entity(&verified.signer, &entity);
+        web::json(StatusCode::OK, "application/json", &json!({}))
     }
 
     /// Remembers an accepted signature, refusing a replay: first in this instance's cache
@@ -437,7 +462,8 @@ impl Versia {
     }
 
     /// What a verified entity from `signer` does on this hub: notes, shares and follows for
-    /// local users become Bus actions with `source: federated` on those users' tenants.
+    /// local users become Bus actions with `source: federated` on those users' tenants. Its
+    /// author is one of `signer`'s users (checked by the inbox and by the connection).
     fn accept_entity(&self, signer: &SignedBy, entity: &Entity) {
         let origin = match signer {
             SignedBy::Instance(domain) => domain.clone(),

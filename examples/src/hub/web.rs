@@ -1,14 +1,19 @@
 //! HTTP plumbing shared by the protocol modules: the body type, response builders, bearer
-//! tokens, query strings and bounded request bodies.
+//! tokens, query strings, bounded and timed request bodies, the headers every response
+//! carries, and how stored blobs may be served.
 
 use std::borrow::Cow;
 use std::convert::Infallible;
+use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{self, HeaderValue};
+use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Body as _;
+
+use crate::hub::config::Limits;
 
 /// The response body of every handler: a whole buffer or a stream (SSE), boxed.
 pub(crate) type Body = UnsyncBoxBody<Bytes, Infallible>;
@@ -129,11 +134,17 @@ pub(crate) fn query_param<'a>(uri: &'a http::Uri, name: &str) -> Option<Cow<'a, 
 /// Why a request body was not read.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum BodyError {
-    /// Longer than the limit.
+    /// Longer than the limit (announced or read).
     #[error("request body exceeds the limit of {limit} bytes (Limits::max_body_bytes)")]
     TooLarge {
         /// The limit.
         limit: usize,
+    },
+    /// Not complete within the deadline.
+    #[error("request body not received within {timeout:?} (Limits::body_read_timeout)")]
+    TimedOut {
+        /// The deadline.
+        timeout: Duration,
     },
     /// The connection failed while reading.
     #[error("reading the request body failed: {0}")]
@@ -141,26 +152,128 @@ pub(crate) enum BodyError {
 }
 
 impl BodyError {
-    /// The response for this error.
+    /// The response for this error: `413`, `408` (which also closes the connection: what is
+    /// left of the body is never read) or `400`.
     pub(crate) fn response(&self) -> Response {
         let status = match self {
             BodyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            BodyError::TimedOut { .. } => StatusCode::REQUEST_TIMEOUT,
             BodyError::Read(_) => StatusCode::BAD_REQUEST,
         };
-        error(status, self.to_string())
+        let mut response = error(status, self.to_string());
+        if status == StatusCode::REQUEST_TIMEOUT {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
     }
 }
 
-/// Reads a whole request body of at most `limit` bytes.
+/// Reads a whole request body within `limits`: at most `max_body_bytes` (a body announced
+/// larger is refused before any of it is read) and complete within `body_read_timeout` of
+/// this call. Every handler that reads a body reads it here.
 pub(crate) async fn read_body(
     body: hyper::body::Incoming,
-    limit: usize,
+    limits: &Limits,
 ) -> Result<Bytes, BodyError> {
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge { limit }),
-        Err(e) => Err(BodyError::Read(e.to_string())),
+    let limit = limits.max_body_bytes;
+    let announced = body.size_hint().lower();
+    if usize::try_from(announced).map_or(true, |announced| announced > limit) {
+        return Err(BodyError::TooLarge { limit });
     }
+    let timeout = limits.body_read_timeout;
+    match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
+        Err(_elapsed) => Err(BodyError::TimedOut { timeout }),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(BodyError::TooLarge { limit })
+        }
+        Ok(Err(e)) => Err(BodyError::Read(e.to_string())),
+    }
+}
+
+/// Adds the headers every response of the hub carries, once, where responses leave the
+/// dispatcher: `X-Content-Type-Options: nosniff`, so browsers use the declared `Content-Type`
+/// and never guess HTML or script from the bytes. `101 Switching Protocols` (no content) is
+/// left alone.
+pub(crate) fn add_common_headers(response: &mut Response) {
+    if response.status().is_informational() {
+        return;
+    }
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+}
+
+/// How a stored blob may be served from the hub's origin ([`blob_serving`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BlobServing {
+    /// The `Content-Type` to send.
+    pub(crate) content_type: HeaderValue,
+    /// Whether it is a download (`Content-Disposition: attachment`) rather than shown inline.
+    pub(crate) attachment: bool,
+}
+
+impl BlobServing {
+    /// Sets `Content-Type`, `Content-Disposition: attachment` for downloads, and
+    /// `Content-Security-Policy: sandbox`, so that even a blob a browser renders as a document
+    /// gets an opaque origin without scripts, never the hub's.
+    pub(crate) fn apply(&self, headers: &mut HeaderMap) {
+        headers.insert(header::CONTENT_TYPE, self.content_type.clone());
+        if self.attachment {
+            headers.insert(
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment"),
+            );
+        }
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("sandbox"),
+        );
+    }
+}
+
+/// Decides how a blob stored with `media_type` (as its uploader declared it) may be served.
+///
+/// Types browsers only display are served as themselves: `image/*`, `audio/*`, `video/*`
+/// (their essence, without parameters) and `text/plain` (with its `charset`, if any). An
+/// `…+xml` or `…/xml` image, audio or video type (such as `image/svg+xml`, which may carry
+/// script), any other type, and anything that does not parse as a media type are served as
+/// `application/octet-stream` with `Content-Disposition: attachment`: a download, never a
+/// page on the hub's origin.
+pub(crate) fn blob_serving(media_type: &str) -> BlobServing {
+    let download = BlobServing {
+        content_type: HeaderValue::from_static("application/octet-stream"),
+        attachment: true,
+    };
+    // (`mime` accepts an empty subtype, as in `image/`; such a type is no type.)
+    let Some(parsed) = media_type
+        .trim()
+        .parse::<mime::Mime>()
+        .ok()
+        .filter(|parsed| !parsed.subtype().as_str().is_empty())
+    else {
+        return download;
+    };
+    let xml = parsed.suffix() == Some(mime::XML) || parsed.subtype() == mime::XML;
+    let shown = match (parsed.type_(), parsed.subtype()) {
+        (mime::IMAGE | mime::AUDIO | mime::VIDEO, _) if !xml => {
+            Some(parsed.essence_str().to_owned())
+        }
+        (mime::TEXT, mime::PLAIN) => Some(match parsed.get_param(mime::CHARSET) {
+            Some(charset) => format!("text/plain; charset={}", charset.as_str()),
+            None => "text/plain".to_owned(),
+        }),
+        _ => None,
+    };
+    shown
+        .and_then(|text| HeaderValue::from_str(&text).ok())
+        .map_or(download, |content_type| BlobServing {
+            content_type,
+            attachment: false,
+        })
 }
 
 /// `ws://` or `wss://` for an `http://` or `https://` base URL.
@@ -200,6 +313,91 @@ mod tests {
         assert_eq!(credentials(&r, true).token(), Some("a+b"));
         assert_eq!(credentials(&r, false), Credentials::Missing);
         assert_eq!(credentials(&request("/", None), true), Credentials::Missing);
+    }
+
+    #[test]
+    fn blobs_browsers_only_display_are_served_as_themselves() {
+        for (stored, served) in [
+            ("image/png", "image/png"),
+            ("IMAGE/JPEG", "image/jpeg"),
+            ("image/webp; q=1", "image/webp"),
+            ("audio/ogg", "audio/ogg"),
+            ("video/mp4; codecs=\"avc1\"", "video/mp4"),
+            ("text/plain", "text/plain"),
+            ("text/plain; charset=UTF-8", "text/plain; charset=utf-8"),
+            (" text/plain ", "text/plain"),
+        ] {
+            let serving = blob_serving(stored);
+            assert_eq!(serving.content_type, served, "{stored}");
+            assert!(!serving.attachment, "{stored}");
+        }
+    }
+
+    #[test]
+    fn other_blobs_are_downloads() {
+        for stored in [
+            "text/html",
+            "text/html; charset=utf-8",
+            "application/xhtml+xml",
+            "image/svg+xml",
+            "image/xml",
+            "text/xml",
+            "application/javascript",
+            "text/javascript",
+            "text/css",
+            "application/pdf",
+            "application/octet-stream",
+            "multipart/x-mixed-replace; boundary=x",
+            "text/plain, text/html",
+            "",
+            "html",
+            "image/",
+            "/png",
+            "image/png\r\nX-Evil: 1",
+        ] {
+            let serving = blob_serving(stored);
+            assert_eq!(
+                serving,
+                BlobServing {
+                    content_type: HeaderValue::from_static("application/octet-stream"),
+                    attachment: true,
+                },
+                "{stored:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn blob_headers() {
+        let mut headers = HeaderMap::new();
+        blob_serving("text/html").apply(&mut headers);
+        assert_eq!(headers[header::CONTENT_TYPE], "application/octet-stream");
+        assert_eq!(headers[header::CONTENT_DISPOSITION], "attachment");
+        assert_eq!(headers[header::CONTENT_SECURITY_POLICY], "sandbox");
+        let mut headers = HeaderMap::new();
+        blob_serving("image/png").apply(&mut headers);
+        assert_eq!(headers[header::CONTENT_TYPE], "image/png");
+        assert!(headers.get(header::CONTENT_DISPOSITION).is_none());
+        assert_eq!(headers[header::CONTENT_SECURITY_POLICY], "sandbox");
+    }
+
+    #[test]
+    fn common_headers_skip_upgrades() {
+        let mut response = error(StatusCode::NOT_FOUND, "x");
+        add_common_headers(&mut response);
+        assert_eq!(
+            response.headers()[header::X_CONTENT_TYPE_OPTIONS],
+            "nosniff"
+        );
+        let mut upgrade = hyper::Response::new(full(""));
+        *upgrade.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+        add_common_headers(&mut upgrade);
+        assert!(
+            upgrade
+                .headers()
+                .get(header::X_CONTENT_TYPE_OPTIONS)
+                .is_none()
+        );
     }
 
     #[test]

@@ -532,3 +532,178 @@ impl EventStream {
             .expect("an event arrives within the patience")
     }
 }
+
+/// The `fedi-hub` binary as a user runs it, on an ephemeral loopback port. Its standard error
+/// is drained in the background (kept for [`BinaryHub::log`]); it is killed on drop unless it
+/// already exited.
+pub(crate) struct BinaryHub {
+    /// `http://127.0.0.1:PORT`, from the first banner line.
+    pub(crate) base: String,
+    /// The banner, up to and including the `Press Ctrl-C` line.
+    pub(crate) banner: Vec<String>,
+    child: Option<std::process::Child>,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl BinaryHub {
+    /// Starts `fedi-hub --listen 127.0.0.1:0` with `args` and reads its banner.
+    pub(crate) async fn start(args: &[&str]) -> BinaryHub {
+        use std::io::{BufRead, BufReader};
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_fedi-hub"))
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start fedi-hub");
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                kept.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+            }
+        });
+        let mut hub = BinaryHub {
+            base: String::new(),
+            banner: Vec::new(),
+            child: Some(child),
+            log,
+        };
+        let banner = tokio::task::spawn_blocking(move || {
+            let mut lines = Vec::new();
+            let mut stdout = BufReader::new(stdout).lines();
+            for line in stdout.by_ref() {
+                let line = line.expect("a banner line");
+                let done = line.starts_with("Press Ctrl-C");
+                lines.push(line);
+                if done {
+                    break;
+                }
+            }
+            // Keep reading (and discarding) so the hub never blocks on a full pipe.
+            std::thread::spawn(move || stdout.for_each(drop));
+            lines
+        });
+        hub.banner = tokio::time::timeout(Duration::from_secs(30), banner)
+            .await
+            .expect("the banner is printed")
+            .expect("read the banner");
+        hub.base = hub
+            .banner
+            .first()
+            .and_then(|l| l.strip_prefix("fedi-hub is listening on "))
+            .unwrap_or_else(|| panic!("the first line names the URL: {:?}", hub.banner))
+            .to_owned();
+        hub
+    }
+
+    /// The process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.as_ref().expect("still running").id()
+    }
+
+    /// Sends `signal` (`INT`, `TERM`, …) with `kill`.
+    pub(crate) fn signal(&self, signal: &str) {
+        let sent = std::process::Command::new("kill")
+            .args([format!("-{signal}"), self.pid().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -{signal} failed");
+    }
+
+    /// Waits for the process to exit (at most 30 s) and returns its status.
+    pub(crate) async fn wait(mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("still running");
+        let waited = tokio::task::spawn_blocking(move || child.wait());
+        tokio::time::timeout(Duration::from_secs(30), waited)
+            .await
+            .expect("the hub exits within 30 s")
+            .expect("wait")
+            .expect("the hub exits")
+    }
+
+    /// What it logged to standard error so far.
+    pub(crate) fn log(&self) -> String {
+        self.log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .join("\n")
+    }
+
+    /// A `kB` line (`VmRSS`, `VmHWM`, …) of its `/proc/PID/status`, in bytes.
+    pub(crate) fn memory(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("read /proc/PID/status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|value| value.trim().strip_suffix("kB")?.trim().parse::<u64>().ok())
+            .map(|kib| kib * 1024)
+            .unwrap_or_else(|| panic!("no {field} in /proc/PID/status"))
+    }
+}
+
+impl Drop for BinaryHub {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A raw HTTP/1.1 exchange on a fresh connection, for clients that misbehave on purpose: sends
+/// `head` (everything up to and including the blank line) and `body_prefix`, then reads
+/// whatever the server answers until it closes the connection or `wait` passes. Returns the
+/// bytes read and whether the server closed the connection.
+pub(crate) async fn raw_exchange(
+    address: &str,
+    head: &str,
+    body_prefix: &[u8],
+    wait: Duration,
+) -> (Vec<u8>, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(address).await.expect("connect");
+    stream
+        .write_all(head.as_bytes())
+        .await
+        .expect("send the head");
+    stream
+        .write_all(body_prefix)
+        .await
+        .expect("send the start of the body");
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buffer)).await {
+            Err(_) => return (answer, false),
+            Ok(Ok(0)) => return (answer, true),
+            Ok(Ok(n)) => answer.extend_from_slice(&buffer[..n]),
+            // A reset after the answer: the server closed without reading the rest.
+            Ok(Err(_)) => return (answer, true),
+        }
+    }
+}
+
+/// The status code of a raw HTTP/1.1 answer (`None` when there is no status line).
+pub(crate) fn raw_status(answer: &[u8]) -> Option<u16> {
+    let text = String::from_utf8_lossy(answer);
+    let line = text.lines().next()?;
+    line.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
+}
+
+/// Whether a raw HTTP/1.1 answer has header `name: value` (case-insensitive name and value).
+pub(crate) fn raw_has_header(answer: &[u8], name: &str, value: &str) -> bool {
+    let text = String::from_utf8_lossy(answer);
+    let head = text.split("\r\n\r\n").next().unwrap_or_default();
+    head.lines().skip(1).any(|line| {
+        line.split_once(':').is_some_and(|(n, v)| {
+            n.trim().eq_ignore_ascii_case(name) && v.trim().eq_ignore_ascii_case(value)
+        })
+    })
+}

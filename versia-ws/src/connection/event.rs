@@ -1,6 +1,6 @@
 //! What a connection reports to its host and asks it to send.
 
-use crate::entity::{Entity, EntityError};
+use crate::entity::{AuthorityError, Entity, EntityError};
 use crate::message::{MessageError, WebSocketMessage};
 use crate::signature::{Signature, Verified, VerifyError};
 use crate::signer::SignedBy;
@@ -79,6 +79,9 @@ pub enum RejectReason {
         /// What is wrong.
         reason: String,
     },
+    /// The entity's `author` is not a user of the signer (403, `foreign_author`): an instance
+    /// signs only for its own users ([`crate::entity::check_author`]).
+    ForeignAuthor(AuthorityError),
     /// Over the rate limit (429).
     RateLimited,
     /// The replay cache is full of live signatures (503).
@@ -96,7 +99,7 @@ impl RejectReason {
         match self {
             Self::Malformed(_) | Self::InvalidEntity { .. } | Self::UnmatchedReply => 400,
             Self::Verify(error) => error.status().as_u16(),
-            Self::SignerNotPeer { .. } => 403,
+            Self::SignerNotPeer { .. } | Self::ForeignAuthor(_) => 403,
             Self::RateLimited => 429,
             Self::ReplayCacheFull { .. } => 503,
         }
@@ -109,6 +112,7 @@ impl RejectReason {
             Self::Verify(error) => error.code(),
             Self::SignerNotPeer { .. } => "signer_not_peer",
             Self::InvalidEntity { .. } => "invalid_entity",
+            Self::ForeignAuthor(error) => error.code(),
             Self::RateLimited => "rate_limited",
             Self::ReplayCacheFull { .. } => "replay_cache_full",
             Self::UnmatchedReply => "unmatched_reply",
@@ -124,6 +128,7 @@ impl RejectReason {
                 format!("{signer} does not belong to the connected peer {peer}")
             }
             Self::InvalidEntity { reason } => reason.clone(),
+            Self::ForeignAuthor(error) => error.to_string(),
             Self::RateLimited => "rate limit exceeded".into(),
             Self::ReplayCacheFull { capacity } => {
                 format!("replay cache full ({capacity} live signatures); retry later")

@@ -29,6 +29,9 @@
 //! encodings, the time window, that the signer belongs to the authenticated peer (0.6: equal
 //! to its domain; 0.5: the instance or a user URI on its host), that the signature was not seen
 //! inside the window (replay), the signer's key (the host's resolver), then strict Ed25519.
+//! Once verified, the entity must be a JSON object whose `id` is a string or `null`, and whose
+//! `author`, when it is a string, is a user of the signer: an instance signs only for its own
+//! users ([`crate::entity::check_author`]; other references in the entity are not identities).
 //!
 //! **4. Replies.** Every entity message gets exactly one reply frame:
 //! - `{"type":"ack","signature":"<its signature>","id":"<entity id>"|null}` once verified
@@ -37,8 +40,8 @@
 //! - `{"type":"error","signature":"<its signature>"|null,"status":N,"code":"…","message":"…"}`
 //!   otherwise, with `status` 401 or 422 for signature failures exactly as over HTTP
 //!   ([`VerifyError::class`](crate::signature::VerifyError::class)), 400 for malformed frames
-//!   or entities, 403 for a signer that is not the peer, 429 when rate limited, 503 when the
-//!   replay cache is full. `code` is a stable snake_case name ([`RejectReason::code`]).
+//!   or entities, 403 for a signer that is not the peer or an author that is not the signer's
+//!   (`foreign_author`), 429 when rate limited, 503 when the replay cache is full. `code` is a stable snake_case name ([`RejectReason::code`]).
 //!
 //! Ack and error frames are never answered, so two peers cannot loop on errors.
 //!
@@ -79,6 +82,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Instant;
 
 use crate::batch::{BatchItem, verify_batch};
+use crate::entity::check_author;
 use crate::key::KeyResolver;
 use crate::message::{Claim, Prepared, WebSocketMessage};
 use crate::path::PathForm;
@@ -510,7 +514,14 @@ impl<K: KeyResolver, R: ReplayGuard> Connection<K, R> {
                     })?;
                 Ok(ready.into_verified(path_form))
             });
-            match verdict.and_then(|verified| Ok((entity_id(&message.entity)?, verified))) {
+            let version = self.config.version;
+            let checked = verdict.and_then(|verified| {
+                Ok((
+                    entity_id(&message.entity, version, &verified.signer)?,
+                    verified,
+                ))
+            });
+            match checked {
                 Ok((id, verified)) => {
                     self.rejections_in_a_row = 0;
                     self.transmits.push_back(Transmit::Text(encode_ack(
@@ -609,12 +620,20 @@ impl<K: KeyResolver, R: ReplayGuard> Connection<K, R> {
     }
 }
 
-/// The entity's `id`: the text must be a JSON object whose `id` is a string, `null` or absent.
-fn entity_id(entity: &str) -> Result<Option<String>, RejectReason> {
+/// The entity's `id`: the text must be a JSON object whose `id` is a string, `null` or absent,
+/// and whose `author`, when it is a string, is a user of `signer`.
+fn entity_id(
+    entity: &str,
+    version: Version,
+    signer: &SignedBy,
+) -> Result<Option<String>, RejectReason> {
     let object: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(entity).map_err(|error| RejectReason::InvalidEntity {
             reason: format!("entity is not a JSON object: {error}"),
         })?;
+    if let Some(serde_json::Value::String(author)) = object.get("author") {
+        check_author(version, signer, author).map_err(RejectReason::ForeignAuthor)?;
+    }
     match object.get("id") {
         None | Some(serde_json::Value::Null) => Ok(None),
         Some(serde_json::Value::String(id)) => Ok(Some(id.clone())),

@@ -10,8 +10,10 @@
 //! Types the crate does not know become [`Entity::Unknown`] with all their members.
 //!
 //! The signature covers the entity's exact text, not this model: verify first
-//! ([`crate::message`]), then parse.
+//! ([`crate::message`]), then parse, then check that the signer may send it
+//! ([`Entity::check_authority`]: an instance signs for its own users only).
 
+mod authority;
 mod content_format;
 mod delete;
 mod follow;
@@ -22,6 +24,7 @@ mod nullable;
 mod share;
 mod user;
 
+pub use authority::{AuthorityError, check_author, reference_instance};
 pub use content_format::{ContentEntry, ContentFormat};
 pub use delete::Delete;
 pub use follow::{Follow, FollowAccept, FollowReject, Unfollow};
@@ -234,6 +237,37 @@ impl Entity {
             (None, Self::Unknown(map)) => map.get("type").and_then(Value::as_str).unwrap_or(""),
             (None, _) => "",
         }
+    }
+
+    /// `author`, for the types that have one: `Note`, `Follow`, `FollowAccept`, `FollowReject`,
+    /// `Unfollow`, `Share`, `Delete` (unless `null`), and an unknown type whose `author` is a
+    /// string.
+    pub fn author(&self) -> Option<&str> {
+        match self {
+            Self::Note(note) => Some(&note.author),
+            Self::Follow(entity) => Some(&entity.author),
+            Self::FollowAccept(entity) => Some(&entity.author),
+            Self::FollowReject(entity) => Some(&entity.author),
+            Self::Unfollow(entity) => Some(&entity.author),
+            Self::Share(entity) => Some(&entity.author),
+            Self::Delete(entity) => entity.author.as_option().map(String::as_str),
+            Self::Unknown(map) => map.get("author").and_then(Value::as_str),
+            Self::User(_) | Self::Group(_) | Self::InstanceMetadata(_) => None,
+        }
+    }
+
+    /// Checks that the entity's [author](Entity::author), if it has one, is a user of
+    /// `signer` ([`check_author`]): a signature vouches for the signer's own users only.
+    ///
+    /// # Errors
+    /// [`AuthorityError::ForeignAuthor`].
+    pub fn check_authority(
+        &self,
+        version: crate::Version,
+        signer: &crate::SignedBy,
+    ) -> Result<(), AuthorityError> {
+        self.author()
+            .map_or(Ok(()), |author| check_author(version, signer, author))
     }
 
     /// `id`, when the entity has one (transient 0.6 entities do not).

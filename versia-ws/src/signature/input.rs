@@ -87,7 +87,7 @@ impl SignatureInput {
         Self::from_method_uri(request_method, request_uri, signed_at, response_body)
     }
 
-    fn from_method_uri(
+    pub(crate) fn from_method_uri(
         method: &http::Method,
         uri: &http::Uri,
         signed_at: u64,
@@ -106,6 +106,13 @@ impl SignatureInput {
             signed_at,
             ..self.clone()
         }
+    }
+
+    /// The same method, path and time over another body: the head of a request is checked
+    /// before its body arrives ([`crate::signature::verify_request_head`]).
+    pub(crate) fn with_body(mut self, body: &[u8]) -> Self {
+        self.digest = body_digest(body);
+        self
     }
 
     /// The lower-case method.

@@ -25,8 +25,8 @@ pub use headers::{
 };
 pub use input::{InputError, SignatureInput, body_digest};
 pub use verify::{
-    DEFAULT_MAX_SKEW_SECS, ErrorClass, SignaturePart, Verified, VerifyError, VerifyOptions, verify,
-    verify_request, verify_response,
+    CheckedHead, DEFAULT_MAX_SKEW_SECS, ErrorClass, SignaturePart, Verified, VerifyError,
+    VerifyOptions, verify, verify_request, verify_request_head, verify_response,
 };
 pub(crate) use verify::{check_signature, resolve_key, retry_versia_server};
 

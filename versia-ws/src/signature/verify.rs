@@ -340,14 +340,125 @@ pub(crate) fn retry_versia_server(
 
 /// Verifies a signed request: reads the three headers, builds the signed string from the
 /// method, path and body, then runs [`verify`].
+///
+/// The same as [`verify_request_head`] then [`CheckedHead::verify_body`], with the same
+/// errors in the same order.
 pub fn verify_request<B: AsRef<[u8]>>(
     options: &VerifyOptions,
     request: &http::Request<B>,
     now: Option<u64>,
     keys: &mut impl KeyResolver,
 ) -> Result<Verified, VerifyError> {
-    verify_headers(options, request.headers(), now, keys, |signed_at| {
-        SignatureInput::from_request(request, signed_at)
+    verify_request_head(options, request, now, keys)?.verify_body(request.body().as_ref())
+}
+
+/// A signed request whose head passed every check that does not need its body: the three
+/// headers parse, the method and path can be signed, `signed_at` is inside the window (when a
+/// time was given), the signer has a key that belongs to it, and the signature passes the
+/// encoding checks of [`Signature::check_canonical`]. What is left is the body's digest and
+/// the Ed25519 check: [`CheckedHead::verify_body`].
+///
+/// Built by [`verify_request_head`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedHead {
+    options: VerifyOptions,
+    /// Method, path and time, with the digest of an empty body until the body is given.
+    input: SignatureInput,
+    signer: SignedBy,
+    signature: Signature,
+    key: PublicKey,
+}
+
+impl CheckedHead {
+    /// Who the headers say signed (a key is known for them; the signature is not checked yet).
+    pub fn signer(&self) -> &SignedBy {
+        &self.signer
+    }
+
+    /// `Versia-Signed-At`, inside the window.
+    pub fn signed_at(&self) -> u64 {
+        self.input.signed_at()
+    }
+
+    /// The signature, not checked yet.
+    pub fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    /// Finishes the verification with the exact body bytes received: the digest goes into the
+    /// signed string, then strict Ed25519 runs (and versia-server's path form, when the
+    /// options allow it).
+    pub fn verify_body(&self, body: &[u8]) -> Result<Verified, VerifyError> {
+        let input = self.input.clone().with_body(body);
+        let path_form = check_signature(
+            &self.options,
+            &input,
+            &input.signed_string(),
+            &self.key,
+            &self.signature,
+        )?;
+        Ok(Verified {
+            signer: self.signer.clone(),
+            signed_at: input.signed_at(),
+            signature: self.signature,
+            path_form,
+        })
+    }
+}
+
+/// The first half of [`verify_request`], for hosts that must not read a body before they know
+/// it is worth reading: everything but the body digest and the curve, from the request's
+/// method, URI and headers alone (its body type is not used). In order:
+/// 1. the three headers ([`SignatureHeaders::from_headers`]);
+/// 2. the method and path ([`crate::signature::InputError`] as [`VerifyError::InvalidRequest`]);
+/// 3. the window, when `now` is given;
+/// 4. the key: resolved for the signer, and its owner must be the signer;
+/// 5. the signature's encoding checks ([`Signature::check_canonical`]).
+///
+/// Then read the body (bounded) and call [`CheckedHead::verify_body`]. Replay protection
+/// stays the caller's, after the body is verified.
+///
+/// ```
+/// use versia_ws::signature::{SignatureHeaders, verify_request_head};
+/// use versia_ws::{PrivateKey, SignedBy, VerifyError, VerifyOptions, Version};
+///
+/// let key = PrivateKey::from_seed(&[1; 32]);
+/// let body = br#"{"type":"Note"}"#.to_vec();
+/// let mut request = http::Request::post("/.versia/v0.6/inbox").body(body.clone()).unwrap();
+/// SignatureHeaders::sign_request(&mut request, &key, SignedBy::instance("bob.com"), Version::V0_6, 1_000).unwrap();
+///
+/// // The host has only the head so far.
+/// let (parts, _) = request.into_parts();
+/// let head = http::Request::from_parts(parts, ());
+/// let options = VerifyOptions::new(Version::V0_6);
+/// let checked = verify_request_head(&options, &head, Some(1_010), &mut key.public_key()).unwrap();
+/// assert_eq!(checked.signer(), &SignedBy::instance("bob.com"));
+///
+/// // … reads the body, then:
+/// assert!(checked.verify_body(&body).is_ok());
+/// assert_eq!(checked.verify_body(b"{}"), Err(VerifyError::SignatureMismatch));
+/// ```
+pub fn verify_request_head<B>(
+    options: &VerifyOptions,
+    request: &http::Request<B>,
+    now: Option<u64>,
+    keys: &mut impl KeyResolver,
+) -> Result<CheckedHead, VerifyError> {
+    let claimed = SignatureHeaders::from_headers(request.headers(), options.version())?;
+    let input =
+        SignatureInput::from_method_uri(request.method(), request.uri(), claimed.signed_at, b"")
+            .map_err(VerifyError::InvalidRequest)?;
+    if let Some(now) = now {
+        options.check_time(claimed.signed_at, now)?;
+    }
+    let key = resolve_key(keys, &claimed.signed_by)?;
+    claimed.signature.check_canonical()?;
+    Ok(CheckedHead {
+        options: *options,
+        input,
+        signer: claimed.signed_by,
+        signature: claimed.signature,
+        key,
     })
 }
 
@@ -475,6 +586,89 @@ mod tests {
             verify(&options, &input, &bob, &signature, None, &mut nobody),
             Err(VerifyError::UnknownSigner { .. })
         ));
+    }
+
+    /// A signed inbox POST split into its head (no body) and its body.
+    fn signed_head(key: &PrivateKey, body: &[u8], at: u64) -> http::Request<()> {
+        let mut request = http::Request::post("https://alice.com/.versia/v0.6/inbox")
+            .body(body.to_vec())
+            .unwrap();
+        SignatureHeaders::sign_request(
+            &mut request,
+            key,
+            SignedBy::instance("bob.com"),
+            Version::V0_6,
+            at,
+        )
+        .unwrap();
+        let (parts, _) = request.into_parts();
+        http::Request::from_parts(parts, ())
+    }
+
+    #[test]
+    fn the_head_is_checked_without_the_body() {
+        let key = PrivateKey::from_seed(&[9u8; 32]);
+        let options = VerifyOptions::new(Version::V0_6);
+        let bob = SignedBy::instance("bob.com");
+        let mut bobs_key = SignerKey {
+            signer: bob.clone(),
+            key: key.public_key(),
+        };
+        let body = br#"{"type":"Note","author":"carol"}"#;
+        let head = signed_head(&key, body, 1_000);
+
+        let checked = verify_request_head(&options, &head, Some(1_100), &mut bobs_key).unwrap();
+        assert_eq!(checked.signer(), &bob);
+        assert_eq!(checked.signed_at(), 1_000);
+        let verified = checked.verify_body(body).unwrap();
+        assert_eq!(verified.signer, bob);
+        assert_eq!(verified.signed_at, 1_000);
+        assert_eq!(&verified.signature, checked.signature());
+        assert_eq!(verified.path_form, PathForm::Strict);
+        assert_eq!(
+            checked.verify_body(b"{}"),
+            Err(VerifyError::SignatureMismatch)
+        );
+
+        // Refused at the head: no headers, an unknown signer, outside the window, a key of
+        // another owner, a malleated signature.
+        let bare = http::Request::post("/.versia/v0.6/inbox").body(()).unwrap();
+        assert_eq!(
+            verify_request_head(&options, &bare, Some(1_000), &mut bobs_key),
+            Err(VerifyError::MissingHeader {
+                name: "versia-signature"
+            })
+        );
+        let mut nobody = |_: &SignedBy| None;
+        assert!(matches!(
+            verify_request_head(&options, &head, Some(1_000), &mut nobody),
+            Err(VerifyError::UnknownSigner { .. })
+        ));
+        assert!(matches!(
+            verify_request_head(&options, &head, Some(1_301), &mut bobs_key),
+            Err(VerifyError::Stale { .. })
+        ));
+        let mut eves_key = SignerKey {
+            signer: SignedBy::instance("eve.com"),
+            key: key.public_key(),
+        };
+        assert!(matches!(
+            verify_request_head(&options, &head, Some(1_000), &mut eves_key),
+            Err(VerifyError::WrongKey { .. })
+        ));
+        let mut malleated = head;
+        let mut bytes = checked.signature().to_bytes();
+        bytes[63] |= 0xf0; // S far above ℓ
+        malleated.headers_mut().insert(
+            "versia-signature",
+            Signature::from_bytes(bytes).to_base64().parse().unwrap(),
+        );
+        assert_eq!(
+            verify_request_head(&options, &malleated, Some(1_000), &mut bobs_key),
+            Err(VerifyError::NonCanonicalSignature {
+                part: SignaturePart::S
+            })
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! default), and prints what to open and try.
 //!
 //! Logs go to standard error (`RUST_LOG`, e.g. `RUST_LOG=debug` or
-//! `RUST_LOG=info,fedi_examples=debug`); the banner goes to standard output.
+//! `RUST_LOG=info,fedi_examples=debug`); the banner goes to standard output. Ctrl-C (SIGINT)
+//! and SIGTERM both shut it down cleanly, with exit status 0.
 
 #![forbid(unsafe_code)]
 
@@ -159,13 +160,18 @@ async fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let stop = match stop_signals() {
+        Ok(stop) => stop,
+        Err(e) => {
+            eprintln!("fedi-hub: cannot listen for Ctrl-C and SIGTERM: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     println!("{}", server.banner());
     println!("Press Ctrl-C to stop.");
     let shutdown = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for Ctrl-C; stop the process another way");
-            std::future::pending::<()>().await;
-        }
+        let signal = stop.await;
+        tracing::info!(signal, "stop requested");
     };
     match server.run(shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -174,4 +180,31 @@ async fn run(cli: Cli) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Resolves with the signal's name when the process is asked to stop: Ctrl-C (SIGINT) or
+/// SIGTERM (what service managers and container runtimes send), which stop the hub the same
+/// way. The handlers are installed here, before the banner, so no signal is missed.
+#[cfg(unix)]
+fn stop_signals() -> std::io::Result<impl Future<Output = &'static str>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => "SIGINT",
+            _ = terminate.recv() => "SIGTERM",
+        }
+    })
+}
+
+/// Resolves when Ctrl-C is pressed (no SIGTERM outside Unix).
+#[cfg(not(unix))]
+fn stop_signals() -> std::io::Result<impl Future<Output = &'static str>> {
+    Ok(async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        "Ctrl-C"
+    })
 }

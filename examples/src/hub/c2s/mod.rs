@@ -342,8 +342,7 @@ impl C2s {
                 "post application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\" or application/activity+json",
             );
         }
-        let body = match web::read_body(request.into_body(), self.core.limits.max_body_bytes).await
-        {
+        let body = match web::read_body(request.into_body(), &self.core.limits).await {
             Ok(body) => body,
             Err(e) => return e.response(),
         };

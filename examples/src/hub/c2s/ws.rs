@@ -70,10 +70,16 @@ pub(super) fn upgrade(c2s: Arc<C2s>, name: String, request: Request) -> Response
     let config = WebSocketConfig::default()
         .max_message_size(Some(limits.max_binary_message.max(limits.max_text_message)));
     let guard = c2s.core.guard();
-    websocket::accept(request, HeaderMap::new(), config, guard, move |socket| async move {
-        let _slot = slot;
-        open(c2s, name, cell, resume, limits, socket).await;
-    })
+    websocket::accept(
+        request,
+        HeaderMap::new(),
+        config,
+        guard,
+        move |socket| async move {
+            let _slot = slot;
+            open(c2s, name, cell, resume, limits, socket).await;
+        },
+    )
 }
 
 /// One of an account's C2S WebSockets, counted while it is held. The cap bounds what one
