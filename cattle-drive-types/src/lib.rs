@@ -15,7 +15,9 @@
 //!   models accept and refuse, writing what cattle_grid writes.
 //! * [`topic`]: routing keys and MQTT topics: parse, format, classify, authorize.
 //! * [`client`]: the correlation machine of a client.
-//! * [`server`]: the counterpart for implementers (and a single-actor "CowDrive").
+//! * [`server`]: the counterpart for implementers (and a single-actor "CowDrive"), including
+//!   the [order](server#publishing-order) to publish answers and events in, which almabtrieb,
+//!   cattle_grid's Python client, relies on.
 //!
 //! ```text
 //!        client host                          broker (amq.topic)                server host

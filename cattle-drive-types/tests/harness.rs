@@ -100,10 +100,10 @@ impl AccountServer {
                 }
                 if fetch.uri == "http://banach/missing" {
                     // cattle_grid: the internal fetch fails, then the responder gives up.
-                    return vec![
-                        self.server.fail(inbound, "fetch_object failed"),
-                        self.server.something_went_wrong(inbound),
-                    ];
+                    return self
+                        .server
+                        .fetch_failed(inbound, fetch, "fetch_object failed")
+                        .into();
                 }
                 let Value::Object(data) = json!({"id": fetch.uri, "type": "Note"}) else {
                     unreachable!()

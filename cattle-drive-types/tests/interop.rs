@@ -204,6 +204,13 @@ fn written_by_the_crate() -> Vec<Item> {
             Response::Fetch(FetchResponse::new(ACTOR, "http://banach/o", None)),
         ),
     );
+    push(
+        "response fetch (tombstone)",
+        respond(
+            &fetch_in,
+            Response::Fetch(FetchResponse::tombstone(ACTOR, "http://banach/o")),
+        ),
+    );
     let trigger_in = inbound(
         "send.alice.trigger.html_display_export",
         format!(r#"{{"actor":"{ACTOR}"}}"#).as_bytes(),
@@ -237,6 +244,13 @@ fn written_by_the_crate() -> Vec<Item> {
         ),
     );
     push("error (simple)", server.something_went_wrong(&fetch_in));
+    let [exception, simple] = server.fetch_failed(
+        &fetch_in,
+        &FetchMessage::new(ACTOR, "http://banach/o"),
+        "Cannot connect to host banach:80",
+    );
+    push("error (failed fetch, exception)", exception);
+    push("error (failed fetch, simple)", simple);
     let rejected = server.handle_publish(
         None,
         "send.alice.trigger.delete_actor",

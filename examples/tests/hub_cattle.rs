@@ -1,8 +1,11 @@
 //! Cattle Drive through the hub (`--amqp`) on the real local RabbitMQ (127.0.0.1:5672): a
 //! client built from cattle-drive-types (with the AMQP adapter of `fedi_examples::cattle`)
-//! gets `info`, creates an actor, sends a message and receives the outgoing event; the message
-//! lands in the inbox of the hub account it addresses, and a hub account's post to the drive
-//! account arrives as an `incoming` event.
+//! gets `info`, creates an actor, which the hub then serves at its id URL to anyone and
+//! returns for a `fetch`, sends a message and receives the outgoing event; the message lands
+//! in the inbox of the hub account it addresses, and a hub account's post to the drive account
+//! arrives as an `incoming` event. On the wire, a replying trigger's response is published
+//! before the outgoing event with the same correlation id, and a deleted actor's URL answers
+//! `410 Gone`.
 //!
 //! Skipped with a notice when RabbitMQ is not reachable, unless `FEDI_TEST_STRICT` is set.
 
@@ -12,11 +15,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cattle_drive_types::client::{Client, ClientConfig, ClientEvent, CorrelationIds};
 use cattle_drive_types::message::{
-    ActivityMessage, CreateActorRequest, EventType, InfoRequest, Request, Response, Trigger,
+    ActivityMessage, CreateActorRequest, EventType, FetchMessage, InfoRequest, Request, Response,
+    Trigger,
 };
 use cattle_drive_types::topic::{AccountName, Transport};
 use fedi_examples::cattle::amqp::AmqpLink;
-use fedi_examples::cattle::{CattleClient, TriggerOutcome};
+use fedi_examples::cattle::{CattleClient, Link, TriggerOutcome};
 use fedi_examples::hub::{AccountSeed, CattleConfig, Config};
 use hub_common::{ALICE, PATIENCE, TestHub, get, post_to_outbox, service_up};
 use serde_json::{Value, json};
@@ -82,6 +86,30 @@ async fn a_cattle_drive_client_creates_an_actor_and_sends_through_the_hub() {
     };
     let actor_id = actor.id().expect("an actor id").to_owned();
     assert!(actor_id.starts_with(&hub.base), "{actor_id}");
+
+    // The actor's id answers, to anyone, with the document create_actor returned.
+    let served = get(&actor_id, None).await;
+    assert_eq!(served.status, 200);
+    assert_eq!(
+        served.header("content-type"),
+        Some("application/activity+json")
+    );
+    assert_eq!(served.json(), Value::Object(actor.0.clone()));
+    assert_eq!(served.json()["preferredUsername"], "drover");
+    assert_eq!(
+        get(&format!("{}/actor/999", hub.base), None).await.status,
+        404
+    );
+    let posted = hub_common::request("POST", &actor_id, &[], "{}").await;
+    assert_eq!(posted.status, 405);
+    // A fetch of it returns the same document.
+    let fetched = drive
+        .request(Request::Fetch(FetchMessage::new(&actor_id, &actor_id)))
+        .await;
+    let Ok(Response::Fetch(fetched)) = fetched else {
+        panic!("fetch: {fetched:?}")
+    };
+    assert_eq!(fetched.data.as_ref(), Some(&actor.0));
 
     let alice = format!("{}/users/alice", hub.base);
     let Value::Object(note) = json!({
@@ -150,5 +178,62 @@ async fn a_cattle_drive_client_creates_an_actor_and_sends_through_the_hub() {
         }
         other => panic!("expected the incoming event, got {other:?}"),
     }
+
+    // On the wire: the reply to a replying trigger comes before its outgoing event (both carry
+    // the trigger's correlation id), read in order from a queue of the account's keys.
+    let (raw, mut received) = AmqpLink::connect(
+        GUEST_URI,
+        None,
+        &format!("hub-cattle-raw-{suffix}"),
+        &[format!("receive.{name}.#")],
+    )
+    .await
+    .expect("a second consumer connects");
+    let trigger = json!({"actor": actor_id, "content": "in order"}).to_string();
+    raw.publish(
+        &format!("send.{name}.trigger.publish_note"),
+        Some("order-1"),
+        trigger.as_bytes(),
+    )
+    .await
+    .expect("publish the trigger");
+    let mut keys = Vec::new();
+    while keys.len() < 2 {
+        let delivery = tokio::time::timeout(PATIENCE, received.recv())
+            .await
+            .expect("the answers arrive")
+            .expect("the consumer is running");
+        if delivery.correlation_id.as_deref() == Some("order-1") {
+            keys.push(delivery.topic);
+        }
+    }
+    assert_eq!(
+        keys,
+        [
+            format!("receive.{name}.response.trigger"),
+            format!("receive.{name}.outgoing.Create"),
+        ]
+    );
+
+    // Deleted, the actor's URL answers 410 Gone.
+    let delete = json!({"actor": actor_id}).to_string();
+    raw.publish(
+        &format!("send.{name}.trigger.delete_actor"),
+        Some("delete-1"),
+        delete.as_bytes(),
+    )
+    .await
+    .expect("publish the delete");
+    loop {
+        let delivery = tokio::time::timeout(PATIENCE, received.recv())
+            .await
+            .expect("the Delete arrives")
+            .expect("the consumer is running");
+        if delivery.topic == format!("receive.{name}.outgoing.Delete") {
+            break;
+        }
+    }
+    assert_eq!(get(&actor_id, None).await.status, 410);
+    raw.close().await;
     hub.stop().await;
 }

@@ -280,6 +280,21 @@ impl FetchResponse {
             extra: Map::new(),
         }
     }
+
+    /// The answer cattle_grid gives when the object's server answers `404 Not Found` or
+    /// `410 Gone` (bovine's `get` turns those into a Tombstone): `data` is
+    /// `{"@context": "https://www.w3.org/ns/activitystreams", "type": "Tombstone", "id": uri}`.
+    pub fn tombstone(actor: impl Into<String>, uri: impl Into<String>) -> Self {
+        let uri = uri.into();
+        let mut data = Map::new();
+        data.insert(
+            "@context".into(),
+            Value::String("https://www.w3.org/ns/activitystreams".into()),
+        );
+        data.insert("type".into(), Value::String("Tombstone".into()));
+        data.insert("id".into(), Value::String(uri.clone()));
+        FetchResponse::new(actor, uri, Some(data))
+    }
 }
 
 impl Body for FetchResponse {
@@ -369,6 +384,17 @@ impl Serialize for Response {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn tombstone_is_what_bovine_builds_for_a_404() {
+        // bovine 0.5's `Object(type="Tombstone", id=target).build()`, as cattle_grid's fetch
+        // returns it for a 404 or 410.
+        let tombstone = FetchResponse::tombstone("http://abel/actor/1", "http://abel/actor/9");
+        assert_eq!(
+            String::from_utf8(crate::message::encode(&tombstone)).unwrap_or_default(),
+            r#"{"actor":"http://abel/actor/1","uri":"http://abel/actor/9","data":{"@context":"https://www.w3.org/ns/activitystreams","type":"Tombstone","id":"http://abel/actor/9"}}"#
+        );
+    }
 
     #[test]
     fn info_accepts_names_and_refuses_wrong_types() {

@@ -13,6 +13,18 @@
 //! [`CowDrive`] is the same for a server with a single actor (the protocol's "CowDrive" mode):
 //! it answers `info` itself, refuses `create_actor`, and refuses any message for another actor.
 //!
+//! # Publishing order
+//!
+//! What answers one inbound message must be published in the order [`order_for_publishing`]
+//! gives it: the answers (responses and errors) first, then the events. Outgoing events carry
+//! the correlation id of the trigger that caused them, and almabtrieb (cattle_grid's Python
+//! client) resolves a request with the first message of its correlation id, whatever it is; a
+//! replying trigger whose event came first would get the event as its answer. cattle_grid
+//! never shows that order: a replying method publishes its response from its own handler,
+//! while the activities it sends reach the account as events only after further hops through
+//! the broker. This crate's [`Client`](crate::client::Client) matches by kind and takes either
+//! order.
+//!
 //! The server holds no state between messages and reads no clock.
 
 mod cow_drive;
@@ -20,8 +32,8 @@ mod cow_drive;
 pub use cow_drive::{CowDrive, CowDriveAction};
 
 use crate::message::{
-    Body, DecodeError, ErrorBody, ErrorMessage, EventInformation, EventType, InformationResponse,
-    Limits, Message, NameAndVersion, Request, Response, SimpleError, Trigger,
+    Body, DecodeError, ErrorBody, ErrorMessage, EventInformation, EventType, FetchMessage,
+    InformationResponse, Limits, Message, NameAndVersion, Request, Response, SimpleError, Trigger,
 };
 use crate::topic::{
     Access, AccountName, AuthorizationError, EventDirection, MessageKind, Route, RoutingKey,
@@ -175,6 +187,18 @@ pub enum ServerError {
     Topic(#[from] TopicError),
 }
 
+/// The routing key cattle_grid's failed-fetch [`ErrorMessage`] names: that of its internal
+/// `fetch_object` method (see [`Server::fetch_failed`]).
+pub const FETCH_OBJECT: &str = "fetch_object";
+
+/// Puts the messages answering one inbound message into publishing order: answers (responses
+/// and errors) before events, each group keeping its own order. See the
+/// [module docs](self#publishing-order).
+pub fn order_for_publishing(batch: &mut [Outbound]) {
+    // A stable sort: two errors of a failed fetch, or several events, keep their order.
+    batch.sort_by_key(|out| out.kind.is_event());
+}
+
 /// Classifies, authorizes and decodes inbound publishes, and builds outbound ones.
 /// See the [module docs](self).
 #[derive(Debug, Clone)]
@@ -292,6 +316,37 @@ impl Server {
             text,
             &inbound.original_body,
         )
+    }
+
+    /// The two errors cattle_grid 0.5.22 publishes, with the request's correlation id, when
+    /// `fetch` fails (its internal `fetch_object` raised: the host is unreachable, the answer is
+    /// no JSON, …): an [`ErrorMessage`] as the exception middleware of `fetch_object` writes it
+    /// (`message`: `text` split into lines, `routing_key`: `fetch_object`,
+    /// `original_message_body`: the internal request `{"actor":…,"uri":…}`), then the
+    /// responder's `{"error": "Something went wrong"}`. A client resolves the request with the
+    /// first; the second comes unsolicited.
+    ///
+    /// A server that reaches the object's server and gets `404` or `410` answers with
+    /// [`FetchResponse::tombstone`](crate::message::FetchResponse::tombstone) instead, as
+    /// cattle_grid does.
+    pub fn fetch_failed(
+        &self,
+        inbound: &Inbound,
+        fetch: &FetchMessage,
+        text: &str,
+    ) -> [Outbound; 2] {
+        let mut internal = serde_json::Map::new();
+        internal.insert("actor".into(), fetch.actor.clone().into());
+        internal.insert("uri".into(), fetch.uri.clone().into());
+        let internal = serde_json::Value::Object(internal).to_string();
+        let exception = self.error_for(
+            &inbound.key,
+            inbound.correlation_id.clone(),
+            FETCH_OBJECT,
+            text,
+            &internal,
+        );
+        [exception, self.something_went_wrong(inbound)]
     }
 
     /// `{"error": "Something went wrong"}` for `inbound` on `error.NAME`, as cattle_grid's
@@ -487,6 +542,68 @@ mod tests {
             ..untyped
         };
         assert!(server.event(&alice(), &combined, None).is_err());
+    }
+
+    fn outbound(routing_key: &str, kind: MessageKind) -> Outbound {
+        Outbound {
+            routing_key: routing_key.to_owned(),
+            correlation_id: Some("c5".to_owned()),
+            body: Vec::new(),
+            kind,
+        }
+    }
+
+    #[test]
+    fn answers_are_published_before_events() {
+        let mut batch = vec![
+            outbound("receive.alice.outgoing.Create", MessageKind::EventOutgoing),
+            outbound(
+                "receive.alice.outgoing.Announce",
+                MessageKind::EventOutgoing,
+            ),
+            outbound(
+                "receive.alice.response.trigger",
+                MessageKind::ResponseTrigger,
+            ),
+            outbound("receive.alice.incoming.Follow", MessageKind::EventIncoming),
+            outbound("error.alice", MessageKind::Error),
+        ];
+        order_for_publishing(&mut batch);
+        let keys: Vec<&str> = batch.iter().map(|o| o.routing_key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "receive.alice.response.trigger",
+                "error.alice",
+                "receive.alice.outgoing.Create",
+                "receive.alice.outgoing.Announce",
+                "receive.alice.incoming.Follow",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failed_fetch_gives_cattle_grids_two_errors() {
+        let server = Server::new(ServerConfig::default());
+        let body = br#"{"actor": "http://a/actor/1", "uri": "http://b/\u00e9"}"#;
+        let inbound = server.handle_publish(None, "send.alice.request.fetch", Some("c6"), body);
+        let Ok(inbound) = inbound else {
+            panic!("{inbound:?}")
+        };
+        let ClientMessage::Request(Request::Fetch(fetch)) = &inbound.message else {
+            panic!("a fetch")
+        };
+        let [first, second] = server.fetch_failed(&inbound, fetch, "Cannot connect\nto host");
+        for out in [&first, &second] {
+            assert_eq!(out.routing_key, "error.alice");
+            assert_eq!(out.correlation_id.as_deref(), Some("c6"));
+        }
+        // What cattle_grid 0.5.22 published for an unreachable host (its end-to-end test).
+        assert_eq!(
+            String::from_utf8(first.body).unwrap_or_default(),
+            r#"{"message":["Cannot connect","to host"],"original_message_body":"{\"actor\":\"http://a/actor/1\",\"uri\":\"http://b/é\"}","routing_key":"fetch_object"}"#
+        );
+        assert_eq!(second.body, br#"{"error":"Something went wrong"}"#);
     }
 
     #[test]

@@ -99,6 +99,15 @@ impl MessageKind {
         )
     }
 
+    /// Whether this kind is an event (`receive.NAME.{incoming,outgoing}.TYPE`) rather than an
+    /// answer to a request or trigger (a response or an error) or a client message.
+    pub fn is_event(self) -> bool {
+        matches!(
+            self,
+            MessageKind::EventIncoming | MessageKind::EventOutgoing
+        )
+    }
+
     pub(crate) fn of_request(method: RequestMethod) -> Self {
         match method {
             RequestMethod::Info => MessageKind::RequestInfo,
@@ -148,5 +157,17 @@ mod tests {
             assert_eq!(MessageKind::from_name(kind.as_str()), Some(kind));
         }
         assert_eq!(MessageKind::from_name("event"), None);
+    }
+
+    #[test]
+    fn only_the_two_event_kinds_are_events() {
+        let events: Vec<MessageKind> = MessageKind::ALL
+            .into_iter()
+            .filter(|k| k.is_event())
+            .collect();
+        assert_eq!(
+            events,
+            [MessageKind::EventIncoming, MessageKind::EventOutgoing]
+        );
     }
 }

@@ -7,7 +7,7 @@ use cattle_drive_types::client::{
     Client, ClientError, ClientEvent, CorrelationId, Outgoing, RequestFailure,
 };
 use cattle_drive_types::message::{Request, Response, Trigger};
-use cattle_drive_types::server::{Inbound, Outbound, Rejection, Server};
+use cattle_drive_types::server::{Inbound, Outbound, Rejection, Server, order_for_publishing};
 use cattle_drive_types::topic::AccountName;
 use tokio::sync::{mpsc, oneshot};
 
@@ -279,9 +279,11 @@ pub enum ServeRejection {
 }
 
 /// Serves deliveries with `server` until `deliveries` ends: each accepted message goes to
-/// `handler`, whose outbound messages are published; refusals go to `rejected` after their
-/// reply (an ErrorMessage for an invalid body) is published. With `require_login`, deliveries
-/// without a broker-vouched login are refused.
+/// `handler`, whose outbound messages are published one after the other, answers before
+/// events ([`order_for_publishing`]: a replying trigger's response precedes the outgoing
+/// events that carry its correlation id); refusals go to `rejected` after their reply (an
+/// ErrorMessage for an invalid body) is published. With `require_login`, deliveries without
+/// a broker-vouched login are refused.
 pub async fn serve<L: Link>(
     link: &L,
     mut deliveries: mpsc::Receiver<Delivery>,
@@ -296,7 +298,7 @@ pub async fn serve<L: Link>(
             rejected(ServeRejection::NoLogin { topic: d.topic });
             continue;
         }
-        let outbound = match server.handle_publish(
+        let mut outbound = match server.handle_publish(
             login.as_ref(),
             &d.topic,
             d.correlation_id.as_deref(),
@@ -317,10 +319,83 @@ pub async fn serve<L: Link>(
                 continue;
             }
         };
+        order_for_publishing(&mut outbound);
         for out in outbound {
             let _ = link
                 .publish(&out.routing_key, out.correlation_id.as_deref(), &out.body)
                 .await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use cattle_drive_types::message::{EventInformation, EventType, TriggerResponse};
+    use cattle_drive_types::server::ServerConfig;
+    use cattle_drive_types::topic::Transport;
+    use serde_json::{Map, json};
+
+    use super::*;
+
+    /// A link that records what is published, in order.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<(String, Option<String>)>>);
+
+    impl Link for Recorder {
+        async fn publish(
+            &self,
+            topic: &str,
+            correlation_id: Option<&str>,
+            _body: &[u8],
+        ) -> Result<(), LinkError> {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((topic.to_owned(), correlation_id.map(str::to_owned)));
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_replying_triggers_response_is_published_before_its_events() {
+        let server = Server::new(ServerConfig::new(Transport::Amqp));
+        let link = Recorder::default();
+        let (tx, rx) = mpsc::channel(1);
+        let delivery = Delivery {
+            topic: "send.alice.trigger.publish_note".into(),
+            correlation_id: Some("c1".into()),
+            body: br#"{"actor":"http://a/actor/1"}"#.to_vec(),
+            login: None,
+        };
+        assert!(tx.send(delivery).await.is_ok());
+        drop(tx);
+        // The handler answers in the order things happen: the activity goes out, then the reply.
+        let handler = |inbound: &Inbound| {
+            let mut create = Map::new();
+            create.insert("type".into(), json!("Create"));
+            let event = EventInformation::new(EventType::Outgoing, "http://a/actor/1", create);
+            let cid = inbound.correlation_id.as_deref();
+            let mut out: Vec<Outbound> = server
+                .event(&inbound.key.account, &event, cid)
+                .into_iter()
+                .collect();
+            out.extend(server.respond(
+                inbound,
+                &Response::Trigger(TriggerResponse(json!({"id": "n"}))),
+            ));
+            out
+        };
+        serve(&link, rx, &server, false, handler, |r| panic!("{r:?}")).await;
+        let published = link.0.into_inner().unwrap_or_else(|e| e.into_inner());
+        let c1 = Some("c1".to_owned());
+        assert_eq!(
+            published,
+            [
+                ("receive.alice.response.trigger".to_owned(), c1.clone()),
+                ("receive.alice.outgoing.Create".to_owned(), c1),
+            ]
+        );
     }
 }

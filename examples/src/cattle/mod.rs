@@ -7,6 +7,10 @@
 //!  broker ──► Delivery ──► serve(): Server::handle_publish ──► handler ──► Link::publish
 //! ```
 //!
+//! [`serve`] runs a [`Server`](cattle_drive_types::server::Server) on a link;
+//! [`service::AccountService`] answers like cattle_grid, keeping actors and their documents in a
+//! [`drive_store::DriveStore`] (in memory by default).
+//!
 //! Correlation ids travel as the AMQP `correlation_id` property and as MQTT 5 Correlation
 //! Data (the two are what RabbitMQ converts into each other). Bodies are JSON with content type
 //! `application/json`.
@@ -17,6 +21,7 @@
 //! broker's ACLs (and by [`CattleClient`] refusing topics outside its account).
 
 pub mod amqp;
+pub mod drive_store;
 mod driver;
 pub mod mqtt;
 pub mod service;

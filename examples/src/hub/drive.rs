@@ -10,7 +10,10 @@
 //! ```
 //!
 //! Every hub account whose name is a valid Cattle Drive account name (at most 16 characters)
-//! is served; actors are created under the hub's public URL. The two worlds meet in both
+//! is served; actors are created under the hub's public URL, as `{base}/actor/{n}`, and this
+//! module serves that path over HTTP: `GET` answers an actor's document (and the public
+//! documents its actors created) as `application/activity+json` to anyone, `410 Gone` for a
+//! deleted actor, `404` for anything else. The two worlds meet in both
 //! directions: a `send_message` is also delivered to the hub accounts it addresses (their
 //! inboxes, streams and Bus), and whatever the hub delivers to `{base}/users/{name}` becomes
 //! an `incoming` event for account `{name}`. The hub connects with the URI's
@@ -23,17 +26,19 @@ use std::sync::{Arc, Mutex};
 use cattle_drive_types::message::Trigger;
 use cattle_drive_types::server::{ClientMessage, Server, ServerConfig};
 use cattle_drive_types::topic::{AccountName, Transport, server_filters};
+use fedi_stream::negotiate::Representation;
+use http::StatusCode;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::cattle::amqp::AmqpLink;
-use crate::cattle::service::AccountService;
+use crate::cattle::service::{ACTOR_PATH, AccountService, Served};
 use crate::cattle::{Link, ServeRejection, serve};
 use crate::hub::c2s::{C2s, actor_url};
 use crate::hub::module::{Handler, Module, Starting};
 use crate::hub::server::{Core, ServeError};
 use crate::hub::store::BoxKind;
-use crate::hub::web::Request;
+use crate::hub::web::{self, Request, Response};
 
 /// Cattle Drive settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +66,7 @@ impl CattleConfig {
 /// Incoming events waiting to be published.
 const INCOMING_QUEUE: usize = 1_024;
 
-/// The module: no HTTP paths, a broker consumer.
+/// The module: the actors' HTTP paths and a broker consumer.
 pub(crate) struct DriveModule {
     core: Arc<Core>,
     config: Option<CattleConfig>,
@@ -105,17 +110,13 @@ impl Module for DriveModule {
         "cattle-drive"
     }
 
-    fn claims(&self, _request: &Request) -> bool {
-        false
+    fn claims(&self, request: &Request) -> bool {
+        request.uri().path().starts_with(ACTOR_PATH)
     }
 
-    fn handle(&self, _request: Request) -> Handler {
-        Box::pin(async {
-            crate::hub::web::error(
-                http::StatusCode::NOT_FOUND,
-                "Cattle Drive has no HTTP paths",
-            )
-        })
+    fn handle(&self, request: Request) -> Handler {
+        let response = self.document(&request);
+        Box::pin(async { response })
     }
 
     fn try_lines(&self, _base: &str, account: &crate::hub::Account) -> Vec<String> {
@@ -189,6 +190,39 @@ impl Module for DriveModule {
             });
             Ok(())
         })
+    }
+}
+
+impl DriveModule {
+    /// `GET {base}/actor/…`: what the account service serves there to anyone.
+    fn document(&self, request: &Request) -> Response {
+        if !web::is_get(request) {
+            return web::method_not_allowed("GET, HEAD");
+        }
+        let url = format!("{}{}", self.core.base_url, request.uri().path());
+        let served = self
+            .service
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .public_document(&url);
+        match served {
+            Ok(Served::Found(document)) => {
+                let mut response =
+                    hyper::Response::new(web::full(Value::Object(document).to_string()));
+                response
+                    .headers_mut()
+                    .extend(Representation::ActivityJson.response_headers());
+                response
+            }
+            Ok(Served::Gone) => web::error(StatusCode::GONE, format!("{url} was deleted")),
+            Ok(Served::NotFound) => {
+                web::error(StatusCode::NOT_FOUND, format!("nothing is served at {url}"))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, %url, "Cattle Drive store failed");
+                web::error(StatusCode::INTERNAL_SERVER_ERROR, "the store failed")
+            }
+        }
     }
 }
 
