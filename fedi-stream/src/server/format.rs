@@ -84,7 +84,7 @@ impl Format {
             Some(body)
         };
         match self {
-            Self::Sse => id_block(retry).map(|body| Transmit::Body(Bytes::from(body))),
+            Self::Sse => sse_opening(retry, position).map(|body| Transmit::Body(Bytes::from(body))),
             Self::MastodonSse => {
                 let mut body = b":)\n".to_vec();
                 body.extend(id_block(None).unwrap_or_default());
@@ -96,10 +96,11 @@ impl Format {
                 };
                 let json = meta.to_json();
                 let mut out = Vec::with_capacity(json.as_bytes().len() + 24);
+                // The envelope carries the id too, as an SSE position event does.
                 envelope::write(
                     &mut out,
                     EventKind::Meta.as_str(),
-                    None,
+                    position,
                     Some(Data::Raw(json.as_bytes())),
                 );
                 Some(Transmit::Text(Bytes::from(out)))
@@ -136,6 +137,29 @@ impl fmt::Display for Format {
             Self::MastodonWebSocket => "Mastodon WebSocket",
         })
     }
+}
+
+/// The opening block of a C2S SSE stream: the `retry` field, and for a subscriber without a
+/// last id the feed's position as a `meta` event carrying both `id:` and a `position` status
+/// in `data:`. The `data` line is what makes every client record the id: the WHATWG text sets
+/// the last event id from an id-only block too, but the npm `eventsource` package (through
+/// `eventsource-parser`) and Python's `sseclient-py` drop blocks without data, id and all.
+fn sse_opening(retry: Option<std::time::Duration>, position: Option<&str>) -> Option<Vec<u8>> {
+    let meta = position
+        .and_then(|id| ItemId::new(id).ok())
+        .map(|last_event_id| Meta::Position { last_event_id }.to_json());
+    let block = OutgoingEvent {
+        event: meta.is_some().then_some(EventKind::Meta.as_str()),
+        id: meta.is_some().then_some(position).flatten(),
+        retry,
+        data: meta.as_ref().map(|json| json.as_str()),
+    };
+    if block.id.is_none() && block.retry.is_none() {
+        return None;
+    }
+    let mut body = Vec::new();
+    Encoder::new().encode(&block, &mut body).ok()?;
+    Some(body)
 }
 
 /// One unit of output from a [`Session`](super::Session).
