@@ -79,7 +79,11 @@ impl Boxes {
         let feed = |kind: BoxKind| {
             let mut url = base.clone();
             url.set_path(&format!("/users/{actor}/{}", kind.name()));
-            Arc::new(FeedCell::new(FeedConfig::new(url).with_limits(window)))
+            // The box starts empty: its position is "0" (`?min_id=0` is everything), sent to
+            // new subscribers so that one cut off before the first item resumes from it.
+            let mut config = FeedConfig::new(url).with_limits(window);
+            config.start_position = ItemId::new("0").ok();
+            Arc::new(FeedCell::new(config))
         };
         Boxes {
             inbox: VecDeque::new(),
