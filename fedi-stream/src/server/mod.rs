@@ -54,6 +54,12 @@
 //! from the start position of a collection that was empty ([`Feed`] keeps it as the position
 //! before its first entry).
 //!
+//! A resuming SSE subscriber (a valid last id) gets that id back first, in an `id:` line
+//! without data (with the `retry` field): clients that dispatch events only see nothing,
+//! and clients that record the id of every block they read (as `httpx-sse` users do with
+//! `sse.id`, whose decoder starts each connection with an empty id) keep their position
+//! through the id-less blocks before the next item (`retry`, a `catchUp` status).
+//!
 //! Decisions:
 //! - `meta` statuses are live only: reconnecting subscribers do not get stale warnings.
 //! - Mastodon formats carry no `meta` events; a catch-up is reported to the host only

@@ -155,7 +155,8 @@ impl Session {
         } else {
             None
         };
-        if let Some(preamble) = format.preamble(config.retry, position) {
+        let resumed = resume.and_then(|raw| ItemId::new(raw).ok());
+        if let Some(preamble) = format.preamble(config.retry, position, resumed.as_ref()) {
             session.pending.push_back(preamble);
         }
         match resume {
@@ -489,9 +490,10 @@ mod tests {
         })
         .unwrap();
         let resumed_out = drain(&mut resumed, &feed, now);
-        assert_eq!(resumed_out.len(), 2, "{resumed_out:?}");
-        assert!(resumed_out[0].contains("id: 2"));
-        assert!(resumed_out[1].contains("\"new\""));
+        assert_eq!(resumed_out.len(), 3, "{resumed_out:?}");
+        assert_eq!(resumed_out[0], "id: 1\n\n", "the resumed id, repeated");
+        assert!(resumed_out[1].contains("id: 2"));
+        assert!(resumed_out[2].contains("\"new\""));
         let live_out = drain(&mut live, &feed, now);
         assert_eq!(live_out.len(), 2);
         assert_eq!(
@@ -522,9 +524,12 @@ mod tests {
             drain(&mut ws, &feed, now),
             [r#"{"type":"meta","id":"0","data":{"type":"position","lastEventId":"0"}}"#]
         );
-        // A resuming subscriber already has its id: only the retry field.
+        // A resuming subscriber gets its id back without an event (clients that record the id
+        // of every block keep it), then the retry field.
         let mut resumed = Session::new(&feed, Format::Sse, Some("0"), config, now).unwrap();
-        assert_eq!(drain(&mut resumed, &feed, now), ["retry: 3000\n\n"]);
+        assert_eq!(drain(&mut resumed, &feed, now), ["id: 0\nretry: 3000\n\n"]);
+        let mut invalid = Session::new(&feed, Format::Sse, Some("a\nb"), config, now).unwrap();
+        assert_eq!(drain(&mut invalid, &feed, now)[0], "retry: 3000\n\n");
     }
 
     #[test]
@@ -542,8 +547,9 @@ mod tests {
         let mut session =
             Session::new(&feed, Format::Sse, Some("0"), SessionConfig::default(), now).unwrap();
         let out = drain(&mut session, &feed, now);
-        assert_eq!(out.len(), 3, "{out:?}");
-        for (line, id) in out.iter().zip(1..) {
+        assert_eq!(out.len(), 4, "{out:?}");
+        assert_eq!(out[0], "id: 0\n\n");
+        for (line, id) in out[1..].iter().zip(1..) {
             assert!(
                 line.starts_with(&format!("event: inbox\nid: {id}\n")),
                 "{line}"
@@ -565,9 +571,9 @@ mod tests {
         let mut session =
             Session::new(&feed, Format::Sse, Some("0"), SessionConfig::default(), now).unwrap();
         let out = drain(&mut session, &feed, now);
-        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out.len(), 2, "{out:?}");
         assert!(
-            out[0].contains(r#""reason":"outOfWindow","minId":"0""#),
+            out[1].contains(r#""reason":"outOfWindow","minId":"0""#),
             "{out:?}"
         );
     }
@@ -577,13 +583,16 @@ mod tests {
         let now = Instant::now();
         let mut feed = feed(FeedLimits::default());
         feed.append(entry(10)).unwrap();
-        for (last, expected) in [
+        // A valid last id is repeated first (without an event); an invalid one is not.
+        for (last, opening, expected) in [
             (
                 "9",
+                "id: 9\n\n",
                 r#"{"type":"catchUp","reason":"outOfWindow","minId":"9","url":"https://h.example/inbox?min_id=9","until":"10"}"#,
             ),
             (
                 "a\u{1}",
+                "",
                 r#"{"type":"catchUp","reason":"invalidId","url":"https://h.example/inbox","until":"10"}"#,
             ),
         ] {
@@ -596,8 +605,8 @@ mod tests {
             )
             .unwrap();
             assert_eq!(
-                drain(&mut session, &feed, now),
-                [format!("event: meta\ndata: {expected}\n\n")]
+                drain(&mut session, &feed, now).concat(),
+                format!("{opening}event: meta\ndata: {expected}\n\n")
             );
             assert!(matches!(
                 session.poll_event(),
