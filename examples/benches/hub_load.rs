@@ -163,7 +163,7 @@ async fn c2s_server(storage: Storage) -> (String, oneshot::Sender<()>) {
 }
 
 /// Opens a raw event-stream subscription to alice's inbox and counts the events it receives
-/// (each ends with a blank line; the first block is the `retry` hint) into `received`.
+/// (each ends with a blank line; the first block is the opening position with the `retry` hint) into `received`.
 async fn subscribe(address: &str, received: Arc<AtomicUsize>) {
     let mut stream = TcpStream::connect(address).await.expect("connect");
     let request = format!(

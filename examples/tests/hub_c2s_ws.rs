@@ -51,8 +51,13 @@ fn note(hub: &TestHub, to: &str, text: &str) -> Value {
 #[tokio::test]
 async fn the_socket_pushes_the_inbox_and_resumes_after_the_last_id() {
     let hub = TestHub::start().await;
-    // (A feed with items would first send its position; this one is empty.)
     let mut socket = open(&hub, "").await;
+    // A new connection first learns its position: the empty inbox's "0".
+    let position = next_envelope(&mut socket, "meta").await;
+    assert_eq!(
+        position,
+        json!({"type": "meta", "id": "0", "data": {"type": "position", "lastEventId": "0"}})
+    );
     post_to_outbox(
         &hub.base,
         "bob",

@@ -450,16 +450,13 @@ impl Bus {
                         break;
                     }
                 },
-                incoming = socket.next() => match incoming {
-                    Some(Ok(Message::Text(text))) => self.handle_text(key, text.as_str()),
-                    Some(Ok(Message::Binary(bytes))) => self.handle_binary(key, &bytes),
-                    Some(Ok(Message::Close(_))) | None => break,
+                incoming = socket.next() => match ws::receive(&mut socket, incoming).await {
+                    Some(Message::Text(text)) => self.handle_text(key, text.as_str()),
+                    Some(Message::Binary(bytes)) => self.handle_binary(key, &bytes),
+                    // Closed as RFC 6455 says (echo, or the error's close code) by `receive`.
+                    Some(Message::Close(_)) | None => break,
                     // Pings are answered by tungstenite itself.
-                    Some(Ok(_)) => {}
-                    Some(Err(e)) => {
-                        tracing::debug!(?key, error = %e, "bus socket error");
-                        break;
-                    }
+                    Some(_) => {}
                 },
                 () = shutdown.wait() => {
                     ws::close(&mut socket, 1001, "server shutting down").await;

@@ -379,12 +379,12 @@ impl Connection {
                 }
             };
             tokio::select! {
-                incoming = socket.next() => match incoming {
-                    Some(Ok(Message::Text(text))) => {
+                incoming = socket.next() => match websocket::receive(&mut socket, incoming).await {
+                    Some(Message::Text(text)) => {
                         self.command(ClientCommand::decode(&text, &FrameLimits::default()));
                     }
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
-                    Some(Ok(_)) => {}
+                    Some(Message::Close(_)) | None => return,
+                    Some(_) => {}
                 },
                 _ = wake_rx.recv() => {}
                 () = timer => {

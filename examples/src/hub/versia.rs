@@ -434,18 +434,18 @@ impl Versia {
             tokio::select! {
                 frame = socket.next() => {
                     let now = Instant::now();
-                    let handled = match frame {
-                        Some(Ok(Message::Text(text))) => connection.handle_text(now, self.unix(), &text),
-                        Some(Ok(Message::Binary(_))) => connection.handle_binary(now),
-                        Some(Ok(Message::Close(frame))) => {
+                    let handled = match ws::receive(&mut socket, frame).await {
+                        Some(Message::Text(text)) => connection.handle_text(now, self.unix(), &text),
+                        Some(Message::Binary(_)) => connection.handle_binary(now),
+                        Some(Message::Close(frame)) => {
                             let (code, reason) = frame
                                 .map(|f| (Some(u16::from(f.code)), f.reason.to_string()))
                                 .unwrap_or((None, String::new()));
                             connection.handle_close(now, code, &reason);
                             Ok(())
                         }
-                        Some(Ok(_)) => Ok(()),
-                        None | Some(Err(_)) => return,
+                        Some(_) => Ok(()),
+                        None => return,
                     };
                     if let Err(e) = handled {
                         tracing::debug!(%peer, error = %e, "versia connection ended");

@@ -447,9 +447,13 @@ pub(crate) async fn bus(hub: &TestHub, token: &str, events: &[&str]) -> Socket {
 pub(crate) struct EventStream {
     body: hyper::body::Incoming,
     decoder: fedi_stream::sse::Decoder,
+    /// The opening position of a new C2S stream (an inbox or outbox opened without a last id).
+    pub(crate) position: Option<String>,
 }
 
-/// Opens an event stream on `url` as `token`, resuming after `last_event_id` when given.
+/// Opens an event stream on `url` as `token`, resuming after `last_event_id` when given. A new
+/// C2S stream (`…/inbox` or `…/outbox`, no last id) must open with its position, a `meta`
+/// event carrying the id and a `position` status; it is checked and kept in `position`.
 pub(crate) async fn event_stream(
     url: &str,
     token: &str,
@@ -472,10 +476,25 @@ pub(crate) async fn event_stream(
             .and_then(|v| v.to_str().ok()),
         Some("text/event-stream")
     );
-    EventStream {
+    let mut stream = EventStream {
         body: response.into_body(),
         decoder: fedi_stream::sse::Decoder::new(),
+        position: None,
+    };
+    let c2s = url.ends_with("/inbox") || url.ends_with("/outbox");
+    if c2s && last_event_id.is_none() {
+        let opening = stream.next().await;
+        assert_eq!(
+            opening.event_type(),
+            "meta",
+            "a new stream opens with its position"
+        );
+        let status: Value = serde_json::from_str(opening.data()).expect("a JSON status");
+        assert_eq!(status["type"], "position", "{status}");
+        assert_eq!(status["lastEventId"], opening.last_event_id(), "{status}");
+        stream.position = Some(opening.last_event_id().to_owned());
     }
+    stream
 }
 
 /// What reading an event stream gave.

@@ -164,7 +164,8 @@ pub enum ClientEvent {
     Item(StreamEvent),
     /// Fetch missed items from [`CatchUp::url`]: the stream did not (and will not) deliver them.
     CatchUp(CatchUp),
-    /// Another server status.
+    /// Another server status (the opening `position` is not reported: it only sets
+    /// [`Client::last_event_id`]).
     Meta(Meta),
     /// An event of another type (e.g. the SWICG draft's unnamed `message` events with AS2
     /// `Add`/`Remove`/`Update`/`Delete` data).
@@ -520,6 +521,8 @@ impl Client {
             Some(EventKind::Meta) => {
                 let event = match Meta::parse(event.data()) {
                     Ok(Meta::CatchUp(catch_up)) => ClientEvent::CatchUp(catch_up),
+                    // The stream's opening position: its `id:` already set the last event id.
+                    Ok(Meta::Position { .. }) => return,
                     Ok(meta) => ClientEvent::Meta(meta),
                     Err(error) => ClientEvent::Malformed(MalformedEvent::Data {
                         kind: EventKind::Meta,

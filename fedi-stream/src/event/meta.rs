@@ -14,7 +14,7 @@ use super::json::Json;
 /// | `catchUp` | `reason`, `minId`?, `url`, `until`? | fetch the missed items from `url` ([`CatchUp`]) |
 /// | `restart` | `message`, `inSeconds`? | the server will restart; expect a disconnect |
 /// | `notice` | `message` | any other human-readable status |
-/// | `position` | `lastEventId` | WebSocket only: the stream's position when it opened (SSE sends an `id:` line instead) |
+/// | `position` | `lastEventId` | the stream's position when it opened, for a subscriber without a last id; the event carries the same id (SSE `id:`, WebSocket envelope `id`) |
 ///
 /// Other `type`s (and objects that do not fit their type's fields) are kept as
 /// [`Meta::Other`], so a newer server's statuses reach the application unchanged.

@@ -67,6 +67,9 @@ pub struct Feed {
     next_assigned: Option<u64>,
     /// The newest item id ever appended (or the configured start position).
     last_id: Option<ItemId>,
+    /// The position before the first entry: the configured start position, or the number
+    /// before the first assigned id.
+    start: Option<ItemId>,
 }
 
 impl Feed {
@@ -80,7 +83,8 @@ impl Feed {
         Self {
             prepared: config.encodings(),
             next_assigned: config.assign_ids,
-            last_id: config.start_position.clone().or(before_first),
+            last_id: config.start_position.clone().or(before_first.clone()),
+            start: config.start_position.clone().or(before_first),
             config,
             items: VecDeque::new(),
             first_seq: 0,
@@ -247,6 +251,12 @@ impl Feed {
     #[must_use]
     pub fn last_id(&self) -> Option<&ItemId> {
         self.last_id.as_ref()
+    }
+
+    /// Where a subscriber resuming from the start position (`id`) continues: the first entry,
+    /// while the window still holds every entry appended since the start; `None` otherwise.
+    pub(super) fn after_start(&self, id: &ItemId) -> Option<u64> {
+        (self.first_seq == 0 && self.start.as_ref() == Some(id)).then_some(0)
     }
 
     /// Whether sessions in `format` can be served.

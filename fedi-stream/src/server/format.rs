@@ -63,11 +63,13 @@ impl Format {
 
     /// What opens the stream: for a subscriber without a last id, the feed's position (so that
     /// it resumes correctly even if it sees no event before a disconnect); the `retry` field
-    /// (C2S SSE, if configured); Mastodon's `:)` comment.
+    /// (C2S SSE, if configured); Mastodon's `:)` comment. `resumed` is the valid last id a
+    /// resuming subscriber sent (C2S SSE repeats it).
     pub(crate) fn preamble(
         self,
         retry: Option<std::time::Duration>,
         position: Option<&ItemId>,
+        resumed: Option<&ItemId>,
     ) -> Option<Transmit> {
         let position = position.map(ItemId::as_str);
         let id_block = |retry| -> Option<Vec<u8>> {
@@ -84,7 +86,8 @@ impl Format {
             Some(body)
         };
         match self {
-            Self::Sse => id_block(retry).map(|body| Transmit::Body(Bytes::from(body))),
+            Self::Sse => sse_opening(retry, position, resumed.map(ItemId::as_str))
+                .map(|body| Transmit::Body(Bytes::from(body))),
             Self::MastodonSse => {
                 let mut body = b":)\n".to_vec();
                 body.extend(id_block(None).unwrap_or_default());
@@ -96,10 +99,11 @@ impl Format {
                 };
                 let json = meta.to_json();
                 let mut out = Vec::with_capacity(json.as_bytes().len() + 24);
+                // The envelope carries the id too, as an SSE position event does.
                 envelope::write(
                     &mut out,
                     EventKind::Meta.as_str(),
-                    None,
+                    position,
                     Some(Data::Raw(json.as_bytes())),
                 );
                 Some(Transmit::Text(Bytes::from(out)))
@@ -152,6 +156,37 @@ impl fmt::Display for Format {
             Self::MastodonWebSocket => "Mastodon WebSocket",
         })
     }
+}
+
+/// The opening block of a C2S SSE stream: the `retry` field, and for a subscriber without a
+/// last id the feed's position as a `meta` event carrying both `id:` and a `position` status
+/// in `data:`. The `data` line is what makes every client record the id: the WHATWG text sets
+/// the last event id from an id-only block too, but the npm `eventsource` package (through
+/// `eventsource-parser`) and Python's `sseclient-py` drop blocks without data, id and all.
+///
+/// A resuming subscriber gets its own last id back in an `id:` line (no data: clients that
+/// dispatch only events see nothing), so that a client that records the id of every block it
+/// reads, as `httpx-sse` users do with `sse.id`, keeps its position until the next item.
+fn sse_opening(
+    retry: Option<std::time::Duration>,
+    position: Option<&str>,
+    resumed: Option<&str>,
+) -> Option<Vec<u8>> {
+    let meta = position
+        .and_then(|id| ItemId::new(id).ok())
+        .map(|last_event_id| Meta::Position { last_event_id }.to_json());
+    let block = OutgoingEvent {
+        event: meta.is_some().then_some(EventKind::Meta.as_str()),
+        id: if meta.is_some() { position } else { resumed },
+        retry,
+        data: meta.as_ref().map(|json| json.as_str()),
+    };
+    if block.id.is_none() && block.retry.is_none() {
+        return None;
+    }
+    let mut body = Vec::new();
+    Encoder::new().encode(&block, &mut body).ok()?;
+    Some(body)
 }
 
 /// One unit of output from a [`Session`](super::Session).

@@ -58,12 +58,14 @@ enum State {
 /// # Resume
 /// [`Session::new`] takes the client's `Last-Event-ID`. Without one (or with an empty one) the
 /// subscriber is new: it gets live entries, and the stream opens with the feed's position
-/// (an SSE `id:` block without data, a `position` meta message on WebSocket) so that it can
-/// resume gap-free even if it sees no entry before a disconnect. A client that loaded the
+/// (a `meta` event with the `id` and a `position` status, on SSE and WebSocket alike; see
+/// [the module docs](super#starting-a-stream)) so that it can resume gap-free even if it sees
+/// no entry before a disconnect. A client that loaded the
 /// collection first should pass its newest item id instead. With a last id:
 /// - found in the window, within the queue limit: everything appended after it is replayed,
 ///   exactly once and in order, before live entries (the feed's own position, see
-///   [`Feed::last_id`], counts as found: nothing to replay);
+///   [`Feed::last_id`], counts as found: nothing to replay; the start position counts as
+///   found while no entry has left the window: everything is replayed);
 /// - not in the window (older, unknown, from before a restart) or invalid: a `catchUp` meta
 ///   event with the collection's `?min_id=` URL comes first, then live entries;
 /// - in the window but more than the queue limit behind: the same, with reason `tooFarBehind`.
@@ -161,7 +163,8 @@ impl Session {
         } else {
             None
         };
-        if let Some(preamble) = format.preamble(config.retry, position) {
+        let resumed = resume.and_then(|raw| ItemId::new(raw).ok());
+        if let Some(preamble) = format.preamble(config.retry, position, resumed.as_ref()) {
             session.pending.push_back(preamble);
         }
         match resume {
@@ -176,8 +179,9 @@ impl Session {
             self.catch_up(feed, CatchUpReason::InvalidId, None);
             return;
         };
-        let Some(seq) = feed.position(raw) else {
-            if feed.last_id() == Some(&id) {
+        let from = match feed.position(raw) {
+            Some(seq) => seq + 1,
+            None if feed.last_id() == Some(&id) => {
                 // The client is at the feed's position (its start position, or a newest item
                 // that left the window): nothing was missed.
                 self.last_id = Some(id.clone());
@@ -185,12 +189,17 @@ impl Session {
                     from: id,
                     replayed: 0,
                 });
-            } else {
-                self.catch_up(feed, CatchUpReason::OutOfWindow, Some(id));
+                return;
             }
-            return;
+            // The client got the start position, and every entry since is still in the window.
+            None => match feed.after_start(&id) {
+                Some(from) => from,
+                None => {
+                    self.catch_up(feed, CatchUpReason::OutOfWindow, Some(id));
+                    return;
+                }
+            },
         };
-        let from = seq + 1;
         let behind_items = feed.head() - from;
         let behind_bytes = feed.payload_bytes_from(from);
         self.last_id = Some(id.clone());
@@ -489,16 +498,92 @@ mod tests {
         })
         .unwrap();
         let resumed_out = drain(&mut resumed, &feed, now);
-        assert_eq!(resumed_out.len(), 2, "{resumed_out:?}");
-        assert!(resumed_out[0].contains("id: 2"));
-        assert!(resumed_out[1].contains("\"new\""));
+        assert_eq!(resumed_out.len(), 3, "{resumed_out:?}");
+        assert_eq!(resumed_out[0], "id: 1\n\n", "the resumed id, repeated");
+        assert!(resumed_out[1].contains("id: 2"));
+        assert!(resumed_out[2].contains("\"new\""));
         let live_out = drain(&mut live, &feed, now);
         assert_eq!(live_out.len(), 2);
         assert_eq!(
-            live_out[0], "id: 2\n\n",
-            "a new subscriber learns the position"
+            live_out[0],
+            "event: meta\nid: 2\ndata: {\"type\":\"position\",\"lastEventId\":\"2\"}\n\n",
+            "a new subscriber learns the position, in an event every client records"
         );
         assert!(live_out[1].starts_with("event: meta\ndata: "));
+    }
+
+    #[test]
+    fn the_opening_position_is_an_event_with_data_and_id() {
+        let now = Instant::now();
+        let feed = Feed::new(
+            FeedConfig::new(url::Url::parse("https://h.example/inbox").unwrap())
+                .with_start_position(ItemId::new("0").unwrap()),
+        );
+        let config = SessionConfig::default().with_retry(Duration::from_millis(3000));
+        let mut sse = Session::new(&feed, Format::Sse, None, config, now).unwrap();
+        assert_eq!(
+            drain(&mut sse, &feed, now),
+            [
+                "event: meta\nid: 0\nretry: 3000\ndata: {\"type\":\"position\",\"lastEventId\":\"0\"}\n\n"
+            ]
+        );
+        let mut ws = Session::new(&feed, Format::WebSocket, None, config, now).unwrap();
+        assert_eq!(
+            drain(&mut ws, &feed, now),
+            [r#"{"type":"meta","id":"0","data":{"type":"position","lastEventId":"0"}}"#]
+        );
+        // A resuming subscriber gets its id back without an event (clients that record the id
+        // of every block keep it), then the retry field.
+        let mut resumed = Session::new(&feed, Format::Sse, Some("0"), config, now).unwrap();
+        assert_eq!(drain(&mut resumed, &feed, now), ["id: 0\nretry: 3000\n\n"]);
+        let mut invalid = Session::new(&feed, Format::Sse, Some("a\nb"), config, now).unwrap();
+        assert_eq!(drain(&mut invalid, &feed, now)[0], "retry: 3000\n\n");
+    }
+
+    #[test]
+    fn the_start_position_resumes_while_the_window_holds_everything_since() {
+        let now = Instant::now();
+        let config = |limits| {
+            FeedConfig::new(url::Url::parse("https://h.example/inbox").unwrap())
+                .with_start_position(ItemId::new("0").unwrap())
+                .with_limits(limits)
+        };
+        let mut feed = Feed::new(config(FeedLimits::default()));
+        for id in 1..=3 {
+            feed.append(entry(id)).unwrap();
+        }
+        let mut session =
+            Session::new(&feed, Format::Sse, Some("0"), SessionConfig::default(), now).unwrap();
+        let out = drain(&mut session, &feed, now);
+        assert_eq!(out.len(), 4, "{out:?}");
+        assert_eq!(out[0], "id: 0\n\n");
+        for (line, id) in out[1..].iter().zip(1..) {
+            assert!(
+                line.starts_with(&format!("event: inbox\nid: {id}\n")),
+                "{line}"
+            );
+        }
+        assert_eq!(
+            session.poll_event(),
+            Some(SessionEvent::Resumed {
+                from: ItemId::new("0").unwrap(),
+                replayed: 3
+            })
+        );
+
+        // Once the window dropped an entry, the start position is out of it: catch up.
+        let mut feed = Feed::new(config(FeedLimits::default().with_max_items(2)));
+        for id in 1..=3 {
+            feed.append(entry(id)).unwrap();
+        }
+        let mut session =
+            Session::new(&feed, Format::Sse, Some("0"), SessionConfig::default(), now).unwrap();
+        let out = drain(&mut session, &feed, now);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert!(
+            out[1].contains(r#""reason":"outOfWindow","minId":"0""#),
+            "{out:?}"
+        );
     }
 
     #[test]
@@ -506,13 +591,16 @@ mod tests {
         let now = Instant::now();
         let mut feed = feed(FeedLimits::default());
         feed.append(entry(10)).unwrap();
-        for (last, expected) in [
+        // A valid last id is repeated first (without an event); an invalid one is not.
+        for (last, opening, expected) in [
             (
                 "9",
+                "id: 9\n\n",
                 r#"{"type":"catchUp","reason":"outOfWindow","minId":"9","url":"https://h.example/inbox?min_id=9","until":"10"}"#,
             ),
             (
                 "a\u{1}",
+                "",
                 r#"{"type":"catchUp","reason":"invalidId","url":"https://h.example/inbox","until":"10"}"#,
             ),
         ] {
@@ -525,8 +613,8 @@ mod tests {
             )
             .unwrap();
             assert_eq!(
-                drain(&mut session, &feed, now),
-                [format!("event: meta\ndata: {expected}\n\n")]
+                drain(&mut session, &feed, now).concat(),
+                format!("{opening}event: meta\ndata: {expected}\n\n")
             );
             assert!(matches!(
                 session.poll_event(),

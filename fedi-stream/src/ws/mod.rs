@@ -33,7 +33,7 @@
 //! crate's sans-IO [`websocket`](crate::websocket) engine) carries the messages.
 //!
 //! A connection that opens without a last id is sent the stream's position first
-//! (`{"type":"meta","data":{"type":"position","lastEventId":"…"}}`), which
+//! (`{"type":"meta","id":"…","data":{"type":"position","lastEventId":"…"}}`), which
 //! [`ClientConnection`] keeps as its resume point.
 
 mod client;

@@ -234,11 +234,11 @@ async fn session(
         }
         let deadline = connection.poll_timeout();
         tokio::select! {
-            incoming = socket.next() => match incoming {
-                Some(Ok(Message::Text(text))) => connection.handle_message(WsMessage::Text(&text)),
-                Some(Ok(Message::Binary(bytes))) => connection.handle_message(WsMessage::Binary(&bytes)),
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
-                Some(Ok(_)) => {}
+            incoming = socket.next() => match websocket::receive(&mut socket, incoming).await {
+                Some(Message::Text(text)) => connection.handle_message(WsMessage::Text(&text)),
+                Some(Message::Binary(bytes)) => connection.handle_message(WsMessage::Binary(&bytes)),
+                Some(Message::Close(_)) | None => return,
+                Some(_) => {}
             },
             wake = stream::wait(&mut head, deadline, &mut shutdown, stopping) => match wake {
                 Wake::Feed(true) => {}

@@ -295,11 +295,14 @@ impl Store {
                 let mut url = config.base.clone();
                 url.set_path(&format!("/users/{name}/{}", kind.name()));
                 let mut feed = FeedConfig::new(url).with_limits(config.window);
+                // The box's newest stored item, or `0` for an empty box (`?min_id=0` is
+                // everything): sent to new subscribers, so that one cut off before its first
+                // item resumes from it.
                 let head = heads
                     .iter()
                     .find(|(owner, k, _)| owner == name && *k == kind)
-                    .and_then(|(_, _, seq)| ItemId::new(&seq.to_string()).ok());
-                if let Some(head) = head {
+                    .map_or(0, |(_, _, seq)| *seq);
+                if let Ok(head) = ItemId::new(&head.to_string()) {
                     feed = feed.with_start_position(head);
                 }
                 feeds.insert(

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Node peers of the hub's client tests (examples/tests/hub_sse_clients.rs and
+# hub_ws_clients.rs): the npm `eventsource` and `ws` packages pinned by
+# examples/tests/node/package-lock.json, with `npm ci` into examples/tests/node/node_modules.
+# Idempotent: does nothing when the lock file has not changed since the last successful install.
+set -euo pipefail
+cd "$(dirname "$0")/../../examples/tests/node"
+
+if ! command -v npm >/dev/null; then
+    echo "note: npm not found; the hub's Node client tests need Node 20 or newer and npm" >&2
+    exit 0
+fi
+stamp=node_modules/.package-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    exit 0
+fi
+npm ci --no-audit --no-fund --loglevel=error
+echo "$want" > "$stamp"
+echo "node peers ready"
