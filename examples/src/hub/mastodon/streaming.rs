@@ -119,7 +119,7 @@ pub(super) fn respond(core: &Arc<Core>, feeds: &Arc<Feeds>, request: Request) ->
     }
     let (account, subprotocol) = match authenticate(core, &request) {
         Ok(found) => found,
-        Err(response) => return response,
+        Err(message) => return mastodon_error(StatusCode::UNAUTHORIZED, message),
     };
     if websocket::is_upgrade(request.headers()) {
         return upgrade(core, feeds, request, account, subprotocol);
@@ -153,14 +153,15 @@ fn offered_subprotocols(headers: &HeaderMap) -> Vec<&str> {
         .collect()
 }
 
-/// The account of a streaming request and the subprotocol to name in a `101`, or the `401`.
+/// The account of a streaming request and the subprotocol to name in a `101`, or the
+/// message of the `401` (Mastodon's words).
 ///
 /// `Authorization: Bearer` or `?access_token=` first; otherwise (or when they name no
 /// account) each offered subprotocol in turn, as Mastodon's web client sends the token there.
 fn authenticate(
     core: &Core,
     request: &Request,
-) -> Result<(Arc<Account>, Option<HeaderValue>), Response> {
+) -> Result<(Arc<Account>, Option<HeaderValue>), &'static str> {
     let offered = offered_subprotocols(request.headers());
     let first_offered = offered.first().and_then(|p| HeaderValue::from_str(p).ok());
     match core.authenticate(request, true) {
@@ -172,12 +173,11 @@ fn authenticate(
                     return Ok((account, chosen));
                 }
             }
-            let message = if error == AuthError::Missing && offered.is_empty() {
+            Err(if error == AuthError::Missing && offered.is_empty() {
                 "Missing access token"
             } else {
                 "Invalid access token"
-            };
-            Err(mastodon_error(StatusCode::UNAUTHORIZED, message))
+            })
         }
     }
 }
