@@ -25,7 +25,7 @@ use tokio::sync::mpsc;
 /// How long a client may take to start, discover the hub and connect.
 const START_PATIENCE: Duration = Duration::from_secs(60);
 /// Notes posted after `ready`, one per wait, before the test gives up.
-const POSTS: usize = 20;
+const POSTS: usize = 40;
 const BETWEEN_POSTS: Duration = Duration::from_millis(750);
 
 fn root() -> PathBuf {
