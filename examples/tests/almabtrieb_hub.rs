@@ -86,6 +86,7 @@ impl Hub {
                 "guest",
                 "--amqp",
                 amqp_uri,
+                "--memory",
             ])
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())

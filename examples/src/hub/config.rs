@@ -110,6 +110,15 @@ pub struct Limits {
     pub body_read_timeout: Duration,
 }
 
+impl Limits {
+    /// The window of every live feed.
+    pub(crate) fn feed_window(&self) -> fedi_stream::server::FeedLimits {
+        fedi_stream::server::FeedLimits::default()
+            .with_max_items(self.stream_window.max(1))
+            .with_max_bytes(self.stream_window_bytes)
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {

@@ -16,7 +16,8 @@
 //!                      │          ▲ publish_action / publish_to (other modules)   │
 //!                      │   versia /.well-known/versia, /.versia/v0.6/{inbox,ws}   │
 //!                      │          ──► versia_ws (verify, Acceptor, Connection)    │
-//!                      │   mastodon /api/v1/streaming[/…] ──► fedi_stream         │
+//!                      │   mastodon /api/v1/streaming[/…] ──► fedi_stream,        │
+//!                      │         /api/v{1,2}/instance, verify_credentials         │
 //!                      │   drive  (no paths) RabbitMQ ──► cattle_drive_types      │
 //!                      │ shared: accounts + tokens, limits, shutdown, task guard, │
 //!                      │         cluster fan-out (Redis / NATS)                   │

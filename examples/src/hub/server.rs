@@ -13,8 +13,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc, watch};
 
-use fedi_stream::server::FeedLimits;
-
 use crate::hub::accounts::{self, Account, AccountError, Accounts};
 use crate::hub::c2s::C2sModule;
 use crate::hub::cluster::{Cluster, ClusterError};
@@ -212,9 +210,7 @@ impl Server {
                 base: &base,
                 accounts: &names,
                 origin: &origin,
-                window: FeedLimits::default()
-                    .with_max_items(limits.stream_window.max(1))
-                    .with_max_bytes(limits.stream_window_bytes),
+                window: limits.feed_window(),
                 quotas: Quotas {
                     account: i64::try_from(limits.account_quota_bytes).unwrap_or(i64::MAX),
                     hub: i64::try_from(limits.hub_quota_bytes).unwrap_or(i64::MAX),

@@ -565,11 +565,20 @@ pub(crate) struct BinaryHub {
 }
 
 impl BinaryHub {
-    /// Starts `fedi-hub --listen 127.0.0.1:0` with `args` and reads its banner.
+    /// Starts `fedi-hub --listen 127.0.0.1:0` with `args` and reads its banner. It runs in a
+    /// fresh directory of its own, where its default data directory is made.
     pub(crate) async fn start(args: &[&str]) -> BinaryHub {
         use std::io::{BufRead, BufReader};
         use std::process::{Command, Stdio};
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "fedi-hub-{:x}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        std::fs::create_dir_all(&dir).expect("a working directory");
         let mut child = Command::new(env!("CARGO_BIN_EXE_fedi-hub"))
+            .current_dir(&dir)
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .stdin(Stdio::null())

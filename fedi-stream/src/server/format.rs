@@ -22,9 +22,10 @@ pub enum Format {
     /// C2S over WebSocket: one text message per event,
     /// `{"type":"inbox","id":"…","data":{…}}`; keep-alive as WebSocket pings.
     WebSocket,
-    /// Mastodon streaming over SSE: a `:)` comment first, `event: update` / `data:` payload,
-    /// `:thump` keep-alives. Items with ids also get `id:` lines (Mastodon sends none), which
-    /// lets `EventSource` clients resume; `meta` entries are not sent.
+    /// Mastodon streaming over SSE: a `:)` comment first (and nothing else: no position
+    /// block), `event: update` / `data:` payload, `:thump` keep-alives. Items with ids also get
+    /// `id:` lines beside `event:` and `data:` (Mastodon sends none), which lets `EventSource`
+    /// clients resume; `meta` entries are not sent.
     MastodonSse,
     /// Mastodon streaming over WebSocket: `{"stream":[…],"event":"update","payload":"…"}`
     /// text messages; keep-alive as WebSocket pings; `meta` entries are not sent.
@@ -61,10 +62,11 @@ impl Format {
         matches!(self, Self::MastodonSse | Self::MastodonWebSocket)
     }
 
-    /// What opens the stream: for a subscriber without a last id, the feed's position (so that
-    /// it resumes correctly even if it sees no event before a disconnect); the `retry` field
-    /// (C2S SSE, if configured); Mastodon's `:)` comment. `resumed` is the valid last id a
-    /// resuming subscriber sent (C2S SSE repeats it).
+    /// What opens the stream: for a C2S subscriber without a last id, the feed's position (so
+    /// that it resumes correctly even if it sees no event before a disconnect); the `retry`
+    /// field (C2S SSE, if configured); Mastodon's `:)` comment (Mastodon SSE), nothing on
+    /// Mastodon WebSocket. `resumed` is the valid last id a resuming subscriber sent (C2S SSE
+    /// repeats it).
     pub(crate) fn preamble(
         self,
         retry: Option<std::time::Duration>,
@@ -72,27 +74,11 @@ impl Format {
         resumed: Option<&ItemId>,
     ) -> Option<Transmit> {
         let position = position.map(ItemId::as_str);
-        let id_block = |retry| -> Option<Vec<u8>> {
-            let block = OutgoingEvent {
-                id: position,
-                retry,
-                ..OutgoingEvent::default()
-            };
-            if block.id.is_none() && block.retry.is_none() {
-                return None;
-            }
-            let mut body = Vec::new();
-            Encoder::new().encode(&block, &mut body).ok()?;
-            Some(body)
-        };
         match self {
             Self::Sse => sse_opening(retry, position, resumed.map(ItemId::as_str))
                 .map(|body| Transmit::Body(Bytes::from(body))),
-            Self::MastodonSse => {
-                let mut body = b":)\n".to_vec();
-                body.extend(id_block(None).unwrap_or_default());
-                Some(Transmit::Body(Bytes::from(body)))
-            }
+            // Mastodon opens with `:)` alone; a block without `event:` breaks its clients.
+            Self::MastodonSse => Some(Transmit::Body(Bytes::from_static(b":)\n"))),
             Self::WebSocket => {
                 let meta = Meta::Position {
                     last_event_id: ItemId::new(position?).ok()?,

@@ -57,10 +57,11 @@ enum State {
 ///
 /// # Resume
 /// [`Session::new`] takes the client's `Last-Event-ID`. Without one (or with an empty one) the
-/// subscriber is new: it gets live entries, and the stream opens with the feed's position
+/// subscriber is new: it gets live entries, and a C2S stream opens with the feed's position
 /// (a `meta` event with the `id` and a `position` status, on SSE and WebSocket alike; see
 /// [the module docs](super#starting-a-stream)) so that it can resume gap-free even if it sees
-/// no entry before a disconnect. A client that loaded the
+/// no entry before a disconnect; Mastodon formats send only what Mastodon sends (`:)` on SSE,
+/// nothing on WebSocket). A client that loaded the
 /// collection first should pass its newest item id instead. With a last id:
 /// - found in the window, within the queue limit: everything appended after it is replayed,
 ///   exactly once and in order, before live entries (the feed's own position, see
@@ -676,6 +677,52 @@ data: {"type":"catchUp","reason":"slowConsumer","minId":"1","url":"https://h.exa
         let mut ws = Session::new(&feed, Format::WebSocket, None, config, start).unwrap();
         ws.handle_timeout(&feed, start + Duration::from_secs(10));
         assert_eq!(ws.poll_transmit(&feed, start), Some(Transmit::Ping));
+    }
+
+    #[test]
+    fn mastodon_formats_send_only_what_mastodon_sends() {
+        let now = Instant::now();
+        let mut feed = Feed::new(
+            FeedConfig::mastodon(
+                url::Url::parse("https://h.example/api/v1/timelines/home").unwrap(),
+                &["user"],
+            )
+            .with_limits(FeedLimits::default()),
+        );
+        let update = |id: &str| {
+            crate::mastodon::Event::update(Json::from_bytes(format!(r#"{{"id":"{id}"}}"#)).unwrap())
+                .entry(Some(ItemId::new(id).unwrap()))
+        };
+        // The feed already holds items and a status when the subscribers arrive.
+        feed.append(update("1")).unwrap();
+        feed.append(update("2")).unwrap();
+        let notice = Meta::Notice {
+            message: "x".into(),
+        };
+        feed.publish_meta(&notice).unwrap();
+        let config = SessionConfig::default();
+        let mut sse = Session::new(&feed, Format::MastodonSse, None, config, now).unwrap();
+        let mut ws = Session::new(&feed, Format::MastodonWebSocket, None, config, now).unwrap();
+        // Resuming from an id no longer in the window: no catch-up instruction on the wire.
+        let mut stale = Session::new(&feed, Format::MastodonSse, Some("0"), config, now).unwrap();
+        feed.publish_meta(&notice).unwrap();
+        feed.append(update("3")).unwrap();
+        assert_eq!(
+            drain(&mut sse, &feed, now),
+            [":)\n", "event: update\nid: 3\ndata: {\"id\":\"3\"}\n\n"]
+        );
+        assert_eq!(
+            drain(&mut ws, &feed, now),
+            [r#"{"stream":["user"],"event":"update","payload":"{\"id\":\"3\"}"}"#]
+        );
+        assert_eq!(drain(&mut stale, &feed, now).len(), 2);
+        assert!(matches!(
+            stale.poll_event(),
+            Some(SessionEvent::CatchUpRequired(_))
+        ));
+        sse.finish(Some(&notice));
+        assert_eq!(drain(&mut sse, &feed, now), Vec::<String>::new());
+        assert!(sse.is_closed());
     }
 
     #[test]
