@@ -3,7 +3,8 @@
 //! time and memory proportional to the input (the host bounds the input size).
 
 use activitystreams_core::c2s::{
-    BlindRecipients, DeliveryError, DeliveryLimits, Expansion, delivery_recipients,
+    BlindRecipients, DeliveryError, DeliveryLimits, Expansion, IdFor, accept_outbox_post,
+    apply_partial_update, check_required_properties, delivery_recipients,
 };
 use activitystreams_core::{MAX_DEPTH, Object, ParseError, ViolationKind, validate_document};
 
@@ -156,4 +157,89 @@ fn a_million_recipients_are_refused_at_max_recipients() {
         recipients.unexpanded,
         vec!["https://a.example/c0/c".to_owned()]
     );
+}
+
+/// `"PREFIX0","PREFIX1",…` for `range`.
+fn quoted_ids(prefix: &str, range: std::ops::Range<usize>) -> String {
+    range
+        .map(|i| format!(r#""{prefix}{i}""#))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[test]
+fn a_post_to_a_hundred_thousand_recipients_is_accepted_and_each_gets_it_once() {
+    // The Note's recipients are copied to its Create and back (§6.2), bcc is stripped (§6) and
+    // the recipients are de-duplicated (§7.1): with hash sets, not a scan per recipient.
+    let text = format!(
+        r#"{{"type":"Note","content":"hi","to":["https://www.w3.org/ns/activitystreams#Public",{}],"cc":[{}],"bcc":[{}]}}"#,
+        quoted_ids("https://b.example/u/", 0..50_000),
+        quoted_ids("https://b.example/u/", 50_000..75_000),
+        quoted_ids("https://b.example/u/", 75_000..100_000),
+    );
+    let mut n = 0;
+    let post = accept_outbox_post(
+        Object::from_str(&text).unwrap(),
+        "https://a.example/me",
+        &mut |_: IdFor| {
+            n += 1;
+            format!("https://a.example/objects/{n}")
+        },
+    )
+    .unwrap();
+    assert_eq!(post.activity.to_ids().count(), 50_001);
+    assert_eq!(post.blind.0.len(), 25_000);
+    let recipients = delivery_recipients(
+        &post.delivery,
+        &post.blind,
+        &mut |_| Expansion::Actor,
+        DeliveryLimits::default(),
+    )
+    .unwrap();
+    assert_eq!(recipients.actors.len(), 100_000);
+    assert_eq!(recipients.actors[0], "https://b.example/u/0");
+    assert_eq!(recipients.actors[99_999], "https://b.example/u/99999");
+}
+
+#[test]
+fn a_type_listed_many_times_is_checked_in_linear_time() {
+    // §6.1 checks every type against `object`, which sits after 100,000 other keys.
+    let mut text = format!(r#"{{"type":[{}]"#, vec![r#""Create""#; 100_000].join(","));
+    for i in 0..100_000 {
+        text.push_str(&format!(r#","k{i}":{i}"#));
+    }
+    text.push_str(r#","object":"https://a.example/n"}"#);
+    assert_eq!(
+        check_required_properties(&Object::from_str(&text).unwrap()),
+        Ok(())
+    );
+}
+
+#[test]
+fn a_partial_update_of_many_keys_stays_linear() {
+    let stored_text = format!(
+        "{{{}}}",
+        (0..100_000)
+            .map(|i| format!(r#""k{i}":0"#))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    // Even keys replaced, odd ones removed, as many new ones added.
+    let patch_text = format!(
+        "{{{}}}",
+        (0..200_000)
+            .map(|i| match i {
+                i if i >= 100_000 => format!(r#""k{i}":1"#),
+                i if i % 2 == 0 => format!(r#""k{i}":1"#),
+                i => format!(r#""k{i}":null"#),
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let mut stored = Object::from_str(&stored_text).unwrap();
+    apply_partial_update(&mut stored, Object::from_str(&patch_text).unwrap()).unwrap();
+    assert_eq!(stored.len(), 150_000);
+    assert!(stored.unknown("k1").is_none());
+    assert_eq!(stored.unknown("k0"), stored.unknown("k199999"));
+    assert_eq!(stored.keys().nth(50_000), Some("k100000"));
 }

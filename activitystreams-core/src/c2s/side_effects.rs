@@ -72,6 +72,7 @@ pub fn outbox_side_effects(activity: &Object<'_>) -> Vec<Effect> {
         .ids_of(crate::Term::Target)
         .map(str::to_owned)
         .collect();
+    let id = activity.id().unwrap_or_default();
     let mut effects = Vec::new();
     for kind in activity.kinds() {
         for object in &objects {
@@ -80,7 +81,7 @@ pub fn outbox_side_effects(activity: &Object<'_>) -> Vec<Effect> {
                 Kind::Update => effects.push(Effect::UpdateObject { object }),
                 Kind::Delete => effects.push(Effect::ReplaceWithTombstone { object }),
                 Kind::Follow => effects.push(Effect::PendingFollow {
-                    follow: activity.id().unwrap_or_default().to_owned(),
+                    follow: id.to_owned(),
                     object,
                 }),
                 Kind::Add => {
