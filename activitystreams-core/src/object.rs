@@ -259,6 +259,9 @@ impl<'a> Object<'a> {
 pub(crate) struct EntrySink {
     start: usize,
     seen_terms: [u64; 4],
+    /// Where each term's entry is (offset from `start`, `usize::MAX` for none), by
+    /// [`Term::index`]; filled on the first repeated term, so a repeat costs no scan.
+    term_offsets: Vec<usize>,
     unknown_count: usize,
     deferred_dedup: bool,
 }
@@ -272,6 +275,7 @@ impl EntrySink {
         EntrySink {
             start: scratch.len(),
             seen_terms: [0; 4],
+            term_offsets: Vec::new(),
             unknown_count: 0,
             deferred_dedup: false,
         }
@@ -289,16 +293,27 @@ impl EntrySink {
             return;
         };
         if *seen & bit != 0 {
-            for entry in scratch.iter_mut().skip(self.start) {
-                if let Entry::Known(t, slot) = entry
-                    && *t == term
-                {
-                    *slot = value;
-                    return;
+            if self.term_offsets.is_empty() {
+                self.term_offsets = vec![usize::MAX; Term::ALL.len()];
+                for (offset, entry) in scratch.iter().skip(self.start).enumerate() {
+                    if let Entry::Known(t, _) = entry
+                        && let Some(slot) = self.term_offsets.get_mut(t.index())
+                    {
+                        *slot = offset;
+                    }
                 }
+            }
+            let offset = self.term_offsets.get(index).copied().unwrap_or(usize::MAX);
+            if let Some(Entry::Known(_, slot)) = scratch.get_mut(self.start.saturating_add(offset))
+            {
+                *slot = value;
+                return;
             }
         }
         *seen |= bit;
+        if let Some(slot) = self.term_offsets.get_mut(index) {
+            *slot = scratch.len().saturating_sub(self.start);
+        }
         scratch.push(Entry::Known(term, value));
     }
 

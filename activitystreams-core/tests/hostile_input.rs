@@ -6,6 +6,7 @@ use activitystreams_core::c2s::{
     BlindRecipients, DeliveryError, DeliveryLimits, Expansion, IdFor, accept_outbox_post,
     apply_partial_update, check_required_properties, delivery_recipients,
 };
+use activitystreams_core::ext::interaction_policy::{Approval, PolicyRule};
 use activitystreams_core::{MAX_DEPTH, Object, ParseError, ViolationKind, validate_document};
 
 /// `{"type":"Note","x":[[…1…]]}` with `arrays` nested arrays (the object itself is one more
@@ -242,4 +243,69 @@ fn a_partial_update_of_many_keys_stays_linear() {
     assert!(stored.unknown("k1").is_none());
     assert_eq!(stored.unknown("k0"), stored.unknown("k199999"));
     assert_eq!(stored.keys().nth(50_000), Some("k100000"));
+}
+
+#[test]
+fn a_repeated_key_keeps_its_last_value_in_the_place_of_the_first() {
+    // As `serde_json::Value` with insertion order: the last value, where the key first came.
+    let object = Object::from_str(
+        r#"{"id":"https://a/1","type":"Note","x":1,"id":"https://a/2","x":2,"type":"Article"}"#,
+    )
+    .unwrap();
+    assert_eq!(object.keys().collect::<Vec<_>>(), ["id", "type", "x"]);
+    assert_eq!(object.id(), Some("https://a/2"));
+    assert_eq!(object.type_name(), Some("Article"));
+    assert_eq!(object.unknown("x"), Some(&2u64.into()));
+}
+
+#[test]
+fn repeated_known_keys_among_many_keys_stay_linear() {
+    // 100,000 unknown keys, then `id` written 100,000 times: the last value wins, in the place
+    // of the first.
+    let mut text = String::from(r#"{"type":"Note""#);
+    for i in 0..100_000 {
+        text.push_str(&format!(r#","k{i}":{i}"#));
+    }
+    for i in 0..100_000 {
+        text.push_str(&format!(r#","id":"https://a.example/{i}""#));
+    }
+    text.push('}');
+    let object = Object::from_str(&text).unwrap();
+    assert_eq!(object.len(), 100_002);
+    assert_eq!(object.id(), Some("https://a.example/99999"));
+    assert_eq!(object.keys().last(), Some("id"));
+}
+
+#[test]
+fn a_language_tag_with_many_variants_is_checked_in_linear_time() {
+    // RFC 5646 forbids a repeated variant; 100,000 distinct ones are well-formed.
+    let variants: Vec<String> = (0..100_000).map(|i| format!("v{i:07}")).collect();
+    let tag = format!("de-{}", variants.join("-"));
+    let text = format!(r#"{{"contentMap":{{"{tag}":"x"}}}}"#);
+    assert_eq!(validate_document(text.as_bytes()), []);
+    let repeated = format!(r#"{{"contentMap":{{"{tag}-v0000000":"x"}}}}"#);
+    let violations = validate_document(repeated.as_bytes());
+    assert_eq!(violations.len(), 1);
+    assert!(matches!(
+        violations[0].kind,
+        ViolationKind::InvalidLanguageTag { .. }
+    ));
+}
+
+#[test]
+fn an_interaction_policy_is_matched_against_many_ids_in_linear_time() {
+    let listed: Vec<String> = (0..100_000)
+        .map(|i| format!("https://a.example/u/{i}"))
+        .collect();
+    let rule = PolicyRule {
+        automatic: Vec::new(),
+        manual: listed.iter().map(String::as_str).collect(),
+    };
+    let asking: Vec<String> = (0..100_000)
+        .map(|i| format!("https://b.example/u/{i}"))
+        .collect();
+    let mut ids: Vec<&str> = asking.iter().map(String::as_str).collect();
+    assert_eq!(rule.approval_for(&ids), Approval::Denied);
+    ids.push("https://a.example/u/99999");
+    assert_eq!(rule.approval_for(&ids), Approval::Manual);
 }
