@@ -7,7 +7,9 @@ use activitystreams_core::c2s::{
     apply_partial_update, check_required_properties, delivery_recipients,
 };
 use activitystreams_core::ext::interaction_policy::{Approval, PolicyRule};
-use activitystreams_core::{MAX_DEPTH, Object, ParseError, ViolationKind, validate_document};
+use activitystreams_core::{
+    Any, Kind, MAX_DEPTH, Object, ObjectBuilder, ParseError, ViolationKind, validate_document,
+};
 
 /// `{"type":"Note","x":[[…1…]]}` with `arrays` nested arrays (the object itself is one more
 /// container).
@@ -308,4 +310,26 @@ fn an_interaction_policy_is_matched_against_many_ids_in_linear_time() {
     assert_eq!(rule.approval_for(&ids), Approval::Denied);
     ids.push("https://a.example/u/99999");
     assert_eq!(rule.approval_for(&ids), Approval::Manual);
+}
+
+#[test]
+fn a_builder_of_many_properties_stays_linear() {
+    // Every adder finds its property without scanning the ones before it.
+    let mut builder = ObjectBuilder::new(Kind::Note);
+    for i in 0..100_000u64 {
+        builder = builder
+            .property(format!("x-{i}"), Any::from(i))
+            .content_in(format!("l{i}"), "text")
+            .to(format!("https://b.example/u/{i}"));
+    }
+    let object = builder.property("x-0", Any::from(true)).build();
+    assert_eq!(object.len(), 100_003);
+    assert_eq!(object.keys().nth(1), Some("x-0"));
+    assert_eq!(object.unknown("x-0"), Some(&Any::from(true)));
+    assert_eq!(object.to_ids().count(), 100_000);
+    let map = object
+        .content_map()
+        .and_then(|p| p.first())
+        .and_then(|m| m.as_object());
+    assert_eq!(map.map(Object::len), Some(100_000));
 }
