@@ -164,27 +164,31 @@ pub fn delivery_recipients(
     resolve: &mut dyn FnMut(&str) -> Expansion,
     limits: DeliveryLimits,
 ) -> Result<Recipients, DeliveryError> {
-    let mut excluded: HashSet<&str> = activity.actor_ids().collect();
-    if activity.is(Kind::Block) {
-        excluded.extend(activity.object_ids());
-    }
-    // Ids are borrowed from the activity and `blind` where possible; only collection members
-    // (returned by `resolve`) are owned.
-    let mut seen: HashSet<Cow<'_, str>> = HashSet::new();
-    let mut result = Recipients::default();
+    // The actors and, for a Block, its object start as seen, so they are skipped like repeats:
+    // one hash-set operation per id. Ids are borrowed from the activity and `blind` where
+    // possible; only collection members (returned by `resolve`) are owned.
     let mut layer: Vec<Cow<'_, str>> = activity
         .recipient_ids()
         .chain(blind.0.iter().map(String::as_str))
         .map(Cow::Borrowed)
         .collect();
+    let expected = layer.len().min(limits.max_recipients);
+    let mut seen: HashSet<Cow<'_, str>> = HashSet::with_capacity(expected);
+    seen.extend(activity.actor_ids().map(Cow::Borrowed));
+    if activity.is(Kind::Block) {
+        seen.extend(activity.object_ids().map(Cow::Borrowed));
+    }
+    let mut result = Recipients {
+        actors: Vec::with_capacity(expected),
+        unexpanded: Vec::new(),
+    };
     let mut depth = 0;
     while !layer.is_empty() {
         let mut next = Vec::new();
         for id in layer {
-            if is_public(&id) || excluded.contains(&*id) || seen.contains(&*id) {
+            if is_public(&id) || !seen.insert(id.clone()) {
                 continue;
             }
-            seen.insert(id.clone());
             match resolve(&id) {
                 Expansion::Actor => {
                     if result.actors.len() >= limits.max_recipients {

@@ -123,13 +123,25 @@ fn merge_addressing<'x, 'a: 'x>(
                 let Some(PropertyValue::Ref(values)) = source.get_term(term) else {
                     continue;
                 };
+                if same_ids(values, target.get_term(term)) {
+                    // Every value is already there (the usual case when a Create and its
+                    // object were addressed alike): nothing to add, nothing to hash.
+                    continue;
+                }
                 let (Some(known), Some(added)) = (known.get_mut(slot), additions.get_mut(slot))
                 else {
                     continue;
                 };
                 for value in values.iter() {
                     if let Some(id) = value.id() {
-                        let known = known.get_or_insert_with(|| target.ids_of(term).collect());
+                        let known = known.get_or_insert_with(|| {
+                            let existing = target.ids_of(term);
+                            let mut set = HashSet::with_capacity(
+                                existing.size_hint().0.saturating_add(values.len()),
+                            );
+                            set.extend(existing);
+                            set
+                        });
                         if !known.insert(id) {
                             continue;
                         }
@@ -152,6 +164,18 @@ fn merge_addressing<'x, 'a: 'x>(
             _ => to.set_term(*term, PropertyValue::Ref(Prop::Many(values.collect()))),
         }
     }
+}
+
+/// Whether `values` has an id for every value and the same ids, in the same order, as `target`.
+fn same_ids(values: &Prop<Ref<'_>>, target: Option<&PropertyValue<'_>>) -> bool {
+    let Some(PropertyValue::Ref(target)) = target else {
+        return false;
+    };
+    values.len() == target.len()
+        && values
+            .iter()
+            .zip(target.iter())
+            .all(|(a, b)| matches!((a.id(), b.id()), (Some(a), Some(b)) if a == b))
 }
 
 /// Wraps a bare object posted to an outbox in a Create (§6.2.1).
