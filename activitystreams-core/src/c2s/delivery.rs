@@ -25,6 +25,9 @@ pub struct BlindRecipients(pub Vec<String>);
 /// the bto / bcc properties for determining recipients in delivery." B.11: "servers should omit
 /// these properties during display as well" (nested objects included).
 ///
+/// Ids are listed `bto` before `bcc`, an object before the objects inside it, each once (the
+/// first time it appears), in time linear in the size of the object.
+///
 /// # Errors
 /// [`TooDeep`] if an object built in code nests deeper than [`MAX_DEPTH`] (parsed documents
 /// never do); the object must then not be delivered, as a deeper `bcc` may remain.
@@ -155,6 +158,9 @@ pub enum Expansion {
 ///    delivered to themselves");
 /// 6. for a Block, without the blocked object (§6.9: "Servers SHOULD NOT deliver Block
 ///    Activities to their object").
+///
+/// One hash-set operation per id (addressed, blind, or returned by `resolve`): time linear in
+/// their number.
 ///
 /// # Errors
 /// [`DeliveryError::TooManyRecipients`] beyond `limits.max_recipients`.

@@ -65,6 +65,10 @@ pub enum Effect {
 
 /// The side effects of an activity accepted into an outbox, one per `object` value (and per
 /// `target` for Add/Remove). Activities without side effects give none.
+///
+/// Every recognised type of `type` contributes its effects, so the result has up to
+/// types × objects × targets entries: linear in that size, which can exceed the input's (a host
+/// taking posts from clients bounds those lists).
 #[must_use]
 pub fn outbox_side_effects(activity: &Object<'_>) -> Vec<Effect> {
     let objects: Vec<String> = activity.object_ids().map(str::to_owned).collect();
