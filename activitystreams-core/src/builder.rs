@@ -4,8 +4,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::any::Any;
 use crate::kind::Kind;
-use crate::object::Object;
-use crate::prop::{Prop, Ref, Text};
+use crate::object::{KeyIndex, Object};
+use crate::prop::{Element, LangMap, Prop, PropertyValue, Ref, Text};
 use crate::string::Str;
 use crate::vocab::Term;
 
@@ -39,10 +39,18 @@ pub fn format_datetime(at: DateTime<Utc>) -> String {
 ///     .build();
 /// assert_eq!(create.object_id(), Some("https://example.com/notes/1"));
 /// ```
+///
+/// Each call takes constant time (keys are found through an index, not by scanning the
+/// properties), so building an object of any size is linear.
 #[derive(Clone, Debug, Default)]
 #[must_use]
 pub struct ObjectBuilder<'a> {
     object: Object<'a>,
+    /// The keys of `object`; every change to it goes through this index.
+    keys: KeyIndex<'a>,
+    /// The keys of the language maps being built by `content_in`/`name_in`, by property; an
+    /// entry is dropped when anything else sets that property.
+    map_keys: Vec<(Term, KeyIndex<'a>)>,
 }
 
 impl<'a> ObjectBuilder<'a> {
@@ -53,9 +61,12 @@ impl<'a> ObjectBuilder<'a> {
 
     /// Starts an object of any type name (an extension type, a compact IRI...).
     pub fn with_type(type_name: impl Into<Str<'a>>) -> Self {
-        let mut object = Object::new();
-        object.set_type(Text::String(type_name.into()));
-        ObjectBuilder { object }
+        let mut builder = ObjectBuilder::default();
+        builder.set(
+            Term::Type,
+            PropertyValue::Text(Prop::One(Text::String(type_name.into()))),
+        );
+        builder
     }
 
     /// Starts with no `type`.
@@ -65,14 +76,19 @@ impl<'a> ObjectBuilder<'a> {
 
     /// Sets `@context` to the AS2 context.
     pub fn context(mut self) -> Self {
-        self.object
-            .set_json_ld_context(Prop::One(Any::from(AS2_CONTEXT)));
+        self.set(
+            Term::JsonLdContext,
+            PropertyValue::Any(Prop::One(Any::from(AS2_CONTEXT))),
+        );
         self
     }
 
     /// Sets `@context` to a value of your choice (e.g. an array with term definitions).
     pub fn context_value(mut self, context: Any<'a>) -> Self {
-        self.object.set_json_ld_context(Prop::from_any(context));
+        self.set(
+            Term::JsonLdContext,
+            PropertyValue::Any(Prop::from_any(context)),
+        );
         self
     }
 
@@ -84,32 +100,43 @@ impl<'a> ObjectBuilder<'a> {
 
     /// Sets `id`.
     pub fn id(mut self, id: impl Into<Str<'a>>) -> Self {
-        self.object.set_id(Text::String(id.into()));
+        self.set(
+            Term::Id,
+            PropertyValue::Text(Prop::One(Text::String(id.into()))),
+        );
         self
     }
 
+    /// Sets a recognised term (as `Object::set_term`).
+    fn set(&mut self, term: Term, value: PropertyValue<'a>) {
+        self.map_keys.retain(|(t, _)| *t != term);
+        self.keys.set_term(&mut self.object, term, value);
+    }
+
+    /// Sets any property (as [`Object::insert`]).
+    fn put(&mut self, name: Str<'a>, value: Any<'a>) {
+        if let Some(term) = Term::from_name(&name) {
+            self.map_keys.retain(|(t, _)| *t != term);
+        }
+        self.keys.insert(&mut self.object, name, value);
+    }
+
     fn push_ref(&mut self, term: Term, value: Ref<'a>) {
-        match self.object.get_term_mut(term) {
-            Some(crate::PropertyValue::Ref(p)) => p.push(value),
-            _ => {
-                self.object
-                    .insert(term.name(), crate::Element::into_any(value));
-            }
+        match self.keys.term_mut(&mut self.object, term) {
+            Some(PropertyValue::Ref(p)) => p.push(value),
+            _ => self.put(Str::borrowed(term.name()), Element::into_any(value)),
         }
     }
 
     fn push_text(&mut self, term: Term, value: Text<'a>) {
-        match self.object.get_term_mut(term) {
-            Some(crate::PropertyValue::Text(p)) => p.push(value),
-            _ => {
-                self.object
-                    .insert(term.name(), crate::Element::into_any(value));
-            }
+        match self.keys.term_mut(&mut self.object, term) {
+            Some(PropertyValue::Text(p)) => p.push(value),
+            _ => self.put(Str::borrowed(term.name()), Element::into_any(value)),
         }
     }
 
     fn text(mut self, term: Term, value: Str<'a>) -> Self {
-        self.object.insert(term.name(), Any::String(value));
+        self.put(Str::borrowed(term.name()), Any::String(value));
         self
     }
 
@@ -155,16 +182,32 @@ impl<'a> ObjectBuilder<'a> {
         self.text(Term::PreferredUsername, username.into())
     }
 
+    /// Adds an entry to the language map of `term` (as `Object::insert` on the map), or sets
+    /// `term` to a new map if it holds something else.
     fn map_entry(&mut self, term: Term, language: Str<'a>, text: Str<'a>) {
-        if let Some(crate::PropertyValue::LangMap(Prop::One(crate::LangMap::Map(map)))) =
-            self.object.get_term_mut(term)
+        if let Some(PropertyValue::LangMap(Prop::One(LangMap::Map(map)))) =
+            self.keys.term_mut(&mut self.object, term)
         {
-            map.insert(language, Any::String(text));
+            let position = self.map_keys.iter().position(|(t, _)| *t == term);
+            let keys = match position.and_then(|i| self.map_keys.get_mut(i)) {
+                Some((_, keys)) => keys,
+                None => {
+                    // A map given whole (`property`): indexed once, then kept up to date.
+                    self.map_keys.push((term, KeyIndex::of(map)));
+                    match self.map_keys.last_mut() {
+                        Some((_, keys)) => keys,
+                        None => return,
+                    }
+                }
+            };
+            keys.insert(map, language, Any::String(text));
             return;
         }
         let mut map = Object::new();
-        map.insert(language, Any::String(text));
-        self.object.insert(term.name(), Any::from(map));
+        let mut keys = KeyIndex::default();
+        keys.insert(&mut map, language, Any::String(text));
+        self.put(Str::borrowed(term.name()), Any::from(map));
+        self.map_keys.push((term, keys));
     }
 
     fn date(self, term: Term, at: DateTime<Utc>) -> Self {
@@ -198,19 +241,19 @@ impl<'a> ObjectBuilder<'a> {
 
     /// Sets `sensitive`.
     pub fn sensitive(mut self, sensitive: bool) -> Self {
-        self.object.set_sensitive(sensitive);
+        self.set(Term::Sensitive, PropertyValue::Flag(sensitive.into()));
         self
     }
 
     /// Sets `totalItems`.
     pub fn total_items(mut self, count: u64) -> Self {
-        self.object.set_total_items(count);
+        self.set(Term::TotalItems, PropertyValue::Num(count.into()));
         self
     }
 
     /// Sets any property from an untyped value (extension terms included).
     pub fn property(mut self, name: impl Into<Str<'a>>, value: impl Into<Any<'a>>) -> Self {
-        self.object.insert(name, value);
+        self.put(name.into(), value.into());
         self
     }
 

@@ -1,6 +1,8 @@
 //! Well-formedness of BCP 47 language tags (RFC 5646 §2.1), for natural-language maps and
 //! `hreflang`.
 
+use std::collections::HashSet;
+
 /// Irregular grandfathered tags, which do not follow the `langtag` production.
 const IRREGULAR: &[&str] = &[
     "en-GB-oed",
@@ -77,16 +79,15 @@ fn langtag(language: &str, rest: &[&str]) -> bool {
     if rest.peek().is_some_and(|s| alpha(s, 2, 2) || digits(s, 3)) {
         rest.next();
     }
-    let mut variants: Vec<String> = Vec::new();
+    // Repeats are found with a hash set: a tag may list any number of variants.
+    let mut variants: HashSet<String> = HashSet::new();
     while let Some(s) = rest.peek().copied().filter(|s| is_variant(s)) {
-        let lower = s.to_ascii_lowercase();
-        if variants.contains(&lower) {
+        if !variants.insert(s.to_ascii_lowercase()) {
             return false;
         }
-        variants.push(lower);
         rest.next();
     }
-    let mut singletons: Vec<u8> = Vec::new();
+    let mut singletons = [false; 256];
     while let Some(s) = rest.next() {
         let [singleton] = s.as_bytes() else {
             return false;
@@ -96,10 +97,10 @@ fn langtag(language: &str, rest: &[&str]) -> bool {
             // Private use: one or more subtags of 1-8 alphanumerics, to the end.
             return rest.next().is_some();
         }
-        if singletons.contains(&singleton) {
-            return false;
+        match singletons.get_mut(usize::from(singleton)) {
+            Some(seen) if !*seen => *seen = true,
+            _ => return false,
         }
-        singletons.push(singleton);
         let mut parts = 0;
         while rest.peek().is_some_and(|s| s.len() >= 2) {
             rest.next();

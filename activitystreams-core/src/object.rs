@@ -1,6 +1,8 @@
 //! [`Object`]: one JSON object of an AS2 document, with recognised terms typed and everything
 //! else kept.
 
+use std::collections::HashMap;
+
 use crate::any::{Any, AnyRef};
 use crate::prop::{Element, PropertyValue, with_prop};
 use crate::string::Str;
@@ -19,6 +21,12 @@ use crate::vocab::Term;
 /// Properties are kept in source order. Recognised terms ([`Term`]) are stored typed
 /// ([`PropertyValue`]); other keys are kept as [`Any`] under their exact name. A key that occurs
 /// twice keeps its last value, as `serde_json::Value` does.
+///
+/// Properties are a vector, not a map: a lookup by key ([`Object::get_term`],
+/// [`Object::insert`], [`Object::remove`], the typed getters and setters) scans it, which is
+/// linear in the number of properties; the crate's own functions make a bounded number of
+/// lookups per object. To add many properties, use [`ObjectBuilder`](crate::ObjectBuilder),
+/// which indexes the keys, or convert a `serde_json::Value` ([`Object::from_value`]).
 ///
 /// `PartialEq` compares properties in order; two objects with the same properties in another
 /// order are not equal (compare [`Object::to_value`] results for JSON equality).
@@ -250,6 +258,78 @@ impl<'a> Object<'a> {
     }
 }
 
+/// The positions of an object's keys, for code that sets many properties of one object (the
+/// builder): [`Object::insert`], [`Object::get_term_mut`] and `set_term` without a scan.
+///
+/// Valid while every change to the object goes through it: properties are only added or
+/// replaced here, never removed, so positions do not move.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct KeyIndex<'a> {
+    positions: HashMap<Str<'a>, usize>,
+}
+
+impl<'a> KeyIndex<'a> {
+    /// The index of an object's current keys (the first of repeated keys, as lookups find).
+    pub(crate) fn of(object: &Object<'a>) -> Self {
+        let mut positions = HashMap::with_capacity(object.entries.len());
+        for (i, entry) in object.entries.iter().enumerate() {
+            let name = match entry {
+                Entry::Known(term, _) => Str::borrowed(term.name()),
+                Entry::Unknown(name, _) => name.clone(),
+            };
+            positions.entry(name).or_insert(i);
+        }
+        KeyIndex { positions }
+    }
+
+    /// [`Object::get_term_mut`].
+    pub(crate) fn term_mut<'o>(
+        &self,
+        object: &'o mut Object<'a>,
+        term: Term,
+    ) -> Option<&'o mut PropertyValue<'a>> {
+        let i = *self.positions.get(term.name())?;
+        match object.entries.get_mut(i)? {
+            Entry::Known(t, value) if *t == term => Some(value),
+            _ => None,
+        }
+    }
+
+    /// `Object::set_term`: replaces the term's value in place, or adds it at the end.
+    pub(crate) fn set_term(
+        &mut self,
+        object: &mut Object<'a>,
+        term: Term,
+        value: PropertyValue<'a>,
+    ) {
+        debug_assert_eq!(term.value_kind(), value.kind());
+        if let Some(slot) = self.term_mut(object, term) {
+            *slot = value;
+            return;
+        }
+        self.positions
+            .insert(Str::borrowed(term.name()), object.entries.len());
+        object.entries.push(Entry::Known(term, value));
+    }
+
+    /// [`Object::insert`].
+    pub(crate) fn insert(&mut self, object: &mut Object<'a>, name: Str<'a>, value: Any<'a>) {
+        if let Some(term) = Term::from_name(&name) {
+            let value = PropertyValue::from_any(term.value_kind(), value);
+            self.set_term(object, term, value);
+            return;
+        }
+        if let Some(&i) = self.positions.get(name.as_str())
+            && let Some(Entry::Unknown(_, slot)) = object.entries.get_mut(i)
+        {
+            *slot = value;
+            return;
+        }
+        self.positions.insert(name.clone(), object.entries.len());
+        object.entries.push(Entry::Unknown(name, value));
+    }
+}
+
 /// Collects the entries of an object being parsed and applies last-value-wins to repeated keys,
 /// without quadratic work on adversarial input.
 ///
@@ -259,6 +339,9 @@ impl<'a> Object<'a> {
 pub(crate) struct EntrySink {
     start: usize,
     seen_terms: [u64; 4],
+    /// Where each term's entry is (offset from `start`, `usize::MAX` for none), by
+    /// [`Term::index`]; filled on the first repeated term, so a repeat costs no scan.
+    term_offsets: Vec<usize>,
     unknown_count: usize,
     deferred_dedup: bool,
 }
@@ -272,6 +355,7 @@ impl EntrySink {
         EntrySink {
             start: scratch.len(),
             seen_terms: [0; 4],
+            term_offsets: Vec::new(),
             unknown_count: 0,
             deferred_dedup: false,
         }
@@ -289,16 +373,27 @@ impl EntrySink {
             return;
         };
         if *seen & bit != 0 {
-            for entry in scratch.iter_mut().skip(self.start) {
-                if let Entry::Known(t, slot) = entry
-                    && *t == term
-                {
-                    *slot = value;
-                    return;
+            if self.term_offsets.is_empty() {
+                self.term_offsets = vec![usize::MAX; Term::ALL.len()];
+                for (offset, entry) in scratch.iter().skip(self.start).enumerate() {
+                    if let Entry::Known(t, _) = entry
+                        && let Some(slot) = self.term_offsets.get_mut(t.index())
+                    {
+                        *slot = offset;
+                    }
                 }
+            }
+            let offset = self.term_offsets.get(index).copied().unwrap_or(usize::MAX);
+            if let Some(Entry::Known(_, slot)) = scratch.get_mut(self.start.saturating_add(offset))
+            {
+                *slot = value;
+                return;
             }
         }
         *seen |= bit;
+        if let Some(slot) = self.term_offsets.get_mut(index) {
+            *slot = scratch.len().saturating_sub(self.start);
+        }
         scratch.push(Entry::Known(term, value));
     }
 

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use activitystreams_core::c2s::{
     BlindRecipients, DeliveryError, DeliveryLimits, Effect, Expansion, IdFor, InboxTarget,
     OutboxError, Ownership, UndoError, UpdateError, accept_outbox_post, apply_partial_update,
-    check_required_properties, check_undo, check_update_origin, delivery_recipients,
-    forwarding_targets, group_by_shared_inbox, outbox_side_effects, same_origin, strip_blind,
-    to_tombstone, wrap_in_create,
+    check_required_properties, check_undo, check_update_origin, copy_addressing,
+    delivery_recipients, forwarding_targets, group_by_shared_inbox, outbox_side_effects,
+    same_origin, strip_blind, to_tombstone, wrap_in_create,
 };
 use activitystreams_core::{Kind, Object, PUBLIC};
 use chrono::{TimeZone, Utc};
@@ -716,5 +716,223 @@ fn s6_outbox_side_effects_per_activity_type() {
     assert_eq!(
         effects(json!({"type": "Create", "object": "https://a/n"})),
         []
+    );
+}
+
+fn keys(object: &Object<'_>) -> Vec<String> {
+    object.keys().map(str::to_owned).collect()
+}
+
+// §6.2 copies recipients "from the object to the wrapping Create activity" and back;
+// `copy_addressing` documents how: properties in the order to, bto, cc, bcc, audience, values in
+// their order, an id `to` already has (or gains) added once, a value without id always added,
+// values already there untouched, a missing property created as an array after the others.
+#[test]
+fn copy_addressing_appends_new_ids_in_order_once() {
+    let from = Object::from_str(
+        r#"{"audience":"https://g/1","to":["https://a/1","https://a/2","https://a/1",
+            {"type":"Person"},{"type":"Person"}],"bcc":["https://a/1"],"cc":"https://a/3"}"#,
+    )
+    .unwrap();
+    let mut to = Object::from_str(
+        r#"{"type":"Create","cc":["https://a/3","https://a/3"],"x-ext":1,"to":null}"#,
+    )
+    .unwrap();
+    copy_addressing(&from, &mut to);
+    assert_eq!(keys(&to), ["type", "cc", "x-ext", "to", "bcc", "audience"]);
+    assert_eq!(
+        json_of(&to),
+        json!({
+            "type": "Create", "x-ext": 1,
+            "to": ["https://a/1", "https://a/2", {"type": "Person"}, {"type": "Person"}],
+            "cc": ["https://a/3", "https://a/3"],
+            "bcc": ["https://a/1"],
+            "audience": ["https://g/1"]
+        })
+    );
+}
+
+// §6.2 with a Create of several objects: the Create gains the recipients of every object (in
+// object order), then each object gains the Create's recipients it lacks.
+#[test]
+fn s6_2_recipients_of_several_objects_are_merged_in_order() {
+    let mut mint = Mint::new();
+    let posted = Object::from_str(
+        r#"{"type":"Create","actor":"https://example.com/users/alice","object":[
+            {"type":"Note","cc":"https://b/2","to":"https://b/1"},
+            {"type":"Note","audience":"https://b/4","to":["https://b/3","https://b/1"]}]}"#,
+    )
+    .unwrap();
+    let accepted = accept_outbox_post(posted, ALICE, &mut |w| mint.mint(w)).unwrap();
+    let create = &accepted.activity;
+    assert_eq!(
+        keys(create),
+        ["type", "actor", "object", "id", "to", "cc", "audience"]
+    );
+    let v = json_of(create);
+    assert_eq!(v["to"], json!(["https://b/1", "https://b/3"]));
+    assert_eq!(v["cc"], json!(["https://b/2"]));
+    assert_eq!(v["audience"], json!(["https://b/4"]));
+    let notes = create.object().unwrap().as_slice();
+    let first = notes[0].as_object().unwrap();
+    assert_eq!(
+        keys(first),
+        ["type", "cc", "to", "id", "attributedTo", "audience"]
+    );
+    assert_eq!(v["object"][0]["to"], json!(["https://b/1", "https://b/3"]));
+    assert_eq!(
+        v["object"][0]["cc"], "https://b/2",
+        "already there: left as written"
+    );
+    assert_eq!(v["object"][0]["audience"], json!(["https://b/4"]));
+    let second = notes[1].as_object().unwrap();
+    assert_eq!(
+        keys(second),
+        ["type", "audience", "to", "id", "attributedTo", "cc"]
+    );
+    assert_eq!(v["object"][1]["to"], json!(["https://b/3", "https://b/1"]));
+    assert_eq!(v["object"][1]["cc"], json!(["https://b/2"]));
+    assert_eq!(v["object"][1]["audience"], "https://b/4");
+    let recipients = delivery_recipients(
+        &accepted.delivery,
+        &accepted.blind,
+        &mut |_| Expansion::Actor,
+        DeliveryLimits::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        recipients.actors,
+        ["https://b/1", "https://b/3", "https://b/2", "https://b/4"]
+    );
+}
+
+// `strip_blind`: "The ids that were in bto/bcc, in order of appearance, without duplicates":
+// bto before bcc, an object before the objects embedded in it.
+#[test]
+fn strip_blind_lists_ids_in_order_of_appearance_once() {
+    let mut activity = Object::from_str(
+        r#"{"bcc":["https://a/3","https://a/1"],"type":"Create","bto":["https://a/1","https://a/2","https://a/1"],
+            "object":{"bcc":"https://a/4","bto":["https://a/2","https://a/5"]}}"#,
+    )
+    .unwrap();
+    let blind = strip_blind(&mut activity).unwrap();
+    assert_eq!(
+        blind.0,
+        [
+            "https://a/1",
+            "https://a/2",
+            "https://a/3",
+            "https://a/5",
+            "https://a/4"
+        ]
+    );
+}
+
+// §7.1: "Servers MUST de-duplicate the final recipient list"; `Recipients::actors` documents
+// the order: first appearance, the addressed ids (then the blind ones) before the members of
+// the collections among them. Each id is resolved once.
+#[test]
+fn s7_1_recipients_keep_the_order_of_first_appearance_across_layers() {
+    let collections = HashMap::from([
+        (
+            "https://a/f1",
+            vec!["https://b/2", "https://b/6", "https://b/7"],
+        ),
+        ("https://a/f2", vec!["https://b/7", "https://b/8"]),
+    ]);
+    let activity = object(json!({
+        "type": "Create", "actor": ALICE,
+        "to": ["https://a/f1", "https://b/1"], "cc": "https://b/2", "audience": "https://a/f2"
+    }));
+    let blind = BlindRecipients(vec!["https://b/5".into(), "https://b/1".into()]);
+    let mut asked = Vec::new();
+    let mut resolve = followers_resolver(&collections);
+    let recipients = delivery_recipients(
+        &activity,
+        &blind,
+        &mut |id| {
+            asked.push(id.to_owned());
+            resolve(id)
+        },
+        DeliveryLimits::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        recipients.actors,
+        [
+            "https://b/1",
+            "https://b/2",
+            "https://b/5",
+            "https://b/6",
+            "https://b/7",
+            "https://b/8"
+        ]
+    );
+    assert_eq!(
+        asked,
+        [
+            "https://a/f1",
+            "https://b/1",
+            "https://b/2",
+            "https://a/f2",
+            "https://b/5",
+            "https://b/6",
+            "https://b/7",
+            "https://b/8"
+        ]
+    );
+}
+
+// §6.3.1 on key order: a replaced key keeps its place, a removed one goes, a new one is added
+// after the others in the order the patch gives; `null` for a key the object lacks changes
+// nothing.
+#[test]
+fn s6_3_1_partial_update_keeps_the_order_of_keys() {
+    let mut stored = Object::from_str(
+        r#"{"id":"https://a/n/1","type":"Note","content":"old","summary":"cw","x-a":1,"x-b":2,"name":"n"}"#,
+    )
+    .unwrap();
+    let patch = Object::from_str(
+        r#"{"x-new":true,"x-b":null,"content":"new","id":"https://a/n/1","attachment":"https://a/att",
+            "summary":null,"x-a":{"k":1},"x-gone":null}"#,
+    )
+    .unwrap();
+    apply_partial_update(&mut stored, patch).unwrap();
+    assert_eq!(
+        keys(&stored),
+        [
+            "id",
+            "type",
+            "content",
+            "x-a",
+            "name",
+            "x-new",
+            "attachment"
+        ]
+    );
+    assert_eq!(
+        json_of(&stored),
+        json!({"id": "https://a/n/1", "type": "Note", "content": "new", "x-a": {"k": 1},
+            "name": "n", "x-new": true, "attachment": "https://a/att"})
+    );
+}
+
+// §6.1 with several types: the first type (in order) missing a required property is reported,
+// `object` checked before `target`.
+#[test]
+fn s6_1_the_first_type_missing_a_property_is_reported() {
+    let none = object(json!({"type": ["Offer", "Add", "Create"]}));
+    assert_eq!(
+        check_required_properties(&none),
+        Err(OutboxError::MissingObject {
+            activity: Kind::Add
+        })
+    );
+    let no_target = object(json!({"type": ["Create", "Remove", "Add"], "object": "https://a/n"}));
+    assert_eq!(
+        check_required_properties(&no_target),
+        Err(OutboxError::MissingTarget {
+            activity: Kind::Remove
+        })
     );
 }

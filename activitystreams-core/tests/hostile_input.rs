@@ -3,9 +3,13 @@
 //! time and memory proportional to the input (the host bounds the input size).
 
 use activitystreams_core::c2s::{
-    BlindRecipients, DeliveryError, DeliveryLimits, Expansion, delivery_recipients,
+    BlindRecipients, DeliveryError, DeliveryLimits, Expansion, IdFor, accept_outbox_post,
+    apply_partial_update, check_required_properties, delivery_recipients,
 };
-use activitystreams_core::{MAX_DEPTH, Object, ParseError, ViolationKind, validate_document};
+use activitystreams_core::ext::interaction_policy::{Approval, PolicyRule};
+use activitystreams_core::{
+    Any, Kind, MAX_DEPTH, Object, ObjectBuilder, ParseError, ViolationKind, validate_document,
+};
 
 /// `{"type":"Note","x":[[…1…]]}` with `arrays` nested arrays (the object itself is one more
 /// container).
@@ -156,4 +160,176 @@ fn a_million_recipients_are_refused_at_max_recipients() {
         recipients.unexpanded,
         vec!["https://a.example/c0/c".to_owned()]
     );
+}
+
+/// `"PREFIX0","PREFIX1",…` for `range`.
+fn quoted_ids(prefix: &str, range: std::ops::Range<usize>) -> String {
+    range
+        .map(|i| format!(r#""{prefix}{i}""#))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[test]
+fn a_post_to_a_hundred_thousand_recipients_is_accepted_and_each_gets_it_once() {
+    // The Note's recipients are copied to its Create and back (§6.2), bcc is stripped (§6) and
+    // the recipients are de-duplicated (§7.1): with hash sets, not a scan per recipient.
+    let text = format!(
+        r#"{{"type":"Note","content":"hi","to":["https://www.w3.org/ns/activitystreams#Public",{}],"cc":[{}],"bcc":[{}]}}"#,
+        quoted_ids("https://b.example/u/", 0..50_000),
+        quoted_ids("https://b.example/u/", 50_000..75_000),
+        quoted_ids("https://b.example/u/", 75_000..100_000),
+    );
+    let mut n = 0;
+    let post = accept_outbox_post(
+        Object::from_str(&text).unwrap(),
+        "https://a.example/me",
+        &mut |_: IdFor| {
+            n += 1;
+            format!("https://a.example/objects/{n}")
+        },
+    )
+    .unwrap();
+    assert_eq!(post.activity.to_ids().count(), 50_001);
+    assert_eq!(post.blind.0.len(), 25_000);
+    let recipients = delivery_recipients(
+        &post.delivery,
+        &post.blind,
+        &mut |_| Expansion::Actor,
+        DeliveryLimits::default(),
+    )
+    .unwrap();
+    assert_eq!(recipients.actors.len(), 100_000);
+    assert_eq!(recipients.actors[0], "https://b.example/u/0");
+    assert_eq!(recipients.actors[99_999], "https://b.example/u/99999");
+}
+
+#[test]
+fn a_type_listed_many_times_is_checked_in_linear_time() {
+    // §6.1 checks every type against `object`, which sits after 100,000 other keys.
+    let mut text = format!(r#"{{"type":[{}]"#, vec![r#""Create""#; 100_000].join(","));
+    for i in 0..100_000 {
+        text.push_str(&format!(r#","k{i}":{i}"#));
+    }
+    text.push_str(r#","object":"https://a.example/n"}"#);
+    assert_eq!(
+        check_required_properties(&Object::from_str(&text).unwrap()),
+        Ok(())
+    );
+}
+
+#[test]
+fn a_partial_update_of_many_keys_stays_linear() {
+    let stored_text = format!(
+        "{{{}}}",
+        (0..100_000)
+            .map(|i| format!(r#""k{i}":0"#))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    // Even keys replaced, odd ones removed, as many new ones added.
+    let patch_text = format!(
+        "{{{}}}",
+        (0..200_000)
+            .map(|i| match i {
+                i if i >= 100_000 => format!(r#""k{i}":1"#),
+                i if i % 2 == 0 => format!(r#""k{i}":1"#),
+                i => format!(r#""k{i}":null"#),
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let mut stored = Object::from_str(&stored_text).unwrap();
+    apply_partial_update(&mut stored, Object::from_str(&patch_text).unwrap()).unwrap();
+    assert_eq!(stored.len(), 150_000);
+    assert!(stored.unknown("k1").is_none());
+    assert_eq!(stored.unknown("k0"), stored.unknown("k199999"));
+    assert_eq!(stored.keys().nth(50_000), Some("k100000"));
+}
+
+#[test]
+fn a_repeated_key_keeps_its_last_value_in_the_place_of_the_first() {
+    // As `serde_json::Value` with insertion order: the last value, where the key first came.
+    let object = Object::from_str(
+        r#"{"id":"https://a/1","type":"Note","x":1,"id":"https://a/2","x":2,"type":"Article"}"#,
+    )
+    .unwrap();
+    assert_eq!(object.keys().collect::<Vec<_>>(), ["id", "type", "x"]);
+    assert_eq!(object.id(), Some("https://a/2"));
+    assert_eq!(object.type_name(), Some("Article"));
+    assert_eq!(object.unknown("x"), Some(&2u64.into()));
+}
+
+#[test]
+fn repeated_known_keys_among_many_keys_stay_linear() {
+    // 100,000 unknown keys, then `id` written 100,000 times: the last value wins, in the place
+    // of the first.
+    let mut text = String::from(r#"{"type":"Note""#);
+    for i in 0..100_000 {
+        text.push_str(&format!(r#","k{i}":{i}"#));
+    }
+    for i in 0..100_000 {
+        text.push_str(&format!(r#","id":"https://a.example/{i}""#));
+    }
+    text.push('}');
+    let object = Object::from_str(&text).unwrap();
+    assert_eq!(object.len(), 100_002);
+    assert_eq!(object.id(), Some("https://a.example/99999"));
+    assert_eq!(object.keys().last(), Some("id"));
+}
+
+#[test]
+fn a_language_tag_with_many_variants_is_checked_in_linear_time() {
+    // RFC 5646 forbids a repeated variant; 100,000 distinct ones are well-formed.
+    let variants: Vec<String> = (0..100_000).map(|i| format!("v{i:07}")).collect();
+    let tag = format!("de-{}", variants.join("-"));
+    let text = format!(r#"{{"contentMap":{{"{tag}":"x"}}}}"#);
+    assert_eq!(validate_document(text.as_bytes()), []);
+    let repeated = format!(r#"{{"contentMap":{{"{tag}-v0000000":"x"}}}}"#);
+    let violations = validate_document(repeated.as_bytes());
+    assert_eq!(violations.len(), 1);
+    assert!(matches!(
+        violations[0].kind,
+        ViolationKind::InvalidLanguageTag { .. }
+    ));
+}
+
+#[test]
+fn an_interaction_policy_is_matched_against_many_ids_in_linear_time() {
+    let listed: Vec<String> = (0..100_000)
+        .map(|i| format!("https://a.example/u/{i}"))
+        .collect();
+    let rule = PolicyRule {
+        automatic: Vec::new(),
+        manual: listed.iter().map(String::as_str).collect(),
+    };
+    let asking: Vec<String> = (0..100_000)
+        .map(|i| format!("https://b.example/u/{i}"))
+        .collect();
+    let mut ids: Vec<&str> = asking.iter().map(String::as_str).collect();
+    assert_eq!(rule.approval_for(&ids), Approval::Denied);
+    ids.push("https://a.example/u/99999");
+    assert_eq!(rule.approval_for(&ids), Approval::Manual);
+}
+
+#[test]
+fn a_builder_of_many_properties_stays_linear() {
+    // Every adder finds its property without scanning the ones before it.
+    let mut builder = ObjectBuilder::new(Kind::Note);
+    for i in 0..100_000u64 {
+        builder = builder
+            .property(format!("x-{i}"), Any::from(i))
+            .content_in(format!("l{i}"), "text")
+            .to(format!("https://b.example/u/{i}"));
+    }
+    let object = builder.property("x-0", Any::from(true)).build();
+    assert_eq!(object.len(), 100_003);
+    assert_eq!(object.keys().nth(1), Some("x-0"));
+    assert_eq!(object.unknown("x-0"), Some(&Any::from(true)));
+    assert_eq!(object.to_ids().count(), 100_000);
+    let map = object
+        .content_map()
+        .and_then(|p| p.first())
+        .and_then(|m| m.as_object());
+    assert_eq!(map.map(Object::len), Some(100_000));
 }

@@ -1,6 +1,7 @@
 //! Delivery: blind recipients (§6, B.11), recipient computation (§7.1), inbox forwarding
 //! (§7.1.2) and shared inboxes (§7.1.3).
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use crate::any::Any;
@@ -24,18 +25,34 @@ pub struct BlindRecipients(pub Vec<String>);
 /// the bto / bcc properties for determining recipients in delivery." B.11: "servers should omit
 /// these properties during display as well" (nested objects included).
 ///
+/// Ids are listed `bto` before `bcc`, an object before the objects inside it, each once (the
+/// first time it appears), in time linear in the size of the object.
+///
 /// # Errors
 /// [`TooDeep`] if an object built in code nests deeper than [`MAX_DEPTH`] (parsed documents
 /// never do); the object must then not be delivered, as a deeper `bcc` may remain.
 pub fn strip_blind(object: &mut Object<'_>) -> Result<BlindRecipients, TooDeep> {
-    let mut blind = BlindRecipients::default();
-    strip_object(object, &mut blind, 0)?;
-    Ok(blind)
+    // Every id in order of appearance, then de-duplicated once (keeping first occurrences).
+    let mut found = Vec::new();
+    strip_object(object, &mut found, 0)?;
+    Ok(BlindRecipients(dedup_keep_first(found)))
+}
+
+/// Removes repeated strings, keeping the first occurrence of each, in linear time.
+fn dedup_keep_first(ids: Vec<String>) -> Vec<String> {
+    let keep: Vec<bool> = {
+        let mut seen = HashSet::with_capacity(ids.len());
+        ids.iter().map(|id| seen.insert(id.as_str())).collect()
+    };
+    ids.into_iter()
+        .zip(keep)
+        .filter_map(|(id, keep)| keep.then_some(id))
+        .collect()
 }
 
 fn strip_object(
     object: &mut Object<'_>,
-    blind: &mut BlindRecipients,
+    blind: &mut Vec<String>,
     depth: usize,
 ) -> Result<(), TooDeep> {
     if depth >= MAX_DEPTH {
@@ -43,11 +60,7 @@ fn strip_object(
     }
     for term in [Term::Bto, Term::Bcc] {
         if let Some(PropertyValue::Ref(refs)) = object.remove_term(term) {
-            for id in refs.iter().filter_map(Ref::id) {
-                if !blind.0.iter().any(|known| known == id) {
-                    blind.0.push(id.to_owned());
-                }
-            }
+            blind.extend(refs.iter().filter_map(Ref::id).map(str::to_owned));
         }
     }
     for entry in object.entries_mut() {
@@ -69,7 +82,7 @@ fn strip_object(
     Ok(())
 }
 
-fn strip_any(any: &mut Any<'_>, blind: &mut BlindRecipients, depth: usize) -> Result<(), TooDeep> {
+fn strip_any(any: &mut Any<'_>, blind: &mut Vec<String>, depth: usize) -> Result<(), TooDeep> {
     match any {
         Any::Object(o) => strip_object(o, blind, depth),
         Any::Array(items) => items
@@ -146,6 +159,9 @@ pub enum Expansion {
 /// 6. for a Block, without the blocked object (§6.9: "Servers SHOULD NOT deliver Block
 ///    Activities to their object").
 ///
+/// One hash-set operation per id (addressed, blind, or returned by `resolve`): time linear in
+/// their number.
+///
 /// # Errors
 /// [`DeliveryError::TooManyRecipients`] beyond `limits.max_recipients`.
 pub fn delivery_recipients(
@@ -154,22 +170,29 @@ pub fn delivery_recipients(
     resolve: &mut dyn FnMut(&str) -> Expansion,
     limits: DeliveryLimits,
 ) -> Result<Recipients, DeliveryError> {
-    let mut excluded: HashSet<&str> = activity.actor_ids().collect();
-    if activity.is(Kind::Block) {
-        excluded.extend(activity.object_ids());
-    }
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut result = Recipients::default();
-    let mut layer: Vec<String> = activity
+    // The actors and, for a Block, its object start as seen, so they are skipped like repeats:
+    // one hash-set operation per id. Ids are borrowed from the activity and `blind` where
+    // possible; only collection members (returned by `resolve`) are owned.
+    let mut layer: Vec<Cow<'_, str>> = activity
         .recipient_ids()
-        .map(str::to_owned)
-        .chain(blind.0.iter().cloned())
+        .chain(blind.0.iter().map(String::as_str))
+        .map(Cow::Borrowed)
         .collect();
+    let expected = layer.len().min(limits.max_recipients);
+    let mut seen: HashSet<Cow<'_, str>> = HashSet::with_capacity(expected);
+    seen.extend(activity.actor_ids().map(Cow::Borrowed));
+    if activity.is(Kind::Block) {
+        seen.extend(activity.object_ids().map(Cow::Borrowed));
+    }
+    let mut result = Recipients {
+        actors: Vec::with_capacity(expected),
+        unexpanded: Vec::new(),
+    };
     let mut depth = 0;
     while !layer.is_empty() {
         let mut next = Vec::new();
         for id in layer {
-            if is_public(&id) || excluded.contains(id.as_str()) || !seen.insert(id.clone()) {
+            if is_public(&id) || !seen.insert(id.clone()) {
                 continue;
             }
             match resolve(&id) {
@@ -179,12 +202,12 @@ pub fn delivery_recipients(
                             limit: limits.max_recipients,
                         });
                     }
-                    result.actors.push(id);
+                    result.actors.push(id.into_owned());
                 }
                 Expansion::Collection(members) if depth < limits.max_collection_depth => {
-                    next.extend(members);
+                    next.extend(members.into_iter().map(Cow::Owned));
                 }
-                Expansion::Collection(_) => result.unexpanded.push(id),
+                Expansion::Collection(_) => result.unexpanded.push(id.into_owned()),
                 Expansion::Skip => {}
             }
         }

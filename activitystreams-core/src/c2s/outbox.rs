@@ -1,5 +1,7 @@
 //! Posting to an outbox (ActivityPub §6, §6.1, §6.2, §6.2.1).
 
+use std::collections::HashSet;
+
 use crate::access::ADDRESSING;
 use crate::kind::Kind;
 use crate::object::Object;
@@ -75,11 +77,14 @@ pub const TARGET_REQUIRED: &[Kind] = &[Kind::Add, Kind::Remove];
 /// # Errors
 /// [`OutboxError::MissingObject`] / [`OutboxError::MissingTarget`], naming the activity type.
 pub fn check_required_properties(activity: &Object<'_>) -> Result<(), OutboxError> {
+    // Looked up once, not once per type: `type` may list many.
+    let has_object = activity.object().is_some_and(|p| !p.is_empty());
+    let has_target = activity.target().is_some_and(|p| !p.is_empty());
     for kind in activity.kinds() {
-        if OBJECT_REQUIRED.contains(&kind) && activity.object().is_none_or(Prop::is_empty) {
+        if !has_object && OBJECT_REQUIRED.contains(&kind) {
             return Err(OutboxError::MissingObject { activity: kind });
         }
-        if TARGET_REQUIRED.contains(&kind) && activity.target().is_none_or(Prop::is_empty) {
+        if !has_target && TARGET_REQUIRED.contains(&kind) {
             return Err(OutboxError::MissingTarget { activity: kind });
         }
     }
@@ -88,25 +93,89 @@ pub fn check_required_properties(activity: &Object<'_>) -> Result<(), OutboxErro
 
 /// Adds every value of `from`'s addressing properties to `to`'s, skipping values `to` already
 /// has (compared by id).
+///
+/// Properties are visited in the order of [`ADDRESSING`] (`to`, `bto`, `cc`, `bcc`,
+/// `audience`) and values in their order; each is appended unless `to` already has its id
+/// (a value `to` gains counts, so a repeated id is added once; a value without an id, such as
+/// an embedded object without `id`, is always added). Values already in `to` stay as they are,
+/// duplicates included. A property `to` lacks is added after its other properties, as an
+/// array. Time is linear in the sizes of both objects' addressing: ids are looked up in a hash
+/// set.
 pub fn copy_addressing<'a>(from: &Object<'a>, to: &mut Object<'a>) {
-    for term in ADDRESSING {
-        let Some(PropertyValue::Ref(source)) = from.get_term(term) else {
-            continue;
-        };
-        let additions: Vec<Ref<'a>> = source.iter().cloned().collect();
-        for value in additions {
-            let present = to.ids_of(term).any(|existing| Some(existing) == value.id());
-            if present {
-                continue;
-            }
-            match to.get_term_mut(term) {
-                Some(PropertyValue::Ref(existing)) => existing.push(value),
-                _ => {
-                    to.set_term(term, PropertyValue::Ref(Prop::Many(vec![value])));
+    merge_addressing(std::iter::once(from), to);
+}
+
+/// [`copy_addressing`] from each of `sources` in turn, with one set of known ids per property
+/// for all of them (so merging many objects into one stays linear).
+fn merge_addressing<'x, 'a: 'x>(
+    sources: impl IntoIterator<Item = &'x Object<'a>>,
+    to: &mut Object<'a>,
+) {
+    // What to append to each property, and the order in which properties first received
+    // something (a property `to` lacks is created then, which fixes its position).
+    let mut additions: [Vec<&'x Ref<'a>>; ADDRESSING.len()] = Default::default();
+    let mut first_added: Vec<usize> = Vec::new();
+    {
+        let target: &Object<'a> = to;
+        let mut known: [Option<HashSet<&str>>; ADDRESSING.len()] = Default::default();
+        for source in sources {
+            for (slot, term) in ADDRESSING.into_iter().enumerate() {
+                let Some(PropertyValue::Ref(values)) = source.get_term(term) else {
+                    continue;
+                };
+                if same_ids(values, target.get_term(term)) {
+                    // Every value is already there (the usual case when a Create and its
+                    // object were addressed alike): nothing to add, nothing to hash.
+                    continue;
+                }
+                let (Some(known), Some(added)) = (known.get_mut(slot), additions.get_mut(slot))
+                else {
+                    continue;
+                };
+                for value in values.iter() {
+                    if let Some(id) = value.id() {
+                        let known = known.get_or_insert_with(|| {
+                            let existing = target.ids_of(term);
+                            let mut set = HashSet::with_capacity(
+                                existing.size_hint().0.saturating_add(values.len()),
+                            );
+                            set.extend(existing);
+                            set
+                        });
+                        if !known.insert(id) {
+                            continue;
+                        }
+                    }
+                    if added.is_empty() {
+                        first_added.push(slot);
+                    }
+                    added.push(value);
                 }
             }
         }
     }
+    for slot in first_added {
+        let (Some(term), Some(added)) = (ADDRESSING.get(slot), additions.get_mut(slot)) else {
+            continue;
+        };
+        let values = std::mem::take(added).into_iter().cloned();
+        match to.get_term_mut(*term) {
+            Some(PropertyValue::Ref(existing)) => values.for_each(|value| existing.push(value)),
+            _ => to.set_term(*term, PropertyValue::Ref(Prop::Many(values.collect()))),
+        }
+    }
+}
+
+/// Whether `values` has an id for every value and the same ids, in the same order, as `target`.
+fn same_ids(values: &Prop<Ref<'_>>, target: Option<&PropertyValue<'_>>) -> bool {
+    let Some(PropertyValue::Ref(target)) = target else {
+        return false;
+    };
+    values.len() == target.len()
+        && values
+            .iter()
+            .zip(target.iter())
+            .all(|(a, b)| matches!((a.id(), b.id()), (Some(a), Some(b)) if a == b))
 }
 
 /// Wraps a bare object posted to an outbox in a Create (§6.2.1).
@@ -164,9 +233,14 @@ pub struct OutboxPost<'a> {
 /// 2. an activity gets a fresh id (§6: "servers MUST ignore this and generate a new id"), and
 ///    for a Create its object a fresh id too (it is a new object);
 /// 3. `actor` is set to the posting actor (an activity naming another actor is refused);
-/// 4. a Create's object gets `attributedTo` = actor and addressing is copied both ways (§6.2);
+/// 4. a Create's object gets `attributedTo` = actor and addressing is copied both ways (§6.2:
+///    each embedded object gets the Create's recipients, so with k objects the stored activity
+///    holds up to k copies of the addressing);
 /// 5. required `object`/`target` are checked (§6.1);
 /// 6. `bto`/`bcc` are stripped from the copy to deliver, and kept for the author.
+///
+/// Time is linear in the size of the post and of the result (ids are de-duplicated with hash
+/// sets, never by scanning).
 ///
 /// # Errors
 /// [`OutboxError`] for a missing property or a foreign actor.
@@ -238,8 +312,8 @@ fn attribute_and_address_created_objects(create: &mut Object<'_>, actor: &str) {
         if object.attributed_to().is_none_or(Prop::is_empty) {
             object.set_attributed_to(Ref::from(actor.to_owned()));
         }
-        copy_addressing(object, create);
     }
+    merge_addressing(objects.iter().filter_map(Ref::as_object), create);
     for object in objects
         .as_mut_slice()
         .iter_mut()

@@ -65,6 +65,10 @@ pub enum Effect {
 
 /// The side effects of an activity accepted into an outbox, one per `object` value (and per
 /// `target` for Add/Remove). Activities without side effects give none.
+///
+/// Every recognised type of `type` contributes its effects, so the result has up to
+/// types × objects × targets entries: linear in that size, which can exceed the input's (a host
+/// taking posts from clients bounds those lists).
 #[must_use]
 pub fn outbox_side_effects(activity: &Object<'_>) -> Vec<Effect> {
     let objects: Vec<String> = activity.object_ids().map(str::to_owned).collect();
@@ -72,6 +76,7 @@ pub fn outbox_side_effects(activity: &Object<'_>) -> Vec<Effect> {
         .ids_of(crate::Term::Target)
         .map(str::to_owned)
         .collect();
+    let id = activity.id().unwrap_or_default();
     let mut effects = Vec::new();
     for kind in activity.kinds() {
         for object in &objects {
@@ -80,7 +85,7 @@ pub fn outbox_side_effects(activity: &Object<'_>) -> Vec<Effect> {
                 Kind::Update => effects.push(Effect::UpdateObject { object }),
                 Kind::Delete => effects.push(Effect::ReplaceWithTombstone { object }),
                 Kind::Follow => effects.push(Effect::PendingFollow {
-                    follow: activity.id().unwrap_or_default().to_owned(),
+                    follow: id.to_owned(),
                     object,
                 }),
                 Kind::Add => {

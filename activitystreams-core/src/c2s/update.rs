@@ -1,12 +1,15 @@
 //! Updates (§6.3, §6.3.1, §7.3) and deletes (§6.4).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
+use crate::any::Any;
 use crate::builder::format_datetime;
 use crate::iri::origin_of;
 use crate::kind::Kind;
-use crate::object::{Object, Property};
-use crate::prop::Text;
+use crate::object::{Entry, Object};
+use crate::prop::{PropertyValue, Text};
 use crate::string::Str;
 use crate::vocab::Term;
 
@@ -57,29 +60,79 @@ pub fn apply_partial_update<'a>(
             patch: patch_id.to_owned(),
         });
     }
-    let names: Vec<(String, bool)> = patch
-        .iter()
-        .map(|p| (p.name().to_owned(), is_null(&p)))
-        .collect();
     let mut patch = patch;
-    for (name, null) in names {
-        if name == Term::Id.name() {
-            continue;
+    let changes = std::mem::take(patch.entries_mut());
+    // Each stored key's fate and the keys to append, decided against an index of the stored
+    // keys (patch keys are unique, so each stored entry is touched at most once), then applied
+    // in one pass: linear in the sizes of both objects.
+    let mut fates: Vec<Fate<'a>> = std::iter::repeat_with(|| Fate::Keep)
+        .take(stored.len())
+        .collect();
+    let mut appended: Vec<Entry<'a>> = Vec::new();
+    {
+        let mut index: HashMap<&str, usize> = HashMap::with_capacity(stored.len());
+        for (i, entry) in stored.entries().iter().enumerate() {
+            index.entry(entry_name(entry)).or_insert(i);
         }
-        let value = patch.remove(&name).unwrap_or_default();
-        if null {
-            stored.remove(&name);
-        } else {
-            stored.insert(Str::owned(name), value);
+        for change in changes {
+            // `null` is the removal marker (§6.3.1): the whole value is JSON null.
+            let (term, name, null, value) = match change {
+                Entry::Known(Term::Id, _) => continue,
+                Entry::Known(term, value) => (Some(term), None, value.is_null(), value.into_any()),
+                Entry::Unknown(name, value) => (None, Some(name), value.is_null(), value),
+            };
+            let key: &str = match (term, &name) {
+                (Some(term), _) => term.name(),
+                (None, name) => name.as_deref().unwrap_or_default(),
+            };
+            match (index.get(key).copied(), null) {
+                (Some(i), true) => set_fate(&mut fates, i, Fate::Remove),
+                (Some(i), false) => set_fate(&mut fates, i, Fate::Replace(value)),
+                (None, true) => {}
+                (None, false) => appended.push(match term {
+                    Some(term) => {
+                        Entry::Known(term, PropertyValue::from_any(term.value_kind(), value))
+                    }
+                    None => Entry::Unknown(Str::owned(key), value),
+                }),
+            }
         }
     }
+    let entries = std::mem::take(stored.entries_mut());
+    *stored.entries_mut() = entries
+        .into_iter()
+        .zip(fates)
+        .filter_map(|(entry, fate)| match (fate, entry) {
+            (Fate::Keep, entry) => Some(entry),
+            (Fate::Remove, _) => None,
+            (Fate::Replace(value), Entry::Known(term, _)) => Some(Entry::Known(
+                term,
+                PropertyValue::from_any(term.value_kind(), value),
+            )),
+            (Fate::Replace(value), Entry::Unknown(name, _)) => Some(Entry::Unknown(name, value)),
+        })
+        .chain(appended)
+        .collect();
     Ok(())
 }
 
-fn is_null(property: &Property<'_, '_>) -> bool {
-    match property {
-        Property::Known(_, value) => value.is_null(),
-        Property::Unknown(_, value) => value.is_null(),
+/// What [`apply_partial_update`] does to one stored property.
+enum Fate<'a> {
+    Keep,
+    Remove,
+    Replace(Any<'a>),
+}
+
+fn set_fate<'a>(fates: &mut [Fate<'a>], i: usize, fate: Fate<'a>) {
+    if let Some(slot) = fates.get_mut(i) {
+        *slot = fate;
+    }
+}
+
+fn entry_name<'x>(entry: &'x Entry<'_>) -> &'x str {
+    match entry {
+        Entry::Known(term, _) => term.name(),
+        Entry::Unknown(name, _) => name.as_str(),
     }
 }
 

@@ -1,5 +1,7 @@
 //! GoToSocial's `interactionPolicy`: who may like, reply to, announce or quote a post.
 
+use std::collections::HashSet;
+
 use super::embedded;
 use crate::object::Object;
 use crate::prop::{Prop, Ref};
@@ -31,6 +33,7 @@ impl PolicyRule<'_> {
     /// the collections it belongs to, e.g. the author's followers collection if it follows).
     #[must_use]
     pub fn approval_for(&self, actor_ids: &[&str]) -> Approval {
+        let actor_ids: HashSet<&str> = actor_ids.iter().copied().collect();
         let matches = |list: &[&str]| {
             list.iter()
                 .any(|id| is_public(id) || actor_ids.contains(id))
