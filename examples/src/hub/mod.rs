@@ -19,7 +19,7 @@
 //!                      │   mastodon /api/v1/streaming[/…] ──► fedi_stream         │
 //!                      │   drive  (no paths) RabbitMQ ──► cattle_drive_types      │
 //!                      │ shared: accounts + tokens, limits, shutdown, task guard, │
-//!                      │         cluster fan-out (Redis / NATS)                   │
+//!                      │         cluster fan-out (PostgreSQL / Redis / NATS)      │
 //!                      └──────────────────────────────────────────────────────────┘
 //! ```
 //!
