@@ -23,7 +23,9 @@ pub struct Config {
     pub bus: bus_protocol::hub::HubConfig,
     /// The limits of the hub's own buffers.
     pub limits: Limits,
-    /// Share live events with other instances through Redis or NATS (`None`: one process).
+    /// Share live notices (presence) with the other instances on the same PostgreSQL storage
+    /// through Redis or NATS. `None`: through PostgreSQL itself on PostgreSQL storage, not at
+    /// all otherwise. A broker with any other storage is refused at start.
     pub cluster: Option<ClusterConfig>,
     /// Versia federation: the instance identity and the peers whose signatures are accepted.
     pub versia: VersiaConfig,

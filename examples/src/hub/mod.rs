@@ -20,7 +20,7 @@
 //!                      │         /api/v{1,2}/instance, verify_credentials         │
 //!                      │   drive  (no paths) RabbitMQ ──► cattle_drive_types      │
 //!                      │ shared: accounts + tokens, limits, shutdown, task guard, │
-//!                      │         cluster fan-out (Redis / NATS)                   │
+//!                      │         cluster fan-out (PostgreSQL / Redis / NATS)      │
 //!                      └──────────────────────────────────────────────────────────┘
 //! ```
 //!

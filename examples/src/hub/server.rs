@@ -168,7 +168,8 @@ impl Server {
     /// # Errors
     /// [`ServeError::Account`] for an invalid account seed, [`ServeError::Storage`] when the
     /// database cannot be opened or holds a newer schema, [`ServeError::PublicUrl`],
-    /// [`ServeError::Cluster`] for an invalid broker URL, [`ServeError::Versia`] for an
+    /// [`ServeError::Cluster`] for an invalid broker URL or a broker configured without
+    /// PostgreSQL storage, [`ServeError::Versia`] for an
     /// unreadable key, [`ServeError::Io`] when the listener has no local address.
     pub async fn bind(mut config: Config, listener: TcpListener) -> Result<Server, ServeError> {
         let local_addr = listener.local_addr()?;
@@ -182,6 +183,8 @@ impl Server {
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
             .ok_or_else(|| ServeError::PublicUrl(base_url.clone()))?;
+        // Refused before the database is opened: a broker with a storage of this instance's own.
+        let cluster = Arc::new(Cluster::new(config.cluster.clone(), &config.storage)?);
         let db = Db::open(config.storage.clone()).await?;
         let seeds = config
             .accounts
@@ -221,7 +224,6 @@ impl Server {
         .await?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let (tasks_tx, tasks_rx) = mpsc::channel(1);
-        let cluster = Arc::new(Cluster::new(config.cluster.clone())?);
         let core = Arc::new(Core {
             accounts,
             store: Arc::new(store),
@@ -301,8 +303,9 @@ impl Server {
     /// Serves until `shutdown` resolves, then stops accepting, asks every connection to finish
     /// (WebSockets get close 1001, streams end) and waits up to the configured grace period.
     ///
-    /// With a cluster configured, the broker is connected and subscribed before the first
-    /// connection is accepted; later broker failures are logged and reconnected.
+    /// With a fan-out (a broker, or PostgreSQL storage), the broker or database is connected and
+    /// subscribed before the first connection is accepted; later failures are logged and
+    /// reconnected.
     ///
     /// # Errors
     /// [`ServeError::Cluster`] or [`ServeError::Cattle`] when a broker cannot be reached at
@@ -318,7 +321,7 @@ impl Server {
             grace,
         } = self;
         core.store.start(core.shutdown()).await?;
-        core.cluster.start(core.shutdown()).await?;
+        core.cluster.start(core.store.db(), core.shutdown()).await?;
         for module in modules.iter() {
             module.start().await?;
         }

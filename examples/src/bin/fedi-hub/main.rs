@@ -46,15 +46,22 @@ struct Cli {
     /// proxy).
     #[arg(long, value_name = "URL")]
     public_url: Option<String>,
-    /// Share live events with other fedi-hub instances through this Redis
-    /// (e.g. redis://127.0.0.1:6379).
-    #[arg(long, value_name = "URL", conflicts_with = "bus_nats")]
+    /// With --database: share live events (presence) with the other instances on that
+    /// database through this Redis (redis:// or rediss://, e.g. redis://127.0.0.1:6379)
+    /// instead of PostgreSQL's LISTEN/NOTIFY.
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with = "bus_nats",
+        requires = "database"
+    )]
     bus_redis: Option<String>,
-    /// Share live events with other fedi-hub instances through this NATS server
-    /// (e.g. nats://127.0.0.1:4222).
-    #[arg(long, value_name = "URL")]
+    /// With --database: the same through this NATS server (nats:// or tls://,
+    /// e.g. nats://127.0.0.1:4222).
+    #[arg(long, value_name = "URL", requires = "database")]
     bus_nats: Option<String>,
-    /// The Redis channel or NATS subject the instances of one cluster share.
+    /// The Redis channel, NATS subject or PostgreSQL notification channel suffix the instances
+    /// of one cluster share.
     #[arg(long, value_name = "NAME", default_value = "fedi-hub")]
     cluster_channel: String,
     /// Also serve the accounts over Cattle Drive on this RabbitMQ
@@ -124,6 +131,7 @@ async fn run(cli: Cli) -> ExitCode {
     } else {
         Config::new(cli.accounts)
     };
+    let shared = cli.database.is_some();
     config.storage = match (cli.database, cli.memory) {
         (Some(url), _) => Storage::Postgres(url),
         (None, true) => Storage::Memory,
@@ -133,6 +141,7 @@ async fn run(cli: Cli) -> ExitCode {
     config.cluster = match (cli.bus_redis, cli.bus_nats) {
         (Some(url), _) => Some(ClusterConfig::redis(url).with_channel(cli.cluster_channel)),
         (None, Some(url)) => Some(ClusterConfig::nats(url).with_channel(cli.cluster_channel)),
+        (None, None) if shared => Some(ClusterConfig::postgres().with_channel(cli.cluster_channel)),
         (None, None) => None,
     };
     config.cattle = cli.amqp.map(|uri| {

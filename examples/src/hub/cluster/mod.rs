@@ -1,42 +1,59 @@
-//! Multi-instance fan-out: hub processes share their live events through Redis pub/sub or NATS,
-//! so a user sees the same events whichever instance they are connected to.
+//! Multi-instance fan-out of ephemeral events: hub processes on one PostgreSQL database share
+//! what is not stored (Bus presence changes), so a user sees the same live events whichever
+//! instance they are connected to.
 //!
 //! ```text
-//!  module ──publish(kind, body)──► outgoing queue ──► broker connection task ──► PUBLISH / PUB
+//!  module ──publish(kind, body)──► outgoing queue ──► link task ──► pg_notify / PUBLISH / PUB
 //!                                                        │   (reconnects with backoff)
-//!  handler(kind) ◄── envelope {origin, kind, body} ◄─────┘◄── SUBSCRIBE message / MSG
+//!  handler(kind) ◄── envelope {origin, kind, body} ◄─────┘◄── LISTEN / SUBSCRIBE / SUB
 //! ```
 //!
+//! Everything that is stored (inbox and outbox items, Bus actions and messages) already
+//! reaches every instance through the shared database: each instance's store tail reads the
+//! committed rows in order (see [`crate::hub::store`]). This module carries only the rest.
+//!
 //! Every instance publishes an envelope `{"origin": <instance id>, "kind": ..., "body": ...}`
-//! on one channel (Redis) or subject (NATS) and ignores its own. Only live events travel; each
-//! instance keeps its own in-memory store. The two wire clients are the small subsets the hub
-//! needs ([`resp`], [`nats`]), which keeps heavyweight client crates (TLS stacks included) out of
-//! the build; TLS brokers are not supported.
+//! and ignores its own. The carrier is, in order of preference:
+//! - a Redis (`redis` crate, pub/sub on one channel) or NATS (`async-nats`, core subject)
+//!   broker when one is configured;
+//! - otherwise, on PostgreSQL storage, the database itself: `pg_notify` on the channel
+//!   `fedi_hub_cluster.<channel>`, received through a `LISTEN` connection. PostgreSQL refuses
+//!   notification payloads of 8,000 bytes or more; larger envelopes are dropped with a
+//!   warning (presence notices are a few hundred bytes);
+//! - on SQLite or in memory, nothing: one instance only.
+//!
+//! A broker with a storage of the instance's own (SQLite, memory) is refused at start
+//! ([`ClusterError::UnsharedStorage`]): instances with separate stores cannot share ids or
+//! items, so their live events would point at nothing.
 
-mod nats;
-mod resp;
+mod nats_link;
+mod pg_link;
+mod redis_link;
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::mpsc;
 
+use crate::hub::db::{Db, Storage};
 use crate::hub::server::Shutdown;
 
 /// Which broker carries the fan-out, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Broker {
-    /// Redis pub/sub: `redis://[user:password@]host[:port]` (default port 6379).
+    /// Redis pub/sub: `redis://[user:password@]host[:port][/db]` (default port 6379), or
+    /// `rediss://` for TLS (verified against the system's root certificates).
     Redis(String),
-    /// NATS core: `nats://[user:password@]host[:port]` (default port 4222).
+    /// NATS core: `nats://[user:password@]host[:port]` (default port 4222), or `tls://` for
+    /// TLS (verified against the system's root certificates).
     Nats(String),
+    /// The hub's own PostgreSQL database (`LISTEN`/`NOTIFY`): no other service. What a hub on
+    /// PostgreSQL storage uses when [`crate::hub::Config::cluster`] is `None`.
+    Postgres,
 }
 
 /// Multi-instance fan-out settings.
@@ -45,13 +62,15 @@ pub enum Broker {
 pub struct ClusterConfig {
     /// The broker.
     pub broker: Broker,
-    /// The Redis channel or NATS subject every instance of one cluster shares (default
-    /// `fedi-hub`).
+    /// The Redis channel, NATS subject or PostgreSQL notification channel suffix every instance
+    /// of one cluster shares (default `fedi-hub`). On PostgreSQL the channel is
+    /// `fedi_hub_cluster.<channel>`, so at most 46 bytes are left for it.
     pub channel: String,
     /// Envelopes waiting while the broker is slow or reconnecting; more are dropped with a
     /// warning (default 4,096).
     pub queue: usize,
-    /// Largest envelope accepted from the broker (default 1 MiB).
+    /// Largest envelope sent or accepted (default 1 MiB; on PostgreSQL at most 7,999 bytes
+    /// are sent, PostgreSQL's own limit).
     pub max_message_bytes: usize,
 }
 
@@ -66,6 +85,12 @@ impl ClusterConfig {
     #[must_use]
     pub fn nats(url: impl Into<String>) -> Self {
         ClusterConfig::new(Broker::Nats(url.into()))
+    }
+
+    /// Fan-out through the hub's PostgreSQL storage on channel `fedi_hub_cluster.fedi-hub`.
+    #[must_use]
+    pub fn postgres() -> Self {
+        ClusterConfig::new(Broker::Postgres)
     }
 
     /// The same, on another channel or subject.
@@ -97,12 +122,26 @@ pub enum ClusterError {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// The channel or subject name is empty or has whitespace.
-    #[error("cluster channel `{0}` must be non-empty and without whitespace")]
+    /// The channel or subject name is empty, has whitespace, or (on PostgreSQL) is too long.
+    #[error(
+        "cluster channel `{0}` must be non-empty and without whitespace (at most 46 bytes on PostgreSQL)"
+    )]
     InvalidChannel(String),
+    /// A broker is configured but the storage is the instance's own: instances share their
+    /// state only through one PostgreSQL database.
+    #[error(
+        "a fan-out broker needs the PostgreSQL storage every instance shares, but this hub keeps its state in {storage}: start every instance on the same PostgreSQL database (--database)"
+    )]
+    UnsharedStorage {
+        /// The storage this hub was given, as [`Storage::describe`] tells it.
+        storage: String,
+    },
     /// Connecting or talking to the broker failed.
     #[error("broker connection: {0}")]
     Io(#[from] std::io::Error),
+    /// The broker client (Redis, NATS or PostgreSQL) reported an error.
+    #[error("broker connection: {0}")]
+    Client(Box<dyn std::error::Error + Send + Sync>),
     /// The broker answered with an error or something unexpected.
     #[error("broker protocol: {0}")]
     Protocol(String),
@@ -111,45 +150,133 @@ pub enum ClusterError {
     Timeout(Duration),
 }
 
+impl ClusterError {
+    fn client(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        ClusterError::Client(Box::new(error))
+    }
+}
+
 /// Called with the `body` of every envelope of its kind from another instance.
 pub(crate) type Handler = Box<dyn Fn(Value) + Send + Sync>;
 
 /// How long connecting and subscribing may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// First reconnect delay.
+const MIN_BACKOFF: Duration = Duration::from_millis(250);
 /// Reconnect backoff ceiling.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Prefix of the PostgreSQL notification channel (distinct from the store's `fedi_hub_commit`).
+const PG_CHANNEL_PREFIX: &str = "fedi_hub_cluster.";
+/// Longest PostgreSQL identifier, hence channel name (`NAMEDATALEN - 1`).
+const PG_MAX_CHANNEL: usize = 63;
+/// PostgreSQL refuses a `NOTIFY` payload of 8,000 bytes or more.
+const PG_MAX_PAYLOAD: usize = 7_999;
 
-/// This instance's end of the fan-out. Without a [`ClusterConfig`] it is inert: publishing
-/// does nothing.
+/// The delay before reconnect attempt `attempt` (0, 1, ...): doubling from 250 ms up to 30 s.
+pub(crate) fn backoff(attempt: usize) -> Duration {
+    let doublings = u32::try_from(attempt.min(16)).unwrap_or(16);
+    MIN_BACKOFF
+        .saturating_mul(2u32.saturating_pow(doublings))
+        .min(MAX_BACKOFF)
+}
+
+/// What [`Cluster::start`] connects to.
+enum Link {
+    Redis(::redis::Client),
+    Nats(async_nats::ServerAddr),
+    Postgres,
+}
+
+/// This instance's end of the fan-out. Without a carrier (SQLite or memory storage, no broker)
+/// it is inert: publishing does nothing.
 pub(crate) struct Cluster {
     origin: String,
     outgoing: Option<mpsc::Sender<Bytes>>,
     queue: Mutex<Option<mpsc::Receiver<Bytes>>>,
-    config: Option<ClusterConfig>,
+    link: Option<Link>,
+    /// The Redis channel, NATS subject or PostgreSQL channel.
+    channel: String,
+    /// Largest envelope received.
+    max_receive: usize,
+    /// Largest envelope sent.
+    max_send: usize,
     handlers: RwLock<HashMap<&'static str, Handler>>,
 }
 
 impl Cluster {
-    /// The fan-out for `config` (not connected until [`Cluster::start`]).
-    pub(crate) fn new(config: Option<ClusterConfig>) -> Result<Self, ClusterError> {
-        let (outgoing, queue) = match &config {
-            Some(c) => {
-                if c.channel.is_empty() || c.channel.contains(char::is_whitespace) {
-                    return Err(ClusterError::InvalidChannel(c.channel.clone()));
-                }
-                Target::parse(&c.broker)?;
-                let (tx, rx) = mpsc::channel(c.queue.max(1));
-                (Some(tx), Some(rx))
+    /// The fan-out for `config` on `storage` (not connected until [`Cluster::start`]): the
+    /// configured broker, or PostgreSQL's `LISTEN`/`NOTIFY` on PostgreSQL storage without one.
+    ///
+    /// # Errors
+    /// [`ClusterError::UnsharedStorage`] for a broker on a storage of this instance's own,
+    /// [`ClusterError::InvalidUrl`], [`ClusterError::InvalidChannel`].
+    pub(crate) fn new(
+        config: Option<ClusterConfig>,
+        storage: &Storage,
+    ) -> Result<Self, ClusterError> {
+        let config = match config {
+            Some(_) if !storage.is_shared() => {
+                return Err(ClusterError::UnsharedStorage {
+                    storage: storage.describe(),
+                });
             }
-            None => (None, None),
+            Some(config) => Some(config),
+            None if storage.is_shared() => Some(ClusterConfig::postgres()),
+            None => None,
         };
+        let Some(config) = config else {
+            return Ok(Cluster::inert());
+        };
+        if config.channel.is_empty() || config.channel.contains(char::is_whitespace) {
+            return Err(ClusterError::InvalidChannel(config.channel));
+        }
+        let (link, channel, max_send) = match &config.broker {
+            Broker::Redis(url) => (
+                Link::Redis(redis_link::client(url)?),
+                config.channel.clone(),
+                config.max_message_bytes,
+            ),
+            Broker::Nats(url) => (
+                Link::Nats(nats_link::address(url)?),
+                config.channel.clone(),
+                config.max_message_bytes,
+            ),
+            Broker::Postgres => {
+                let channel = format!("{PG_CHANNEL_PREFIX}{}", config.channel);
+                if channel.len() > PG_MAX_CHANNEL {
+                    return Err(ClusterError::InvalidChannel(config.channel));
+                }
+                (
+                    Link::Postgres,
+                    channel,
+                    config.max_message_bytes.min(PG_MAX_PAYLOAD),
+                )
+            }
+        };
+        let (outgoing, queue) = mpsc::channel(config.queue.max(1));
         Ok(Cluster {
             origin: crate::hub::random::hex(8),
-            outgoing,
-            queue: Mutex::new(queue),
-            config,
+            outgoing: Some(outgoing),
+            queue: Mutex::new(Some(queue)),
+            link: Some(link),
+            channel,
+            max_receive: config.max_message_bytes,
+            max_send,
             handlers: RwLock::new(HashMap::new()),
         })
+    }
+
+    fn inert() -> Self {
+        Cluster {
+            origin: crate::hub::random::hex(8),
+            outgoing: None,
+            queue: Mutex::new(None),
+            link: None,
+            channel: String::new(),
+            max_receive: 0,
+            max_send: 0,
+            handlers: RwLock::new(HashMap::new()),
+        }
     }
 
     /// Registers the handler of envelopes of `kind` from other instances.
@@ -179,78 +306,64 @@ impl Cluster {
         );
     }
 
-    /// Sends an envelope to the other instances (dropped with a warning when the queue is full).
+    /// Sends an envelope to the other instances (dropped with a warning when the queue is full
+    /// or the envelope is larger than the carrier takes).
     pub(crate) fn publish(&self, kind: &'static str, body: Value) {
         let Some(outgoing) = &self.outgoing else {
             return;
         };
-        let envelope = json!({"origin": self.origin, "kind": kind, "body": body});
-        if outgoing
-            .try_send(Bytes::from(envelope.to_string()))
-            .is_err()
-        {
+        let envelope = json!({"origin": self.origin, "kind": kind, "body": body}).to_string();
+        if envelope.len() > self.max_send {
+            tracing::warn!(
+                kind,
+                bytes = envelope.len(),
+                limit = self.max_send,
+                "cluster envelope too large for the fan-out; dropped"
+            );
+            return;
+        }
+        if outgoing.try_send(Bytes::from(envelope)).is_err() {
             tracing::warn!(kind, "cluster queue full or closed; envelope dropped");
         }
     }
 
-    /// Connects and subscribes (failing if the broker cannot be reached now), then keeps the
-    /// connection up in a background task until shutdown, reconnecting with backoff.
-    pub(crate) async fn start(self: &Arc<Self>, shutdown: Shutdown) -> Result<(), ClusterError> {
-        let (Some(config), Some(queue)) = (self.config.clone(), self.queue.lock().await.take())
-        else {
+    /// Connects and subscribes (failing if the broker or database cannot be reached now), then
+    /// keeps the link up in a background task until shutdown, reconnecting with backoff.
+    ///
+    /// # Errors
+    /// [`ClusterError`] when the first connection or subscription fails.
+    pub(crate) async fn start(
+        self: &Arc<Self>,
+        db: &Db,
+        shutdown: Shutdown,
+    ) -> Result<(), ClusterError> {
+        let queue = self.queue.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let (Some(link), Some(queue)) = (&self.link, queue) else {
             return Ok(());
         };
-        let target = Target::parse(&config.broker)?;
-        let (ready_tx, ready_rx) = oneshot::channel();
-        tokio::spawn(
-            self.clone()
-                .maintain(config, target, queue, ready_tx, shutdown),
-        );
-        ready_rx
-            .await
-            .unwrap_or_else(|_| Err(ClusterError::Protocol("the cluster task ended".into())))
+        match link {
+            Link::Redis(client) => {
+                redis_link::start(self.clone(), client.clone(), queue, shutdown).await
+            }
+            Link::Nats(address) => {
+                nats_link::start(self.clone(), address.clone(), queue, shutdown).await
+            }
+            Link::Postgres => pg_link::start(self.clone(), db.clone(), queue, shutdown).await,
+        }?;
+        tracing::info!(channel = %self.channel, "cluster fan-out connected");
+        Ok(())
     }
 
-    async fn maintain(
-        self: Arc<Self>,
-        config: ClusterConfig,
-        target: Target,
-        mut queue: mpsc::Receiver<Bytes>,
-        ready: oneshot::Sender<Result<(), ClusterError>>,
-        mut shutdown: Shutdown,
-    ) {
-        let mut ready = Some(ready);
-        let mut backoff = Duration::from_millis(250);
-        loop {
-            let mut link = Link {
-                cluster: &self,
-                config: &config,
-                queue: &mut queue,
-                ready: &mut ready,
-            };
-            let result = tokio::select! {
-                result = link.session(&target) => result,
-                () = shutdown.wait() => return,
-            };
-            match (result, ready.take()) {
-                (Err(e), Some(first)) => {
-                    let _ = first.send(Err(e));
-                    return;
-                }
-                (Ok(()), _) => return,
-                (Err(e), None) => {
-                    tracing::warn!(error = %e, retry_in = ?backoff, "cluster connection lost");
-                }
-            }
-            tokio::select! {
-                () = tokio::time::sleep(backoff) => {}
-                () = shutdown.wait() => return,
-            }
-            backoff = (backoff * 2).min(MAX_BACKOFF);
-        }
-    }
-
+    /// Hands an envelope from the carrier to its handler (unless this instance sent it).
     fn receive(&self, envelope: &[u8]) {
+        if envelope.len() > self.max_receive {
+            tracing::warn!(
+                bytes = envelope.len(),
+                limit = self.max_receive,
+                "cluster: ignoring an envelope over ClusterConfig::max_message_bytes"
+            );
+            return;
+        }
         let Ok(Value::Object(mut envelope)) = serde_json::from_slice::<Value>(envelope) else {
             tracing::warn!("cluster: ignoring a message that is not a JSON envelope");
             return;
@@ -271,294 +384,113 @@ impl Cluster {
     }
 }
 
-/// A parsed broker address.
-struct Target {
-    kind: BrokerKind,
-    address: String,
-    user: Option<String>,
-    password: Option<String>,
-}
-
-#[derive(Clone, Copy)]
-enum BrokerKind {
-    Redis,
-    Nats,
-}
-
-impl Target {
-    fn parse(broker: &Broker) -> Result<Target, ClusterError> {
-        let (kind, text, scheme, port) = match broker {
-            Broker::Redis(url) => (BrokerKind::Redis, url, "redis", 6379),
-            Broker::Nats(url) => (BrokerKind::Nats, url, "nats", 4222),
-        };
-        let invalid = |reason| ClusterError::InvalidUrl {
-            url: text.clone(),
-            reason,
-        };
-        let url = url::Url::parse(text).map_err(|_| invalid("not a URL"))?;
-        if url.scheme() != scheme {
-            return Err(invalid(match kind {
-                BrokerKind::Redis => "the scheme must be redis:// (TLS is not supported)",
-                BrokerKind::Nats => "the scheme must be nats:// (TLS is not supported)",
-            }));
-        }
-        let host = url.host_str().ok_or_else(|| invalid("no host"))?;
-        let port = url.port().unwrap_or(port);
-        let user = Some(url.username())
-            .filter(|u| !u.is_empty())
-            .map(str::to_owned);
-        Ok(Target {
-            kind,
-            address: format!("{host}:{port}"),
-            user,
-            password: url.password().map(str::to_owned),
-        })
-    }
-}
-
-/// One connection's worth of state borrowed from the maintaining task.
-struct Link<'a> {
-    cluster: &'a Cluster,
-    config: &'a ClusterConfig,
-    queue: &'a mut mpsc::Receiver<Bytes>,
-    ready: &'a mut Option<oneshot::Sender<Result<(), ClusterError>>>,
-}
-
-impl Link<'_> {
-    /// Connects, subscribes, then relays until the connection fails (`Err`) or the cluster is
-    /// dropped (`Ok`).
-    async fn session(&mut self, target: &Target) -> Result<(), ClusterError> {
-        match target.kind {
-            BrokerKind::Redis => self.redis(target).await,
-            BrokerKind::Nats => self.nats(target).await,
-        }
-    }
-
-    fn announce_ready(&mut self) {
-        if let Some(ready) = self.ready.take() {
-            let _ = ready.send(Ok(()));
-        }
-        tracing::info!(channel = %self.config.channel, "cluster fan-out connected");
-    }
-
-    async fn redis(&mut self, target: &Target) -> Result<(), ClusterError> {
-        let limit = self.config.max_message_bytes;
-        let channel = self.config.channel.as_bytes();
-        let (mut sub_rx, mut sub_tx) = timed(redis_connect(target, limit)).await?;
-        let (mut pub_rx, mut pub_tx) = timed(redis_connect(target, limit)).await?;
-        let mut sub_buf = BytesMut::new();
-        sub_tx
-            .write_all(&resp::command(&[b"SUBSCRIBE", channel]))
-            .await?;
-        timed(async {
-            loop {
-                match read_reply(&mut sub_rx, &mut sub_buf, limit).await? {
-                    resp::Reply::Array(Some(items))
-                        if items.first() == Some(&bulk(b"subscribe")) =>
-                    {
-                        return Ok(());
-                    }
-                    resp::Reply::Error(e) => return Err(ClusterError::Protocol(e)),
-                    _ => {}
-                }
-            }
-        })
-        .await?;
-        self.announce_ready();
-        let mut pub_buf = BytesMut::new();
-        loop {
-            tokio::select! {
-                read = sub_rx.read_buf(&mut sub_buf) => {
-                    closed_if_zero(read?)?;
-                    while let Some(reply) = resp::decode(&mut sub_buf, limit).map_err(protocol)? {
-                        if let resp::Reply::Array(Some(items)) = reply
-                            && let [kind, _, resp::Reply::Bulk(Some(payload))] = items.as_slice()
-                            && *kind == bulk(b"message")
-                        {
-                            self.cluster.receive(payload);
-                        }
-                    }
-                }
-                read = pub_rx.read_buf(&mut pub_buf) => {
-                    closed_if_zero(read?)?;
-                    while let Some(reply) = resp::decode(&mut pub_buf, limit).map_err(protocol)? {
-                        if let resp::Reply::Error(e) = reply {
-                            tracing::warn!(error = %e, "redis refused a PUBLISH");
-                        }
-                    }
-                }
-                envelope = self.queue.recv() => match envelope {
-                    Some(envelope) => {
-                        pub_tx.write_all(&resp::command(&[b"PUBLISH", channel, &envelope])).await?;
-                    }
-                    None => return Ok(()),
-                },
-            }
-        }
-    }
-
-    async fn nats(&mut self, target: &Target) -> Result<(), ClusterError> {
-        let limit = self.config.max_message_bytes;
-        let subject = self.config.channel.as_str();
-        let stream = timed(async { Ok(TcpStream::connect(&target.address).await?) }).await?;
-        let _ = stream.set_nodelay(true);
-        let (mut rx, mut tx) = stream.into_split();
-        let mut buf = BytesMut::new();
-        timed(async {
-            match read_op(&mut rx, &mut buf, limit).await? {
-                nats::ServerOp::Info(_) => Ok(()),
-                other => Err(ClusterError::Protocol(format!(
-                    "expected INFO from the NATS server, got {other:?}"
-                ))),
-            }
-        })
-        .await?;
-        let mut hello = nats::connect(
-            "fedi-hub",
-            target.user.as_deref(),
-            target.password.as_deref(),
-        );
-        hello.extend_from_slice(&nats::sub(subject, 1));
-        hello.extend_from_slice(nats::PING);
-        tx.write_all(&hello).await?;
-        // The PONG answering our PING shows CONNECT and SUB were accepted.
-        timed(async {
-            loop {
-                match read_op(&mut rx, &mut buf, limit).await? {
-                    nats::ServerOp::Pong => return Ok(()),
-                    nats::ServerOp::Err(e) => return Err(ClusterError::Protocol(e)),
-                    nats::ServerOp::Ping => tx.write_all(nats::PONG).await?,
-                    _ => {}
-                }
-            }
-        })
-        .await?;
-        self.announce_ready();
-        loop {
-            tokio::select! {
-                read = rx.read_buf(&mut buf) => {
-                    closed_if_zero(read?)?;
-                    while let Some(op) = nats::decode(&mut buf, limit).map_err(protocol)? {
-                        match op {
-                            nats::ServerOp::Msg { payload, .. } => self.cluster.receive(&payload),
-                            nats::ServerOp::Ping => tx.write_all(nats::PONG).await?,
-                            nats::ServerOp::Err(e) => return Err(ClusterError::Protocol(e)),
-                            _ => {}
-                        }
-                    }
-                }
-                envelope = self.queue.recv() => match envelope {
-                    Some(envelope) => tx.write_all(&nats::publish(subject, &envelope)).await?,
-                    None => return Ok(()),
-                },
-            }
-        }
-    }
-}
-
-/// A Redis connection, authenticated when the URL has a password.
-async fn redis_connect(
-    target: &Target,
-    limit: usize,
-) -> Result<(OwnedReadHalf, OwnedWriteHalf), ClusterError> {
-    let stream = TcpStream::connect(&target.address).await?;
-    let _ = stream.set_nodelay(true);
-    let (mut rx, mut tx) = stream.into_split();
-    if let Some(password) = &target.password {
-        let command = match &target.user {
-            Some(user) => resp::command(&[b"AUTH", user.as_bytes(), password.as_bytes()]),
-            None => resp::command(&[b"AUTH", password.as_bytes()]),
-        };
-        tx.write_all(&command).await?;
-        match read_reply(&mut rx, &mut BytesMut::new(), limit).await? {
-            resp::Reply::Simple(_) => {}
-            other => {
-                return Err(ClusterError::Protocol(format!(
-                    "redis AUTH failed: {other:?}"
-                )));
-            }
-        }
-    }
-    Ok((rx, tx))
-}
-
-/// Reads from `rx` into `buf` until `decode` takes a complete item off it.
-async fn read_item<T>(
-    rx: &mut OwnedReadHalf,
-    buf: &mut BytesMut,
-    mut decode: impl FnMut(&mut BytesMut) -> Result<Option<T>, ClusterError>,
+/// A client call, or [`ClusterError::Timeout`] after [`HANDSHAKE_TIMEOUT`].
+async fn timed<T, E: std::error::Error + Send + Sync + 'static>(
+    future: impl Future<Output = Result<T, E>>,
 ) -> Result<T, ClusterError> {
-    loop {
-        if let Some(item) = decode(buf)? {
-            return Ok(item);
-        }
-        closed_if_zero(rx.read_buf(buf).await?)?;
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, future).await {
+        Ok(result) => result.map_err(ClusterError::client),
+        Err(_) => Err(ClusterError::Timeout(HANDSHAKE_TIMEOUT)),
     }
-}
-
-async fn read_reply(
-    rx: &mut OwnedReadHalf,
-    buf: &mut BytesMut,
-    limit: usize,
-) -> Result<resp::Reply, ClusterError> {
-    read_item(rx, buf, |buf| resp::decode(buf, limit).map_err(protocol)).await
-}
-
-async fn read_op(
-    rx: &mut OwnedReadHalf,
-    buf: &mut BytesMut,
-    limit: usize,
-) -> Result<nats::ServerOp, ClusterError> {
-    read_item(rx, buf, |buf| nats::decode(buf, limit).map_err(protocol)).await
-}
-
-async fn timed<T>(
-    future: impl Future<Output = Result<T, ClusterError>>,
-) -> Result<T, ClusterError> {
-    tokio::time::timeout(HANDSHAKE_TIMEOUT, future)
-        .await
-        .unwrap_or(Err(ClusterError::Timeout(HANDSHAKE_TIMEOUT)))
-}
-
-fn closed_if_zero(read: usize) -> Result<(), ClusterError> {
-    if read == 0 {
-        return Err(ClusterError::Io(std::io::ErrorKind::UnexpectedEof.into()));
-    }
-    Ok(())
-}
-
-fn bulk(bytes: &'static [u8]) -> resp::Reply {
-    resp::Reply::Bulk(Some(Bytes::from_static(bytes)))
-}
-
-fn protocol(error: impl std::fmt::Display) -> ClusterError {
-    ClusterError::Protocol(error.to_string())
 }
 
 #[cfg(test)]
 mod tests {
-    use bytes::BytesMut;
+    use super::*;
 
-    /// Feeds `wire` to `decode` in two chunks, split at every offset, and checks that the
-    /// decoded items are always `expected` with nothing left over.
-    pub(super) fn decodes_at_every_split<T: PartialEq + std::fmt::Debug>(
-        wire: &[u8],
-        expected: &[T],
-        mut decode: impl FnMut(&mut BytesMut) -> Option<T>,
-    ) {
-        for split in 0..wire.len() {
-            let (head, tail) = wire.split_at(split);
-            let mut buf = BytesMut::from(head);
-            let mut out = Vec::new();
-            while let Some(item) = decode(&mut buf) {
-                out.push(item);
+    fn pg() -> Storage {
+        Storage::Postgres("postgres://postgres@127.0.0.1/fedi".into())
+    }
+
+    #[test]
+    fn a_broker_needs_postgresql_storage() {
+        for storage in [Storage::Memory, Storage::default_directory()] {
+            for config in [
+                ClusterConfig::redis("redis://127.0.0.1:6379"),
+                ClusterConfig::nats("nats://127.0.0.1:4222"),
+                ClusterConfig::postgres(),
+            ] {
+                let error = Cluster::new(Some(config), &storage).err();
+                assert!(
+                    matches!(error, Some(ClusterError::UnsharedStorage { .. })),
+                    "{error:?}"
+                );
             }
-            buf.extend_from_slice(tail);
-            while let Some(item) = decode(&mut buf) {
-                out.push(item);
-            }
-            assert_eq!(out, expected, "split at {split}");
-            assert!(buf.is_empty(), "split at {split}: {} bytes left", buf.len());
+            // Without a broker, such a hub is alone and its fan-out inert.
+            let cluster = Cluster::new(None, &storage).unwrap();
+            assert!(cluster.link.is_none() && cluster.outgoing.is_none());
         }
+    }
+
+    #[test]
+    fn postgresql_storage_fans_out_through_postgresql_by_default() {
+        let cluster = Cluster::new(None, &pg()).unwrap();
+        assert!(matches!(cluster.link, Some(Link::Postgres)));
+        assert_eq!(cluster.channel, "fedi_hub_cluster.fedi-hub");
+        assert_eq!(cluster.max_send, 7_999);
+        let cluster = Cluster::new(Some(ClusterConfig::redis("redis://h:1")), &pg()).unwrap();
+        assert!(matches!(cluster.link, Some(Link::Redis(_))));
+        assert_eq!(cluster.channel, "fedi-hub");
+    }
+
+    #[test]
+    fn a_postgresql_channel_fits_an_identifier() {
+        let longest = "c".repeat(PG_MAX_CHANNEL - PG_CHANNEL_PREFIX.len());
+        let config = ClusterConfig::postgres().with_channel(longest.clone());
+        let cluster = Cluster::new(Some(config), &pg()).unwrap();
+        assert_eq!(cluster.channel.len(), 63);
+        let config = ClusterConfig::postgres().with_channel(format!("{longest}c"));
+        assert!(matches!(
+            Cluster::new(Some(config), &pg()),
+            Err(ClusterError::InvalidChannel(_))
+        ));
+        // Brokers have no such limit.
+        let config = ClusterConfig::redis("redis://h:1").with_channel(format!("{longest}c"));
+        assert!(Cluster::new(Some(config), &pg()).is_ok());
+    }
+
+    #[test]
+    fn envelopes_larger_than_the_carrier_takes_are_not_queued() {
+        let cluster = Cluster::new(None, &pg()).unwrap();
+        let mut queue = cluster.queue.lock().unwrap().take().unwrap();
+        // The envelope adds about 60 bytes of JSON around the body.
+        cluster.publish("test", json!("x".repeat(7_900)));
+        let sent = queue.try_recv().expect("a 7.9 kB envelope is queued");
+        assert!(sent.len() < 8_000, "{}", sent.len());
+        cluster.publish("test", json!("x".repeat(8_000)));
+        assert!(queue.try_recv().is_err(), "an 8 kB envelope is dropped");
+    }
+
+    #[test]
+    fn received_envelopes_reach_their_handler_unless_own_or_oversized() {
+        let config = ClusterConfig {
+            max_message_bytes: 200,
+            ..ClusterConfig::postgres()
+        };
+        let cluster = Cluster::new(Some(config), &pg()).unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        cluster.on("k", Box::new(move |body| sink.lock().unwrap().push(body)));
+        cluster.receive(br#"{"origin":"other","kind":"k","body":1}"#);
+        let own = format!(r#"{{"origin":"{}","kind":"k","body":2}}"#, cluster.origin);
+        cluster.receive(own.as_bytes());
+        let big = format!(
+            r#"{{"origin":"other","kind":"k","body":"{}"}}"#,
+            "x".repeat(200)
+        );
+        cluster.receive(big.as_bytes());
+        cluster.receive(br#"{"origin":"other","kind":"other","body":3}"#);
+        cluster.receive(b"not json");
+        cluster.receive(br#"{"origin":"other","kind":"k"}"#);
+        assert_eq!(*seen.lock().unwrap(), vec![json!(1), Value::Null]);
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_its_ceiling() {
+        assert_eq!(backoff(0), Duration::from_millis(250));
+        assert_eq!(backoff(1), Duration::from_millis(500));
+        assert_eq!(backoff(3), Duration::from_secs(2));
+        assert_eq!(backoff(7), MAX_BACKOFF);
+        assert_eq!(backoff(usize::MAX), MAX_BACKOFF);
     }
 }

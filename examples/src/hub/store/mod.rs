@@ -325,6 +325,11 @@ impl Store {
         })
     }
 
+    /// The database (for the cluster's PostgreSQL notices).
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// Registers `observer` for every item the tail reads.
     pub(crate) fn observe(&self, observer: Observer) {
         self.observers
