@@ -165,12 +165,25 @@ pub fn parse_response(
     Ok(Some((response, used)))
 }
 
-/// Writes a request head: `METHOD path?query HTTP/1.1`, every header, a blank line.
+/// Writes a request head: `METHOD path?query HTTP/1.1` (the path is `/` when the URI has
+/// none), every header, a blank line.
 pub fn write_request<B>(request: &Request<B>, out: &mut impl BufMut) {
     out.put_slice(request.method().as_str().as_bytes());
     out.put_u8(b' ');
-    let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
-    out.put_slice(target.as_bytes());
+    let uri = request.uri();
+    // `path()` is "/" for an empty path, as in `ws://host?query`.
+    out.put_slice(
+        if uri.path().is_empty() {
+            "/"
+        } else {
+            uri.path()
+        }
+        .as_bytes(),
+    );
+    if let Some(query) = uri.query() {
+        out.put_u8(b'?');
+        out.put_slice(query.as_bytes());
+    }
     out.put_slice(b" HTTP/1.1\r\n");
     write_fields(request.headers(), out);
 }
@@ -414,6 +427,32 @@ mod tests {
                 .headers(),
             response.headers()
         );
+    }
+
+    #[test]
+    fn request_targets_are_written_in_origin_form() {
+        for (uri, target) in [
+            ("ws://example.com", "/"),
+            ("ws://example.com?x=1", "/?x=1"),
+            ("ws://example.com/a/b?x=1&y", "/a/b?x=1&y"),
+            ("http://example.com:8080/chat", "/chat"),
+            ("/chat?x=1", "/chat?x=1"),
+            ("*", "*"),
+            ("example.com:443", "/"),
+        ] {
+            let request = Request::get(uri).body(()).unwrap();
+            let mut out = Vec::new();
+            write_request(&request, &mut out);
+            assert_eq!(
+                out,
+                format!("GET {target} HTTP/1.1\r\n\r\n").as_bytes(),
+                "{uri}"
+            );
+            let (parsed, _) = parse_request(&out, &HeadLimits::default())
+                .unwrap()
+                .unwrap();
+            assert_eq!(parsed.uri(), target);
+        }
     }
 
     #[test]
