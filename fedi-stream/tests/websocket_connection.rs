@@ -679,3 +679,189 @@ fn replies_to_messages_before_a_failure_go_out_before_its_close() {
     expected.extend(close_frame(1002));
     assert_eq!(out, expected);
 }
+
+/// Feeds `bytes` to a fresh client and checks it fails with `error` in the first frame and
+/// sends a masked Close with `code`.
+fn assert_client_fails(limits: Limits, bytes: &[u8], error: ProtocolError, code: u16) {
+    let mut c = Connection::client(limits, || KEY);
+    let (events, transmit) = feed(&mut c, bytes);
+    assert_eq!(
+        events,
+        vec![Event::Failed {
+            error: error.clone(),
+            frame_start: 0
+        }],
+        "{error}"
+    );
+    assert_eq!(error.close_code(), CloseCode(code));
+    assert_eq!(
+        transmit,
+        masked(OpCode::Close, true, &code.to_be_bytes()),
+        "{error}"
+    );
+    assert_eq!(c.state(), State::Closed);
+    assert_eq!(
+        feed(&mut c, &unmasked(OpCode::Text, true, b"late")),
+        (vec![], vec![])
+    );
+}
+
+#[test]
+fn a_client_fails_the_connection_with_the_same_codes() {
+    let limits = Limits::default();
+    // 1002: RSV bits, reserved opcodes, bad framing.
+    for rsv in [0x40, 0x20, 0x10, 0x70] {
+        let mut frame = unmasked(OpCode::Text, true, b"x");
+        frame[0] |= rsv;
+        assert_client_fails(
+            limits,
+            &frame,
+            ProtocolError::ReservedBits { rsv: rsv >> 4 },
+            1002,
+        );
+    }
+    for opcode in [3u8, 4, 5, 6, 7, 0xB, 0xC, 0xD, 0xE, 0xF] {
+        assert_client_fails(
+            limits,
+            &[0x80 | opcode, 0x00],
+            ProtocolError::ReservedOpcode { opcode },
+            1002,
+        );
+    }
+    assert_client_fails(
+        limits,
+        &unmasked(OpCode::Pong, true, &[0; 126]),
+        ProtocolError::ControlFrameTooLong {
+            opcode: OpCode::Pong,
+            len: 126,
+        },
+        1002,
+    );
+    assert_client_fails(
+        limits,
+        &unmasked(OpCode::Close, false, b""),
+        ProtocolError::FragmentedControlFrame {
+            opcode: OpCode::Close,
+        },
+        1002,
+    );
+    assert_client_fails(
+        limits,
+        &unmasked(OpCode::Continuation, false, b"x"),
+        ProtocolError::UnexpectedContinuation,
+        1002,
+    );
+    assert_client_fails(
+        limits,
+        &[0x82, 0x7F, 0x80, 0, 0, 0, 0, 0, 0, 0],
+        ProtocolError::PayloadLengthOverflow,
+        1002,
+    );
+    assert_client_fails(
+        limits,
+        &unmasked(OpCode::Close, true, &[0x03]),
+        ProtocolError::TruncatedCloseCode,
+        1002,
+    );
+    assert_client_fails(
+        limits,
+        &unmasked(OpCode::Close, true, &1005u16.to_be_bytes()),
+        ProtocolError::InvalidCloseCode {
+            code: CloseCode(1005),
+        },
+        1002,
+    );
+    // 1007: invalid UTF-8 in a text message, as soon as it arrives, and in a close reason.
+    let frame = unmasked(OpCode::Text, false, b"ok \xED\xA0\x80");
+    assert_client_fails(
+        limits,
+        &frame,
+        ProtocolError::InvalidUtf8 { offset: 3 },
+        1007,
+    );
+    let mut reason = 1000u16.to_be_bytes().to_vec();
+    reason.extend(b"\xFF");
+    assert_client_fails(
+        limits,
+        &unmasked(OpCode::Close, true, &reason),
+        ProtocolError::InvalidCloseReason,
+        1007,
+    );
+    // 1009: a frame or message beyond the limits, at its header.
+    let small = Limits::default()
+        .with_max_frame_size(8)
+        .with_max_message_size(8);
+    let frame = unmasked(OpCode::Binary, true, &[0; 9]);
+    assert_client_fails(
+        small,
+        &frame[..2],
+        ProtocolError::FrameTooLarge { len: 9, max: 8 },
+        1009,
+    );
+    let small = small.with_max_frame_size(100);
+    assert_client_fails(
+        small,
+        &unmasked(OpCode::Text, true, &[b'a'; 9]),
+        ProtocolError::MessageTooLarge { len: 9, max: 8 },
+        1009,
+    );
+}
+
+#[test]
+fn a_client_answers_the_servers_close_with_a_masked_close() {
+    let mut c = client();
+    let mut payload = 1001u16.to_be_bytes().to_vec();
+    payload.extend(b"restart");
+    let (events, transmit) = feed(&mut c, &unmasked(OpCode::Close, true, &payload));
+    assert_eq!(
+        events,
+        vec![Event::Close(Some(CloseFrame::new(
+            CloseCode::GOING_AWAY,
+            "restart"
+        )))]
+    );
+    assert_eq!(
+        transmit,
+        masked(OpCode::Close, true, &1001u16.to_be_bytes())
+    );
+    assert_eq!(c.state(), State::Closed);
+    assert_eq!(c.send_text("x", &mut Vec::new()), Err(SendError::Closed));
+
+    let mut c = client();
+    assert_eq!(
+        feed(&mut c, &unmasked(OpCode::Close, true, b"")),
+        (vec![Event::Close(None)], masked(OpCode::Close, true, b""))
+    );
+    // A Ping after the Close is ignored, and so is the end of the stream.
+    assert_eq!(
+        feed(&mut c, &unmasked(OpCode::Ping, true, b"")),
+        (vec![], vec![])
+    );
+    c.handle_eof();
+    assert_eq!(drain(&mut c), (vec![], vec![]));
+}
+
+#[test]
+fn every_reserved_opcode_and_rsv_bit_fails_a_server_with_1002() {
+    for rsv in [0x40, 0x20, 0x10] {
+        let mut frame = masked(OpCode::Binary, true, b"x");
+        frame[0] |= rsv;
+        assert_server_fails(&frame, ProtocolError::ReservedBits { rsv: rsv >> 4 }, 1002);
+    }
+    for opcode in [3u8, 4, 5, 6, 7, 0xB, 0xC, 0xD, 0xE, 0xF] {
+        assert_server_fails(
+            &[0x80 | opcode, 0x80, 0, 0, 0, 0],
+            ProtocolError::ReservedOpcode { opcode },
+            1002,
+        );
+    }
+    // An unmasked control frame, and an unmasked continuation inside a masked message.
+    assert_server_fails(
+        &unmasked(OpCode::Close, true, &1000u16.to_be_bytes()),
+        ProtocolError::UnmaskedFrame,
+        1002,
+    );
+    let mut bytes = masked(OpCode::Text, false, b"a");
+    bytes.extend(unmasked(OpCode::Continuation, true, b"b"));
+    assert_server_fails_at(&bytes, 7, ProtocolError::UnmaskedFrame, 1002);
+}

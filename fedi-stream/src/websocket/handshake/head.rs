@@ -3,9 +3,13 @@
 //! into [`http`] values and back. Only what a WebSocket handshake needs: a request or status
 //! line and header fields; bodies are not handled.
 //!
-//! Parsing is strict: lines end with CRLF, no obsolete line folding, header names and values
-//! as [`http`] accepts them, HTTP/1.0 or 1.1. It is incremental in the httparse style:
-//! `Ok(None)` means "read more and call again with all the bytes so far".
+//! Parsing is done by [`httparse`] (in its strict default configuration), with CRLF required
+//! at the end of every line on top (`httparse` also takes a bare LF): single spaces in the
+//! start line, no obsolete line folding, header names and values as [`http`] accepts them,
+//! HTTP/1.0 or 1.1. Empty lines before the request or status line are skipped (RFC 9112
+//! §2.2). It is incremental: `Ok(None)` means "read more and call again with all the bytes so
+//! far", and any prefix of an input gives either `Ok(None)` or what the whole input gives, so
+//! the result does not depend on how the bytes arrived. An error names the first faulty line.
 //!
 //! ```
 //! use fedi_stream::websocket::handshake::head::{self, HeadLimits};
@@ -115,25 +119,23 @@ pub fn parse_request(
     bytes: &[u8],
     limits: &HeadLimits,
 ) -> Result<Option<(Request<()>, usize)>, HeadError> {
-    let Some(Head {
-        start,
-        fields,
-        len: used,
-    }) = split_head(bytes, limits)?
-    else {
+    let window = &bytes[..bytes.len().min(limits.max_head_size)];
+    let (mut stack, mut heap) = ([httparse::EMPTY_HEADER; STACK_SLOTS], Vec::new());
+    let mut parsed = httparse::Request::new(slots(window, limits, &mut stack, &mut heap));
+    let status = parsed.parse(window);
+    let Some(used) = verdict(bytes, window, limits, status, reparse_request)? else {
         return Ok(None);
     };
-    let mut parts = start.split(|&b| b == b' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(method), Some(target), Some(version)) = (parsed.method, parsed.path, parsed.version)
     else {
         return Err(HeadError::InvalidStartLine);
     };
     let mut request = Request::new(());
-    *request.method_mut() = Method::from_bytes(method).map_err(|_| HeadError::InvalidStartLine)?;
+    *request.method_mut() =
+        Method::from_bytes(method.as_bytes()).map_err(|_| HeadError::InvalidStartLine)?;
     *request.uri_mut() = Uri::try_from(target).map_err(|_| HeadError::InvalidStartLine)?;
-    *request.version_mut() = parse_version(version)?;
-    *request.headers_mut() = parse_fields(fields, limits)?;
+    *request.version_mut() = http_version(version);
+    *request.headers_mut() = header_map(parsed.headers)?;
     Ok(Some((request, used)))
 }
 
@@ -146,35 +148,42 @@ pub fn parse_response(
     bytes: &[u8],
     limits: &HeadLimits,
 ) -> Result<Option<(Response<()>, usize)>, HeadError> {
-    let Some(Head {
-        start,
-        fields,
-        len: used,
-    }) = split_head(bytes, limits)?
-    else {
+    let window = &bytes[..bytes.len().min(limits.max_head_size)];
+    let (mut stack, mut heap) = ([httparse::EMPTY_HEADER; STACK_SLOTS], Vec::new());
+    let mut parsed = httparse::Response::new(slots(window, limits, &mut stack, &mut heap));
+    let status = parsed.parse(window);
+    let Some(used) = verdict(bytes, window, limits, status, reparse_response)? else {
         return Ok(None);
     };
-    let mut parts = start.splitn(3, |&b| b == b' ');
-    let (Some(version), Some(status)) = (parts.next(), parts.next()) else {
+    let (Some(version), Some(code)) = (parsed.version, parsed.code) else {
         return Err(HeadError::InvalidStartLine);
     };
     let mut response = Response::new(());
-    *response.version_mut() = parse_version(version)?;
-    if status.len() != 3 {
-        return Err(HeadError::InvalidStartLine);
-    }
-    *response.status_mut() =
-        StatusCode::from_bytes(status).map_err(|_| HeadError::InvalidStartLine)?;
-    *response.headers_mut() = parse_fields(fields, limits)?;
+    *response.version_mut() = http_version(version);
+    *response.status_mut() = StatusCode::from_u16(code).map_err(|_| HeadError::InvalidStartLine)?;
+    *response.headers_mut() = header_map(parsed.headers)?;
     Ok(Some((response, used)))
 }
 
-/// Writes a request head: `METHOD path?query HTTP/1.1`, every header, a blank line.
+/// Writes a request head: `METHOD path?query HTTP/1.1` (the path is `/` when the URI has
+/// none), every header, a blank line.
 pub fn write_request<B>(request: &Request<B>, out: &mut impl BufMut) {
     out.put_slice(request.method().as_str().as_bytes());
     out.put_u8(b' ');
-    let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
-    out.put_slice(target.as_bytes());
+    let uri = request.uri();
+    // `path()` is "/" for an empty path, as in `ws://host?query`.
+    out.put_slice(
+        if uri.path().is_empty() {
+            "/"
+        } else {
+            uri.path()
+        }
+        .as_bytes(),
+    );
+    if let Some(query) = uri.query() {
+        out.put_u8(b'?');
+        out.put_slice(query.as_bytes());
+    }
     out.put_slice(b" HTTP/1.1\r\n");
     write_fields(request.headers(), out);
 }
@@ -195,71 +204,124 @@ pub fn write_response<B>(response: &Response<B>, out: &mut impl BufMut) {
     write_fields(response.headers(), out);
 }
 
-/// A complete head, split.
-struct Head<'a> {
-    /// The request or status line.
-    start: &'a [u8],
-    /// The header field lines, CRLF-separated.
-    fields: &'a [u8],
-    /// The length of the head, blank line included.
-    len: usize,
+/// Header slots handed to `httparse` on the stack up to this many, on the heap beyond.
+const STACK_SLOTS: usize = 64;
+
+/// The `httparse` header slots for `window`: one per allowed field, but never more than the
+/// window can hold (a field line takes at least 3 bytes), whatever `max_headers` says.
+fn slots<'s, 'b>(
+    window: &[u8],
+    limits: &HeadLimits,
+    stack: &'s mut [httparse::Header<'b>; STACK_SLOTS],
+    heap: &'s mut Vec<httparse::Header<'b>>,
+) -> &'s mut [httparse::Header<'b>] {
+    let count = limits.max_headers.min(window.len() / 3 + 1);
+    if count <= STACK_SLOTS {
+        &mut stack[..count]
+    } else {
+        heap.resize(count, httparse::EMPTY_HEADER);
+        heap
+    }
 }
 
-/// Splits a complete head into its start line and its field lines.
-fn split_head<'a>(bytes: &'a [u8], limits: &HeadLimits) -> Result<Option<Head<'a>>, HeadError> {
-    let window = &bytes[..bytes.len().min(limits.max_head_size)];
-    let Some(end) = memchr::memmem::find(window, b"\r\n\r\n") else {
-        return if bytes.len() >= limits.max_head_size {
-            Err(HeadError::TooLarge {
+/// Parses a request head again, for [`verdict`].
+fn reparse_request<'b>(
+    prefix: &'b [u8],
+    slots: &mut [httparse::Header<'b>],
+) -> Result<(), httparse::Error> {
+    httparse::Request::new(slots).parse(prefix).map(|_| ())
+}
+
+/// Parses a response head again, for [`verdict`].
+fn reparse_response<'b>(
+    prefix: &'b [u8],
+    slots: &mut [httparse::Header<'b>],
+) -> Result<(), httparse::Error> {
+    httparse::Response::new(slots).parse(prefix).map(|_| ())
+}
+
+/// Turns `httparse`'s `status` for `window` (the first `max_head_size` bytes of `bytes`) into
+/// ours: the length of a complete head, `None` for an incomplete one that may still fit, or
+/// the typed error of the first faulty line. On top of `httparse`, every line must end with
+/// CRLF (it also takes a bare LF). `reparse` parses a prefix of the window again, to locate
+/// the line `httparse` refused (error paths only).
+fn verdict(
+    bytes: &[u8],
+    window: &[u8],
+    limits: &HeadLimits,
+    status: httparse::Result<usize>,
+    reparse: for<'b> fn(&'b [u8], &mut [httparse::Header<'b>]) -> Result<(), httparse::Error>,
+) -> Result<Option<usize>, HeadError> {
+    let examined = match status {
+        Ok(httparse::Status::Complete(len)) => &window[..len],
+        _ => window,
+    };
+    // Lines are numbered from 0 by the LFs before them. `httparse` skips empty lines before a
+    // request line (RFC 9112 §2.2), so the start line is the first one that is not "\r\n".
+    let start_line = examined
+        .chunks_exact(2)
+        .take_while(|pair| *pair == b"\r\n")
+        .count();
+    let bare_lf = memchr::memchr_iter(b'\n', examined)
+        .find(|&at| at == 0 || examined[at - 1] != b'\r')
+        .map(|at| (line_of(examined, at), None));
+    let refused = status.err().map(|error| {
+        // The shortest prefix ending a line that `httparse` refuses ends the faulty line; the
+        // prefixes ending the lines before it are incomplete heads.
+        let (mut stack, mut heap) = ([httparse::EMPTY_HEADER; STACK_SLOTS], Vec::new());
+        let slots = slots(window, limits, &mut stack, &mut heap);
+        let line_ends: Vec<usize> = memchr::memchr_iter(b'\n', window)
+            .map(|at| at + 1)
+            .collect();
+        let line = line_ends.partition_point(|&end| reparse(&window[..end], slots).is_ok());
+        (line, Some(error))
+    });
+    // The first faulty line; on the same line, `httparse` refused a byte before its end.
+    let Some((line, error)) = [refused, bare_lf]
+        .into_iter()
+        .flatten()
+        .min_by_key(|&(line, error)| (line, error.is_none()))
+    else {
+        return match status {
+            Ok(httparse::Status::Complete(len)) => Ok(Some(len)),
+            _ if bytes.len() >= limits.max_head_size => Err(HeadError::TooLarge {
                 max: limits.max_head_size,
-            })
-        } else {
-            Ok(None)
+            }),
+            _ => Ok(None),
         };
     };
-    let head = &window[..end];
-    let (start, fields) = match memchr::memmem::find(head, b"\r\n") {
-        Some(line_end) => (&head[..line_end], &head[line_end + 2..]),
-        None => (head, &head[head.len()..]),
-    };
-    Ok(Some(Head {
-        start,
-        fields,
-        len: end + 4,
-    }))
+    Err(match error {
+        Some(httparse::Error::TooManyHeaders) => HeadError::TooManyHeaders {
+            max: limits.max_headers,
+        },
+        Some(httparse::Error::Version) => HeadError::UnsupportedVersion,
+        _ if line <= start_line => HeadError::InvalidStartLine,
+        _ => HeadError::InvalidHeader {
+            line: line - start_line,
+        },
+    })
 }
 
-fn parse_version(version: &[u8]) -> Result<Version, HeadError> {
-    match version {
-        b"HTTP/1.1" => Ok(Version::HTTP_11),
-        b"HTTP/1.0" => Ok(Version::HTTP_10),
-        _ => Err(HeadError::UnsupportedVersion),
+/// The 0-based line (counting every LF) that the byte at `at` is on.
+fn line_of(bytes: &[u8], at: usize) -> usize {
+    memchr::memchr_iter(b'\n', &bytes[..at]).count()
+}
+
+fn http_version(minor: u8) -> Version {
+    if minor == 0 {
+        Version::HTTP_10
+    } else {
+        Version::HTTP_11
     }
 }
 
-fn parse_fields(fields: &[u8], limits: &HeadLimits) -> Result<HeaderMap, HeadError> {
-    let mut headers = HeaderMap::new();
-    if fields.is_empty() {
-        return Ok(headers);
-    }
-    for (index, line) in memchr::memmem::find_iter(fields, b"\r\n")
-        .chain([fields.len()])
-        .scan(0, |start, end| {
-            let line = &fields[*start..end];
-            *start = end + 2;
-            Some(line)
-        })
-        .enumerate()
-    {
-        if index >= limits.max_headers {
-            return Err(HeadError::TooManyHeaders {
-                max: limits.max_headers,
-            });
-        }
-        let invalid = HeadError::InvalidHeader { line: index + 1 };
-        let colon = memchr::memchr(b':', line).ok_or_else(|| invalid.clone())?;
-        let name = HeaderName::from_bytes(&line[..colon]).map_err(|_| invalid.clone())?;
-        let value = HeaderValue::from_bytes(line[colon + 1..].trim_ascii()).map_err(|_| invalid)?;
+/// The header fields `httparse` found, as `http` keeps them (names in lower case).
+fn header_map(fields: &[httparse::Header<'_>]) -> Result<HeaderMap, HeadError> {
+    let mut headers = HeaderMap::with_capacity(fields.len());
+    for (index, field) in fields.iter().enumerate() {
+        let invalid = || HeadError::InvalidHeader { line: index + 1 };
+        let name = HeaderName::from_bytes(field.name.as_bytes()).map_err(|_| invalid())?;
+        let value = HeaderValue::from_bytes(field.value.trim_ascii()).map_err(|_| invalid())?;
         headers.append(name, value);
     }
     Ok(headers)
@@ -291,6 +353,31 @@ mod tests {
     /// The outcome without the parsed value (`http` messages are not comparable).
     fn used<T>(result: Result<Option<(T, usize)>, HeadError>) -> Result<Option<usize>, HeadError> {
         result.map(|parsed| parsed.map(|(_, used)| used))
+    }
+
+    /// The outcome of `parse` on `bytes`, after checking that every prefix gives `Ok(None)`
+    /// or that same outcome.
+    fn prefix_consistent<T>(
+        bytes: &[u8],
+        parse: impl Fn(&[u8]) -> Result<Option<(T, usize)>, HeadError>,
+    ) -> Result<Option<usize>, HeadError> {
+        let whole = used(parse(bytes));
+        for cut in 0..bytes.len() {
+            let prefix = used(parse(&bytes[..cut]));
+            assert!(
+                prefix == Ok(None) || prefix == whole,
+                "prefix of {cut} bytes: {prefix:?}, whole input: {whole:?}"
+            );
+        }
+        whole
+    }
+
+    fn request(bytes: &[u8]) -> Result<Option<usize>, HeadError> {
+        prefix_consistent(bytes, |b| parse_request(b, &HeadLimits::default()))
+    }
+
+    fn response(bytes: &[u8]) -> Result<Option<usize>, HeadError> {
+        prefix_consistent(bytes, |b| parse_response(b, &HeadLimits::default()))
     }
 
     #[test]
@@ -340,6 +427,32 @@ mod tests {
                 .headers(),
             response.headers()
         );
+    }
+
+    #[test]
+    fn request_targets_are_written_in_origin_form() {
+        for (uri, target) in [
+            ("ws://example.com", "/"),
+            ("ws://example.com?x=1", "/?x=1"),
+            ("ws://example.com/a/b?x=1&y", "/a/b?x=1&y"),
+            ("http://example.com:8080/chat", "/chat"),
+            ("/chat?x=1", "/chat?x=1"),
+            ("*", "*"),
+            ("example.com:443", "/"),
+        ] {
+            let request = Request::get(uri).body(()).unwrap();
+            let mut out = Vec::new();
+            write_request(&request, &mut out);
+            assert_eq!(
+                out,
+                format!("GET {target} HTTP/1.1\r\n\r\n").as_bytes(),
+                "{uri}"
+            );
+            let (parsed, _) = parse_request(&out, &HeadLimits::default())
+                .unwrap()
+                .unwrap();
+            assert_eq!(parsed.uri(), target);
+        }
     }
 
     #[test]
@@ -402,6 +515,196 @@ mod tests {
         assert_eq!(
             used(parse_response(b"HTTP/1.1 1O1 x\r\n\r\n", &limits)),
             Err(HeadError::InvalidStartLine)
+        );
+    }
+
+    #[test]
+    fn lines_must_end_with_crlf() {
+        assert_eq!(
+            request(b"GET / HTTP/1.1\nHost: a\r\n\r\n"),
+            Err(HeadError::InvalidStartLine)
+        );
+        assert_eq!(
+            request(b"GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\n\r\n"),
+            Err(HeadError::InvalidHeader { line: 3 })
+        );
+        // A bare LF ending the head, and one before the head is complete.
+        assert_eq!(
+            request(b"GET / HTTP/1.1\r\nHost: a\r\n\n"),
+            Err(HeadError::InvalidHeader { line: 2 })
+        );
+        assert_eq!(
+            used(parse_request(
+                b"GET / HTTP/1.1\r\nHost: a\n",
+                &HeadLimits::default()
+            )),
+            Err(HeadError::InvalidHeader { line: 1 })
+        );
+        assert_eq!(
+            response(b"HTTP/1.1 101 Switching Protocols\nUpgrade: websocket\r\n\r\n"),
+            Err(HeadError::InvalidStartLine)
+        );
+        // A CR that is not followed by LF.
+        assert_eq!(
+            request(b"GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n"),
+            Err(HeadError::InvalidHeader { line: 1 })
+        );
+        // The frames after the head may hold any byte.
+        let head = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
+        let mut bytes = head.to_vec();
+        bytes.extend(b"\x81\x03a\nb");
+        assert_eq!(response(&bytes), Ok(Some(head.len())));
+    }
+
+    #[test]
+    fn the_first_faulty_line_is_reported() {
+        // A bare LF on line 2 comes before the bad name on line 3, and the other way round.
+        assert_eq!(
+            request(b"GET / HTTP/1.1\r\nA: 1\r\nB: 2\nC D: 3\r\n\r\n"),
+            Err(HeadError::InvalidHeader { line: 2 })
+        );
+        assert_eq!(
+            request(b"GET / HTTP/1.1\r\nA: 1\r\nB D: 2\r\nC: 3\n\r\n"),
+            Err(HeadError::InvalidHeader { line: 2 })
+        );
+        // A faulty line that has not ended yet.
+        assert_eq!(
+            used(parse_request(
+                b"GET / HTTP/1.1\r\nA: 1\r\nB\x00",
+                &HeadLimits::default()
+            )),
+            Err(HeadError::InvalidHeader { line: 2 })
+        );
+        // Control characters in a value, a space before the colon, folding in a response.
+        assert_eq!(
+            request(b"GET / HTTP/1.1\r\nA: 1\x7f\r\n\r\n"),
+            Err(HeadError::InvalidHeader { line: 1 })
+        );
+        assert_eq!(
+            request(b"GET / HTTP/1.1\r\nA : 1\r\n\r\n"),
+            Err(HeadError::InvalidHeader { line: 1 })
+        );
+        assert_eq!(
+            response(b"HTTP/1.1 101 x\r\nUpgrade: websocket\r\n x\r\n\r\n"),
+            Err(HeadError::InvalidHeader { line: 2 })
+        );
+    }
+
+    #[test]
+    fn start_lines_are_checked() {
+        for bytes in [
+            &b"GET  / HTTP/1.1\r\n\r\n"[..],
+            b"GET / HTTP/1.1 \r\n\r\n",
+            b"G\x7fT / HTTP/1.1\r\n\r\n",
+            b"GET http://[::1 HTTP/1.1\r\n\r\n",
+        ] {
+            assert_eq!(
+                request(bytes),
+                Err(HeadError::InvalidStartLine),
+                "{}",
+                bytes.escape_ascii()
+            );
+        }
+        for bytes in [
+            &b"HTTP/1.1 99 x\r\n\r\n"[..],
+            b"HTTP/1.1 099 x\r\n\r\n",
+            b"HTTP/1.1 1010 x\r\n\r\n",
+            b"HTTP/1.1 101 x\x00\r\n\r\n",
+        ] {
+            assert_eq!(
+                response(bytes),
+                Err(HeadError::InvalidStartLine),
+                "{}",
+                bytes.escape_ascii()
+            );
+        }
+        assert_eq!(
+            response(b"HTTP/2 101 x\r\n\r\n"),
+            Err(HeadError::UnsupportedVersion)
+        );
+        // A space in the target: what follows it is taken as the version.
+        assert_eq!(
+            request(b"GET /a b HTTP/1.1\r\n\r\n"),
+            Err(HeadError::UnsupportedVersion)
+        );
+        let (request, _) = parse_request(b"GET /?a=1 HTTP/1.0\r\n\r\n", &HeadLimits::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (request.version(), request.uri().query()),
+            (Version::HTTP_10, Some("a=1"))
+        );
+    }
+
+    #[test]
+    fn empty_lines_before_the_start_line_are_skipped() {
+        let bytes = b"\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n";
+        assert_eq!(request(bytes), Ok(Some(bytes.len())));
+        // Header lines are still numbered from the start line.
+        assert_eq!(
+            request(b"\r\nGET / HTTP/1.1\r\nHost a\r\n\r\n"),
+            Err(HeadError::InvalidHeader { line: 1 })
+        );
+        assert_eq!(
+            request(b"\r\nGET / HTTP/1.1\n\r\n"),
+            Err(HeadError::InvalidStartLine)
+        );
+        assert_eq!(
+            request(b"\nGET / HTTP/1.1\r\n\r\n"),
+            Err(HeadError::InvalidStartLine)
+        );
+    }
+
+    #[test]
+    fn header_counts_beyond_the_stack_slots() {
+        let mut bytes = b"GET / HTTP/1.1\r\n".to_vec();
+        for i in 0..100 {
+            bytes.extend(format!("x-{i}: {i}\r\n").as_bytes());
+        }
+        bytes.extend(b"\r\n");
+        let limits = HeadLimits::default().with_max_headers(100);
+        let (request, len) = parse_request(&bytes, &limits).unwrap().unwrap();
+        assert_eq!((request.headers().len(), len), (100, bytes.len()));
+        assert_eq!(request.headers()["x-99"], "99");
+        assert_eq!(
+            used(parse_request(&bytes, &limits.with_max_headers(99))),
+            Err(HeadError::TooManyHeaders { max: 99 })
+        );
+        assert_eq!(
+            used(parse_request(&bytes, &HeadLimits::default())),
+            Err(HeadError::TooManyHeaders { max: 64 })
+        );
+        // No limit on the count: the slots follow the input, not the limit.
+        let unbounded = HeadLimits::default().with_max_headers(usize::MAX);
+        assert_eq!(
+            used(parse_request(&bytes, &unbounded)),
+            Ok(Some(bytes.len()))
+        );
+        assert_eq!(
+            used(parse_request(
+                b"GET / HTTP/1.1\r\n\r\n",
+                &HeadLimits::default().with_max_headers(0)
+            )),
+            Ok(Some(18))
+        );
+    }
+
+    #[test]
+    fn a_head_may_fill_the_limit_exactly() {
+        let bytes = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+        let exact = HeadLimits::default().with_max_head_size(bytes.len());
+        assert_eq!(used(parse_request(bytes, &exact)), Ok(Some(bytes.len())));
+        let short = exact.with_max_head_size(bytes.len() - 1);
+        assert_eq!(
+            used(parse_request(bytes, &short)),
+            Err(HeadError::TooLarge {
+                max: bytes.len() - 1
+            })
+        );
+        // Past the limit, a faulty line inside it is still what is reported.
+        assert_eq!(
+            used(parse_request(b"GET / HTTP/1.1\r\nA B\r\n\r\n", &short)),
+            Err(HeadError::InvalidHeader { line: 1 })
         );
     }
 }
