@@ -1,5 +1,6 @@
 //! `fedi-hub`, the reference server: one tokio process serving the protocols of the family
-//! from their sans-IO crates, with everything kept in memory.
+//! from their sans-IO crates, with its state in a database ([`Storage`]: SQLite in a data
+//! directory, PostgreSQL for several instances, or memory).
 //!
 //! The server core ([`Server`]) accepts TCP connections, speaks HTTP/1.1 with hyper, and offers
 //! each request to its protocol modules in turn; WebSocket upgrades are handed to
@@ -9,8 +10,8 @@
 //!                      ┌──────────────────────── Server ─────────────────────────┐
 //!  TCP ─► hyper http1 ─┤ dispatch: first module that claims the path answers      │
 //!                      │   page  GET / /app.js /style.css /api/whoami             │
-//!                      │   c2s   /users/{name}[/inbox|/outbox|/ws], /objects/{n}, │
-//!                      │         /blobs/{n} ──► activitystreams_core::c2s, store, │
+//!                      │   c2s   /users/{name}[/inbox|/outbox|/ws], /objects/…,   │
+//!                      │         /blobs/… ──► activitystreams_core::c2s, store,   │
 //!                      │         fedi_stream feeds (SSE, C2S WebSocket)           │
 //!                      │   bus   /ws/bus  ──► bus_protocol::hub::Hub (mutex)      │
 //!                      │          ▲ publish_action / publish_to (other modules)   │
@@ -18,9 +19,10 @@
 //!                      │          ──► versia_ws (verify, Acceptor, Connection)    │
 //!                      │   mastodon /api/v1/streaming[/…] ──► fedi_stream,        │
 //!                      │         /api/v{1,2}/instance, verify_credentials         │
-//!                      │   drive  (no paths) RabbitMQ ──► cattle_drive_types      │
-//!                      │ shared: accounts + tokens, limits, shutdown, task guard, │
-//!                      │         cluster fan-out (PostgreSQL / Redis / NATS)      │
+//!                      │   drive  /actor/… ; RabbitMQ ──► cattle_drive_types      │
+//!                      │ shared: accounts + tokens, the store (SQLite/PostgreSQL, │
+//!                      │         feeds following it), limits, shutdown, tasks,    │
+//!                      │         cluster notices (PostgreSQL / Redis / NATS)      │
 //!                      └──────────────────────────────────────────────────────────┘
 //! ```
 //!
@@ -31,7 +33,7 @@
 //! use fedi_examples::hub::{Config, Server};
 //!
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-//! let server = Server::bind(Config::demo(), listener)?;
+//! let server = Server::bind(Config::demo(), listener).await?;
 //! println!("{}", server.banner());
 //! server.run(async { let _ = tokio::signal::ctrl_c().await; }).await?;
 //! # Ok(()) }
@@ -41,8 +43,11 @@
 //! - Accounts authenticate with bearer tokens (`Authorization: Bearer`, or `?token=` on
 //!   WebSocket URLs, where browsers cannot set headers). The demo page receives its token in
 //!   the URL fragment, which never reaches the server or its logs.
-//! - Everything is bounded (see [`Limits`]); a subscriber that does not keep up is
+//! - Everything is bounded in bytes (see [`Limits`]); a subscriber that does not keep up is
 //!   disconnected rather than buffered without end.
+//! - Every stored object has an audience: reads answer only what the reader may see, `404`
+//!   otherwise; a post is answered once committed (examples/README.md: "Storage", "Threat
+//!   model").
 //! - Shutdown stops accepting, closes WebSockets with 1001, lets HTTP requests in flight
 //!   finish, and waits at most [`Config::shutdown_grace`].
 
