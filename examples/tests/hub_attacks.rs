@@ -34,6 +34,22 @@ async fn post(hub: &TestHub, author: &str, token: &str, activity: &Value) -> Rep
     post_to_outbox(&hub.base, author, token, activity).await
 }
 
+/// Sends a C2S WebSocket request of `kind` for `id` and returns its answer.
+async fn ask(socket: &mut hub_common::Socket, kind: &str, id: &str) -> Value {
+    let request = json!({"type": kind, "id": "ask", "data": id});
+    socket
+        .send(Message::text(request.to_string()))
+        .await
+        .unwrap();
+    loop {
+        if let Received::Json(value) = next(socket).await
+            && value["id"] == "ask"
+        {
+            return value;
+        }
+    }
+}
+
 /// alice writes to bob only: (activity id, note id).
 async fn direct_message(hub: &TestHub) -> (String, String) {
     let note = json!({"type": "Note", "content": "just for bob", "to": [actor(hub, "bob")]});
@@ -93,35 +109,13 @@ async fn a_direct_message_is_read_by_its_audience_only() {
     )
     .await;
     for (kind, id) in [("fetch", &note), ("proxy", &activity)] {
-        let request = json!({"type": kind, "id": "x", "data": id});
-        socket
-            .send(Message::text(request.to_string()))
-            .await
-            .unwrap();
-        let answer = loop {
-            if let Received::Json(value) = next(&mut socket).await
-                && value["id"] == "x"
-            {
-                break value;
-            }
-        };
+        let answer = ask(&mut socket, kind, id).await;
         assert_eq!(answer["type"], "error", "{answer}");
         assert_eq!(answer["data"]["status"], 404, "{answer}");
     }
     // bob's can.
     let mut socket = ws_connect(&format!("{}/users/bob/ws?token={BOB}", hub.ws_base), None).await;
-    let request = json!({"type": "proxy", "id": "y", "data": note});
-    socket
-        .send(Message::text(request.to_string()))
-        .await
-        .unwrap();
-    let answer = loop {
-        if let Received::Json(value) = next(&mut socket).await
-            && value["id"] == "y"
-        {
-            break value;
-        }
-    };
+    let answer = ask(&mut socket, "proxy", &note).await;
     assert_eq!(answer["type"], "proxied", "{answer}");
     assert_eq!(answer["data"]["content"], "just for bob");
     hub.stop().await;

@@ -344,39 +344,32 @@ pub(super) fn page(
         ),
         &base,
     )?;
-    let (bound, sql) = match cursor {
-        Cursor::Newest => (
-            i64::MAX,
+    // Newest and `max_id` pages read downwards from a bound, `min_id` pages upwards.
+    macro_rules! page_sql {
+        ($cmp:literal, $order:literal) => {
             concat!(
                 "SELECT i.seq, ",
                 view!("$3"),
                 " FROM items i JOIN objects o ON o.id = i.activity
                  WHERE i.owner = $1 AND i.collection = $2 AND ",
                 visible!("$3", "$4"),
-                " AND i.seq < $5 ORDER BY i.seq DESC LIMIT $6"
-            ),
-        ),
+                " AND i.seq ",
+                $cmp,
+                " $5 ORDER BY i.seq ",
+                $order,
+                " LIMIT $6"
+            )
+        };
+    }
+    let (bound, sql) = match cursor {
+        Cursor::Newest => (i64::MAX, page_sql!("<", "DESC")),
         Cursor::Before(max) => (
             i64::try_from(max).unwrap_or(i64::MAX),
-            concat!(
-                "SELECT i.seq, ",
-                view!("$3"),
-                " FROM items i JOIN objects o ON o.id = i.activity
-                 WHERE i.owner = $1 AND i.collection = $2 AND ",
-                visible!("$3", "$4"),
-                " AND i.seq < $5 ORDER BY i.seq DESC LIMIT $6"
-            ),
+            page_sql!("<", "DESC"),
         ),
         Cursor::After(min) => (
             i64::try_from(min).unwrap_or(i64::MAX),
-            concat!(
-                "SELECT i.seq, ",
-                view!("$3"),
-                " FROM items i JOIN objects o ON o.id = i.activity
-                 WHERE i.owner = $1 AND i.collection = $2 AND ",
-                visible!("$3", "$4"),
-                " AND i.seq > $5 ORDER BY i.seq ASC LIMIT $6"
-            ),
+            page_sql!(">", "ASC"),
         ),
     };
     let [a, b, c, d] = base;
