@@ -264,6 +264,19 @@ async fn a_post_to_too_many_recipients_is_refused_at_once() {
         "{}",
         String::from_utf8_lossy(&refused.body)
     );
+    // Addressees spread over many objects count together, and objects are few.
+    let objects: Vec<Value> = (0..2)
+        .map(|_| json!({"type": "Note", "content": "x", "to": many[..600].to_vec()}))
+        .collect();
+    let create = json!({"type": "Create", "object": objects});
+    assert_eq!(post(&hub, "bob", BOB, &create).await.status, 400);
+    let objects: Vec<Value> = (0..17)
+        .map(|_| json!({"type": "Note", "content": "x"}))
+        .collect();
+    let create = json!({"type": "Create", "object": objects});
+    let refused = post(&hub, "bob", BOB, &create).await;
+    assert_eq!(refused.status, 400);
+    assert!(String::from_utf8_lossy(&refused.body).contains("objects"));
     // Meanwhile others are served.
     assert_eq!(get(&actor(&hub, "alice"), None).await.status, 200);
     // The legitimate: a thousand addressees.

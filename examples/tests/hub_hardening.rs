@@ -380,3 +380,58 @@ async fn every_response_says_nosniff_and_the_page_has_a_csp() {
     assert_eq!(replies[1].header("content-security-policy"), None);
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn inbox_bodies_are_read_a_few_at_a_time() {
+    let mut config = hub_common::config();
+    config.limits.versia_inbox_reads = 1;
+    config.limits.body_read_timeout = Duration::from_secs(3);
+    config.versia.domain = Some(HUB.into());
+    config.versia.peers = vec![VersiaPeer {
+        domain: PEER.into(),
+        public_key: peer_key().public_key().to_spki_base64(),
+    }];
+    let hub = TestHub::start_with(config).await;
+    let body = note("held");
+    let head = format!(
+        "POST {INBOX} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n{}\r\n",
+        address(&hub.base),
+        body.len(),
+        signature_lines(&peer_key(), PEER, unix(), body.as_bytes())
+    );
+    // One delivery whose signature headers pass stalls in its body: the next one is turned
+    // away at once, before its body is read.
+    let address = address(&hub.base).to_owned();
+    let (stalled_head, stalled_body) = (head.clone(), body.clone());
+    let stalled = tokio::spawn(async move {
+        raw_exchange(
+            &address,
+            &stalled_head,
+            &stalled_body.as_bytes()[..10],
+            PATIENCE,
+        )
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    let (answer, closed) = raw_exchange(
+        hub.base.trim_start_matches("http://"),
+        &head,
+        &body.as_bytes()[..10],
+        PATIENCE,
+    )
+    .await;
+    assert_eq!(
+        raw_status(&answer),
+        Some(503),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert!(raw_has_header(&answer, "retry-after", "1"));
+    assert!(closed);
+    assert!(started.elapsed() < Duration::from_secs(2), "at once");
+    let (first, _) = stalled.await.unwrap();
+    assert_eq!(raw_status(&first), Some(408));
+    hub.stop().await;
+}

@@ -100,6 +100,11 @@ pub struct Limits {
     pub stream_window_bytes: usize,
     /// Largest blob stored through the C2S WebSocket (default 16 MiB).
     pub max_blob_bytes: usize,
+    /// Versia inbox bodies read at once (default 64; more are answered `503` with
+    /// `Retry-After` before their body is read). A body is read only after its signature
+    /// headers passed every check that needs no body, but its signature can only be checked
+    /// once it is read.
+    pub versia_inbox_reads: usize,
     /// C2S WebSockets one account may have open (default 4; more are refused with `429`).
     /// Each holds at most one unfinished message of at most 16 MiB, so an account can make the
     /// hub buffer at most 64 MiB of unfinished messages.
@@ -138,6 +143,7 @@ impl Default for Limits {
             stream_window_bytes: 4 * 1024 * 1024,
             max_blob_bytes: 16 * 1024 * 1024,
             c2s_sockets_per_account: 4,
+            versia_inbox_reads: 64,
             header_read_timeout: Duration::from_secs(30),
             body_read_timeout: Duration::from_secs(10),
         }

@@ -134,18 +134,39 @@ pub(crate) async fn wait(
     }
 }
 
-/// The resume point of a stream request: `None` for none (or an empty one), the item id, or
-/// the `400` answer for an id this hub never gives.
-pub(crate) fn resume_point(last_event_id: Option<&str>) -> Result<Option<u64>, Response> {
+/// A `Last-Event-ID` this hub never gives (not a number).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BadResume;
+
+impl BadResume {
+    /// The `400` answer.
+    pub(crate) fn response(self) -> Response {
+        web::error(
+            StatusCode::BAD_REQUEST,
+            "Last-Event-ID (or last_event_id) must be an item id of this collection: a number",
+        )
+    }
+}
+
+/// The resume point of a stream request: `None` for none (or an empty one), or the item id.
+///
+/// # Errors
+/// [`BadResume`] for an id this hub never gives.
+pub(crate) fn resume_point(last_event_id: Option<&str>) -> Result<Option<u64>, BadResume> {
     match last_event_id.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(id) => id.parse::<u64>().map(Some).map_err(|_| {
-            web::error(
-                StatusCode::BAD_REQUEST,
-                "Last-Event-ID (or last_event_id) must be an item id of this collection: a number",
-            )
-        }),
+        Some(id) => id.parse::<u64>().map(Some).map_err(|_| BadResume),
     }
+}
+
+/// A box and its live feed, for a [`backfill`].
+pub(crate) struct BoxFeed<'a> {
+    /// The box's owner.
+    pub(crate) owner: &'a str,
+    /// Which box.
+    pub(crate) kind: BoxKind,
+    /// Its feed.
+    pub(crate) cell: &'a FeedCell,
 }
 
 /// Whether a session on `feed` can resume after `id` without a catch-up.
@@ -160,7 +181,7 @@ fn resumable(feed: &Feed, id: &str, max_behind: u64) -> bool {
 /// The client went away during a backfill.
 pub(crate) struct Gone;
 
-/// Brings a client of `owner`'s box that last saw item `last` up to the feed's window: sends
+/// Brings a client of a box that last saw item `last` up to the feed's window: sends
 /// it (with `send`, in `format`) the items that followed from the store, oldest first, then
 /// calls `start` under the feed's lock with the id the session resumes after (`None`: the box
 /// holds nothing after `last`, and the session starts live from the feed's position).
@@ -169,9 +190,7 @@ pub(crate) struct Gone;
 /// [`Gone`] when `send` reports the client gone.
 pub(crate) async fn backfill<T, F, Fut>(
     core: &Core,
-    owner: &str,
-    kind: BoxKind,
-    cell: &FeedCell,
+    feed: BoxFeed<'_>,
     format: Format,
     mut last: u64,
     mut send: F,
@@ -181,6 +200,7 @@ where
     F: FnMut(Transmit) -> Fut,
     Fut: Future<Output = bool>,
 {
+    let BoxFeed { owner, kind, cell } = feed;
     let max_behind = session_config().max_queue_items;
     loop {
         let id = last.to_string();
@@ -243,7 +263,7 @@ pub(crate) fn respond_box(
 ) -> Response {
     let resume = match resume_point(last_event_id) {
         Ok(resume) => resume,
-        Err(response) => return response,
+        Err(bad) => return bad.response(),
     };
     let Some(cell) = core.store.feed(owner, kind) else {
         return web::error(
@@ -335,7 +355,12 @@ async fn subscriber(
                     }
                 }
             };
-            match backfill(&core, &owner, kind, &cell, format, last, send, new_session).await {
+            let feed = BoxFeed {
+                owner: &owner,
+                kind,
+                cell: &cell,
+            };
+            match backfill(&core, feed, format, last, send, new_session).await {
                 Ok(session) => session,
                 Err(Gone) => return,
             }

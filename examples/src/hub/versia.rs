@@ -93,6 +93,8 @@ struct Versia {
     domain: String,
     peers: Peers,
     replay: SharedReplay,
+    /// Inbox bodies being read (`Limits::versia_inbox_reads`).
+    inbox_reads: Arc<tokio::sync::Semaphore>,
     /// How long a signature stays inside the time window (seconds, each way).
     max_skew: u64,
     acceptor: Acceptor,
@@ -163,6 +165,9 @@ impl VersiaModule {
                 ))),
                 peers: Peers(Arc::new(peers)),
                 max_skew: connection_config.max_skew_secs,
+                inbox_reads: Arc::new(tokio::sync::Semaphore::new(
+                    core.limits.versia_inbox_reads.max(1),
+                )),
                 core,
                 bus,
                 identity,
@@ -256,6 +261,20 @@ impl Versia {
                     return response;
                 }
             };
+        // A peer's name and a well-formed signature make the hub read a body it can only check
+        // once read: at most `Limits::versia_inbox_reads` such bodies are read at a time.
+        let Ok(_reading) = self.inbox_reads.clone().try_acquire_owned() else {
+            let mut response = refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "too many deliveries are being read; retry later (Limits::versia_inbox_reads)"
+                    .into(),
+            );
+            let headers = response.headers_mut();
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        };
         let body = match web::read_body(request.into_body(), &self.core.limits).await {
             Ok(body) => body,
             Err(e) => return e.response(),

@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use activitystreams_core::c2s::{self, DeliveryLimits, Expansion, IdFor};
-use activitystreams_core::{Kind, Object, Term};
+use activitystreams_core::{ADDRESSING, Kind, Object, PropertyValue, Ref, Term};
 use bus_protocol::hub::{ActionRoute, Audience, action_audience};
 use bus_protocol::message::{ActionNotice, ActionSource, ActionType, DirectMessage, ServerMessage};
 use http::StatusCode;
@@ -26,9 +26,6 @@ use super::blobs::BLOBS;
 use super::{C2s, OBJECTS};
 use crate::hub::server::unix_now;
 use crate::hub::store::{Change, NewPost, StoreError, Views};
-
-/// The addressing properties, in `recipient_ids` order.
-const ADDRESSING: [Term; 5] = [Term::To, Term::Bto, Term::Cc, Term::Bcc, Term::Audience];
 
 /// An accepted post.
 pub(crate) struct Posted {
@@ -108,20 +105,13 @@ impl C2s {
         let posted = Object::from_slice(body)
             .map_err(|e| Refused::bad(format!("not an AS2 object: {e}")))?;
         let max = self.core.limits.max_recipients;
-        if addressee_count(&posted) > max {
-            return Err(Refused::bad(format!(
-                "more than {max} addressees (Limits::max_recipients)"
-            )));
-        }
+        check_size(&posted, max)?;
         let actor = self.actor_id(author);
         check_attribution(&posted, &actor)?;
         let base = &self.core.base_url;
         let mut mint = |_: IdFor| format!("{base}{OBJECTS}{}", crate::hub::random::hex(16));
         let accepted = c2s::accept_outbox_post(posted, &actor, &mut mint)
             .map_err(|e| Refused::bad(e.to_string()))?;
-        for effect in c2s::outbox_side_effects(&accepted.activity) {
-            tracing::debug!(?effect, "outbox side effect");
-        }
         let change = change_of(&accepted.activity)?;
         let (stored, delivery) = match (accepted.activity.to_value(), accepted.delivery.to_value())
         {
@@ -255,9 +245,7 @@ impl C2s {
     fn prepare_external(&self, activity: Value) -> Result<Option<(NewPost, ActionNotice)>, String> {
         let mut object = Object::from_value(activity).map_err(|e| e.to_string())?;
         let max = self.core.limits.max_recipients;
-        if addressee_count(&object) > max {
-            return Err(format!("more than {max} addressees"));
-        }
+        check_size(&object, max).map_err(|refused| refused.message)?;
         let Some(actor) = object.actor_id().map(str::to_owned) else {
             return Err("no actor".into());
         };
@@ -407,15 +395,41 @@ impl C2s {
     }
 }
 
-/// How many addressees `object` and the object it embeds name (duplicates counted).
-fn addressee_count(object: &Object<'_>) -> usize {
-    let count = |o: &Object<'_>| {
+/// Most values of a post's `object` (each gets the activity's addressing copied, §6.2, so
+/// the work grows with objects × addressees).
+const MAX_OBJECTS: usize = 16;
+
+/// Refuses a post too large to process: more than [`MAX_OBJECTS`] objects, or more than
+/// `max_recipients` addressees on the activity and its objects together (duplicates counted),
+/// before any work that grows with them.
+fn check_size(posted: &Object<'_>, max_recipients: usize) -> Result<(), Refused> {
+    let addressees = |o: &Object<'_>| {
         ADDRESSING
             .into_iter()
             .map(|term| o.ids_of(term).count())
             .sum::<usize>()
     };
-    count(object) + object.embedded_object().map_or(0, count)
+    let objects = match posted.get_term(Term::Object) {
+        Some(PropertyValue::Ref(objects)) => objects.as_slice(),
+        _ => &[],
+    };
+    if objects.len() > MAX_OBJECTS {
+        return Err(Refused::bad(format!(
+            "more than {MAX_OBJECTS} objects in one activity"
+        )));
+    }
+    let count = addressees(posted)
+        + objects
+            .iter()
+            .filter_map(Ref::as_object)
+            .map(addressees)
+            .sum::<usize>();
+    if count > max_recipients {
+        return Err(Refused::bad(format!(
+            "more than {max_recipients} addressees (Limits::max_recipients)"
+        )));
+    }
+    Ok(())
 }
 
 /// Every actor `activity` (and its embedded object) is addressed to, each once, without the

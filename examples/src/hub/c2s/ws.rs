@@ -52,7 +52,7 @@ pub(super) fn upgrade(c2s: Arc<C2s>, name: String, request: Request) -> Response
     }
     let resume = match stream::resume_point(negotiate::resume_id(&request).as_deref()) {
         Ok(resume) => resume,
-        Err(response) => return response,
+        Err(bad) => return bad.response(),
     };
     let Some(cell) = c2s.store.feed(&name, BoxKind::Inbox) else {
         return web::error(StatusCode::NOT_FOUND, format!("no inbox for `{name}`"));
@@ -144,11 +144,14 @@ async fn open(
                     sink.lock().await.send(Message::Text(text)).await.is_ok()
                 }
             };
+            let feed = stream::BoxFeed {
+                owner: &name,
+                kind: BoxKind::Inbox,
+                cell: &cell,
+            };
             let filled = stream::backfill(
                 &c2s.core,
-                &name,
-                BoxKind::Inbox,
-                &cell,
+                feed,
                 Format::WebSocket,
                 last,
                 send,
