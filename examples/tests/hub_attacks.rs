@@ -359,3 +359,37 @@ async fn a_stream_resume_point_must_be_an_item_id() {
     }
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn an_uploaded_page_is_a_download_never_a_page_of_the_hub() {
+    let hub = TestHub::start_with(config()).await;
+    let mut socket = ws_connect(
+        &format!("{}/users/alice/ws?token={ALICE}", hub.ws_base),
+        None,
+    )
+    .await;
+    // store: a binary message, a 4-byte big-endian header length, the header, the blob.
+    let header =
+        json!({"type": "store", "id": "s", "data": {"mediaType": "text/html"}}).to_string();
+    let mut message = (header.len() as u32).to_be_bytes().to_vec();
+    message.extend_from_slice(header.as_bytes());
+    message.extend_from_slice(b"<script>fetch('/api/whoami')</script>");
+    socket.send(Message::binary(message)).await.unwrap();
+    let url = loop {
+        if let Received::Json(value) = next(&mut socket).await
+            && value["type"] == "stored"
+        {
+            break value["data"]["url"].as_str().unwrap().to_owned();
+        }
+    };
+    let served = get(&url, Some(ALICE)).await;
+    assert_eq!(served.status, 200);
+    assert_eq!(
+        served.header("content-type"),
+        Some("application/octet-stream")
+    );
+    assert_eq!(served.header("content-disposition"), Some("attachment"));
+    assert_eq!(served.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(served.header("content-security-policy"), Some("sandbox"));
+    hub.stop().await;
+}
