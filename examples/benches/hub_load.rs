@@ -369,7 +369,10 @@ fn main() {
                 None => println!("  {name:<28}: skipped (no PostgreSQL at 127.0.0.1:5432)"),
             }
         }
-        drop(postgres);
+        // Dropping it drops the database with a blocking client: not on the runtime.
+        tokio::task::spawn_blocking(move || drop(postgres))
+            .await
+            .expect("admin task");
 
         let (subscribers, notes, posters) = (1_000, if quick { 50 } else { 200 }, 4);
         let rounds = settings.rounds.min(3);

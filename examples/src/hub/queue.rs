@@ -6,8 +6,9 @@
 //! in the feed, where the session's own limits apply.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{Notify, mpsc};
 
 /// How many bytes a frame counts for.
 pub(crate) trait Weight {
@@ -30,11 +31,41 @@ pub(crate) enum Refused {
     Closed,
 }
 
+/// The byte count both halves share.
+struct Bytes {
+    queued: AtomicUsize,
+    max: usize,
+    /// Woken when the receiver takes a frame.
+    room: Notify,
+}
+
+impl Bytes {
+    /// What `frame` counts for: its weight, at least 1 and at most the bound (so that a frame
+    /// larger than the bound still fits an empty queue).
+    fn cost(&self, frame: &impl Weight) -> usize {
+        frame.weight().clamp(1, self.max)
+    }
+
+    /// Counts `cost` more bytes if they fit.
+    fn reserve(&self, cost: usize) -> bool {
+        let before = self.queued.fetch_add(cost, Ordering::AcqRel);
+        if before + cost > self.max {
+            self.queued.fetch_sub(cost, Ordering::AcqRel);
+            return false;
+        }
+        true
+    }
+
+    fn release(&self, cost: usize) {
+        self.queued.fetch_sub(cost, Ordering::AcqRel);
+        self.room.notify_one();
+    }
+}
+
 /// The sending half.
 pub(crate) struct Sender<T> {
-    frames: mpsc::Sender<(T, OwnedSemaphorePermit)>,
-    bytes: Arc<Semaphore>,
-    max_bytes: usize,
+    frames: mpsc::Sender<T>,
+    bytes: Arc<Bytes>,
 }
 
 impl<T> Clone for Sender<T> {
@@ -42,63 +73,66 @@ impl<T> Clone for Sender<T> {
         Sender {
             frames: self.frames.clone(),
             bytes: self.bytes.clone(),
-            max_bytes: self.max_bytes,
         }
     }
 }
 
 /// The receiving half.
 pub(crate) struct Receiver<T> {
-    frames: mpsc::Receiver<(T, OwnedSemaphorePermit)>,
+    frames: mpsc::Receiver<T>,
+    bytes: Arc<Bytes>,
 }
 
 /// A queue of at most `frames` frames and `bytes` bytes (a frame larger than `bytes` counts as
 /// `bytes`, so it still fits an empty queue).
 pub(crate) fn bounded<T: Weight>(frames: usize, bytes: usize) -> (Sender<T>, Receiver<T>) {
-    let max_bytes = bytes.clamp(1, Semaphore::MAX_PERMITS);
     let (tx, rx) = mpsc::channel(frames.max(1));
+    let bytes = Arc::new(Bytes {
+        queued: AtomicUsize::new(0),
+        max: bytes.max(1),
+        room: Notify::new(),
+    });
     (
         Sender {
             frames: tx,
-            bytes: Arc::new(Semaphore::new(max_bytes)),
-            max_bytes,
+            bytes: bytes.clone(),
         },
-        Receiver { frames: rx },
+        Receiver { frames: rx, bytes },
     )
 }
 
 impl<T: Weight> Sender<T> {
-    fn cost(&self, frame: &T) -> u32 {
-        u32::try_from(frame.weight().clamp(1, self.max_bytes)).unwrap_or(u32::MAX)
-    }
-
     /// Queues `frame` now, or says why not.
     pub(crate) fn try_send(&self, frame: T) -> Result<(), Refused> {
         if self.frames.is_closed() {
             return Err(Refused::Closed);
         }
-        let permit = self
-            .bytes
-            .clone()
-            .try_acquire_many_owned(self.cost(&frame))
-            .map_err(|_| Refused::Full)?;
-        self.frames.try_send((frame, permit)).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => Refused::Full,
-            mpsc::error::TrySendError::Closed(_) => Refused::Closed,
+        let cost = self.bytes.cost(&frame);
+        if !self.bytes.reserve(cost) {
+            return Err(Refused::Full);
+        }
+        self.frames.try_send(frame).map_err(|e| {
+            self.bytes.release(cost);
+            match e {
+                mpsc::error::TrySendError::Full(_) => Refused::Full,
+                mpsc::error::TrySendError::Closed(_) => Refused::Closed,
+            }
         })
     }
 
     /// Queues `frame`, waiting for room.
     pub(crate) async fn send(&self, frame: T) -> Result<(), Refused> {
-        let cost = self.cost(&frame);
-        let permit = tokio::select! {
-            permit = self.bytes.clone().acquire_many_owned(cost) => permit.map_err(|_| Refused::Closed)?,
-            () = self.frames.closed() => return Err(Refused::Closed),
-        };
-        self.frames
-            .send((frame, permit))
-            .await
-            .map_err(|_| Refused::Closed)
+        let cost = self.bytes.cost(&frame);
+        while !self.bytes.reserve(cost) {
+            tokio::select! {
+                () = self.bytes.room.notified() => {}
+                () = self.frames.closed() => return Err(Refused::Closed),
+            }
+        }
+        self.frames.send(frame).await.map_err(|_| {
+            self.bytes.release(cost);
+            Refused::Closed
+        })
     }
 
     /// Resolves when the receiver is gone.
@@ -107,16 +141,20 @@ impl<T: Weight> Sender<T> {
     }
 }
 
-impl<T> Receiver<T> {
+impl<T: Weight> Receiver<T> {
     /// The next frame (its bytes are free again once it is returned), or `None` when every
     /// sender is gone.
     pub(crate) async fn recv(&mut self) -> Option<T> {
-        self.frames.recv().await.map(|(frame, _permit)| frame)
+        let frame = self.frames.recv().await?;
+        self.bytes.release(self.bytes.cost(&frame));
+        Some(frame)
     }
 
     /// The next frame if one is queued.
     pub(crate) fn try_recv(&mut self) -> Option<T> {
-        self.frames.try_recv().ok().map(|(frame, _permit)| frame)
+        let frame = self.frames.try_recv().ok()?;
+        self.bytes.release(self.bytes.cost(&frame));
+        Some(frame)
     }
 }
 
