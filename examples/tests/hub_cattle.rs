@@ -7,6 +7,9 @@
 //! before the outgoing event with the same correlation id, and a deleted actor's URL answers
 //! `410 Gone`.
 //!
+//! Actors and what they publish are kept in the hub's database: after a restart on the same
+//! SQLite directory (or PostgreSQL database) they answer, list and fetch as before.
+//!
 //! Skipped with a notice when RabbitMQ is not reachable, unless `FEDI_TEST_STRICT` is set.
 
 mod hub_common;
@@ -21,8 +24,8 @@ use cattle_drive_types::message::{
 use cattle_drive_types::topic::{AccountName, Transport};
 use fedi_examples::cattle::amqp::AmqpLink;
 use fedi_examples::cattle::{CattleClient, Link, TriggerOutcome};
-use fedi_examples::hub::{AccountSeed, CattleConfig, Config};
-use hub_common::{ALICE, PATIENCE, TestHub, get, post_to_outbox, service_up};
+use fedi_examples::hub::{AccountSeed, CattleConfig, Config, Storage};
+use hub_common::{ALICE, PATIENCE, TestDatabase, TestHub, get, post_to_outbox, service_up};
 use serde_json::{Value, json};
 
 const BROKER: &str = "127.0.0.1:5672";
@@ -236,4 +239,143 @@ async fn a_cattle_drive_client_creates_an_actor_and_sends_through_the_hub() {
     assert_eq!(get(&actor_id, None).await.status, 410);
     raw.close().await;
     hub.stop().await;
+}
+
+/// A name of this run only: routing keys carry it, and other runs share the broker.
+fn run_suffix() -> String {
+    format!(
+        "{:08x}",
+        (nanos() ^ u64::from(std::process::id())) & 0xFFFF_FFFF
+    )
+}
+
+/// A hub serving account `name` over Cattle Drive, on `storage`, at `port` (the same base URL
+/// across restarts, so actor ids stay valid).
+async fn drive_hub(name: &str, storage: &Storage, port: u16) -> TestHub {
+    let mut config = Config::new(vec![AccountSeed::new(name, format!("token-{name}"))]);
+    config.cattle = Some(CattleConfig::amqp(GUEST_URI));
+    config.storage = storage.clone();
+    config.public_url = Some(format!("http://127.0.0.1:{port}"));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("the port is free again");
+    TestHub::start_on(config, listener).await
+}
+
+/// A Cattle Drive client of account `name`, on its own queue.
+async fn drive_client(name: &str, queue: &str) -> CattleClient {
+    let account = AccountName::new(name).unwrap();
+    let mut client_config = ClientConfig::new(Transport::Amqp);
+    client_config.request_timeout = Duration::from_secs(10);
+    let client = Client::new(account, client_config, CorrelationIds::from_seed(nanos()));
+    let (link, deliveries) = AmqpLink::connect(GUEST_URI, None, queue, &client.subscriptions())
+        .await
+        .expect("the client connects to RabbitMQ");
+    CattleClient::start(client, link, deliveries).unwrap()
+}
+
+async fn create_actor(drive: &mut CattleClient, base: &str, username: &str) -> Value {
+    let mut create = CreateActorRequest::new(base);
+    create.preferred_username = Some(username.into());
+    let created = drive.request(Request::CreateActor(create)).await;
+    let Ok(Response::CreateActor(actor)) = created else {
+        panic!("create_actor: {created:?}")
+    };
+    Value::Object(actor.0)
+}
+
+async fn actor_ids(drive: &mut CattleClient) -> Vec<String> {
+    let info = drive.request(Request::Info(InfoRequest)).await;
+    let Ok(Response::Info(info)) = info else {
+        panic!("info: {info:?}")
+    };
+    info.actors.into_iter().map(|a| a.id).collect()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("an ephemeral port")
+        .port()
+}
+
+async fn actors_survive_a_restart(storage: Storage) {
+    let suffix = run_suffix();
+    let name = format!("cr_{suffix}");
+    let port = free_port();
+    let hub = drive_hub(&name, &storage, port).await;
+    let base = hub.base.clone();
+    let mut drive = drive_client(&name, &format!("hub-cattle-restart-{suffix}-1")).await;
+    let kept = create_actor(&mut drive, &base, "kept").await;
+    let gone = create_actor(&mut drive, &base, "gone").await;
+    let (kept_id, gone_id) = (
+        kept["id"].as_str().unwrap().to_owned(),
+        gone["id"].as_str().unwrap().to_owned(),
+    );
+    let deleted = drive
+        .trigger(Trigger::DeleteActor(
+            cattle_drive_types::message::DeleteActorMessage::new(&gone_id),
+        ))
+        .await;
+    assert!(deleted.is_ok(), "delete_actor: {deleted:?}");
+    // The deletion is committed once its outgoing event is published.
+    loop {
+        let event = tokio::time::timeout(PATIENCE, drive.next_event())
+            .await
+            .expect("the Delete event arrives")
+            .expect("the client is running");
+        if let ClientEvent::Event { activity_type, .. } = event
+            && activity_type == "Delete"
+        {
+            break;
+        }
+    }
+    assert_eq!(get(&gone_id, None).await.status, 410);
+    assert_eq!(actor_ids(&mut drive).await, std::slice::from_ref(&kept_id));
+    drop(drive);
+    hub.stop().await;
+
+    let hub = drive_hub(&name, &storage, port).await;
+    assert_eq!(hub.base, base);
+    let mut drive = drive_client(&name, &format!("hub-cattle-restart-{suffix}-2")).await;
+    let served = get(&kept_id, None).await;
+    assert_eq!(served.status, 200, "the actor is served after the restart");
+    assert_eq!(served.json(), kept);
+    assert_eq!(get(&gone_id, None).await.status, 410, "still deleted");
+    assert_eq!(actor_ids(&mut drive).await, std::slice::from_ref(&kept_id));
+    let fetched = drive
+        .request(Request::Fetch(FetchMessage::new(&kept_id, &kept_id)))
+        .await;
+    let Ok(Response::Fetch(fetched)) = fetched else {
+        panic!("fetch: {fetched:?}")
+    };
+    assert_eq!(fetched.data.map(Value::Object), Some(kept));
+    // A new actor gets a new id, never one handed out before the restart.
+    let newer = create_actor(&mut drive, &base, "newer").await;
+    let newer_id = newer["id"].as_str().unwrap().to_owned();
+    assert!(newer_id != kept_id && newer_id != gone_id, "{newer_id}");
+    assert_eq!(actor_ids(&mut drive).await, [kept_id, newer_id]);
+    drop(drive);
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actors_created_over_cattle_drive_survive_a_restart_on_sqlite() {
+    if !service_up("RabbitMQ", BROKER).await {
+        return;
+    }
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("hub_cattle_{}", run_suffix()));
+    actors_survive_a_restart(Storage::Directory(dir.join("data"))).await;
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actors_created_over_cattle_drive_survive_a_restart_on_postgresql() {
+    if !service_up("RabbitMQ", BROKER).await {
+        return;
+    }
+    if let Some(database) = TestDatabase::create().await {
+        actors_survive_a_restart(Storage::Postgres(database.url())).await;
+    }
 }

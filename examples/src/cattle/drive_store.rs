@@ -3,8 +3,8 @@
 //! from.
 //!
 //! [`DriveStore`] is the interface; [`MemoryDriveStore`] keeps everything in memory, bounded by
-//! [`MemoryLimits`]. A durable store (SQLite, PostgreSQL) implements the same trait, so the
-//! hub can keep actors across restarts; its `next_number` must then never repeat a number,
+//! [`MemoryLimits`]. A durable store implements the same trait (the hub keeps actors in its
+//! SQLite or PostgreSQL database this way); its `next_number` must then never repeat a number,
 //! also after a restart, or new ids would collide with stored ones.
 
 use std::collections::BTreeMap;

@@ -1,6 +1,7 @@
 //! The tokio drivers: a task that owns a `Client` and a link, and a serving loop for `Server`.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::time::Instant;
 
 use cattle_drive_types::client::{
@@ -279,17 +280,18 @@ pub enum ServeRejection {
 }
 
 /// Serves deliveries with `server` until `deliveries` ends: each accepted message goes to
-/// `handler`, whose outbound messages are published one after the other, answers before
+/// `handler` (one at a time, in delivery order; its future may wait on a database), whose
+/// outbound messages are published one after the other, answers before
 /// events ([`order_for_publishing`]: a replying trigger's response precedes the outgoing
 /// events that carry its correlation id); refusals go to `rejected` after their reply (an
 /// ErrorMessage for an invalid body) is published. With `require_login`, deliveries without
 /// a broker-vouched login are refused.
-pub async fn serve<L: Link>(
+pub async fn serve<L: Link, F: Future<Output = Vec<Outbound>>>(
     link: &L,
     mut deliveries: mpsc::Receiver<Delivery>,
     server: &Server,
     require_login: bool,
-    mut handler: impl FnMut(&Inbound) -> Vec<Outbound>,
+    mut handler: impl FnMut(Inbound) -> F,
     mut rejected: impl FnMut(ServeRejection),
 ) {
     while let Some(d) = deliveries.recv().await {
@@ -304,7 +306,7 @@ pub async fn serve<L: Link>(
             d.correlation_id.as_deref(),
             &d.body,
         ) {
-            Ok(inbound) => handler(&inbound),
+            Ok(inbound) => handler(inbound).await,
             Err(rejection) => {
                 if let Some(reply) = rejection.reply() {
                     let _ = link
@@ -372,7 +374,7 @@ mod tests {
         assert!(tx.send(delivery).await.is_ok());
         drop(tx);
         // The handler answers in the order things happen: the activity goes out, then the reply.
-        let handler = |inbound: &Inbound| {
+        let handler = |inbound: Inbound| {
             let mut create = Map::new();
             create.insert("type".into(), json!("Create"));
             let event = EventInformation::new(EventType::Outgoing, "http://a/actor/1", create);
@@ -382,10 +384,10 @@ mod tests {
                 .into_iter()
                 .collect();
             out.extend(server.respond(
-                inbound,
+                &inbound,
                 &Response::Trigger(TriggerResponse(json!({"id": "n"}))),
             ));
-            out
+            std::future::ready(out)
         };
         serve(&link, rx, &server, false, handler, |r| panic!("{r:?}")).await;
         let published = link.0.into_inner().unwrap_or_else(|e| e.into_inner());

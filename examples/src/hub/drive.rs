@@ -13,7 +13,9 @@
 //! is served; actors are created under the hub's public URL, as `{base}/actor/{n}`, and this
 //! module serves that path over HTTP: `GET` answers an actor's document (and the public
 //! documents its actors created) as `application/activity+json` to anyone, `410 Gone` for a
-//! deleted actor, `404` for anything else. The two worlds meet in both
+//! deleted actor, `404` for anything else. Actors and their documents live in the hub's
+//! database (`hub::store`'s `DbDriveStore`), so they outlive a restart; the service runs on
+//! blocking threads because its store waits on the database. The two worlds meet in both
 //! directions: a `send_message` is also delivered to the hub accounts it addresses (their
 //! inboxes, streams and Bus), and whatever the hub delivers to `{base}/users/{name}` becomes
 //! an `incoming` event for account `{name}`. The hub connects with the URI's
@@ -24,7 +26,7 @@
 use std::sync::{Arc, Mutex};
 
 use cattle_drive_types::message::Trigger;
-use cattle_drive_types::server::{ClientMessage, Server, ServerConfig};
+use cattle_drive_types::server::{ClientMessage, Inbound, Server, ServerConfig};
 use cattle_drive_types::topic::{AccountName, Transport, server_filters};
 use fedi_stream::negotiate::Representation;
 use http::StatusCode;
@@ -37,7 +39,7 @@ use crate::cattle::{Link, ServeRejection, serve};
 use crate::hub::c2s::{C2s, actor_url};
 use crate::hub::module::{Handler, Module, Starting};
 use crate::hub::server::{Core, ServeError};
-use crate::hub::store::BoxKind;
+use crate::hub::store::{BoxKind, DbDriveStore};
 use crate::hub::web::{self, Request, Response};
 
 /// Cattle Drive settings.
@@ -70,7 +72,7 @@ const INCOMING_QUEUE: usize = 1_024;
 pub(crate) struct DriveModule {
     core: Arc<Core>,
     config: Option<CattleConfig>,
-    service: Arc<Mutex<AccountService>>,
+    service: SharedService,
     c2s: Arc<C2s>,
 }
 
@@ -79,7 +81,9 @@ impl DriveModule {
         DriveModule {
             core,
             config,
-            service: Arc::new(Mutex::new(AccountService::new())),
+            service: Arc::new(Mutex::new(AccountService::with_store(
+                c2s.store().drive_store(),
+            ))),
             c2s,
         }
     }
@@ -115,8 +119,11 @@ impl Module for DriveModule {
     }
 
     fn handle(&self, request: Request) -> Handler {
-        let response = self.document(&request);
-        Box::pin(async { response })
+        Box::pin(document(
+            self.service.clone(),
+            self.core.base_url.clone(),
+            request,
+        ))
     }
 
     fn try_lines(&self, _base: &str, account: &crate::hub::Account) -> Vec<String> {
@@ -155,19 +162,27 @@ impl Module for DriveModule {
             tokio::spawn(async move {
                 let _guard = guard;
                 let server = Server::new(ServerConfig::new(Transport::Amqp));
-                let handler = |inbound: &cattle_drive_types::server::Inbound| {
-                    let outbound = service
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .handle(&server, inbound);
-                    // Messages the actors send also reach the hub's accounts they address.
-                    if let ClientMessage::Trigger(Trigger::SendMessage(message)) = &inbound.message
-                    {
-                        let c2s = c2s.clone();
-                        let activity = Value::Object(message.data.clone());
-                        tokio::spawn(async move { c2s.deliver_external(activity).await });
+                let handler = |inbound: Inbound| {
+                    let service = service.clone();
+                    let server = server.clone();
+                    let c2s = c2s.clone();
+                    async move {
+                        // Messages the actors send also reach the hub's accounts they address.
+                        let sent = match &inbound.message {
+                            ClientMessage::Trigger(Trigger::SendMessage(message)) => {
+                                Some(Value::Object(message.data.clone()))
+                            }
+                            _ => None,
+                        };
+                        let outbound =
+                            with_service(service, move |service| service.handle(&server, &inbound))
+                                .await
+                                .unwrap_or_default();
+                        if let Some(activity) = sent {
+                            tokio::spawn(async move { c2s.deliver_external(activity).await });
+                        }
+                        outbound
                     }
-                    outbound
                 };
                 let refused = |rejection: ServeRejection| {
                     tracing::info!(?rejection, "Cattle Drive message refused");
@@ -193,36 +208,52 @@ impl Module for DriveModule {
     }
 }
 
-impl DriveModule {
-    /// `GET {base}/actor/…`: what the account service serves there to anyone.
-    fn document(&self, request: &Request) -> Response {
-        if !web::is_get(request) {
-            return web::method_not_allowed("GET, HEAD");
+/// The account service, over the hub's database.
+type SharedService = Arc<Mutex<AccountService<DbDriveStore>>>;
+
+/// Runs `job` on the service on a blocking thread (its store waits on the database); `None`
+/// when the job panicked.
+async fn with_service<T: Send + 'static>(
+    service: SharedService,
+    job: impl FnOnce(&mut AccountService<DbDriveStore>) -> T + Send + 'static,
+) -> Option<T> {
+    let run = tokio::task::spawn_blocking(move || {
+        job(&mut service.lock().unwrap_or_else(|e| e.into_inner()))
+    });
+    match run.await {
+        Ok(value) => Some(value),
+        Err(e) => {
+            tracing::error!(error = %e, "the Cattle Drive service failed");
+            None
         }
-        let url = format!("{}{}", self.core.base_url, request.uri().path());
-        let served = self
-            .service
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .public_document(&url);
-        match served {
-            Ok(Served::Found(document)) => {
-                let mut response =
-                    hyper::Response::new(web::full(Value::Object(document).to_string()));
-                response
-                    .headers_mut()
-                    .extend(Representation::ActivityJson.response_headers());
-                response
-            }
-            Ok(Served::Gone) => web::error(StatusCode::GONE, format!("{url} was deleted")),
-            Ok(Served::NotFound) => {
-                web::error(StatusCode::NOT_FOUND, format!("nothing is served at {url}"))
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, %url, "Cattle Drive store failed");
-                web::error(StatusCode::INTERNAL_SERVER_ERROR, "the store failed")
-            }
+    }
+}
+
+/// `GET {base}/actor/…`: what the account service serves there to anyone.
+async fn document(service: SharedService, base: String, request: Request) -> Response {
+    if !web::is_get(&request) {
+        return web::method_not_allowed("GET, HEAD");
+    }
+    let url = format!("{base}{}", request.uri().path());
+    let lookup = url.clone();
+    let served = with_service(service, move |service| service.public_document(&lookup)).await;
+    match served {
+        Some(Ok(Served::Found(document))) => {
+            let mut response = hyper::Response::new(web::full(Value::Object(document).to_string()));
+            response
+                .headers_mut()
+                .extend(Representation::ActivityJson.response_headers());
+            response
         }
+        Some(Ok(Served::Gone)) => web::error(StatusCode::GONE, format!("{url} was deleted")),
+        Some(Ok(Served::NotFound)) => {
+            web::error(StatusCode::NOT_FOUND, format!("nothing is served at {url}"))
+        }
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, %url, "Cattle Drive store failed");
+            web::error(StatusCode::SERVICE_UNAVAILABLE, "the store failed")
+        }
+        None => web::error(StatusCode::INTERNAL_SERVER_ERROR, "the store failed"),
     }
 }
 
@@ -231,7 +262,7 @@ impl DriveModule {
 fn incoming_events(
     core: &Arc<Core>,
     c2s: &Arc<C2s>,
-    service: &Arc<Mutex<AccountService>>,
+    service: &SharedService,
     link: &Arc<AmqpLink>,
     accounts: &[AccountName],
 ) {
@@ -262,10 +293,12 @@ fn incoming_events(
             let Value::Object(activity) = activity else {
                 continue;
             };
-            let outbound = service
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .incoming(&server, &account, &actor, activity);
+            let server = server.clone();
+            let outbound = with_service(service.clone(), move |service| {
+                service.incoming(&server, &account, &actor, activity)
+            })
+            .await
+            .flatten();
             if let Some(out) = outbound
                 && let Err(e) = link
                     .publish(&out.routing_key, out.correlation_id.as_deref(), &out.body)

@@ -123,7 +123,7 @@ pub(crate) fn spawn_service<L: Link>(
     let recorded = Arc::clone(&rejections);
     tokio::spawn(async move {
         let server = Server::new(ServerConfig::new(transport));
-        let handler = |inbound: &_| service.handle(&server, inbound);
+        let handler = |inbound| std::future::ready(service.handle(&server, &inbound));
         let record = |rejection| {
             let text = match rejection {
                 ServeRejection::NoLogin { topic } => format!("no login: {topic}"),

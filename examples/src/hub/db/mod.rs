@@ -363,6 +363,28 @@ impl Db {
         rx.await.map_err(|_| DbError::Closed)?
     }
 
+    /// [`Db::run`] for code that may block: waits for the result on the calling thread. Call it
+    /// from a blocking thread (`tokio::task::spawn_blocking`), never from async code, where it
+    /// would hold a runtime thread for the whole job.
+    ///
+    /// # Errors
+    /// As [`Db::run`].
+    pub(crate) fn run_blocking<T, E>(
+        &self,
+        job: impl FnOnce(&mut dyn Conn) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move |conn| {
+            let _ = tx.send(job(conn));
+        });
+        self.jobs.send(job).map_err(|_| DbError::Closed)?;
+        rx.recv().map_err(|_| DbError::Closed)?
+    }
+
     /// The engine of this pool.
     pub(crate) fn engine(&self) -> Engine {
         self.engine

@@ -9,7 +9,7 @@
 use super::{Conn, DbError, Engine, transaction};
 
 /// The migrations, oldest first; version `n` is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The first schema.
 ///
@@ -81,13 +81,39 @@ CREATE TABLE versia_seen (signature TEXT PRIMARY KEY, expires_at BIGINT NOT NULL
 CREATE INDEX versia_seen_expiry ON versia_seen (expires_at);
 ";
 
-/// The schema version this build writes.
-pub(crate) const VERSION: i64 = MIGRATIONS.len() as i64;
+/// Cattle Drive's actors and the documents they create (`--amqp`).
+///
+/// - `drive_actors`: by id, with the account they belong to, their `info` name, their public
+///   document, whether they were deleted (their URL then answers `410 Gone`) and `created`
+///   (from the `drive` counter: the order `info` lists them in).
+/// - `drive_documents`: what the actors created, by id, with the creating actor, the account
+///   charged for it and its size in bytes.
+/// - The `drive` counter: the numbers in new actor and document ids, never handed out twice.
+const V2: &str = "
+INSERT INTO counters (name, value) VALUES ('drive', 0);
+CREATE TABLE drive_actors (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    name TEXT NOT NULL,
+    document TEXT NOT NULL,
+    deleted BIGINT NOT NULL,
+    bytes BIGINT NOT NULL,
+    created BIGINT NOT NULL
+);
+CREATE INDEX drive_actors_by_account ON drive_actors (account, created);
+CREATE TABLE drive_documents (
+    id TEXT PRIMARY KEY,
+    author TEXT NOT NULL,
+    account TEXT NOT NULL,
+    document TEXT NOT NULL,
+    bytes BIGINT NOT NULL
+);
+";
 
 /// An arbitrary key for the advisory lock that serialises migrations on PostgreSQL.
 const MIGRATION_LOCK: i64 = 0x00fe_d14b;
 
-/// Brings the database to [`VERSION`].
+/// Brings the database to the last of the embedded migrations.
 ///
 /// # Errors
 /// [`DbError::NewerSchema`] for a database written by a newer build; any database error.
@@ -96,14 +122,16 @@ pub(crate) fn migrate(conn: &mut dyn Conn) -> Result<(), DbError> {
     if postgres {
         conn.batch(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
     }
-    let result = run_missing(conn);
+    let result = run_missing(conn, MIGRATIONS);
     if postgres {
         conn.batch(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
     }
     result
 }
 
-fn run_missing(conn: &mut dyn Conn) -> Result<(), DbError> {
+/// Runs the `migrations` (version `n` is `migrations[n - 1]`) the database has not run yet.
+fn run_missing(conn: &mut dyn Conn, migrations: &[&str]) -> Result<(), DbError> {
+    let known = i64::try_from(migrations.len()).unwrap_or(i64::MAX);
     conn.batch(
         "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
     )?;
@@ -111,10 +139,10 @@ fn run_missing(conn: &mut dyn Conn) -> Result<(), DbError> {
         "SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_version",
         &[],
     )?;
-    if current > VERSION {
+    if current > known {
         return Err(DbError::NewerSchema {
             found: current,
-            known: VERSION,
+            known,
         });
     }
     let bytes = match conn.engine() {
@@ -122,7 +150,7 @@ fn run_missing(conn: &mut dyn Conn) -> Result<(), DbError> {
         Engine::Postgres => "BYTEA",
     };
     for (version, sql) in (1..)
-        .zip(MIGRATIONS)
+        .zip(migrations)
         .skip(usize::try_from(current).unwrap_or(0))
     {
         let sql = sql.replace("BYTES", bytes);
@@ -137,4 +165,71 @@ fn run_missing(conn: &mut dyn Conn) -> Result<(), DbError> {
         tracing::info!(version, "database schema migrated");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::db::sqlite::SqliteConn;
+
+    /// The schema version this build writes.
+    const VERSION: i64 = MIGRATIONS.len() as i64;
+
+    fn version(conn: &mut dyn Conn) -> i64 {
+        conn.query_int(
+            "SELECT CAST(MAX(version) AS BIGINT) FROM schema_version",
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_database_of_the_first_schema_is_brought_up_to_date_and_keeps_its_rows() {
+        let mut conn = SqliteConn::open_memory().unwrap_or_else(|e| panic!("{e}"));
+        run_missing(&mut conn, &MIGRATIONS[..1]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(version(&mut conn), 1);
+        conn.execute(
+            "INSERT INTO accounts (name, token, created_at) VALUES ($1, $2, $3)",
+            &["alice".into(), "secret".into(), 7.into()],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        conn.execute("UPDATE counters SET value = 41 WHERE name = 'item'", &[])
+            .unwrap_or_else(|e| panic!("{e}"));
+
+        migrate(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(version(&mut conn), VERSION);
+        let token = conn
+            .query_opt(
+                "SELECT token FROM accounts WHERE name = $1",
+                &["alice".into()],
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+            .map(|row| row.text(0).map(str::to_owned))
+            .transpose()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(token.as_deref(), Some("secret"));
+        let item = conn
+            .query_int("SELECT value FROM counters WHERE name = 'item'", &[])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(item, 41);
+        let drive = conn
+            .query_int("SELECT value FROM counters WHERE name = 'drive'", &[])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(drive, 0);
+
+        // Running it again changes nothing.
+        migrate(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(version(&mut conn), VERSION);
+    }
+
+    #[test]
+    fn a_database_newer_than_the_build_is_refused() {
+        let mut conn = SqliteConn::open_memory().unwrap_or_else(|e| panic!("{e}"));
+        migrate(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+        let refused = run_missing(&mut conn, &MIGRATIONS[..1]);
+        assert!(
+            matches!(refused, Err(DbError::NewerSchema { found, known: 1 }) if found == VERSION),
+            "{refused:?}"
+        );
+    }
 }

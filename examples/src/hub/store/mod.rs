@@ -24,8 +24,10 @@
 //! - **Bounded in bytes.** Each account and the whole hub have byte quotas, checked in the
 //!   transaction that would exceed them.
 
+mod drive;
 mod sql;
 
+pub(crate) use drive::DbDriveStore;
 pub(crate) use sql::Seen;
 
 use std::collections::HashMap;
@@ -328,6 +330,11 @@ impl Store {
     /// The database (for the cluster's PostgreSQL notices).
     pub(crate) fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Cattle Drive's actors and documents, in this store's database and quotas.
+    pub(crate) fn drive_store(&self) -> DbDriveStore {
+        DbDriveStore::new(self.db.clone(), self.quotas)
     }
 
     /// Registers `observer` for every item the tail reads.
