@@ -8,7 +8,8 @@
 //! `410 Gone`.
 //!
 //! Actors and what they publish are kept in the hub's database: after a restart on the same
-//! SQLite directory (or PostgreSQL database) they answer, list and fetch as before.
+//! SQLite directory (or PostgreSQL database) they answer, list and fetch as before; two
+//! instances on one PostgreSQL database answer each message once and serve the same actors.
 //!
 //! Skipped with a notice when RabbitMQ is not reachable, unless `FEDI_TEST_STRICT` is set.
 
@@ -378,4 +379,69 @@ async fn actors_created_over_cattle_drive_survive_a_restart_on_postgresql() {
     if let Some(database) = TestDatabase::create().await {
         actors_survive_a_restart(Storage::Postgres(database.url())).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_database_answer_each_message_once() {
+    if !service_up("RabbitMQ", BROKER).await {
+        return;
+    }
+    let Some(database) = TestDatabase::create().await else {
+        return;
+    };
+    let suffix = run_suffix();
+    let name = format!("cc_{suffix}");
+    let storage = Storage::Postgres(database.url());
+    let a = drive_hub(&name, &storage, free_port()).await;
+    // B mints the same ids as A: A's address stands for the load balancer's public URL.
+    let mut config = Config::new(vec![AccountSeed::new(&name, format!("token-{name}"))]);
+    config.cattle = Some(CattleConfig::amqp(GUEST_URI));
+    config.storage = storage.clone();
+    config.public_url = Some(a.base.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let b_address = listener.local_addr().unwrap();
+    let b = TestHub::start_on(config, listener).await;
+
+    // Everything published to the account, read in order by a second consumer.
+    let (raw, mut received) = AmqpLink::connect(
+        GUEST_URI,
+        None,
+        &format!("hub-cattle-pair-raw-{suffix}"),
+        &[format!("receive.{name}.#")],
+    )
+    .await
+    .expect("a consumer connects");
+    let mut drive = drive_client(&name, &format!("hub-cattle-pair-{suffix}")).await;
+    for n in 0..4 {
+        create_actor(&mut drive, &a.base, &format!("twin{n}")).await;
+    }
+    let actors = actor_ids(&mut drive).await;
+    assert_eq!(actors.len(), 4, "one actor per create_actor: {actors:?}");
+    // Each request was answered once: 4 create_actor answers and 1 info answer, and no more
+    // come once both instances had time to answer twice.
+    let mut responses = 0;
+    while let Ok(Some(delivery)) =
+        tokio::time::timeout(Duration::from_secs(1), received.recv()).await
+    {
+        if delivery
+            .topic
+            .starts_with(&format!("receive.{name}.response."))
+        {
+            responses += 1;
+        }
+    }
+    assert_eq!(responses, 5);
+    // Both instances serve every actor.
+    for actor in &actors {
+        assert_eq!(get(actor, None).await.status, 200);
+        let path = actor.strip_prefix(&a.base).unwrap();
+        assert_eq!(
+            get(&format!("http://{b_address}{path}"), None).await.status,
+            200
+        );
+    }
+    raw.close().await;
+    drop(drive);
+    a.stop().await;
+    b.stop().await;
 }

@@ -46,6 +46,28 @@ impl AmqpLink {
         queue: &str,
         filters: &[String],
     ) -> Result<(Self, mpsc::Receiver<Delivery>), LinkError> {
+        Self::open(uri, user_id, queue, filters, true).await
+    }
+
+    /// [`AmqpLink::connect`] on a queue that several connections share: each delivery goes to
+    /// one of them (RabbitMQ's competing consumers), so several instances of one server answer
+    /// each message once. The queue is deleted when its last consumer leaves.
+    pub async fn connect_shared(
+        uri: &str,
+        user_id: Option<&str>,
+        queue: &str,
+        filters: &[String],
+    ) -> Result<(Self, mpsc::Receiver<Delivery>), LinkError> {
+        Self::open(uri, user_id, queue, filters, false).await
+    }
+
+    async fn open(
+        uri: &str,
+        user_id: Option<&str>,
+        queue: &str,
+        filters: &[String],
+        exclusive: bool,
+    ) -> Result<(Self, mpsc::Receiver<Delivery>), LinkError> {
         let connection = Connection::connect(uri, ConnectionProperties::default()).await?;
         let publisher = connection.create_channel().await?;
         publisher
@@ -55,7 +77,7 @@ impl AmqpLink {
         if !filters.is_empty() {
             let consumer_channel = connection.create_channel().await?;
             let options = QueueDeclareOptions {
-                exclusive: true,
+                exclusive,
                 auto_delete: true,
                 ..QueueDeclareOptions::default()
             };

@@ -39,7 +39,7 @@ use crate::cattle::{Link, ServeRejection, serve};
 use crate::hub::c2s::{C2s, actor_url};
 use crate::hub::module::{Handler, Module, Starting};
 use crate::hub::server::{Core, ServeError};
-use crate::hub::store::{BoxKind, DbDriveStore};
+use crate::hub::store::{self, BoxKind, DbDriveStore};
 use crate::hub::web::{self, Request, Response};
 
 /// Cattle Drive settings.
@@ -150,10 +150,17 @@ impl Module for DriveModule {
                 .iter()
                 .flat_map(|a| server_filters(Some(a), Transport::Amqp))
                 .collect();
-            let queue = format!("fedi-hub-{}", crate::hub::random::hex(6));
-            let (link, deliveries) = AmqpLink::connect(&config.amqp_uri, None, &queue, &filters)
-                .await
-                .map_err(ServeError::Cattle)?;
+            // One queue per database: the instances sharing one state share it and answer each
+            // message once; hubs with their own state have their own.
+            let queue = store::setting(c2s.store().db(), "cattle_queue", || {
+                format!("fedi-hub-cattle-{}", crate::hub::random::hex(8))
+            })
+            .await
+            .map_err(ServeError::Storage)?;
+            let (link, deliveries) =
+                AmqpLink::connect_shared(&config.amqp_uri, None, &queue, &filters)
+                    .await
+                    .map_err(ServeError::Cattle)?;
             let link = Arc::new(link);
             tracing::info!(accounts = accounts.len(), %queue, "serving Cattle Drive over AMQP");
             incoming_events(&core, &c2s, &service, &link, &accounts);
