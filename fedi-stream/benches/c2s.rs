@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use fedi_stream::event::{ItemId, Json, StreamEvent};
-use fedi_stream::server::{Feed, FeedConfig, Format, Session, SessionConfig, Transmit};
+use fedi_stream::c2s::feed::{Feed, FeedConfig, Format, Session, SessionConfig, Transmit};
+use fedi_stream::c2s::item::{ItemId, Json, StreamEvent};
 use fedi_stream::sse::{Encoder, OutgoingEvent};
 
 const SUBSCRIBERS: usize = 1_000;

@@ -4,15 +4,16 @@
 
 use std::time::Instant;
 
-use fedi_stream::client::{Client, ClientConfig, ClientEvent};
-use fedi_stream::discovery::{Change, ObjectEvent, event_stream_of, set_event_stream};
-use fedi_stream::event::{ItemId, Json, StreamEvent};
-use fedi_stream::mastodon::{
-    ClientCommand, Event, EventName, FrameLimits, MastodonError, PayloadKind, ServerFrame,
+use fedi_stream::c2s::client::{Client, ClientConfig, ClientEvent};
+use fedi_stream::c2s::discovery::{Change, ObjectEvent, event_stream_of, set_event_stream};
+use fedi_stream::c2s::feed::{Feed, FeedConfig, Format, Session, SessionConfig, Transmit};
+use fedi_stream::c2s::item::{ItemId, Json, StreamEvent};
+use fedi_stream::c2s::mastodon::StreamingEvent;
+use fedi_stream::c2s::mastodon::{
+    ClientCommand, EventName, FrameLimits, MastodonError, PayloadKind, ServerFrame,
 };
-use fedi_stream::server::{Feed, FeedConfig, Format, Session, SessionConfig, Transmit};
+use fedi_stream::c2s::socket::{Incoming, ServerMessage, SocketLimits};
 use fedi_stream::sse::{Decoder, Output};
-use fedi_stream::ws::{Limits, Message, ServerMessage};
 use serde_json::Value;
 
 const AS2: [(&str, &str); 5] = [
@@ -44,7 +45,7 @@ fn open_client(now: Instant) -> Client {
         1,
     );
     let _ = client.poll_request(now).unwrap();
-    let headers = fedi_stream::negotiate::Representation::EventStream.response_headers();
+    let headers = fedi_stream::c2s::negotiate::Representation::EventStream.response_headers();
     client
         .handle_response(now, http::StatusCode::OK, &headers)
         .unwrap();
@@ -94,8 +95,8 @@ fn real_activities_arrive_byte_for_byte_over_sse_and_websocket() {
             panic!()
         };
         let message = ServerMessage::decode(
-            Message::Text(std::str::from_utf8(&text_frame).unwrap()),
-            &Limits::default(),
+            Incoming::Text(std::str::from_utf8(&text_frame).unwrap()),
+            &SocketLimits::default(),
         )
         .unwrap();
         let ServerMessage::Item(pushed) = message else {
@@ -316,7 +317,9 @@ fn mastodon_sse_stream_decodes_to_events() {
     let mut comments = Vec::new();
     for output in decoder.by_ref() {
         match output.unwrap() {
-            Output::Event(event) => names.push(Event::from_sse(&event).unwrap().name().clone()),
+            Output::Event(event) => {
+                names.push(StreamingEvent::from_sse(&event).unwrap().name().clone())
+            }
             Output::Comment(comment) => comments.push(comment),
             other => panic!("{other:?}"),
         }
@@ -337,9 +340,9 @@ fn mastodon_sse_stream_decodes_to_events() {
 fn typed_as2_activities_from_an_outbox_post_to_a_followers_stream() {
     use activitystreams_core::c2s::{IdFor, accept_outbox_post};
     use activitystreams_core::{Kind, Object, ObjectBuilder, PUBLIC};
-    use fedi_stream::event::EventKind;
-    use fedi_stream::ws::{
-        ClientConnection, ClientEvent as WsEvent, ServerConnection, ServerEvent,
+    use fedi_stream::c2s::item::EventKind;
+    use fedi_stream::c2s::socket::{
+        ClientConnection, ClientConnectionEvent as WsEvent, ServerConnection, ServerConnectionEvent,
     };
 
     let now = Instant::now();
@@ -349,7 +352,7 @@ fn typed_as2_activities_from_an_outbox_post_to_a_followers_stream() {
         .to(PUBLIC)
         .cc("https://example.net/bob")
         .build();
-    let mut alice = ClientConnection::new(Limits::default());
+    let mut alice = ClientConnection::new(SocketLimits::default());
     let request = alice
         .outbox(now, Json::from_object(&note).unwrap())
         .unwrap();
@@ -360,12 +363,12 @@ fn typed_as2_activities_from_an_outbox_post_to_a_followers_stream() {
         &alice_outbox,
         None,
         SessionConfig::default(),
-        Limits::default(),
+        SocketLimits::default(),
         now,
     )
     .unwrap();
     server.handle_message(alice.poll_transmit().unwrap().as_message().unwrap());
-    let Some(ServerEvent::Request(fedi_stream::ws::ClientMessage::Outbox {
+    let Some(ServerConnectionEvent::Request(fedi_stream::c2s::socket::ClientMessage::Outbox {
         request: id,
         activity,
     })) = server.poll_event()

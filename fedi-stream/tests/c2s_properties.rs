@@ -10,13 +10,13 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use c2s_support::Pair;
-use fedi_stream::client::{Client, ClientConfig};
-use fedi_stream::event::{EventKind, ItemId, Json, Meta, StreamEvent};
-use fedi_stream::mastodon::{ClientCommand, Event, FrameLimits, ServerFrame, Stream};
-use fedi_stream::negotiate::{Negotiator, Representation};
-use fedi_stream::server::{FeedLimits, Payload, SessionConfig};
-use fedi_stream::ws::{
-    Blob, ClientMessage, DeliveryStatus, Fetched, Limits, RequestId, ServerMessage,
+use fedi_stream::c2s::client::{Client, ClientConfig};
+use fedi_stream::c2s::feed::{FeedLimits, Payload, SessionConfig};
+use fedi_stream::c2s::item::{EventKind, ItemId, Json, Meta, StreamEvent};
+use fedi_stream::c2s::mastodon::{ClientCommand, FrameLimits, ServerFrame, Stream, StreamingEvent};
+use fedi_stream::c2s::negotiate::{Negotiator, Representation};
+use fedi_stream::c2s::socket::{
+    Blob, ClientMessage, DeliveryStatus, Fetched, RequestId, ServerMessage, SocketLimits,
 };
 use proptest::prelude::*;
 
@@ -141,7 +141,7 @@ proptest! {
         counts in (any::<u64>(), any::<u64>()),
         status in 100u16..600,
     ) {
-        let limits = Limits::default();
+        let limits = SocketLimits::default();
         let request = RequestId::new(&id, 128).unwrap();
         let url = format!("https://r.example/{url_path}");
         let object = Json::from_serialize(&serde_json::json!({"content": text, "n": counts.0})).unwrap();
@@ -185,7 +185,7 @@ proptest! {
             prop_assert_eq!(ClientCommand::decode(&command.encode(), &limits), Ok(command));
         }
         let status = Json::from_serialize(&serde_json::json!({"id": id, "content": text})).unwrap();
-        for event in [Event::update(status.clone()), Event::notification(status), Event::delete(&id).unwrap(), Event::filters_changed()] {
+        for event in [StreamingEvent::update(status.clone()), StreamingEvent::notification(status), StreamingEvent::delete(&id).unwrap(), StreamingEvent::filters_changed()] {
             let frame = ServerFrame::Event { stream: stream.stream_array(), event };
             prop_assert_eq!(ServerFrame::decode(&frame.encode(), &limits), Ok(frame));
         }
@@ -252,7 +252,7 @@ proptest! {
         text in "\\PC{0,60}",
         kind in 0usize..3,
     ) {
-        use fedi_stream::server::{Entry, Feed, FeedConfig, Format, Session};
+        use fedi_stream::c2s::feed::{Entry, Feed, FeedConfig, Format, Session};
         let now = Instant::now();
         let mut feed = Feed::new(FeedConfig::new("https://h.example/c".parse().unwrap()).with_formats(&Format::ALL));
         let mut sessions: Vec<Session> = Format::ALL

@@ -1,5 +1,5 @@
 //! Two peers in memory with a virtual clock: a streaming server (`Feed` + `Session`, behind
-//! content negotiation) and a `client::Client`, joined by a byte pipe that the tests can cut
+//! content negotiation) and a `c2s::client::Client`, joined by a byte pipe that the tests can cut
 //! at any byte. Covers the "Done when" scenarios: a disconnect in the middle of a
 //! burst, the catch-up instruction for an id older than the window, and a slow subscriber cut
 //! off with a meta event and bounded memory.
@@ -10,8 +10,8 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use c2s_support::{INBOX, Pair, activity};
-use fedi_stream::event::{CatchUp, CatchUpReason, ItemId};
-use fedi_stream::server::{FeedLimits, Format, Session, SessionConfig, SessionEvent, Transmit};
+use fedi_stream::c2s::feed::{FeedLimits, Format, Session, SessionConfig, SessionEvent, Transmit};
+use fedi_stream::c2s::item::{CatchUp, CatchUpReason, ItemId};
 
 #[test]
 fn disconnect_mid_burst_then_resume_delivers_exactly_the_missed_events_once() {

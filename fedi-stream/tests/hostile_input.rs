@@ -1,21 +1,21 @@
 //! Hostile input for the C2S WebSocket envelope, the Mastodon frames and the JSON carriers:
 //! oversized messages, deep nesting, huge numbers and strings, floods of requests and
-//! subscriptions each give a typed refusal within the documented limits (`ws::Limits`,
+//! subscriptions each give a typed refusal within the documented limits (`c2s::socket::SocketLimits`,
 //! `FrameLimits`, `Subscriptions::DEFAULT_MAX`).
 //!
 //! The SSE decoder's 100 MiB lines (data and comment) are covered in `sse_limits.rs`.
 
 use std::time::Instant;
 
-use fedi_stream::event::{Json, Meta};
-use fedi_stream::mastodon::{
+use fedi_stream::c2s::feed::{Feed, FeedConfig, SessionConfig};
+use fedi_stream::c2s::item::{Json, Meta};
+use fedi_stream::c2s::mastodon::{
     ClientCommand, FrameLimits, MastodonError, ServerFrame, Stream, SubscriptionChange,
     Subscriptions,
 };
-use fedi_stream::server::{Feed, FeedConfig, SessionConfig};
-use fedi_stream::ws::{
-    ClientMessage, EnvelopeError, Frame, Limits, Message, ServerConnection, ServerEvent,
-    ServerMessage,
+use fedi_stream::c2s::socket::{
+    ClientMessage, EnvelopeError, Incoming, Outgoing, ServerConnection, ServerConnectionEvent,
+    ServerMessage, SocketLimits,
 };
 
 /// activitystreams-core's `MAX_DEPTH`, which typed views of a payload apply.
@@ -34,7 +34,7 @@ fn server() -> (Feed, ServerConnection) {
         &feed,
         None,
         SessionConfig::default(),
-        Limits::default(),
+        SocketLimits::default(),
         Instant::now(),
     )
     .unwrap();
@@ -43,22 +43,22 @@ fn server() -> (Feed, ServerConnection) {
 
 #[test]
 fn messages_over_the_size_limits_are_refused_before_parsing() {
-    let limits = Limits::default();
+    let limits = SocketLimits::default();
     let text = format!(
         r#"{{"type":"fetch","id":"1","data":"{}"}}"#,
         "x".repeat(100 * MIB)
     );
     assert!(matches!(
-        ClientMessage::decode(Message::Text(&text), &limits),
+        ClientMessage::decode(Incoming::Text(&text), &limits),
         Err(EnvelopeError::TooLarge { size, .. }) if size == text.len()
     ));
     assert!(matches!(
-        ServerMessage::decode(Message::Text(&text), &limits),
+        ServerMessage::decode(Incoming::Text(&text), &limits),
         Err(EnvelopeError::TooLarge { .. })
     ));
     let binary = vec![b'{'; 100 * MIB];
     assert!(matches!(
-        ClientMessage::decode(Message::Binary(&binary), &limits),
+        ClientMessage::decode(Incoming::Binary(&binary), &limits),
         Err(EnvelopeError::TooLarge { .. })
     ));
     let frame = format!(
@@ -76,13 +76,13 @@ fn messages_over_the_size_limits_are_refused_before_parsing() {
 
     // On a connection, an oversized message closes it with 1009 instead of an answer.
     let (feed, mut connection) = server();
-    connection.handle_message(Message::Text(&text));
-    let frames: Vec<Frame> =
+    connection.handle_message(Incoming::Text(&text));
+    let frames: Vec<Outgoing> =
         std::iter::from_fn(|| connection.poll_transmit(&feed, Instant::now())).collect();
     assert!(
         frames
             .iter()
-            .any(|f| matches!(f, Frame::Close { code: 1009, .. })),
+            .any(|f| matches!(f, Outgoing::Close { code: 1009, .. })),
         "{frames:?}"
     );
 }
@@ -95,7 +95,7 @@ fn payloads_of_any_depth_are_carried_without_recursion_and_refused_by_typed_view
         let json = Json::from_bytes(object.clone()).unwrap();
         assert!(Meta::parse(&object).is_ok());
         let inbox = format!(r#"{{"type":"inbox","id":"1","data":{object}}}"#);
-        assert!(ServerMessage::decode(Message::Text(&inbox), &Limits::default()).is_ok());
+        assert!(ServerMessage::decode(Incoming::Text(&inbox), &SocketLimits::default()).is_ok());
         let update = ServerFrame::decode(
             &format!(
                 r#"{{"event":"update","stream":["public"],"payload":{}}}"#,
@@ -122,7 +122,7 @@ fn payloads_of_any_depth_are_carried_without_recursion_and_refused_by_typed_view
 
 #[test]
 fn huge_numbers_where_ids_and_strings_belong_are_refused() {
-    let limits = Limits::default();
+    let limits = SocketLimits::default();
     for number in [
         "1e400",
         "123456789012345678901234567890",
@@ -131,7 +131,7 @@ fn huge_numbers_where_ids_and_strings_belong_are_refused() {
         let text = format!(r#"{{"type":"fetch","id":{number},"data":"https://a.example/"}}"#);
         assert!(
             matches!(
-                ClientMessage::decode(Message::Text(&text), &limits),
+                ClientMessage::decode(Incoming::Text(&text), &limits),
                 Err(EnvelopeError::Json(_))
             ),
             "{number}"
@@ -143,7 +143,7 @@ fn huge_numbers_where_ids_and_strings_belong_are_refused() {
     let id = "7".repeat(10_000);
     let text = format!(r#"{{"type":"fetch","id":"{id}","data":"https://a.example/"}}"#);
     assert!(matches!(
-        ClientMessage::decode(Message::Text(&text), &limits),
+        ClientMessage::decode(Incoming::Text(&text), &limits),
         Err(EnvelopeError::InvalidRequestId { .. })
     ));
 }
@@ -176,15 +176,15 @@ fn a_million_subscriptions_stop_at_the_subscription_limit() {
 #[test]
 fn a_million_requests_stop_at_max_in_flight() {
     let (feed, mut connection) = server();
-    let max = Limits::default().max_in_flight;
+    let max = SocketLimits::default().max_in_flight;
     let (mut requests, mut refused) = (0, 0);
     for i in 0..1_000_000 {
         let text = format!(r#"{{"type":"fetch","id":"r{i}","data":"https://a.example/{i}"}}"#);
-        connection.handle_message(Message::Text(&text));
+        connection.handle_message(Incoming::Text(&text));
         while let Some(event) = connection.poll_event() {
             match event {
-                ServerEvent::Request(_) => requests += 1,
-                ServerEvent::Refused {
+                ServerConnectionEvent::Request(_) => requests += 1,
+                ServerConnectionEvent::Refused {
                     error: EnvelopeError::TooManyInFlight { max: m },
                     ..
                 } => {

@@ -2,7 +2,7 @@
 //! wildcards, profiles, parameters, malformed members) and the representation RFC 9110
 //! §12.5.1 gives for them, or 406.
 
-use fedi_stream::negotiate::{
+use fedi_stream::c2s::negotiate::{
     AcceptLimits, NegotiationError, Negotiator, Representation, last_event_id, not_acceptable,
     resume_id,
 };

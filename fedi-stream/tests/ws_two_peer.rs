@@ -5,12 +5,12 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use fedi_stream::event::{CatchUpReason, ItemId, Json, StreamEvent};
-use fedi_stream::server::{Feed, FeedConfig, FeedLimits, SessionConfig, SessionEvent};
-use fedi_stream::ws::{
-    Blob, ClientConnection, ClientEvent, ClientMessage, DeliveryStatus, EnvelopeError, Fetched,
-    Frame, Limits, Message, RequestError, ResponseError, ServerConnection, ServerEvent,
-    ServerMessage,
+use fedi_stream::c2s::feed::{Feed, FeedConfig, FeedLimits, SessionConfig, SessionEvent};
+use fedi_stream::c2s::item::{CatchUpReason, ItemId, Json, StreamEvent};
+use fedi_stream::c2s::socket::{
+    Blob, ClientConnection, ClientConnectionEvent, ClientMessage, DeliveryStatus, EnvelopeError,
+    Fetched, Incoming, Outgoing, RequestError, ResponseError, ServerConnection,
+    ServerConnectionEvent, ServerMessage, SocketLimits,
 };
 
 struct Pair {
@@ -18,14 +18,14 @@ struct Pair {
     feed: Feed,
     server: ServerConnection,
     client: ClientConnection,
-    server_events: Vec<ServerEvent>,
-    client_events: Vec<ClientEvent>,
+    server_events: Vec<ServerConnectionEvent>,
+    client_events: Vec<ClientConnectionEvent>,
     closes: Vec<(u16, &'static str)>,
     pings: usize,
 }
 
 impl Pair {
-    fn new(limits: Limits, session: SessionConfig, feed_limits: FeedLimits) -> Self {
+    fn new(limits: SocketLimits, session: SessionConfig, feed_limits: FeedLimits) -> Self {
         let now = Instant::now();
         let feed = Feed::new(
             FeedConfig::new("https://example.social/users/alice/inbox".parse().unwrap())
@@ -46,7 +46,7 @@ impl Pair {
 
     fn defaults() -> Self {
         Self::new(
-            Limits::default(),
+            SocketLimits::default(),
             SessionConfig::default(),
             FeedLimits::default(),
         )
@@ -64,8 +64,8 @@ impl Pair {
             while let Some(frame) = self.server.poll_transmit(&self.feed, self.now) {
                 moved = true;
                 match &frame {
-                    Frame::Ping => self.pings += 1,
-                    Frame::Close { code, reason } => self.closes.push((*code, reason)),
+                    Outgoing::Ping => self.pings += 1,
+                    Outgoing::Close { code, reason } => self.closes.push((*code, reason)),
                     data => self
                         .client
                         .handle_message(data.as_message().expect("data frame")),
@@ -87,9 +87,9 @@ impl Pair {
         let index = self
             .server_events
             .iter()
-            .position(|event| matches!(event, ServerEvent::Request(_)))
+            .position(|event| matches!(event, ServerConnectionEvent::Request(_)))
             .expect("a request arrived");
-        let ServerEvent::Request(request) = self.server_events.remove(index) else {
+        let ServerConnectionEvent::Request(request) = self.server_events.remove(index) else {
             unreachable!()
         };
         request
@@ -111,7 +111,9 @@ impl Pair {
         self.client_events
             .iter()
             .filter_map(|event| match event {
-                ClientEvent::Item(item) => Some(item.id().unwrap().as_str().parse().unwrap()),
+                ClientConnectionEvent::Item(item) => {
+                    Some(item.id().unwrap().as_str().parse().unwrap())
+                }
                 _ => None,
             })
             .collect()
@@ -194,30 +196,30 @@ fn outbox_post_with_ids_delivery_status_and_done() {
     assert_eq!(
         pair.client_events,
         [
-            ClientEvent::Answer(ServerMessage::Accepted {
+            ClientConnectionEvent::Answer(ServerMessage::Accepted {
                 request: request.clone(),
                 activity: "https://example.social/activities/1".into(),
                 object: Some("https://example.social/notes/1".into()),
             }),
-            ClientEvent::Answer(ServerMessage::Delivery {
+            ClientConnectionEvent::Answer(ServerMessage::Delivery {
                 request: request.clone(),
                 recipient: "https://a.example/inbox".into(),
                 status: DeliveryStatus::Delivered,
                 detail: None,
             }),
-            ClientEvent::Answer(ServerMessage::Delivery {
+            ClientConnectionEvent::Answer(ServerMessage::Delivery {
                 request: request.clone(),
                 recipient: "https://b.example/inbox".into(),
                 status: DeliveryStatus::Retrying,
                 detail: Some("503 Service Unavailable".into()),
             }),
-            ClientEvent::Answer(ServerMessage::Delivery {
+            ClientConnectionEvent::Answer(ServerMessage::Delivery {
                 request: request.clone(),
                 recipient: "https://b.example/inbox".into(),
                 status: DeliveryStatus::Failed,
                 detail: Some("gave up".into()),
             }),
-            ClientEvent::Answer(ServerMessage::Done {
+            ClientConnectionEvent::Answer(ServerMessage::Done {
                 request: request.clone(),
                 delivered: 1,
                 failed: 1,
@@ -294,22 +296,22 @@ fn proxy_store_fetch_and_fail_are_correlated() {
     assert_eq!(
         pair.client_events,
         [
-            ClientEvent::Answer(ServerMessage::Fetched {
+            ClientConnectionEvent::Answer(ServerMessage::Fetched {
                 request: fetch,
                 body: Fetched::Blob(Blob {
                     media_type: "image/png".into(),
                     bytes: Bytes::from_static(b"meow"),
                 }),
             }),
-            ClientEvent::Answer(ServerMessage::Stored {
+            ClientConnectionEvent::Answer(ServerMessage::Stored {
                 request: store,
                 url: "https://example.social/blobs/1".into(),
             }),
-            ClientEvent::Answer(ServerMessage::Proxied {
+            ClientConnectionEvent::Answer(ServerMessage::Proxied {
                 request: proxy,
                 object: json(r#"{"id":"https://remote.example/notes/9","type":"Note"}"#),
             }),
-            ClientEvent::Answer(ServerMessage::Error {
+            ClientConnectionEvent::Answer(ServerMessage::Error {
                 request: Some(missing),
                 status: 404,
                 message: "Not Found".into(),
@@ -320,7 +322,7 @@ fn proxy_store_fetch_and_fail_are_correlated() {
 
 #[test]
 fn unanswered_requests_time_out_on_the_virtual_clock() {
-    let limits = Limits::default().with_request_timeout(Duration::from_secs(10));
+    let limits = SocketLimits::default().with_request_timeout(Duration::from_secs(10));
     let mut pair = Pair::new(limits, SessionConfig::default(), FeedLimits::default());
     let start = pair.now;
     let first = pair
@@ -342,7 +344,7 @@ fn unanswered_requests_time_out_on_the_virtual_clock() {
     pair.exchange();
     assert_eq!(
         pair.client_events,
-        [ClientEvent::TimedOut {
+        [ClientConnectionEvent::TimedOut {
             request: first.clone()
         }]
     );
@@ -351,7 +353,7 @@ fn unanswered_requests_time_out_on_the_virtual_clock() {
     pair.exchange();
     assert!(matches!(
         pair.client_events[1],
-        ClientEvent::Malformed(EnvelopeError::InvalidData {
+        ClientConnectionEvent::Malformed(EnvelopeError::InvalidData {
             kind: "proxied",
             ..
         })
@@ -361,31 +363,31 @@ fn unanswered_requests_time_out_on_the_virtual_clock() {
     pair.exchange();
     assert_eq!(
         pair.client_events[2],
-        ClientEvent::TimedOut { request: second }
+        ClientConnectionEvent::TimedOut { request: second }
     );
     assert_eq!(pair.client.poll_timeout(), None);
 }
 
 #[test]
 fn peer_misbehaviour_is_answered_with_errors() {
-    let limits = Limits::default().with_max_in_flight(2);
+    let limits = SocketLimits::default().with_max_in_flight(2);
     let mut pair = Pair::new(limits, SessionConfig::default(), FeedLimits::default());
-    pair.server.handle_message(Message::Text("not json"));
+    pair.server.handle_message(Incoming::Text("not json"));
     pair.server
-        .handle_message(Message::Text(r#"{"type":"launch","id":"x"}"#));
-    pair.server.handle_message(Message::Text(
+        .handle_message(Incoming::Text(r#"{"type":"launch","id":"x"}"#));
+    pair.server.handle_message(Incoming::Text(
         r#"{"type":"fetch","id":"a","data":"https://r.example/1"}"#,
     ));
-    pair.server.handle_message(Message::Text(
+    pair.server.handle_message(Incoming::Text(
         r#"{"type":"fetch","id":"a","data":"https://r.example/2"}"#,
     ));
-    pair.server.handle_message(Message::Text(
+    pair.server.handle_message(Incoming::Text(
         r#"{"type":"fetch","id":"b","data":"https://r.example/3"}"#,
     ));
-    pair.server.handle_message(Message::Text(
+    pair.server.handle_message(Incoming::Text(
         r#"{"type":"fetch","id":"c","data":"https://r.example/4"}"#,
     ));
-    pair.server.handle_message(Message::Binary(b"\0\0\0"));
+    pair.server.handle_message(Incoming::Binary(b"\0\0\0"));
     let mut statuses = Vec::new();
     while let Some(frame) = pair.server.poll_transmit(&pair.feed, pair.now) {
         let text = std::str::from_utf8(frame.bytes().unwrap())
@@ -409,7 +411,7 @@ fn peer_misbehaviour_is_answered_with_errors() {
         ]
     );
     let refused: Vec<_> = std::iter::from_fn(|| pair.server.poll_event())
-        .filter(|event| matches!(event, ServerEvent::Refused { .. }))
+        .filter(|event| matches!(event, ServerConnectionEvent::Refused { .. }))
         .collect();
     assert_eq!(refused.len(), 5);
     assert_eq!(pair.server.in_flight(), 2);
@@ -417,7 +419,7 @@ fn peer_misbehaviour_is_answered_with_errors() {
 
 #[test]
 fn oversized_messages_close_with_1009() {
-    let limits = Limits::default().with_max_blob(64);
+    let limits = SocketLimits::default().with_max_blob(64);
     let mut pair = Pair::new(limits, SessionConfig::default(), FeedLimits::default());
     assert!(matches!(
         pair.client
@@ -427,11 +429,11 @@ fn oversized_messages_close_with_1009() {
             ..
         })
     ));
-    pair.server.handle_message(Message::Binary(&[0; 100]));
+    pair.server.handle_message(Incoming::Binary(&[0; 100]));
     pair.exchange();
     assert_eq!(pair.closes, [(1009, "message too big")]);
     assert!(pair.server.is_closed());
-    pair.server.handle_message(Message::Text(
+    pair.server.handle_message(Incoming::Text(
         r#"{"type":"fetch","id":"z","data":"https://r.example/"}"#,
     ));
     assert!(pair.server.poll_transmit(&pair.feed, pair.now).is_none());
@@ -439,7 +441,7 @@ fn oversized_messages_close_with_1009() {
 
 #[test]
 fn client_side_limits() {
-    let limits = Limits::default()
+    let limits = SocketLimits::default()
         .with_max_in_flight(1)
         .with_max_queued_bytes(200);
     let mut client = ClientConnection::new(limits);
@@ -449,7 +451,7 @@ fn client_side_limits() {
         client.proxy(now, "https://r.example/2"),
         Err(RequestError::TooManyInFlight { max: 1 })
     );
-    let mut roomy = ClientConnection::new(Limits::default().with_max_queued_bytes(200));
+    let mut roomy = ClientConnection::new(SocketLimits::default().with_max_queued_bytes(200));
     roomy
         .proxy(now, &format!("https://r.example/{}", "x".repeat(100)))
         .unwrap();
@@ -473,29 +475,35 @@ fn pushed_items_resume_after_a_reconnect_without_repeats() {
     assert_eq!(pair.item_ids(), [1, 2, 3, 4, 5]);
 
     // The connection drops; 6..=9 are posted meanwhile.
-    let resume =
-        std::mem::replace(&mut pair.client, ClientConnection::new(Limits::default())).into_resume();
+    let resume = std::mem::replace(
+        &mut pair.client,
+        ClientConnection::new(SocketLimits::default()),
+    )
+    .into_resume();
     assert_eq!(resume.1.as_ref().unwrap(), "5");
     pair.post(6, 9);
     // The browser reconnects with ?last_event_id=4 (it had not yet stored 5): the server
     // replays 5..=9 and the client drops 5.
-    pair.client = ClientConnection::new(Limits::default()).resuming(resume);
+    pair.client = ClientConnection::new(SocketLimits::default()).resuming(resume);
     pair.server = ServerConnection::new(
         &pair.feed,
         Some("4"),
         SessionConfig::default(),
-        Limits::default(),
+        SocketLimits::default(),
         pair.now,
     )
     .unwrap();
     pair.exchange();
     assert_eq!(pair.item_ids(), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    assert!(pair.client_events.contains(&ClientEvent::Duplicate {
-        id: ItemId::new("5").unwrap()
-    }));
+    assert!(
+        pair.client_events
+            .contains(&ClientConnectionEvent::Duplicate {
+                id: ItemId::new("5").unwrap()
+            })
+    );
     assert!(
         pair.server_events
-            .contains(&ServerEvent::Stream(SessionEvent::Resumed {
+            .contains(&ServerConnectionEvent::Stream(SessionEvent::Resumed {
                 from: ItemId::new("4").unwrap(),
                 replayed: 5
             }))
@@ -505,7 +513,7 @@ fn pushed_items_resume_after_a_reconnect_without_repeats() {
 #[test]
 fn keep_alive_pings_and_slow_consumer_close() {
     let session = SessionConfig::default().with_max_queue(10, u64::MAX);
-    let mut pair = Pair::new(Limits::default(), session, FeedLimits::default());
+    let mut pair = Pair::new(SocketLimits::default(), session, FeedLimits::default());
     let wake = pair.server.poll_timeout().unwrap();
     assert_eq!(wake, pair.now + Duration::from_secs(15));
     pair.now = wake;
@@ -524,7 +532,7 @@ fn keep_alive_pings_and_slow_consumer_close() {
         .client_events
         .iter()
         .find_map(|event| match event {
-            ClientEvent::CatchUp(catch_up) => Some(catch_up),
+            ClientConnectionEvent::CatchUp(catch_up) => Some(catch_up),
             _ => None,
         })
         .expect("a catch-up instruction");
@@ -536,7 +544,7 @@ fn keep_alive_pings_and_slow_consumer_close() {
     );
     assert!(pair.server_events.iter().any(|event| matches!(
         event,
-        ServerEvent::Stream(SessionEvent::CutOff {
+        ServerConnectionEvent::Stream(SessionEvent::CutOff {
             queued_items: 48,
             ..
         })
@@ -552,7 +560,7 @@ fn a_new_connection_learns_the_position_and_resumes_from_it() {
         &pair.feed,
         None,
         SessionConfig::default(),
-        Limits::default(),
+        SocketLimits::default(),
         pair.now,
     )
     .unwrap();
@@ -566,16 +574,19 @@ fn a_new_connection_learns_the_position_and_resumes_from_it() {
     assert!(pair.client_events.is_empty());
 
     // It drops before any item; 4 and 5 arrive; it resumes from the position.
-    let resume =
-        std::mem::replace(&mut pair.client, ClientConnection::new(Limits::default())).into_resume();
+    let resume = std::mem::replace(
+        &mut pair.client,
+        ClientConnection::new(SocketLimits::default()),
+    )
+    .into_resume();
     pair.post(4, 5);
     let last = resume.1.clone().unwrap();
-    pair.client = ClientConnection::new(Limits::default()).resuming(resume);
+    pair.client = ClientConnection::new(SocketLimits::default()).resuming(resume);
     pair.server = ServerConnection::new(
         &pair.feed,
         Some(last.as_str()),
         SessionConfig::default(),
-        Limits::default(),
+        SocketLimits::default(),
         pair.now,
     )
     .unwrap();

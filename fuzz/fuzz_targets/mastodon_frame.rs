@@ -2,7 +2,7 @@
 //! never panic, and what decodes re-encodes to the same frame; subscriptions stay bounded.
 #![no_main]
 
-use fedi_stream::mastodon::{ClientCommand, Event, FrameLimits, ServerFrame, Subscriptions};
+use fedi_stream::c2s::mastodon::{ClientCommand, StreamingEvent, FrameLimits, ServerFrame, Subscriptions};
 use fedi_stream::sse;
 use libfuzzer_sys::fuzz_target;
 
@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
     decoder.finish();
     for output in decoder.by_ref() {
         if let Ok(sse::Output::Event(event)) = output {
-            let _ = Event::from_sse(&event);
+            let _ = StreamingEvent::from_sse(&event);
         }
     }
 });

@@ -119,8 +119,8 @@ pub struct Limits {
 
 impl Limits {
     /// The window of every live feed.
-    pub(crate) fn feed_window(&self) -> fedi_stream::server::FeedLimits {
-        fedi_stream::server::FeedLimits::default()
+    pub(crate) fn feed_window(&self) -> fedi_stream::c2s::feed::FeedLimits {
+        fedi_stream::c2s::feed::FeedLimits::default()
             .with_max_items(self.stream_window.max(1))
             .with_max_bytes(self.stream_window_bytes)
     }

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use cattle_drive_types::message::Trigger;
 use cattle_drive_types::server::{ClientMessage, Inbound, Server, ServerConfig};
 use cattle_drive_types::topic::{AccountName, Transport, server_filters};
-use fedi_stream::negotiate::Representation;
+use fedi_stream::c2s::negotiate::Representation;
 use http::StatusCode;
 use serde_json::Value;
 use tokio::sync::mpsc;

@@ -1,4 +1,4 @@
-//! Live streams over `fedi_stream::server`: a [`FeedCell`] per collection (the shared, bounded
+//! Live streams over `fedi_stream::c2s::feed`: a [`FeedCell`] per collection (the shared, bounded
 //! window of its newest items, each encoded once per format), the store behind it for older
 //! items, and one task per subscriber driving a sans-IO `Session`.
 //!
@@ -26,10 +26,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use fedi_stream::event::{ItemId, Meta};
-use fedi_stream::server::{
+use fedi_stream::c2s::feed::{
     Entry, Feed, FeedConfig, Format, Session, SessionConfig, SessionEvent, Transmit,
 };
+use fedi_stream::c2s::item::{ItemId, Meta};
 use http::StatusCode;
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;

@@ -1,5 +1,5 @@
 //! The two-peer harness of the C2S streaming tests: a streaming server (`Feed` + `Session`
-//! behind content negotiation, with the host's collection store) and a `client::Client`,
+//! behind content negotiation, with the host's collection store) and a `c2s::client::Client`,
 //! joined by a byte pipe that can be cut at any byte, on a virtual clock.
 
 #![allow(dead_code, unreachable_pub)]
@@ -7,12 +7,12 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use fedi_stream::client::{Client, ClientConfig, ClientEvent, ReconnectCause};
-use fedi_stream::event::{CatchUp, CursorQuery, ItemId, Json, StreamEvent};
-use fedi_stream::negotiate::{self, Negotiator, Representation};
-use fedi_stream::server::{
+use fedi_stream::c2s::client::{Client, ClientConfig, ClientEvent, ReconnectCause};
+use fedi_stream::c2s::feed::{
     Feed, FeedConfig, FeedLimits, Format, Session, SessionConfig, SessionEvent, Transmit,
 };
+use fedi_stream::c2s::item::{CatchUp, CursorQuery, ItemId, Json, StreamEvent};
+use fedi_stream::c2s::negotiate::{self, Negotiator, Representation};
 
 pub const INBOX: &str = "https://example.social/users/alice/inbox";
 

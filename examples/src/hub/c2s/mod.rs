@@ -36,9 +36,9 @@ mod ws;
 
 use std::sync::Arc;
 
-use fedi_stream::discovery::{StreamEndpoints, Viewer};
-use fedi_stream::negotiate::{self, NegotiationError, Negotiator, Representation};
-use fedi_stream::server::Format;
+use fedi_stream::c2s::discovery::{StreamEndpoints, Viewer};
+use fedi_stream::c2s::feed::Format;
+use fedi_stream::c2s::negotiate::{self, NegotiationError, Negotiator, Representation};
 use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -1,8 +1,8 @@
-//! The C2S WebSocket at `/users/{name}/ws`: a `fedi_stream::ws::ServerConnection` per
+//! The C2S WebSocket at `/users/{name}/ws`: a `fedi_stream::c2s::socket::ServerConnection` per
 //! connection, pushing the actor's inbox feed and answering its requests.
 //!
 //! ```text
-//!  socket message ─► handle_message ─► ServerEvent::Request ─► outbox: C2s::post ─► accepted,
+//!  socket message ─► handle_message ─► ServerConnectionEvent::Request ─► outbox: C2s::post ─► accepted,
 //!                                                               delivery per recipient, done
 //!                                                              proxy / fetch: objects, actors,
 //!                                                               blobs of this hub
@@ -18,12 +18,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use fedi_stream::event::Json;
-use fedi_stream::negotiate;
-use fedi_stream::server::{Feed, Format, Transmit};
-use fedi_stream::ws::{
-    Blob, ClientMessage, DeliveryStatus, Fetched, Frame, Limits, Message as WsMessage,
-    ServerConnection, ServerEvent,
+use fedi_stream::c2s::feed::{Feed, Format, Transmit};
+use fedi_stream::c2s::item::Json;
+use fedi_stream::c2s::negotiate;
+use fedi_stream::c2s::socket::{
+    Blob, ClientMessage, DeliveryStatus, Fetched, Incoming, Outgoing, ServerConnection,
+    ServerConnectionEvent, SocketLimits,
 };
 use futures::{SinkExt, StreamExt};
 use http::{HeaderMap, StatusCode};
@@ -36,7 +36,7 @@ use crate::hub::store::{BoxKind, Reader};
 use crate::hub::stream::{self, FeedCell, Wake};
 use crate::hub::web::{self, Request, Response};
 use crate::hub::ws::{self as websocket, WsStream};
-use fedi_stream::discovery::Viewer;
+use fedi_stream::c2s::discovery::Viewer;
 
 /// Answers the upgrade of `name`'s C2S WebSocket.
 pub(super) fn upgrade(c2s: Arc<C2s>, name: String, request: Request) -> Response {
@@ -66,7 +66,7 @@ pub(super) fn upgrade(c2s: Arc<C2s>, name: String, request: Request) -> Response
             ),
         );
     };
-    let limits = Limits::default();
+    let limits = SocketLimits::default();
     let config = WebSocketConfig::default()
         .max_message_size(Some(limits.max_binary_message.max(limits.max_text_message)));
     let guard = c2s.core.guard();
@@ -123,7 +123,7 @@ async fn open(
     name: String,
     cell: Arc<FeedCell>,
     resume: Option<u64>,
-    limits: Limits,
+    limits: SocketLimits,
     mut socket: WsStream,
 ) {
     let new_connection = |feed: &Feed, from: Option<&str>| {
@@ -188,20 +188,20 @@ async fn session(
     loop {
         // Drain: frames to send (answers first), then requests to answer, until quiet.
         loop {
-            let frames: Vec<Frame> = {
+            let frames: Vec<Outgoing> = {
                 let feed = cell.lock();
                 let now = Instant::now();
                 std::iter::from_fn(|| connection.poll_transmit(&feed, now)).collect()
             };
             for frame in frames {
                 let message = match frame {
-                    Frame::Text(bytes) => match Utf8Bytes::try_from(bytes) {
+                    Outgoing::Text(bytes) => match Utf8Bytes::try_from(bytes) {
                         Ok(text) => Message::Text(text),
                         Err(_) => continue,
                     },
-                    Frame::Binary(bytes) => Message::Binary(bytes),
-                    Frame::Ping => Message::Ping(Bytes::new()),
-                    Frame::Close { code, reason } => {
+                    Outgoing::Binary(bytes) => Message::Binary(bytes),
+                    Outgoing::Ping => Message::Ping(Bytes::new()),
+                    Outgoing::Close { code, reason } => {
                         websocket::close(&mut socket, code, reason).await;
                         return;
                     }
@@ -217,14 +217,14 @@ async fn session(
             let mut answered = false;
             while let Some(event) = connection.poll_event() {
                 match event {
-                    ServerEvent::Request(request) => {
+                    ServerConnectionEvent::Request(request) => {
                         c2s.answer(&name, &mut connection, request).await;
                         answered = true;
                     }
-                    ServerEvent::Refused { error, .. } => {
+                    ServerConnectionEvent::Refused { error, .. } => {
                         tracing::debug!(actor = %name, %error, "C2S WebSocket message refused");
                     }
-                    ServerEvent::Stream(event) => stream::log_session_event(&event),
+                    ServerConnectionEvent::Stream(event) => stream::log_session_event(&event),
                     other => tracing::debug!(?other, "C2S WebSocket event"),
                 }
             }
@@ -238,8 +238,8 @@ async fn session(
         let deadline = connection.poll_timeout();
         tokio::select! {
             incoming = socket.next() => match websocket::receive(&mut socket, incoming).await {
-                Some(Message::Text(text)) => connection.handle_message(WsMessage::Text(&text)),
-                Some(Message::Binary(bytes)) => connection.handle_message(WsMessage::Binary(&bytes)),
+                Some(Message::Text(text)) => connection.handle_message(Incoming::Text(&text)),
+                Some(Message::Binary(bytes)) => connection.handle_message(Incoming::Binary(&bytes)),
                 Some(Message::Close(_)) | None => return,
                 Some(_) => {}
             },

@@ -31,7 +31,7 @@ mod streaming;
 
 use std::sync::Arc;
 
-use fedi_stream::mastodon::STREAMING_PATH;
+use fedi_stream::c2s::mastodon::STREAMING_PATH;
 use http::StatusCode;
 use serde_json::json;
 

@@ -1,9 +1,9 @@
 //! The streaming half: `GET /api/v1/streaming/{user,public,public/local}` as SSE and the
 //! multiplexed WebSocket `GET /api/v1/streaming`, over the same feeds and sessions as the C2S
-//! streams (`fedi_stream::mastodon`).
+//! streams (`fedi_stream::c2s::mastodon`).
 //!
 //! ```text
-//!  store append (Create of a Note) ─► Status (entity.rs) ─► Event::update ─► "user" feed of
+//!  store append (Create of a Note) ─► Status (entity.rs) ─► StreamingEvent::update ─► "user" feed of
 //!                                     the owner (+ "public" feeds if public and in an outbox)
 //!  SSE  /api/v1/streaming/user ─► Session(MastodonSse) ─► ":)", "event: update", ":thump"
 //!  WS   /api/v1/streaming ─► ClientCommand ─► Subscriptions ─► one Session(MastodonWebSocket)
@@ -20,12 +20,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use bytes::Bytes;
-use fedi_stream::event::{ItemId, Json};
-use fedi_stream::mastodon::{
-    ClientCommand, Event, FrameLimits, MastodonError, STREAMING_PATH, ServerFrame, Stream,
+use fedi_stream::c2s::feed::{FeedConfig, Format, Session, Transmit};
+use fedi_stream::c2s::item::{ItemId, Json};
+use fedi_stream::c2s::mastodon::{
+    ClientCommand, FrameLimits, MastodonError, STREAMING_PATH, ServerFrame, Stream, StreamingEvent,
     SubscriptionChange, Subscriptions,
 };
-use fedi_stream::server::{FeedConfig, Format, Session, Transmit};
 use futures::{SinkExt, StreamExt};
 use http::header::{self, HeaderValue};
 use http::{HeaderMap, StatusCode};
@@ -48,7 +48,7 @@ pub(super) struct Feeds {
     site: Site,
     base: url::Url,
     /// Each feed's window (`Limits::stream_window`, `Limits::stream_window_bytes`).
-    window: fedi_stream::server::FeedLimits,
+    window: fedi_stream::c2s::feed::FeedLimits,
     users: Mutex<HashMap<String, Arc<FeedCell>>>,
     public: Arc<FeedCell>,
     public_local: Arc<FeedCell>,
@@ -58,7 +58,7 @@ impl Feeds {
     pub(super) fn new(
         base: &url::Url,
         site: Site,
-        window: fedi_stream::server::FeedLimits,
+        window: fedi_stream::c2s::feed::FeedLimits,
     ) -> Self {
         let timeline = |path: &str, stream: &str| {
             let mut url = base.clone();
@@ -113,7 +113,7 @@ impl Feeds {
         let Ok(status) = Json::from_serialize(&status) else {
             return;
         };
-        let event = Event::update(status);
+        let event = StreamingEvent::update(status);
         self.user(owner).append(event.entry(Some(id.clone())));
         if kind == BoxKind::Outbox && public {
             self.public.append(event.entry(Some(id.clone())));
@@ -148,7 +148,7 @@ pub(super) fn respond(core: &Arc<Core>, feeds: &Arc<Feeds>, request: Request) ->
         HeaderValue::from_static("text/event-stream"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    let resume = fedi_stream::negotiate::resume_id(&request);
+    let resume = fedi_stream::c2s::negotiate::resume_id(&request);
     stream::respond_feed(core, cell, Format::MastodonSse, resume.as_deref(), headers)
 }
 

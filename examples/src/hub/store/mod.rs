@@ -34,8 +34,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use activitystreams_core::Object;
-use fedi_stream::event::{ItemId, Json, StreamEvent};
-use fedi_stream::server::{FeedConfig, FeedLimits};
+use fedi_stream::c2s::feed::{FeedConfig, FeedLimits};
+use fedi_stream::c2s::item::{ItemId, Json, StreamEvent};
 use http::StatusCode;
 use serde_json::Value;
 use tokio::sync::{Notify, watch};
