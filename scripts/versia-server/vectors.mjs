@@ -2,7 +2,8 @@
 //
 //   scripts/versia-server/node_modules/.bin/bun scripts/versia-server/vectors.mjs generate \
 //       > versia-ws/tests/data/versia-server/vectors.json
-//   bun scripts/versia-server/vectors.mjs check < requests.json        (the live test's helper)
+//   bun scripts/versia-server/vectors.mjs check < requests.json        (the live tests' helpers)
+//   bun scripts/versia-server/vectors.mjs sign < requests.json
 //
 // versia-server signs and verifies in its SDK, `packages/sdk/crypto.ts` of versia-pub/server.
 // That SDK is not published on the npm registry, so this script performs the same steps with the
@@ -28,6 +29,8 @@
 // `generate` writes the vectors (fixed key, fixed time, fixed requests) as JSON on standard
 // output. `check` reads a JSON array of {method, url, body_base64, signed_at, signature,
 // public_key} and answers, for each, versia-server's signed string and its verify verdict.
+// `sign` reads a JSON array of {method, url, body_base64, signed_at, private_key} and answers,
+// for each, versia-server's signed string and signature.
 
 import { Buffer } from "node:buffer";
 import { createPrivateKey, createPublicKey } from "node:crypto";
@@ -172,12 +175,26 @@ async function generate() {
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 }
 
-async function check() {
+async function readRequests() {
     const chunks = [];
     for await (const chunk of process.stdin) {
         chunks.push(chunk);
     }
-    const requests = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+}
+
+async function signRequests() {
+    const answers = [];
+    for (const item of await readRequests()) {
+        const privateKey = await importPrivate(item.private_key);
+        const body = fromBase64(item.body_base64);
+        answers.push(await sign(privateKey, request(item.method, item.url, body), item.signed_at));
+    }
+    process.stdout.write(`${JSON.stringify(answers)}\n`);
+}
+
+async function check() {
+    const requests = await readRequests();
     const answers = [];
     for (const item of requests) {
         const publicKey = await importPublic(item.public_key);
@@ -194,7 +211,9 @@ if (mode === "generate") {
     await generate();
 } else if (mode === "check") {
     await check();
+} else if (mode === "sign") {
+    await signRequests();
 } else {
-    process.stderr.write("usage: vectors.mjs generate | check\n");
+    process.stderr.write("usage: vectors.mjs generate | check | sign\n");
     process.exit(2);
 }
