@@ -200,10 +200,17 @@ fn ws_verify_checks_messages() {
     assert!(text(&not_json.stderr).contains("JSON"));
 }
 
-/// The versia-server vectors of versia-ws (made by versia-server's signing steps):
-/// `(name, method, path, body, signature)` of those whose body text decoding keeps, and the
-/// signing time.
-fn versia_server_vectors() -> (Vec<(String, String, String, Vec<u8>, String)>, String) {
+/// A vector of versia-ws's versia-server vectors (made by versia-server's signing steps).
+struct ServerVector {
+    name: String,
+    method: String,
+    path: String,
+    body: Vec<u8>,
+    signature: String,
+}
+
+/// The versia-server vectors and their signing time.
+fn versia_server_vectors() -> (Vec<ServerVector>, String) {
     use base64::Engine as _;
     let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../versia-ws/tests/data/versia-server/vectors.json");
@@ -222,13 +229,13 @@ fn versia_server_vectors() -> (Vec<(String, String, String, Vec<u8>, String)>, S
             let body = base64::engine::general_purpose::STANDARD
                 .decode(field(v, "body_base64"))
                 .unwrap();
-            (
-                field(v, "name"),
-                field(v, "method"),
+            ServerVector {
+                name: field(v, "name"),
+                method: field(v, "method"),
                 path,
                 body,
-                field(v, "signature"),
-            )
+                signature: field(v, "signature"),
+            }
         })
         .collect();
     (vectors, file["signed_at"].to_string())
@@ -264,7 +271,14 @@ fn versia_verify(
 fn versia_server_paths_sign_and_verify_versia_servers_signatures() {
     let (vectors, signed_at) = versia_server_vectors();
     let mut differing = 0;
-    for (name, method, path, body, signature) in &vectors {
+    for ServerVector {
+        name,
+        method,
+        path,
+        body,
+        signature,
+    } in &vectors
+    {
         let signed = output(
             &[
                 "versia",

@@ -195,8 +195,7 @@ fn whatwg_pathname(path: &str) -> String {
 
 /// Appends `c` to a path segment, UTF-8 percent-encoded if it is in the path percent-encode set.
 fn push_path_code_point(buffer: &mut String, c: char) {
-    let encode = c < ' '
-        || c > '~'
+    let encode = !(' '..='~').contains(&c)
         || matches!(c, ' ' | '"' | '#' | '<' | '>' | '?' | '^' | '`' | '{' | '}');
     if encode {
         let mut bytes = [0u8; 4];

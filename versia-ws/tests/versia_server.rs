@@ -417,7 +417,7 @@ const ALPHABET: &[&str] = &[
 ];
 
 fn generated_paths() -> Vec<String> {
-    let mut rng = Rng(0x5eed_1729_2434_17u64);
+    let mut rng = Rng(0x5eed_1729_2434_1701);
     let mut paths: Vec<String> = [
         "/.versia/v0.6/inbox",
         "/.versia/v0.6/entities/pub.versia%3AGroup/g1/collections/members",

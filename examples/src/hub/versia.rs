@@ -236,7 +236,7 @@ impl Versia {
     /// Whether the request's `Versia-Signed-By` names a peer that runs versia-server. An
     /// unverified claim: it only picks the path forms, and verification then needs that peer's
     /// key.
-    fn from_versia_server(&self, request: &Request) -> bool {
+    fn is_versia_server_peer(&self, request: &Request) -> bool {
         match SignatureHeaders::from_headers(request.headers(), VERSION) {
             Ok(SignatureHeaders {
                 signed_by: SignedBy::Instance(domain),
@@ -252,7 +252,7 @@ impl Versia {
             return web::method_not_allowed("GET, HEAD");
         }
         let mut response = web::respond(StatusCode::OK, "application/json", self.metadata.clone());
-        let form = if self.from_versia_server(request) {
+        let form = if self.is_versia_server_peer(request) {
             PathForm::VersiaServer
         } else {
             PathForm::Strict
@@ -292,7 +292,7 @@ impl Versia {
             return web::method_not_allowed("POST");
         }
         let unix = self.unix();
-        let options = if self.from_versia_server(&request) {
+        let options = if self.is_versia_server_peer(&request) {
             self.options.with_path_mode(PathMode::AlsoVersiaServer)
         } else {
             self.options
@@ -416,7 +416,7 @@ impl Versia {
                 "this endpoint is a WebSocket with a signed upgrade",
             );
         }
-        let acceptor = if self.from_versia_server(&request) {
+        let acceptor = if self.is_versia_server_peer(&request) {
             &self.versia_server_acceptor
         } else {
             &self.acceptor
