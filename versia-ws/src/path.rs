@@ -90,9 +90,10 @@ pub fn encode_path(path: &str) -> Cow<'_, str> {
 
 /// Each `%` of an already [encoded](encode_path) path doubled to `%25`.
 ///
-/// This is versia-server's form only for paths made of RFC 3986 characters and escapes, without
-/// dot segments: it misses the raw `|`, `[`, `]` and `^` that the URL parser keeps and
-/// `encodeURI` escapes once. Use [`versia_server_path`] on the path as sent.
+/// This is versia-server's form only for paths without raw `|`, `[` or `]` (which the URL
+/// parser keeps and `encodeURI` escapes once, where the strict form's escape gets doubled) and
+/// without dot segments (which the URL parser resolves). Use [`versia_server_path`] on the path
+/// as sent.
 #[deprecated(note = "use `versia_server_path` on the path as sent, which models the URL parser")]
 pub fn versia_server_form(encoded: &str) -> String {
     encoded.replace('%', "%25")
