@@ -108,10 +108,10 @@ impl Pair {
             config.cluster = cluster.clone();
             config.public_url = public_url;
             config.versia.domain = Some("hub.test".into());
-            config.versia.peers = vec![VersiaPeer {
-                domain: PEER.into(),
-                public_key: peer_key().public_key().to_spki_base64(),
-            }];
+            config.versia.peers = vec![VersiaPeer::new(
+                PEER,
+                peer_key().public_key().to_spki_base64(),
+            )];
             config
         };
         let a = TestHub::start_with(config(None)).await;

@@ -44,10 +44,10 @@ async fn start(body_read_timeout: Duration) -> TestHub {
     let mut config = hub_common::config();
     config.limits.body_read_timeout = body_read_timeout;
     config.versia.domain = Some(HUB.into());
-    config.versia.peers = vec![VersiaPeer {
-        domain: PEER.into(),
-        public_key: peer_key().public_key().to_spki_base64(),
-    }];
+    config.versia.peers = vec![VersiaPeer::new(
+        PEER,
+        peer_key().public_key().to_spki_base64(),
+    )];
     TestHub::start_with(config).await
 }
 
@@ -387,10 +387,10 @@ async fn inbox_bodies_are_read_a_few_at_a_time() {
     config.limits.versia_inbox_reads = 1;
     config.limits.body_read_timeout = Duration::from_secs(3);
     config.versia.domain = Some(HUB.into());
-    config.versia.peers = vec![VersiaPeer {
-        domain: PEER.into(),
-        public_key: peer_key().public_key().to_spki_base64(),
-    }];
+    config.versia.peers = vec![VersiaPeer::new(
+        PEER,
+        peer_key().public_key().to_spki_base64(),
+    )];
     let hub = TestHub::start_with(config).await;
     let body = note("held");
     let head = format!(

@@ -37,10 +37,10 @@ fn peer_key() -> PrivateKey {
 async fn start() -> TestHub {
     let mut config = hub_common::config();
     config.versia.domain = Some(HUB.into());
-    config.versia.peers = vec![VersiaPeer {
-        domain: PEER.into(),
-        public_key: peer_key().public_key().to_spki_base64(),
-    }];
+    config.versia.peers = vec![VersiaPeer::new(
+        PEER,
+        peer_key().public_key().to_spki_base64(),
+    )];
     TestHub::start_with(config).await
 }
 

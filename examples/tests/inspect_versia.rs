@@ -199,3 +199,152 @@ fn ws_verify_checks_messages() {
     assert_eq!(not_json.status.code(), Some(1));
     assert!(text(&not_json.stderr).contains("JSON"));
 }
+
+/// A vector of versia-ws's versia-server vectors (made by versia-server's signing steps).
+struct ServerVector {
+    name: String,
+    method: String,
+    path: String,
+    body: Vec<u8>,
+    signature: String,
+}
+
+/// The versia-server vectors and their signing time.
+fn versia_server_vectors() -> (Vec<ServerVector>, String) {
+    use base64::Engine as _;
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../versia-ws/tests/data/versia-server/vectors.json");
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    assert_eq!(file["private_key"], SPEC_PRIVATE);
+    let field = |v: &serde_json::Value, name: &str| v[name].as_str().unwrap().to_owned();
+    let vectors = file["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            let url = field(v, "url");
+            let target = url.strip_prefix("https://bob.example").unwrap();
+            let path = target.split('?').next().unwrap().to_owned();
+            let body = base64::engine::general_purpose::STANDARD
+                .decode(field(v, "body_base64"))
+                .unwrap();
+            ServerVector {
+                name: field(v, "name"),
+                method: field(v, "method"),
+                path,
+                body,
+                signature: field(v, "signature"),
+            }
+        })
+        .collect();
+    (vectors, file["signed_at"].to_string())
+}
+
+fn versia_verify(
+    method: &str,
+    path: &str,
+    signed_at: &str,
+    signature: &str,
+    extra: &[&str],
+    body: &[u8],
+) -> Output {
+    let mut args = vec![
+        "versia",
+        "verify",
+        "--public-key",
+        SPEC_PUBLIC,
+        "--method",
+        method,
+        "--path",
+        path,
+        "--signed-at",
+        signed_at,
+        "--signature",
+        signature,
+    ];
+    args.extend_from_slice(extra);
+    output(&args, body)
+}
+
+#[test]
+fn versia_server_paths_sign_and_verify_versia_servers_signatures() {
+    let (vectors, signed_at) = versia_server_vectors();
+    let mut differing = 0;
+    for ServerVector {
+        name,
+        method,
+        path,
+        body,
+        signature,
+    } in &vectors
+    {
+        let signed = output(
+            &[
+                "versia",
+                "sign",
+                "--private-key",
+                SPEC_PRIVATE,
+                "--method",
+                method,
+                "--path",
+                path,
+                "--signed-at",
+                &signed_at,
+                "--versia-server-paths",
+            ],
+            body,
+        );
+        if name.starts_with("invalid UTF-8") || name == "byte-order mark" {
+            assert_eq!(signed.status.code(), Some(1), "{name}");
+            assert!(
+                text(&signed.stderr).contains("byte-order mark"),
+                "{name}: {}",
+                text(&signed.stderr)
+            );
+            let verified = versia_verify(
+                method,
+                path,
+                &signed_at,
+                signature,
+                &["--versia-server-paths"],
+                body,
+            );
+            assert_eq!(verified.status.code(), Some(1), "{name}");
+            continue;
+        }
+        assert!(signed.status.success(), "{name}: {}", text(&signed.stderr));
+        assert_eq!(text(&signed.stdout), format!("{signature}\n"), "{name}");
+
+        let lenient = versia_verify(
+            method,
+            path,
+            &signed_at,
+            signature,
+            &["--versia-server-paths"],
+            body,
+        );
+        assert_eq!(
+            lenient.status.code(),
+            Some(0),
+            "{name}: {}",
+            text(&lenient.stderr)
+        );
+        // Without the option: only where both forms are the same string.
+        let strict_signed = sign(SPEC_PRIVATE, method, path, &signed_at, body);
+        let same = text(&strict_signed.stdout) == format!("{signature}\n");
+        let strict = versia_verify(method, path, &signed_at, signature, &[], body);
+        assert_eq!(
+            strict.status.code(),
+            Some(if same { 0 } else { 1 }),
+            "{name}"
+        );
+        if !same {
+            differing += 1;
+        }
+    }
+    assert!(
+        differing >= 14,
+        "only {differing} vectors differ from the strict form"
+    );
+}

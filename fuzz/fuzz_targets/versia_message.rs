@@ -1,7 +1,8 @@
 //! `WebSocketMessage` decoding and verification (versia-ws), fed arbitrary bytes.
 //!
 //! Decodes the input as a message; when it decodes, verifies it under a fixed key at a fixed
-//! time (both the single and the batch path, which must agree), and parses its entity.
+//! time (both the single and the batch path, which must agree), and parses its entity. The
+//! input is also read as a request path in versia-server's form.
 
 #![no_main]
 
@@ -18,6 +19,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = PublicKey::from_spki_base64(text);
+    let signed = versia_ws::path::versia_server_path(text);
+    assert!(signed.is_ascii());
     let Ok(message) = WebSocketMessage::decode(text, DEFAULT_MAX_MESSAGE_BYTES) else {
         return;
     };

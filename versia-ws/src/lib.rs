@@ -123,8 +123,15 @@
 //! # Decisions the spec leaves open
 //!
 //! - The path in the signed string is RFC 3986-encoded by the rule in [`path`]; the query
-//!   string is never signed. versia-server's `encodeURI(pathname)` form is accepted only when
-//!   asked ([`path::PathMode::AlsoVersiaServer`]), never produced.
+//!   string is never signed. versia-server's `encodeURI(new URL(url).pathname)` form
+//!   ([`path::versia_server_path`], a model of the URL parser and `encodeURI`) is opt-in per
+//!   peer: accepted when verifying with [`path::PathMode::AlsoVersiaServer`], produced when
+//!   signing with [`path::PathForm::VersiaServer`] ([`signature::sign_in`],
+//!   [`connection::Config::versia_server_compatible`]).
+//! - The body digest is always over the exact bytes received or sent. versia-server hashes the
+//!   body's text decoding instead; where that differs from the bytes (a leading byte-order mark,
+//!   invalid UTF-8) its signature is refused and ours in its form is not made, so no byte is
+//!   accepted that a signature does not cover ([`signature`], "versia-server interop").
 //! - `signed_at` must be canonical decimal seconds (no leading zero, sign or fraction), since
 //!   its text is part of the signed string; the window is inclusive at exactly 300 s.
 //! - Keys are refused unless canonical, of prime order, Ed25519 SPKI / PKCS#8; signatures

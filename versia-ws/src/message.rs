@@ -22,7 +22,7 @@ use crate::batch::{BatchItem, verify_batch};
 use crate::key::{KeyResolver, PrivateKey, PublicKey};
 use crate::path::PathForm;
 use crate::signature::{
-    Signature, SignatureInput, Verified, VerifyError, VerifyOptions, parse_signed_at, sign,
+    Signature, SignatureInput, Verified, VerifyError, VerifyOptions, parse_signed_at, sign_in,
 };
 use crate::signer::{SignedBy, SignedByError};
 use crate::version::Version;
@@ -148,11 +148,35 @@ impl WebSocketMessage {
         signed_at: u64,
         entity: impl Into<String>,
     ) -> Result<Self, crate::signature::SignError> {
+        Self::sign_in(
+            key,
+            signed_by,
+            version,
+            path,
+            signed_at,
+            entity,
+            PathForm::Strict,
+        )
+    }
+
+    /// [`WebSocketMessage::sign`] with the path in `form` ([`crate::signature::sign_in`]).
+    /// For the endpoint paths `/.versia/v0.x/ws` both forms are the same string; a
+    /// [`PathForm::VersiaServer`] signature still refuses an entity that text decoding would
+    /// change (one starting with U+FEFF).
+    pub fn sign_in(
+        key: &PrivateKey,
+        signed_by: &SignedBy,
+        version: Version,
+        path: &str,
+        signed_at: u64,
+        entity: impl Into<String>,
+        form: PathForm,
+    ) -> Result<Self, crate::signature::SignError> {
         let entity = entity.into();
         let input = SignatureInput::new(MESSAGE_METHOD, path, signed_at, entity.as_bytes())?;
         let signed_by_text = signed_by.to_header_value(version)?;
         Ok(Self {
-            signature: sign(key, &input).to_base64(),
+            signature: sign_in(key, &input, form)?.to_base64(),
             signed_at: signed_at.to_string(),
             signed_by: signed_by_text,
             entity,

@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use versia_ws::batch::{BatchItem, verify_batch};
 use versia_ws::entity::Entity;
 use versia_ws::message::DEFAULT_MAX_MESSAGE_BYTES;
-use versia_ws::path::encode_path;
+use versia_ws::path::{encode_path, versia_server_path};
 use versia_ws::signature::{SignatureInput, verify, verify_request, verify_request_head};
 use versia_ws::{
     PrivateKey, PublicKey, Signature, SignedBy, VerifyError, VerifyOptions, Version,
@@ -36,6 +36,24 @@ proptest! {
         prop_assert_eq!(twice, once.clone());
         prop_assert!(once.bytes().all(|byte| byte.is_ascii_alphanumeric()
             || b"-._~!$&'()*+,;=:@/%".contains(&byte)));
+    }
+
+    #[test]
+    fn versia_server_paths_are_serialised_and_escaped(
+        path in "[/\\\\.%2eE|^\\[\\]` a-z\t\u{0}-\u{1f}\u{7f}-\u{10ffff}]{0,40}",
+    ) {
+        let signed = versia_server_path(&path);
+        // What `encodeURI` leaves of a serialised path: its unescaped characters, and escapes.
+        prop_assert!(signed.starts_with('/'), "{signed}");
+        prop_assert!(signed.bytes().all(|byte| byte.is_ascii_alphanumeric()
+            || b"-_.!~*'();/:@&=+$,%".contains(&byte)), "{signed}");
+        let bytes = signed.as_bytes();
+        for (index, _) in signed.match_indices('%') {
+            let hex = |at: usize| bytes.get(at).is_some_and(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b));
+            prop_assert!(hex(index + 1) && hex(index + 2), "{signed}");
+        }
+        // The URL parser resolved every dot segment.
+        prop_assert!(!signed.split('/').any(|segment| segment == "." || segment == ".."), "{signed}");
     }
 
 }

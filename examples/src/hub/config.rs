@@ -170,4 +170,27 @@ pub struct VersiaPeer {
     pub domain: String,
     /// Its Ed25519 public key as SPKI base64.
     pub public_key: String,
+    /// The peer runs versia-server: its signatures are also accepted with the path in
+    /// versia-server's `encodeURI(new URL(url).pathname)` form, and the hub's signatures for it
+    /// (the `101` of its connections, the metadata it asks for with its signature) are made in
+    /// that form (`versia_ws::path`).
+    pub versia_server_paths: bool,
+}
+
+impl VersiaPeer {
+    /// A peer that signs as the spec says (`versia_server_paths` off).
+    pub fn new(domain: impl Into<String>, public_key: impl Into<String>) -> Self {
+        Self {
+            domain: domain.into(),
+            public_key: public_key.into(),
+            versia_server_paths: false,
+        }
+    }
+
+    /// The same peer, marked as running versia-server.
+    #[must_use]
+    pub fn versia_server_compatible(mut self) -> Self {
+        self.versia_server_paths = true;
+        self
+    }
 }

@@ -16,12 +16,19 @@
 //! domain and public key (the hub fetches nothing); a request signed by anyone else is refused
 //! with 401, before its body is read. One replay cache serves the inbox and every connection.
 //!
+//! A peer marked as running versia-server (`VersiaPeer::versia_server_paths`) is verified with
+//! versia-server's path form accepted too, and what the hub signs for it (the `101` of its
+//! connections, the metadata when it asks with its signature) is signed in that form. Which
+//! peer a request is from is read from its `Versia-Signed-By` before verification; the claim
+//! only picks the path forms, and verification then needs that peer's key. The hub's endpoint
+//! paths are plain, where both forms are the same string.
+//!
 //! A peer speaks only for its own users: an entity whose `author` is on another domain (this
 //! hub's included) is refused with 403 `foreign_author`, over HTTP and on the WebSocket. Other
 //! references (mentions, followee, shared note) are plain references: a mention of
 //! `{this domain}:{name}` only chooses whom to show the entity to.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -34,6 +41,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use versia_ws::connection::{Acceptor, Connection, Event, LocalIdentity, Transmit};
 use versia_ws::entity::{ContentFormat, Entity};
+use versia_ws::path::{PathForm, PathMode};
 use versia_ws::replay::{ReplayCache, ReplayError};
 use versia_ws::signature::{SignatureHeaders, SignatureInput, Verified, verify_request_head};
 use versia_ws::{KeyResolver, PrivateKey, PublicKey, SignedBy, SignerKey, VerifyOptions, Version};
@@ -92,12 +100,16 @@ struct Versia {
     identity: LocalIdentity,
     domain: String,
     peers: Peers,
+    /// The peers that run versia-server (`VersiaPeer::versia_server_paths`).
+    versia_server_peers: HashSet<String>,
     replay: SharedReplay,
     /// Inbox bodies being read (`Limits::versia_inbox_reads`).
     inbox_reads: Arc<tokio::sync::Semaphore>,
     /// How long a signature stays inside the time window (seconds, each way).
     max_skew: u64,
     acceptor: Acceptor,
+    /// The acceptor for peers that run versia-server.
+    versia_server_acceptor: Acceptor,
     options: VerifyOptions,
     metadata: String,
     ws_config: WebSocketConfig,
@@ -120,7 +132,11 @@ impl VersiaModule {
             None => PrivateKey::from_seed(&crate::hub::random::seed32()),
         };
         let mut peers = HashMap::new();
+        let mut versia_server_peers = HashSet::new();
         for peer in &config.peers {
+            if peer.versia_server_paths {
+                versia_server_peers.insert(peer.domain.clone());
+            }
             let key = PublicKey::from_spki_base64(&peer.public_key).map_err(|e| {
                 VersiaError::PeerKey {
                     domain: peer.domain.clone(),
@@ -158,12 +174,17 @@ impl VersiaModule {
         Ok(VersiaModule {
             versia: Arc::new(Versia {
                 acceptor: Acceptor::new(connection_config.clone(), identity.clone()),
+                versia_server_acceptor: Acceptor::new(
+                    connection_config.clone().versia_server_compatible(),
+                    identity.clone(),
+                ),
                 options: VerifyOptions::new(VERSION),
                 replay: Arc::new(Mutex::new(ReplayCache::new(
                     connection_config.limits.replay_capacity,
                     connection_config.max_skew_secs,
                 ))),
                 peers: Peers(Arc::new(peers)),
+                versia_server_peers,
                 max_skew: connection_config.max_skew_secs,
                 inbox_reads: Arc::new(tokio::sync::Semaphore::new(
                     core.limits.versia_inbox_reads.max(1),
@@ -212,20 +233,44 @@ impl Versia {
         u64::try_from(unix_now()).unwrap_or(0)
     }
 
+    /// Whether the request's `Versia-Signed-By` names a peer that runs versia-server. An
+    /// unverified claim: it only picks the path forms, and verification then needs that peer's
+    /// key.
+    fn is_versia_server_peer(&self, request: &Request) -> bool {
+        match SignatureHeaders::from_headers(request.headers(), VERSION) {
+            Ok(SignatureHeaders {
+                signed_by: SignedBy::Instance(domain),
+                ..
+            }) => self.versia_server_peers.contains(&domain),
+            _ => false,
+        }
+    }
+
     /// The instance metadata, signed as a response to `GET` (as Versia asks of responses).
     fn metadata(&self, request: &Request) -> Response {
         if !web::is_get(request) {
             return web::method_not_allowed("GET, HEAD");
         }
         let mut response = web::respond(StatusCode::OK, "application/json", self.metadata.clone());
+        let form = if self.is_versia_server_peer(request) {
+            PathForm::VersiaServer
+        } else {
+            PathForm::Strict
+        };
         let signed = SignatureInput::for_response(
             request.method(),
             request.uri(),
             self.unix(),
             self.metadata.as_bytes(),
         )
-        .map(|input| {
-            SignatureHeaders::sign(&self.identity.key, &input, self.identity.signer.clone())
+        .map_err(versia_ws::signature::SignError::from)
+        .and_then(|input| {
+            SignatureHeaders::sign_in(
+                &self.identity.key,
+                &input,
+                self.identity.signer.clone(),
+                form,
+            )
         });
         match signed {
             Ok(headers) => {
@@ -247,9 +292,13 @@ impl Versia {
             return web::method_not_allowed("POST");
         }
         let unix = self.unix();
+        let options = if self.is_versia_server_peer(&request) {
+            self.options.with_path_mode(PathMode::AlsoVersiaServer)
+        } else {
+            self.options
+        };
         let head =
-            match verify_request_head(&self.options, &request, Some(unix), &mut self.peers.clone())
-            {
+            match verify_request_head(&options, &request, Some(unix), &mut self.peers.clone()) {
                 Ok(head) => head,
                 Err(e) => {
                     tracing::info!(error = %e, "versia inbox: signature refused before the body");
@@ -367,7 +416,12 @@ impl Versia {
                 "this endpoint is a WebSocket with a signed upgrade",
             );
         }
-        let accepted = self.acceptor.accept(
+        let acceptor = if self.is_versia_server_peer(&request) {
+            &self.versia_server_acceptor
+        } else {
+            &self.acceptor
+        };
+        let accepted = acceptor.accept(
             &request,
             Instant::now(),
             self.unix(),

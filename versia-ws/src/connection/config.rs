@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::key::PrivateKey;
 use crate::message::DEFAULT_MAX_MESSAGE_BYTES;
-use crate::path::PathMode;
+use crate::path::{PathForm, PathMode};
 use crate::replay::DEFAULT_REPLAY_CAPACITY;
 use crate::signature::{DEFAULT_MAX_SKEW_SECS, VerifyOptions};
 use crate::signer::SignedBy;
@@ -70,6 +70,12 @@ pub struct Config {
     pub max_skew_secs: u64,
     /// Path forms accepted when verifying (default strict only).
     pub path_mode: PathMode,
+    /// The path form of our signatures: the upgrade request, the `101` response and entity
+    /// messages (default strict). [`PathForm::VersiaServer`] for a peer running versia-server
+    /// ([`crate::path`]); for the endpoint paths both forms are the same string, but entities
+    /// that text decoding would change are then refused
+    /// ([`SignError::BodyNotText`](crate::signature::SignError::BodyNotText)).
+    pub sign_path_form: PathForm,
     /// Bounds.
     pub limits: Limits,
 }
@@ -81,8 +87,18 @@ impl Config {
             version,
             max_skew_secs: DEFAULT_MAX_SKEW_SECS,
             path_mode: PathMode::Strict,
+            sign_path_form: PathForm::Strict,
             limits: Limits::default(),
         }
+    }
+
+    /// For a peer running versia-server: verify its path form too
+    /// ([`PathMode::AlsoVersiaServer`]) and sign in it ([`PathForm::VersiaServer`]).
+    #[must_use]
+    pub fn versia_server_compatible(mut self) -> Self {
+        self.path_mode = PathMode::AlsoVersiaServer;
+        self.sign_path_form = PathForm::VersiaServer;
+        self
     }
 
     /// The endpoint path, `/.versia/v0.x/ws`.

@@ -284,7 +284,12 @@ fn signed_get_headers(
     unix_now: u64,
 ) -> Result<HeaderMap, SignError> {
     let input = SignatureInput::new("get", config.path(), unix_now, b"")?;
-    let headers = SignatureHeaders::sign(&identity.key, &input, identity.signer.clone());
+    let headers = SignatureHeaders::sign_in(
+        &identity.key,
+        &input,
+        identity.signer.clone(),
+        config.sign_path_form,
+    )?;
     let mut map = HeaderMap::new();
     headers.write_to(&mut map, config.version)?;
     Ok(map)

@@ -356,13 +356,14 @@ impl<K: KeyResolver, R: ReplayGuard> Connection<K, R> {
         unix_now: u64,
         entity: impl Into<String>,
     ) -> Result<Signature, ConnectionError> {
-        let message = WebSocketMessage::sign(
+        let message = WebSocketMessage::sign_in(
             &self.identity.key,
             &self.identity.signer,
             self.config.version,
             self.config.path(),
             unix_now,
             entity,
+            self.config.sign_path_form,
         )?;
         self.send_message(now, &message)
     }

@@ -3,7 +3,8 @@
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::key::PrivateKey;
-use crate::signature::{InputError, Signature, SignatureInput, VerifyError, sign};
+use crate::path::PathForm;
+use crate::signature::{InputError, Signature, SignatureInput, VerifyError, sign, sign_in};
 use crate::signer::{SignedBy, SignedByError};
 use crate::version::Version;
 
@@ -38,6 +39,13 @@ pub enum SignError {
     /// The signer cannot be written for the version.
     #[error(transparent)]
     SignedBy(#[from] SignedByError),
+    /// The body starts with a UTF-8 byte-order mark or is not valid UTF-8, so versia-server,
+    /// which hashes the decoded text, would not verify a signature of it in its path form
+    /// (see [`crate::signature`]).
+    #[error(
+        "the body is not UTF-8 text without a byte-order mark; versia-server would hash other bytes than those sent, so it cannot be signed in the versia-server form"
+    )]
+    BodyNotText,
 }
 
 impl SignatureHeaders {
@@ -50,6 +58,21 @@ impl SignatureHeaders {
         }
     }
 
+    /// Signs `input` with the path in `form` ([`sign_in`]) and names `signed_by` as the
+    /// signer.
+    pub fn sign_in(
+        key: &PrivateKey,
+        input: &SignatureInput,
+        signed_by: SignedBy,
+        form: PathForm,
+    ) -> Result<Self, SignError> {
+        Ok(Self {
+            signature: sign_in(key, input, form)?,
+            signed_at: input.signed_at(),
+            signed_by,
+        })
+    }
+
     /// Signs an `http` request in place (method, path, body) and sets the three headers.
     pub fn sign_request<B: AsRef<[u8]>>(
         request: &mut http::Request<B>,
@@ -58,8 +81,28 @@ impl SignatureHeaders {
         version: Version,
         signed_at: u64,
     ) -> Result<Self, SignError> {
+        Self::sign_request_in(
+            request,
+            key,
+            signed_by,
+            version,
+            signed_at,
+            PathForm::Strict,
+        )
+    }
+
+    /// [`SignatureHeaders::sign_request`] with the path in `form` (e.g.
+    /// [`PathForm::VersiaServer`] for a peer running versia-server).
+    pub fn sign_request_in<B: AsRef<[u8]>>(
+        request: &mut http::Request<B>,
+        key: &PrivateKey,
+        signed_by: SignedBy,
+        version: Version,
+        signed_at: u64,
+        form: PathForm,
+    ) -> Result<Self, SignError> {
         let input = SignatureInput::from_request(request, signed_at)?;
-        let headers = Self::sign(key, &input, signed_by);
+        let headers = Self::sign_in(key, &input, signed_by, form)?;
         headers.write_to(request.headers_mut(), version)?;
         Ok(headers)
     }

@@ -4,7 +4,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest as _, Sha256};
 
-use crate::path::{PathForm, encode_path, versia_server_form};
+use crate::path::{PathForm, encode_path, versia_server_path};
 
 /// The longest method accepted (bytes); real methods are a few letters.
 const MAX_METHOD_LEN: usize = 32;
@@ -32,26 +32,39 @@ pub enum InputError {
 /// Build it from explicit parts ([`SignatureInput::new`]) or from an `http` request
 /// ([`SignatureInput::from_request`]); a response is signed with the parts of its request
 /// ([`SignatureInput::for_response`]).
+///
+/// The digest is always that of the exact body bytes, in both path forms (see
+/// [`crate::signature`] on versia-server's text decoding of bodies).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignatureInput {
     method: String,
     path: String,
+    /// versia-server's form of the path, when it differs from `path`.
+    versia_server_path: Option<String>,
     signed_at: u64,
     digest: String,
+    /// Whether UTF-8 text decoding gives back the body's bytes (see [`body_is_text`]).
+    body_is_text: bool,
 }
 
 impl SignatureInput {
     /// From explicit parts. `method` in any case (`POST` and `post` give the same string);
-    /// `path` starting with `/`, without query or fragment, encoded by [`crate::path`];
-    /// `signed_at` in unix seconds; `body` the exact bytes sent (empty for a `GET`).
+    /// `path` starting with `/`, without query or fragment, as sent (it is encoded by
+    /// [`crate::path`]: [`encode_path`] for the strict form, [`versia_server_path`] for
+    /// versia-server's); `signed_at` in unix seconds; `body` the exact bytes sent (empty for a
+    /// `GET`).
     pub fn new(method: &str, path: &str, signed_at: u64, body: &[u8]) -> Result<Self, InputError> {
         let method = normalise_method(method)?;
-        let path = checked_path(path)?;
+        let strict = checked_path(path)?;
+        let versia_server = versia_server_path(path);
+        let versia_server_path = (versia_server != strict).then(|| versia_server.into_owned());
         Ok(Self {
             method,
-            path,
+            path: strict,
+            versia_server_path,
             signed_at,
             digest: body_digest(body),
+            body_is_text: body_is_text(body),
         })
     }
 
@@ -112,6 +125,7 @@ impl SignatureInput {
     /// before its body arrives ([`crate::signature::verify_request_head`]).
     pub(crate) fn with_body(mut self, body: &[u8]) -> Self {
         self.digest = body_digest(body);
+        self.body_is_text = body_is_text(body);
         self
     }
 
@@ -120,9 +134,23 @@ impl SignatureInput {
         &self.method
     }
 
-    /// The encoded path.
+    /// The encoded path (strict form).
     pub fn path(&self) -> &str {
         &self.path
+    }
+
+    /// The path in `form`.
+    pub fn path_in(&self, form: PathForm) -> &str {
+        match form {
+            PathForm::VersiaServer => self.versia_server_path.as_deref().unwrap_or(&self.path),
+            PathForm::Strict => &self.path,
+        }
+    }
+
+    /// Whether UTF-8 text decoding gives back the exact body bytes ([`body_is_text`]): only
+    /// then does versia-server hash the bytes that were sent.
+    pub fn body_is_text(&self) -> bool {
+        self.body_is_text
     }
 
     /// Unix seconds.
@@ -141,16 +169,14 @@ impl SignatureInput {
     }
 
     /// The signed string with the path in the given form (verification tries
-    /// [`PathForm::VersiaServer`] only when allowed, see [`crate::path`]).
+    /// [`PathForm::VersiaServer`] only when allowed, see [`crate::path`]). The digest is that of
+    /// the exact body bytes in either form.
     pub fn signed_string_in(&self, form: PathForm) -> String {
-        let path = match form {
-            PathForm::Strict => std::borrow::Cow::Borrowed(self.path.as_str()),
-            PathForm::VersiaServer => std::borrow::Cow::Owned(versia_server_form(&self.path)),
-        };
+        let path = self.path_in(form);
         let mut out = String::with_capacity(self.method.len() + path.len() + 68);
         out.push_str(&self.method);
         out.push(' ');
-        out.push_str(&path);
+        out.push_str(path);
         out.push(' ');
         out.push_str(itoa(self.signed_at, &mut [0u8; 20]));
         out.push(' ');
@@ -158,10 +184,21 @@ impl SignatureInput {
         out
     }
 
-    /// Whether the versia-server form differs from the strict one (the path holds a `%`).
+    /// Whether the versia-server form differs from the strict one.
     pub(crate) fn has_versia_server_variant(&self) -> bool {
-        self.path.contains('%')
+        self.versia_server_path.is_some()
     }
+}
+
+/// The UTF-8 byte-order mark, which text decoding drops.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Whether UTF-8 text decoding (the Encoding Standard's, as `Request.text()` does it) gives
+/// back exactly `body`: the bytes are valid UTF-8 and do not start with a byte-order mark.
+/// Otherwise decoding drops the mark or turns invalid sequences into U+FFFD, and a signer that
+/// hashes the decoded text (versia-server) hashes other bytes than those sent.
+pub fn body_is_text(body: &[u8]) -> bool {
+    !body.starts_with(BOM) && std::str::from_utf8(body).is_ok()
 }
 
 /// base64 (standard, padded) of the SHA-256 of `body`: the last field of the signed string.
@@ -285,5 +322,28 @@ mod tests {
                 .starts_with("post /users/a%2520b 5 ")
         );
         assert!(input.has_versia_server_variant());
+        // `|` is kept by the URL parser and escaped once by encodeURI; the strict form escapes
+        // it once too, so only the `%` of the space differs.
+        let input = SignatureInput::new("get", "/a|b c", 5, b"").unwrap();
+        assert_eq!(input.path(), "/a%7Cb%20c");
+        assert_eq!(input.path_in(PathForm::VersiaServer), "/a%7Cb%2520c");
+        let plain = SignatureInput::new("get", "/.versia/v0.6/inbox", 5, b"").unwrap();
+        assert!(!plain.has_versia_server_variant());
+        assert_eq!(
+            plain.signed_string_in(PathForm::VersiaServer),
+            plain.signed_string()
+        );
+    }
+
+    #[test]
+    fn text_bodies() {
+        assert!(body_is_text(b""));
+        assert!(body_is_text("{\"a\":\"caf\u{e9} \u{feff}\"}".as_bytes()));
+        assert!(!body_is_text(b"\xEF\xBB\xBF{}"));
+        assert!(!body_is_text(b"{\"a\":\"\xFF\"}"));
+        assert!(!body_is_text(b"\xC3"));
+        let input = SignatureInput::new("post", "/", 1, b"\xEF\xBB\xBF{}").unwrap();
+        assert!(!input.body_is_text());
+        assert!(input.with_body(b"{}").body_is_text());
     }
 }

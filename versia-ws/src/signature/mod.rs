@@ -14,6 +14,37 @@
 //! - Errors map to HTTP statuses as the spec requires: a missing or invalid signature is `401`,
 //!   a `signed_at` more than [`DEFAULT_MAX_SKEW_SECS`] (5 minutes) away from now, in either
 //!   direction, is `422` ([`VerifyError::status`]).
+//!
+//! # versia-server interop
+//!
+//! versia-server's signatures differ from the spec's string in two places:
+//!
+//! - **The path** is `encodeURI(new URL(url).pathname)` ([`crate::path`] models it). A host
+//!   opts in per peer: [`PathMode::AlsoVersiaServer`](crate::path::PathMode) makes
+//!   verification also accept that form, and [`sign_in`] with
+//!   [`PathForm::VersiaServer`](crate::path::PathForm) (or
+//!   [`SignatureHeaders::sign_in`], [`SignatureHeaders::sign_request_in`],
+//!   [`WebSocketMessage::sign_in`](crate::WebSocketMessage::sign_in), and the connection's
+//!   [`Config::sign_path_form`](crate::connection::Config::sign_path_form)) produces it.
+//! - **The body** is hashed after text decoding (`Request.text()`): a leading UTF-8 byte-order
+//!   mark is dropped and invalid UTF-8 becomes U+FFFD before SHA-256.
+//!
+//! **Decision on the body: the digest is always that of the exact bytes, in both path forms.**
+//! Hashing the decoded text instead would accept bytes the signature does not cover: every
+//! invalid byte decodes to the same U+FFFD, so `{"a":"\xFF"}` and `{"a":"\xFE"}` would carry
+//! one signature, and a byte-order mark could be added or removed at will; the host, which
+//! reads the bytes, would act on content nobody signed. So a body is accepted only where its
+//! text decoding equals its bytes (valid UTF-8 without a leading byte-order mark,
+//! [`body_is_text`]), which is where versia-server's digest and the strict one coincide.
+//! Otherwise:
+//!
+//! - verifying a versia-server signature over such a body fails with
+//!   [`VerifyError::SignatureMismatch`], whatever the path mode (versia-server's own
+//!   requests never carry one: they are `JSON.stringify` output, encoded as UTF-8 without a
+//!   mark);
+//! - signing such a body in the versia-server form is refused with
+//!   [`SignError::BodyNotText`]: versia-server would hash other bytes and refuse the
+//!   signature, so the mistake is reported where it is made. The strict form signs any bytes.
 
 mod headers;
 mod input;
@@ -23,7 +54,7 @@ pub use headers::{
     SIGNATURE_HEADER, SIGNED_AT_HEADER, SIGNED_BY_HEADER, SignError, SignatureHeaders,
     parse_signed_at,
 };
-pub use input::{InputError, SignatureInput, body_digest};
+pub use input::{InputError, SignatureInput, body_digest, body_is_text};
 pub use verify::{
     CheckedHead, DEFAULT_MAX_SKEW_SECS, ErrorClass, SignaturePart, Verified, VerifyError,
     VerifyOptions, verify, verify_request, verify_request_head, verify_response,
@@ -35,6 +66,7 @@ use base64::engine::general_purpose::STANDARD;
 use std::fmt;
 
 use crate::key::PrivateKey;
+use crate::path::PathForm;
 
 /// An Ed25519 signature: 64 bytes, `R` then `S`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -186,9 +218,26 @@ impl fmt::Display for Signature {
     }
 }
 
-/// Signs `input` with `key`: Ed25519 over the signed string.
+/// Signs `input` with `key`: Ed25519 over the signed string (the strict path form).
 pub fn sign(key: &PrivateKey, input: &SignatureInput) -> Signature {
     key.sign_bytes(input.signed_string().as_bytes())
+}
+
+/// Signs `input` with `key`, with the path in `form`: [`PathForm::Strict`] is [`sign`];
+/// [`PathForm::VersiaServer`] signs versia-server's string, for a peer that verifies only that
+/// ([`crate::path`]).
+///
+/// The versia-server form refuses a body that text decoding would change
+/// ([`SignError::BodyNotText`], see the [module docs](self)).
+pub fn sign_in(
+    key: &PrivateKey,
+    input: &SignatureInput,
+    form: PathForm,
+) -> Result<Signature, SignError> {
+    if form == PathForm::VersiaServer && !input.body_is_text() {
+        return Err(SignError::BodyNotText);
+    }
+    Ok(key.sign_bytes(input.signed_string_in(form).as_bytes()))
 }
 
 #[cfg(test)]

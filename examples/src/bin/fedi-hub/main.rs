@@ -78,7 +78,14 @@ struct Cli {
     #[arg(long, value_name = "PKCS8_BASE64")]
     versia_key: Option<String>,
     /// A Versia instance whose signatures are accepted, as DOMAIN=SPKI_BASE64 (repeatable).
-    #[arg(long = "versia-peer", value_name = "DOMAIN=KEY", value_parser = parse_peer)]
+    /// DOMAIN=SPKI_BASE64,versia-server-paths marks a peer running versia-server: its
+    /// signatures are also accepted, and the hub's for it are made, with the path in
+    /// versia-server's `encodeURI(new URL(url).pathname)` form.
+    #[arg(
+        long = "versia-peer",
+        value_name = "DOMAIN=KEY[,versia-server-paths]",
+        value_parser = parse_peer
+    )]
     versia_peers: Vec<VersiaPeer>,
 }
 
@@ -89,12 +96,26 @@ fn parse_account(text: &str) -> Result<AccountSeed, String> {
     })
 }
 
+/// The `--versia-peer` option of a peer running versia-server.
+const VERSIA_SERVER_PATHS: &str = "versia-server-paths";
+
 fn parse_peer(text: &str) -> Result<VersiaPeer, String> {
-    let (domain, key) = text.split_once('=').ok_or("expected DOMAIN=SPKI_BASE64")?;
-    Ok(VersiaPeer {
-        domain: domain.to_owned(),
-        public_key: key.to_owned(),
-    })
+    let (domain, rest) = text
+        .split_once('=')
+        .ok_or("expected DOMAIN=SPKI_BASE64[,versia-server-paths]")?;
+    let mut parts = rest.split(',');
+    let key = parts.next().unwrap_or_default();
+    let mut peer = VersiaPeer::new(domain, key);
+    for option in parts {
+        if option == VERSIA_SERVER_PATHS {
+            peer = peer.versia_server_compatible();
+        } else {
+            return Err(format!(
+                "unknown peer option `{option}` (the one known is {VERSIA_SERVER_PATHS})"
+            ));
+        }
+    }
+    Ok(peer)
 }
 
 fn main() -> ExitCode {
@@ -216,4 +237,24 @@ fn stop_signals() -> std::io::Result<impl Future<Output = &'static str>> {
         }
         "Ctrl-C"
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versia_peers_parse_with_and_without_the_versia_server_mark() {
+        let key = "MCowBQYDK2VwAyEA9oGFPbz+LThzQSOhWhOpUdFxLG07Rqmn0HtAFaCz/hM=";
+        let plain = parse_peer(&format!("peer.example={key}")).unwrap();
+        assert_eq!(plain.domain, "peer.example");
+        assert_eq!(plain.public_key, key);
+        assert!(!plain.versia_server_paths);
+        let marked = parse_peer(&format!("peer.example={key},versia-server-paths")).unwrap();
+        assert_eq!(marked.public_key, key);
+        assert!(marked.versia_server_paths);
+        let unknown = parse_peer(&format!("peer.example={key},fast")).unwrap_err();
+        assert!(unknown.contains("`fast`"), "{unknown}");
+        assert!(parse_peer("peer.example").is_err());
+    }
 }

@@ -4,8 +4,8 @@ use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
 use versia_ws::message::DEFAULT_MAX_MESSAGE_BYTES;
-use versia_ws::path::PathMode;
-use versia_ws::signature::{SignatureInput, sign, verify};
+use versia_ws::path::{PathForm, PathMode};
+use versia_ws::signature::{SignatureInput, sign_in, verify};
 use versia_ws::{
     PrivateKey, PublicKey, Signature, SignedBy, VerifyError, VerifyOptions, Version,
     WebSocketMessage,
@@ -19,13 +19,18 @@ pub(crate) enum Command {
     /// Signs `{method lower case} {path} {signed_at} {base64(sha256(body))}` with Ed25519. The
     /// body is read exactly as given (a trailing newline is part of it). `POST` and `post` sign
     /// the same string. Exits 1 if the key is not base64 PKCS#8 Ed25519 or the path is not a
-    /// request path (starting with `/`, no query).
+    /// request path (starting with `/`, no query), and with `--versia-server-paths` if the body
+    /// is not UTF-8 text without a byte-order mark (versia-server would hash other bytes).
     Sign {
         /// Private key: base64 of PKCS#8 DER.
         #[arg(long, value_name = "PKCS8_B64")]
         private_key: String,
         #[command(flatten)]
         request: RequestArgs,
+        /// Sign versia-server's `encodeURI(new URL(url).pathname)` form of the path instead, for
+        /// a peer running versia-server (give the path as sent).
+        #[arg(long)]
+        versia_server_paths: bool,
     },
     /// Verify a signature over a request body read from standard input.
     ///
@@ -105,7 +110,8 @@ pub(crate) fn run(command: Command) -> ExitCode {
         Command::Sign {
             private_key,
             request,
-        } => run_sign(&private_key, &request),
+            versia_server_paths,
+        } => run_sign(&private_key, &request, path_form(versia_server_paths)),
         Command::Verify {
             public_key,
             request,
@@ -150,6 +156,14 @@ fn path_mode(versia_server_paths: bool) -> PathMode {
     }
 }
 
+fn path_form(versia_server_paths: bool) -> PathForm {
+    if versia_server_paths {
+        PathForm::VersiaServer
+    } else {
+        PathForm::Strict
+    }
+}
+
 fn read_stdin() -> Result<Vec<u8>, String> {
     let mut body = Vec::new();
     io::stdin()
@@ -162,12 +176,13 @@ fn invalid(error: &VerifyError) -> String {
     format!("invalid: {error} (HTTP {})", error.status().as_u16())
 }
 
-fn run_sign(private_key: &str, request: &RequestArgs) -> Result<(), String> {
+fn run_sign(private_key: &str, request: &RequestArgs, form: PathForm) -> Result<(), String> {
     let key = PrivateKey::from_pkcs8_base64(private_key)
         .map_err(|error| format!("--private-key: {error}"))?;
     let input = request.input(&read_stdin()?)?;
+    let signature = sign_in(&key, &input, form).map_err(|error| error.to_string())?;
     let mut stdout = io::stdout().lock();
-    writeln!(stdout, "{}", sign(&key, &input)).map_err(|error| error.to_string())
+    writeln!(stdout, "{signature}").map_err(|error| error.to_string())
 }
 
 fn run_verify(
