@@ -226,13 +226,7 @@ where
             // `last`, the session can start live without missing anything.
             let newest = core.store.newest().await.unwrap_or(u64::MAX);
             if last <= newest {
-                let mut processed = core.store.processed();
-                let caught_up =
-                    tokio::time::timeout(CATCH_UP_WAIT, processed.wait_for(|seen| *seen >= last))
-                        .await;
-                if !matches!(caught_up, Ok(Ok(_))) {
-                    tracing::warn!(last, "backfill: the feeds did not catch up in time");
-                }
+                feeds_reach(core, last).await;
             }
             let feed = cell.lock();
             let from = resumable(&feed, &id, max_behind).then_some(id.as_str());
@@ -304,6 +298,26 @@ enum Start {
     Window(Option<String>),
 }
 
+/// Waits until the feeds have seen every item committed before the call (at most
+/// `CATCH_UP_WAIT`), so that a subscriber starting without a position starts after everything
+/// acknowledged before its request, and never receives such an item as new.
+pub(crate) async fn caught_up(core: &Core) {
+    match core.store.newest().await {
+        Ok(newest) => feeds_reach(core, newest).await,
+        Err(e) => tracing::warn!(error = %e, "the store is unreadable; the stream starts as it is"),
+    }
+}
+
+/// Waits until the feeds have seen every item up to `seq` (at most `CATCH_UP_WAIT`).
+async fn feeds_reach(core: &Core, seq: u64) {
+    let mut processed = core.store.processed();
+    let reached =
+        tokio::time::timeout(CATCH_UP_WAIT, processed.wait_for(|seen| *seen >= seq)).await;
+    if !matches!(reached, Ok(Ok(_))) {
+        tracing::warn!(seq, "the feeds did not catch up with the store in time");
+    }
+}
+
 fn stream_response(
     core: &Arc<Core>,
     cell: Arc<FeedCell>,
@@ -365,8 +379,11 @@ async fn subscriber(
                 Err(Gone) => return,
             }
         }
-        Start::Box { resume: None, .. } => new_session(&cell.lock(), None),
-        Start::Window(resume) => new_session(&cell.lock(), resume.as_deref()),
+        Start::Box { resume: None, .. } | Start::Window(None) => {
+            caught_up(&core).await;
+            new_session(&cell.lock(), None)
+        }
+        Start::Window(Some(resume)) => new_session(&cell.lock(), Some(&resume)),
     };
     let mut session = match session {
         Ok(session) => session,

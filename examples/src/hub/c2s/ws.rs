@@ -163,7 +163,10 @@ async fn open(
                 Err(stream::Gone) => return,
             }
         }
-        None => new_connection(&cell.lock(), None),
+        None => {
+            stream::caught_up(&c2s.core).await;
+            new_connection(&cell.lock(), None)
+        }
     };
     match connection {
         Ok(connection) => session(c2s, name, cell, connection, socket).await,

@@ -77,11 +77,12 @@ impl Module for MastodonModule {
     }
 
     fn handle(&self, request: Request) -> Handler {
-        let response = match api::Endpoint::of(request.uri().path()) {
-            Some(endpoint) => api::respond(&self.core, &self.site, endpoint, &request),
-            None => streaming::respond(&self.core, &self.feeds, request),
-        };
-        Box::pin(async move { response })
+        if let Some(endpoint) = api::Endpoint::of(request.uri().path()) {
+            let response = api::respond(&self.core, &self.site, endpoint, &request);
+            return Box::pin(async move { response });
+        }
+        let (core, feeds) = (self.core.clone(), self.feeds.clone());
+        Box::pin(async move { streaming::respond(&core, &feeds, request).await })
     }
 
     fn try_lines(&self, base: &str, account: &Account) -> Vec<String> {

@@ -123,7 +123,7 @@ impl Feeds {
 }
 
 /// Answers a request under [`STREAMING_PATH`].
-pub(super) fn respond(core: &Arc<Core>, feeds: &Arc<Feeds>, request: Request) -> Response {
+pub(super) async fn respond(core: &Arc<Core>, feeds: &Arc<Feeds>, request: Request) -> Response {
     let path = request.uri().path();
     if path == format!("{STREAMING_PATH}/health") {
         return web::respond(StatusCode::OK, "text/plain", "OK");
@@ -133,7 +133,7 @@ pub(super) fn respond(core: &Arc<Core>, feeds: &Arc<Feeds>, request: Request) ->
         Err(message) => return mastodon_error(StatusCode::UNAUTHORIZED, message),
     };
     if websocket::is_upgrade(request.headers()) {
-        return upgrade(core, feeds, request, account, subprotocol);
+        return upgrade(core, feeds, request, account, subprotocol).await;
     }
     let stream = match Stream::from_request(path, request.uri().query()) {
         Ok(stream) => stream,
@@ -193,7 +193,7 @@ fn authenticate(
     }
 }
 
-fn upgrade(
+async fn upgrade(
     core: &Arc<Core>,
     feeds: &Arc<Feeds>,
     request: Request,
@@ -224,8 +224,10 @@ fn upgrade(
         wake_tx,
         replies: Vec::new(),
     };
-    // Subscribed before the 101 is sent, so nothing posted after it is missed.
+    // Subscribed before the 101 is sent, so nothing posted after it is missed, and after the
+    // feeds have seen everything acknowledged before the request, which is not new to it.
     if let Some(initial) = initial {
+        stream::caught_up(core).await;
         connection.command(initial.map(ClientCommand::Subscribe));
     }
     websocket::accept(request, extra, config, core.guard(), move |socket| {
