@@ -6,6 +6,9 @@
 //! Hosts (tokio + axum, actix, a browser via wasm, a test harness) move the bytes; the types
 //! here turn bytes into protocol events and back, deterministically.
 //!
+//! Its machines follow the family's sans-IO contract (`docs/sans-io-contract.md` in the
+//! repository): `handle_*` in, `poll_*` out, `now` passed in, every queue bounded.
+//!
 //! # Server-sent events: [`sse`]
 //! A `text/event-stream` codec that follows the WHATWG HTML "event stream interpretation"
 //! exactly, byte for byte as a browser's `EventSource` would, in linear time and bounded memory.
