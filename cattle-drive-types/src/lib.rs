@@ -11,8 +11,9 @@
 //! OS randomness. Hosts hand in routing keys, correlation ids, bodies and `now`; they publish
 //! what comes out. The `fedi-examples` package wires it to RabbitMQ (lapin) and MQTT 5 (rumqttc).
 //!
-//! Its machines follow the family's sans-IO contract (`docs/sans-io-contract.md` in the
-//! repository): `handle_*` in, `poll_*` out, `now` passed in, every queue bounded.
+//! The sans-IO contract of the crate family (`handle_*` in, `poll_*` out, `now` passed in,
+//! every queue bounded) is written once in `docs/sans-io-contract.md` in the repository, with
+//! this crate's machines in its table and what still differs from it.
 //!
 //! * [`message`]: typed models of every message, accepting and refusing what cattle_grid's
 //!   models accept and refuse, writing what cattle_grid writes.

@@ -6,8 +6,9 @@
 //! Hosts (tokio + axum, actix, a browser via wasm, a test harness) move the bytes; the types
 //! here turn bytes into protocol events and back, deterministically.
 //!
-//! Its machines follow the family's sans-IO contract (`docs/sans-io-contract.md` in the
-//! repository): `handle_*` in, `poll_*` out, `now` passed in, every queue bounded.
+//! The sans-IO contract of the crate family (`handle_*` in, `poll_*` out, `now` passed in,
+//! every queue bounded) is written once in `docs/sans-io-contract.md` in the repository, with
+//! this crate's machines in its table and what still differs from it.
 //!
 //! # Server-sent events: [`sse`]
 //! A `text/event-stream` codec that follows the WHATWG HTML "event stream interpretation"

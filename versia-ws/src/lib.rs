@@ -11,8 +11,9 @@
 //! randomness: hosts pass bytes, frames, `Instant`s and unix seconds in, and take frames,
 //! events and deadlines out. Key lookup and key caches are the host's ([`KeyResolver`]).
 //!
-//! Its machines follow the family's sans-IO contract (`docs/sans-io-contract.md` in the
-//! repository): `handle_*` in, `poll_*` out, `now` passed in, every queue bounded.
+//! The sans-IO contract of the crate family (`handle_*` in, `poll_*` out, `now` passed in,
+//! every queue bounded) is written once in `docs/sans-io-contract.md` in the repository, with
+//! this crate's machines in its table and what still differs from it.
 //!
 //! # Modules
 //!
