@@ -7,16 +7,24 @@
 //! acknowledged with `{"status":"ok"}` and otherwise ignored. The server pushes `ACTION`
 //! (data: the camelCase ActionView), `notification`, `FILE_ID_GENERATED`,
 //! `DB_MAINTENANCE_DONE` and `SEARCH_REINDEX_DONE`. Errors are WebSocket close codes
-//! ([`CloseCode`]), not frames.
+//! ([`CloseCode`]), not frames. It sends nothing first, and a WebSocket Ping every 30 s.
+//!
+//! A server [`Session`](crate::session::Session) speaks this format when created with
+//! [`Dialect::Cloudillo`](crate::session::Dialect::Cloudillo): Cloudillo's own web client
+//! then works against a [`Hub`](crate::hub::Hub) unmodified.
 //!
 //! | Cloudillo | this crate |
 //! |---|---|
 //! | `ping` | [`ClientMessage::Ping`] |
 //! | `ack` with `status: "pong"` | [`ServerMessage::Pong`] (timestamp supplied by the caller) |
-//! | `ACTION` | [`ServerMessage::Action`]: `type` → `action_type`, `actionId`, `issuer.idTag`, `content` (text; other JSON as its JSON text), `createdAt` (RFC 3339 or unix seconds) → `timestamp` |
+//! | `ACTION` | [`ServerMessage::Action`]: `type` → `action_type`, `actionId`, `subType` → `sub_type`, `parentId` → `parent_id`, `issuer.idTag` → `issuer`, `audience.idTag` → `audience`, `content` (text; other JSON as its JSON text), `createdAt` (RFC 3339 or unix seconds) → `timestamp`, `status` (the fields Cloudillo's apps read; the others are dropped) |
 //! | other client `cmd` equal to a [`ClientMessage`] type, payload in `data` | that message (the server would ack it with `ok` and ignore it) |
 //! | `notification`, `FILE_ID_GENERATED`, `DB_MAINTENANCE_DONE`, `SEARCH_REINDEX_DONE`, `ack` `ok` | no equivalent ([`Mapped::NoEquivalent`]); the frame itself stays available |
 //! | [`ErrorCode`] `E-WS-AUTH` / `E-WS-PERMISSION` / `E-WS-INVALID` | close 4401 / 4403 / 4400 ([`close_code_for`]) |
+//!
+//! Written `ACTION`s leave absent optional fields out (the deployed server writes some of them
+//! as `null`; the apps read both alike), and write `createdAt` as RFC 3339 in whole seconds
+//! (`2025-02-02T08:00:00Z`), or as unix seconds for an instant outside the years 0 to 9999.
 
 use chrono::{DateTime, Datelike, SecondsFormat};
 use serde::{Deserialize, Serialize};

@@ -258,6 +258,41 @@ pub enum SessionEvent {
     Closed(CloseReason),
 }
 
+/// An [`Outgoing`] while it waits in a session's queue, boxed: a queue keeps its capacity for
+/// the session's life, and a slot of this type costs 16 bytes where an `Outgoing` costs the
+/// size of the largest message.
+#[derive(Debug)]
+enum Queued {
+    Message(Box<ServerMessage>),
+    Frame(Box<Frame>),
+    Ping,
+    Close(CloseReason),
+}
+
+impl Queued {
+    fn message(message: ServerMessage) -> Self {
+        Queued::Message(Box::new(message))
+    }
+
+    fn into_outgoing(self) -> Outgoing {
+        match self {
+            Queued::Message(message) => Outgoing::Message(*message),
+            Queued::Frame(frame) => Outgoing::Frame(*frame),
+            Queued::Ping => Outgoing::Ping,
+            Queued::Close(reason) => Outgoing::Close(reason),
+        }
+    }
+
+    /// The bytes of its box (not the strings inside).
+    fn boxed_size(&self) -> usize {
+        match self {
+            Queued::Message(_) => size_of::<ServerMessage>(),
+            Queued::Frame(_) => size_of::<Frame>(),
+            Queued::Ping | Queued::Close(_) => 0,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct TypingState {
     update: TypingUpdate,
@@ -284,7 +319,7 @@ pub struct Session {
     token_expires_at: Option<Instant>,
     presence: Throttle<PresenceUpdate>,
     typing: Vec<TypingState>,
-    transmits: VecDeque<Outgoing>,
+    transmits: VecDeque<Queued>,
     events: VecDeque<SessionEvent>,
     subscriptions: EventSet,
     idle: bool,
@@ -323,7 +358,7 @@ impl Session {
         // Room for exactly the welcome: a queue's capacity stays with the session.
         let mut transmits = VecDeque::with_capacity(usize::from(dialect == Dialect::Seed));
         if dialect == Dialect::Seed {
-            transmits.push_back(Outgoing::Message(ServerMessage::Welcome(Welcome {
+            transmits.push_back(Queued::message(ServerMessage::Welcome(Welcome {
                 session_id: id.to_string(),
                 user: user.to_string(),
                 timestamp: unix,
@@ -500,7 +535,7 @@ impl Session {
             return;
         }
         if self.next_ping.is_some_and(|at| at <= now) {
-            self.transmits.push_back(Outgoing::Ping);
+            self.transmits.push_back(Queued::Ping);
             // From `now`, not from the missed deadline: a late call sends one Ping, not a burst.
             self.next_ping = self.config.ping_interval.and_then(|i| now.checked_add(i));
         }
@@ -536,7 +571,7 @@ impl Session {
         if !self.wants(message) {
             return Ok(false);
         }
-        self.transmits.push_back(Outgoing::Message(message.clone()));
+        self.transmits.push_back(Queued::message(message.clone()));
         Ok(true)
     }
 
@@ -549,7 +584,7 @@ impl Session {
         }
         if self.dialect == Dialect::Seed {
             let reply = ServerMessage::error(error.code(), error.to_string(), unix);
-            self.transmits.push_back(Outgoing::Message(reply));
+            self.transmits.push_back(Queued::message(reply));
         }
         self.events.push_back(SessionEvent::Rejected(error));
     }
@@ -557,7 +592,7 @@ impl Session {
     /// The next frame to write.
     #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Outgoing> {
-        self.transmits.pop_front()
+        self.transmits.pop_front().map(Queued::into_outgoing)
     }
 
     /// The next event for the host.
@@ -605,7 +640,8 @@ impl Session {
             + self.id.len()
             + self.typing.capacity() * size_of::<TypingState>()
             + typing
-            + self.transmits.capacity() * size_of::<Outgoing>()
+            + self.transmits.capacity() * size_of::<Queued>()
+            + self.transmits.iter().map(Queued::boxed_size).sum::<usize>()
             + self.events.capacity() * size_of::<SessionEvent>()
     }
 
@@ -659,7 +695,8 @@ impl Session {
         if frame.cmd != Command::Ping {
             self.touch(now);
         }
-        self.transmits.push_back(Outgoing::Frame(frame.ack()));
+        self.transmits
+            .push_back(Queued::Frame(Box::new(frame.ack())));
     }
 
     fn dispatch(&mut self, message: ClientMessage, now: Instant, unix: i64) {
@@ -669,7 +706,7 @@ impl Session {
         match message {
             ClientMessage::Ping => {
                 let pong = ServerMessage::Pong(crate::message::Pong { timestamp: unix });
-                self.transmits.push_back(Outgoing::Message(pong));
+                self.transmits.push_back(Queued::message(pong));
             }
             ClientMessage::Subscribe(s) => {
                 s.events.iter().for_each(|e| self.subscriptions.insert(*e));
@@ -731,9 +768,9 @@ impl Session {
         }
         if reason == CloseReason::TokenExpired && self.dialect == Dialect::Seed {
             let error = ServerMessage::error(ErrorCode::Auth, "access token expired", unix);
-            self.transmits.push_back(Outgoing::Message(error));
+            self.transmits.push_back(Queued::message(error));
         }
-        self.transmits.push_back(Outgoing::Close(reason));
+        self.transmits.push_back(Queued::Close(reason));
         self.events.push_back(SessionEvent::Closed(reason));
         self.closed = Some(reason);
         self.typing.clear();
