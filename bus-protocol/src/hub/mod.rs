@@ -232,6 +232,9 @@ pub struct Hub<R = NoRelations> {
     scratch: Vec<SessionEvent>,
     /// The id of the next Cloudillo frame the hub writes (acks echo the client's instead).
     frame_ids: u64,
+    /// Open sessions in the Cloudillo dialect (while there are none, a fan-out skips looking
+    /// at its recipients' dialects).
+    cloudillo_sessions: usize,
 }
 
 impl<R: Relations> Hub<R> {
@@ -253,6 +256,7 @@ impl<R: Relations> Hub<R> {
             events: VecDeque::new(),
             scratch: Vec::new(),
             frame_ids: 0,
+            cloudillo_sessions: 0,
         }
     }
 
@@ -403,6 +407,9 @@ impl<R: Relations> Hub<R> {
             scheduled: None,
         });
         self.len += 1;
+        if dialect == Dialect::Cloudillo {
+            self.cloudillo_sessions += 1;
+        }
         let entry = self.users.entry(user.clone()).or_default();
         if entry.sessions.is_empty() {
             entry.chosen = None;
@@ -688,7 +695,8 @@ impl<R: Relations> Hub<R> {
                 .is_some_and(|e| e.session.dialect() == Dialect::Cloudillo)
         };
         // The common case, one dialect only, keeps the list as it is.
-        let (seed, cloudillo) = if recipients.iter().any(|k| is_cloudillo(self, k)) {
+        let mixed = self.cloudillo_sessions > 0 && recipients.iter().any(|k| is_cloudillo(self, k));
+        let (seed, cloudillo) = if mixed {
             recipients.into_iter().partition(|k| !is_cloudillo(self, k))
         } else {
             (recipients, Vec::new())
@@ -914,6 +922,9 @@ impl<R: Relations> Hub<R> {
         slot.generation = slot.generation.wrapping_add(1);
         self.free.push(key.index);
         self.len -= 1;
+        if entry.session.dialect() == Dialect::Cloudillo {
+            self.cloudillo_sessions -= 1;
+        }
         if let Some(list) = self.tenants.get_mut(&entry.tenant) {
             if entry.tenant_pos < list.len() {
                 list.swap_remove(entry.tenant_pos);
