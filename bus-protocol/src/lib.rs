@@ -104,8 +104,8 @@
 //!   are throttled per user (and per connection for client `presence` messages), latest wins.
 //! - `replay` is this crate's client message for the seed's "event replay from the last known
 //!   timestamp"; the session hands it to the host, which owns the event store.
-//! - Errors answer frames in-band (`error` messages); only token expiry (4401) and the silence
-//!   timeout (4408) close the connection.
+//! - Errors answer frames in-band (`error` messages, seed dialect); only token expiry (4401) and
+//!   the silence timeout (4408) close the connection.
 //! - Two dialects per session ([`session::Dialect`]), chosen by the host at connect: the seed's
 //!   `{"type",…}` messages, and the deployed Cloudillo server's `{"id","cmd","data"}` frames
 //!   ([`cloudillo`]), so that Cloudillo's own clients work unmodified. A Cloudillo session gets
