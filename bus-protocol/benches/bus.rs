@@ -25,6 +25,10 @@ fn notice() -> ActionNotice {
         content: Some("Federated post".into()),
         timestamp: UNIX,
         source: Some(ActionSource::Federated),
+        sub_type: None,
+        parent_id: None,
+        audience: None,
+        status: None,
     }
 }
 

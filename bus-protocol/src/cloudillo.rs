@@ -7,24 +7,32 @@
 //! acknowledged with `{"status":"ok"}` and otherwise ignored. The server pushes `ACTION`
 //! (data: the camelCase ActionView), `notification`, `FILE_ID_GENERATED`,
 //! `DB_MAINTENANCE_DONE` and `SEARCH_REINDEX_DONE`. Errors are WebSocket close codes
-//! ([`CloseCode`]), not frames.
+//! ([`CloseCode`]), not frames. It sends nothing first, and a WebSocket Ping every 30 s.
+//!
+//! A server [`Session`](crate::session::Session) speaks this format when created with
+//! [`Dialect::Cloudillo`](crate::session::Dialect::Cloudillo): Cloudillo's own web client
+//! then works against a [`Hub`](crate::hub::Hub) unmodified.
 //!
 //! | Cloudillo | this crate |
 //! |---|---|
 //! | `ping` | [`ClientMessage::Ping`] |
 //! | `ack` with `status: "pong"` | [`ServerMessage::Pong`] (timestamp supplied by the caller) |
-//! | `ACTION` | [`ServerMessage::Action`]: `type` → `action_type`, `actionId`, `issuer.idTag`, `content` (text; other JSON as its JSON text), `createdAt` (RFC 3339 or unix seconds) → `timestamp` |
+//! | `ACTION` | [`ServerMessage::Action`]: `type` → `action_type`, `actionId`, `subType` → `sub_type`, `parentId` → `parent_id`, `issuer.idTag` → `issuer`, `audience.idTag` → `audience`, `content` (text; other JSON as its JSON text), `createdAt` (RFC 3339 or unix seconds) → `timestamp`, `status` (the fields Cloudillo's apps read; the others are dropped) |
 //! | other client `cmd` equal to a [`ClientMessage`] type, payload in `data` | that message (the server would ack it with `ok` and ignore it) |
 //! | `notification`, `FILE_ID_GENERATED`, `DB_MAINTENANCE_DONE`, `SEARCH_REINDEX_DONE`, `ack` `ok` | no equivalent ([`Mapped::NoEquivalent`]); the frame itself stays available |
 //! | [`ErrorCode`] `E-WS-AUTH` / `E-WS-PERMISSION` / `E-WS-INVALID` | close 4401 / 4403 / 4400 ([`close_code_for`]) |
+//!
+//! Written `ACTION`s leave absent optional fields out (the deployed server writes some of them
+//! as `null`; the apps read both alike), and write `createdAt` as RFC 3339 in whole seconds
+//! (`2025-02-02T08:00:00Z`), or as unix seconds for an instant outside the years 0 to 9999.
 
-use chrono::{DateTime, SecondsFormat};
+use chrono::{DateTime, Datelike, SecondsFormat};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::message::{
-    ActionNotice, ActionType, ClientMessage, DecodeError, ErrorCode, Pong, ServerMessage,
-    json_encoding, parse_object, payload, string_enum, to_json,
+    ActionNotice, ActionStatus, ActionType, ClientMessage, DecodeError, ErrorCode, Pong,
+    ServerMessage, json_encoding, parse_object, payload, string_enum, to_json,
 };
 
 string_enum! {
@@ -269,6 +277,16 @@ fn action_from_view(data: &Value) -> Result<ActionNotice, DecodeError> {
         Some(Value::String(s)) => Some(s.clone()),
         Some(other) => Some(other.to_string()),
     };
+    let audience = match data.get("audience") {
+        None | Some(Value::Null) => None,
+        Some(profile) => Some(
+            profile
+                .get("idTag")
+                .and_then(Value::as_str)
+                .ok_or_else(|| invalid("`audience` has no string `idTag`"))?
+                .to_owned(),
+        ),
+    };
     Ok(ActionNotice {
         action_type: ActionType::parse(action_type),
         action_id: action_id.to_owned(),
@@ -276,22 +294,54 @@ fn action_from_view(data: &Value) -> Result<ActionNotice, DecodeError> {
         content,
         timestamp,
         source: None,
+        sub_type: optional_text(data, "subType")?,
+        parent_id: optional_text(data, "parentId")?,
+        audience,
+        status: optional_text(data, "status")?.map(|s| ActionStatus::parse(&s)),
     })
 }
 
+/// An optional string field of an ActionView: absent and `null` are `None`, anything but a
+/// string is an error naming the field.
+fn optional_text(data: &Value, field: &str) -> Result<Option<String>, DecodeError> {
+    match data.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(invalid(&format!("`{field}` is not a string"))),
+    }
+}
+
+/// The ActionView of a notice: the fields Cloudillo's apps read; absent optional fields are
+/// left out (the apps treat a missing field as they treat `null`).
 fn action_to_view(action: &ActionNotice) -> Value {
     let mut view = Map::new();
     view.insert("actionId".into(), json!(action.action_id));
     view.insert("type".into(), json!(action.action_type.as_str()));
+    if let Some(sub_type) = &action.sub_type {
+        view.insert("subType".into(), json!(sub_type));
+    }
+    if let Some(parent_id) = &action.parent_id {
+        view.insert("parentId".into(), json!(parent_id));
+    }
     view.insert("issuer".into(), json!({ "idTag": action.issuer }));
+    if let Some(audience) = &action.audience {
+        view.insert("audience".into(), json!({ "idTag": audience }));
+    }
     if let Some(content) = &action.content {
         view.insert("content".into(), json!(content));
     }
-    let created = DateTime::from_timestamp(action.timestamp, 0).map_or_else(
-        || json!(action.timestamp),
-        |t| json!(t.to_rfc3339_opts(SecondsFormat::Secs, true)),
-    );
+    // RFC 3339 has four-digit years; other instants are written as unix seconds, which
+    // `createdAt` also accepts.
+    let created = DateTime::from_timestamp(action.timestamp, 0)
+        .filter(|t| (0..=9999).contains(&t.year()))
+        .map_or_else(
+            || json!(action.timestamp),
+            |t| json!(t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        );
     view.insert("createdAt".into(), created);
+    if let Some(status) = &action.status {
+        view.insert("status".into(), json!(status.as_str()));
+    }
     Value::Object(view)
 }
 
@@ -336,5 +386,21 @@ mod tests {
         let bad =
             json!({"actionId":"a","type":"POST","issuer":{"idTag":"x"},"createdAt":"yesterday"});
         assert!(action_from_view(&bad).is_err());
+    }
+
+    #[test]
+    fn instants_outside_four_digit_years_are_written_as_unix_seconds() {
+        // 10000-01-01T00:00:00Z: RFC 3339 cannot write it, so it goes out as a number.
+        for timestamp in [253_402_300_800, -62_167_219_201, i64::MAX, i64::MIN] {
+            let notice = ActionNotice::new(ActionType::Post, "a", "x", timestamp);
+            let view = action_to_view(&notice);
+            assert_eq!(view["createdAt"], json!(timestamp));
+            assert_eq!(action_from_view(&view), Ok(notice));
+        }
+        let last = ActionNotice::new(ActionType::Post, "a", "x", 253_402_300_799);
+        assert_eq!(
+            action_to_view(&last)["createdAt"],
+            json!("9999-12-31T23:59:59Z")
+        );
     }
 }

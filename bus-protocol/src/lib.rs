@@ -16,13 +16,15 @@
 //!  │ upgrade ok ──► Hub::connect   │                   │ Client::start(token)     │
 //!  │ text frame ──► Hub::handle_text ◄── WebSocket ─────── poll_transmit: Connect, │
 //!  │ timer ───────► Hub::handle_timeout                │   Send(ClientMessage),   │
+//!  │ Pong ────────► Hub::handle_pong │                 │                          │
 //!  │ action stored► Hub::publish_action                │   Close                  │
 //!  │                                 │                 │ text frame ──►           │
 //!  │ poll_transmit ─► {recipients, shared bytes} ─────────► Client::handle_text    │
 //!  │ poll_event ────► push tokens, replay, closes      │ poll_event ─► app        │
 //!  │ poll_timeout ──► next deadline  │                 │ poll_timeout ─► timer    │
 //!  └───────────────────────────────┘                   └──────────────────────────┘
-//!     Hub ─owns─► Session (rate limit, presence throttle, typing expiry, idle, token expiry)
+//!     Hub ─owns─► Session (dialect, rate limit, presence throttle, typing expiry, idle,
+//!                          keep-alive Ping, silence timeout, token expiry)
 //! ```
 //!
 //! # Example
@@ -71,27 +73,24 @@
 //! pump(&mut hub, &mut client, now);
 //!
 //! // The application stored a post; the hub sends it to the creator's subscribed sessions.
-//! let post = ActionNotice {
-//!     action_type: ActionType::Post,
-//!     action_id: "a1~xyz789".into(),
-//!     issuer: "alice".into(),
-//!     content: Some("Check out this cool feature!".into()),
-//!     timestamp: unix,
-//!     source: None,
-//! };
+//! let mut post = ActionNotice::new(ActionType::Post, "a1~xyz789", "alice", unix);
+//! post.content = Some("Check out this cool feature!".into());
 //! let route = ActionRoute { tenant: "alice.example.com", action: &post, parent_owner: None, participants: &[], recipient: None };
 //! assert_eq!(hub.publish_action(&route)?, 1);
 //! client.handle_text(&match hub.poll_transmit().unwrap().payload {
 //!     Payload::Text(bytes) => String::from_utf8(bytes.to_vec())?,
-//!     Payload::Close(_) => unreachable!(),
+//!     other => panic!("expected the action, got {other:?}"),
 //! }, now);
 //! assert!(matches!(client.poll_event(), Some(ClientEvent::Message(ServerMessage::Action(a))) if a == post));
 //!
-//! // Timers: the client pings after 30 s.
+//! // Timers: after 30 s the client pings in-band and the hub sends a WebSocket Ping.
 //! now += Duration::from_secs(30);
 //! assert_eq!(client.poll_timeout(), Some(now));
 //! client.handle_timeout(now);
 //! assert!(matches!(client.poll_transmit(), Some(ClientTransmit::Send(_))));
+//! assert_eq!(hub.poll_timeout(), Some(now));
+//! hub.handle_timeout(now, unix + 30);
+//! assert_eq!(hub.poll_transmit().map(|t| t.payload), Some(Payload::Ping));
 //! assert!(matches!(received.first(), Some(ClientEvent::Connected { .. })));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -105,8 +104,17 @@
 //!   are throttled per user (and per connection for client `presence` messages), latest wins.
 //! - `replay` is this crate's client message for the seed's "event replay from the last known
 //!   timestamp"; the session hands it to the host, which owns the event store.
-//! - Errors answer frames in-band (`error` messages); only token expiry (4401) and the silence
-//!   timeout (4408) close the connection.
+//! - Errors answer frames in-band (`error` messages, seed dialect); only token expiry (4401) and
+//!   the silence timeout (4408) close the connection.
+//! - Two dialects per session ([`session::Dialect`]), chosen by the host at connect: the seed's
+//!   `{"type",…}` messages, and the deployed Cloudillo server's `{"id","cmd","data"}` frames
+//!   ([`cloudillo`]), so that Cloudillo's own clients work unmodified. A Cloudillo session gets
+//!   no `welcome`, an `ack` for every frame, every action of its user as an `ACTION` frame
+//!   without subscribing, and no error frames (refused frames are dropped; closes carry the
+//!   codes). Both dialects share one hub: the same audiences, caps and presence.
+//! - Keep-alive is a WebSocket Ping every 30 s ([`session::SessionConfig::ping_interval`], as
+//!   the deployed server does); the peer's Pong counts for the silence timeout, which so closes
+//!   only a dead peer, never a client that is merely silent.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

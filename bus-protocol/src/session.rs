@@ -2,20 +2,35 @@
 //!
 //! A [`Session`] is created after the host has validated the access token (the seed: "Token
 //! validated on initial connection"), so it starts authenticated with the user id the host
-//! found. It queues `welcome` at once, then takes the client's text frames and answers them:
-//! `pong` for `ping`, `E-WS-RATE` when the per-connection token bucket is empty,
-//! `E-WS-INVALID` for anything that is not a valid client message (unknown types included).
-//! Requests the host has to act on (presence, typing, push registration, replay) come out as
-//! [`SessionEvent`]s. Timers: presence coalescing, typing expiry, idle detection, the silence
-//! timeout and token expiry, all driven by [`Session::handle_timeout`].
+//! found. It speaks one [`Dialect`] for its whole life, chosen by the host at creation.
+//!
+//! In the **seed** dialect (this crate's [`ClientMessage`]/[`ServerMessage`]) it queues
+//! `welcome` at once, then takes the client's text frames and answers them: `pong` for `ping`,
+//! `E-WS-RATE` when the per-connection token bucket is empty, `E-WS-INVALID` for anything that
+//! is not a valid client message (unknown types included). Requests the host has to act on
+//! (presence, typing, push registration, replay) come out as [`SessionEvent`]s.
+//!
+//! In the **Cloudillo** dialect (the deployed Cloudillo server's `{"id","cmd","data"}` frames,
+//! [`crate::cloudillo`]) it sends nothing until the client does, answers every frame with an
+//! `ack` echoing its id (`{"status":"pong"}` for `ping`, `{"status":"ok"}` for any other
+//! command, which is otherwise ignored), delivers only `action` messages (as `ACTION` frames,
+//! without any subscription), and never sends an error frame: a refused frame (rate limit,
+//! size, not a frame) is dropped with a [`SessionEvent::Rejected`], and the session ends with
+//! close codes only.
+//!
+//! Timers, in both dialects: the WebSocket keep-alive Ping, presence coalescing, typing
+//! expiry, idle detection, the silence timeout and token expiry, all driven by
+//! [`Session::handle_timeout`]. The silence timeout closes only a dead peer: a client that
+//! sends nothing but answers the keep-alive Pings ([`Session::handle_pong`]) stays open.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::cloudillo::{Command, Frame};
 use crate::message::{
     ClientMessage, DecodeError, ErrorCode, EventSet, EventType, PresenceUpdate, PushRegistration,
-    ReplayRequest, ServerMessage, TypingUpdate, Welcome,
+    ReplayRequest, ServerMessage, TypingUpdate, Welcome, string_enum,
 };
 use crate::throttle::Throttle;
 use crate::token_bucket::{RateLimit, TokenBucket};
@@ -40,9 +55,16 @@ pub struct SessionConfig {
     pub typing_interval: Duration,
     /// Concurrent typing indicators per connection (default 16); more is `E-WS-RATE`.
     pub max_typing: usize,
-    /// Close the connection when no frame at all (not even `ping`) arrived for this long
-    /// (default 90 s, three missed 30 s pings); `None` disables it.
+    /// Close the connection (4408) when no frame at all arrived for this long: no text or
+    /// binary frame, and no Pong answering the keep-alive Pings (default 90 s: three
+    /// unanswered 30 s Pings, a dead peer). `None` disables it.
     pub silence_timeout: Option<Duration>,
+    /// Send a WebSocket Ping frame ([`Outgoing::Ping`]) this often, from the session's start
+    /// (default 30 s, what the deployed Cloudillo server does). Browsers and WebSocket
+    /// libraries answer with a Pong, which the host reports with [`Session::handle_pong`]; it
+    /// counts for the silence timeout, so a client that sends nothing stays open as long as it
+    /// is alive. Keep it below `silence_timeout`. `None`: no Pings.
+    pub ping_interval: Option<Duration>,
     /// Undrained transmits plus events before input is refused with
     /// [`SessionError::Backpressure`] (default 64).
     pub max_pending: usize,
@@ -59,8 +81,31 @@ impl Default for SessionConfig {
             typing_interval: Duration::from_secs(1),
             max_typing: 16,
             silence_timeout: Some(Duration::from_secs(90)),
+            ping_interval: Some(Duration::from_secs(30)),
             max_pending: 64,
         }
+    }
+}
+
+string_enum! {
+    /// The wire format a session speaks, chosen by the host when it creates the session (the
+    /// `fedi-hub` demo server takes it from the `dialect` query parameter of `/ws/bus`).
+    #[non_exhaustive]
+    closed Dialect expecting "seed or cloudillo" {
+        /// This crate's messages ([`ClientMessage`], [`ServerMessage`]: the seed's
+        /// `{"type",…}` objects): `welcome` first, subscriptions, errors answered in-band.
+        Seed = "seed",
+        /// The deployed Cloudillo server's `{"id","cmd","data"}` frames
+        /// ([`crate::cloudillo::Frame`]): nothing before the client speaks, an `ack` for every
+        /// frame, `ACTION` pushes without any subscription, close codes instead of errors.
+        Cloudillo = "cloudillo",
+    }
+}
+
+impl Default for Dialect {
+    /// [`Dialect::Seed`].
+    fn default() -> Self {
+        Dialect::Seed
     }
 }
 
@@ -97,14 +142,26 @@ impl CloseReason {
 
 /// Something to write to the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outgoing {
-    /// A text frame with this message.
+    /// A text frame with this message. In the seed dialect, its JSON
+    /// ([`ServerMessage::encode`]). In the Cloudillo dialect only `action` messages come out
+    /// here: write them as `ACTION` frames ([`Frame::from_server_message`]) with an id of the
+    /// host's choosing (the deployed server mints a fresh one per frame; clients ignore it).
     Message(ServerMessage),
+    /// A text frame with this Cloudillo frame (the Cloudillo dialect's `ack` replies, which
+    /// echo the client's id).
+    Frame(Frame),
+    /// A WebSocket Ping control frame with an empty payload (the keep-alive,
+    /// [`SessionConfig::ping_interval`]).
+    Ping,
     /// A close frame; the host closes the socket after sending it.
     Close(CloseReason),
 }
 
-/// A client frame the session refused. The matching `error` reply is already queued.
+/// A client frame the session refused. In the seed dialect the matching `error` reply is
+/// already queued (the codes below); in the Cloudillo dialect nothing is sent (the deployed
+/// server drops what it cannot read).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PeerError {
@@ -194,10 +251,46 @@ pub enum SessionEvent {
     /// The client asked for events newer than a timestamp; the host replays them from its
     /// store with [`Session::deliver`] (the session keeps no history).
     Replay(ReplayRequest),
-    /// A client frame was refused; the `error` reply is queued.
+    /// A client frame was refused; in the seed dialect the `error` reply is queued, in the
+    /// Cloudillo dialect the frame is dropped without a reply.
     Rejected(PeerError),
     /// The session closed itself; the close frame is queued.
     Closed(CloseReason),
+}
+
+/// An [`Outgoing`] while it waits in a session's queue, boxed: a queue keeps its capacity for
+/// the session's life, and a slot of this type costs 16 bytes where an `Outgoing` costs the
+/// size of the largest message.
+#[derive(Debug)]
+enum Queued {
+    Message(Box<ServerMessage>),
+    Frame(Box<Frame>),
+    Ping,
+    Close(CloseReason),
+}
+
+impl Queued {
+    fn message(message: ServerMessage) -> Self {
+        Queued::Message(Box::new(message))
+    }
+
+    fn into_outgoing(self) -> Outgoing {
+        match self {
+            Queued::Message(message) => Outgoing::Message(*message),
+            Queued::Frame(frame) => Outgoing::Frame(*frame),
+            Queued::Ping => Outgoing::Ping,
+            Queued::Close(reason) => Outgoing::Close(reason),
+        }
+    }
+
+    /// The bytes of its box (not the strings inside).
+    fn boxed_size(&self) -> usize {
+        match self {
+            Queued::Message(_) => size_of::<ServerMessage>(),
+            Queued::Frame(_) => size_of::<Frame>(),
+            Queued::Ping | Queued::Close(_) => 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,13 +311,15 @@ pub struct Session {
     config: Arc<SessionConfig>,
     id: Arc<str>,
     user: Arc<str>,
+    dialect: Dialect,
     bucket: TokenBucket,
     last_frame: Instant,
+    next_ping: Option<Instant>,
     last_activity: Instant,
     token_expires_at: Option<Instant>,
     presence: Throttle<PresenceUpdate>,
     typing: Vec<TypingState>,
-    transmits: VecDeque<Outgoing>,
+    transmits: VecDeque<Queued>,
     events: VecDeque<SessionEvent>,
     subscriptions: EventSet,
     idle: bool,
@@ -232,8 +327,9 @@ pub struct Session {
 }
 
 impl Session {
-    /// Creates the session of an authenticated connection and queues `welcome` with `id`
-    /// and `user`. `unix` is the wall clock in unix seconds for the message timestamp.
+    /// Creates the seed-dialect session of an authenticated connection and queues `welcome`
+    /// with `id` and `user`. `unix` is the wall clock in unix seconds for the message
+    /// timestamp.
     #[must_use]
     pub fn new(
         config: Arc<SessionConfig>,
@@ -242,24 +338,46 @@ impl Session {
         now: Instant,
         unix: i64,
     ) -> Self {
+        Session::with_dialect(config, id, user, Dialect::Seed, now, unix)
+    }
+
+    /// Creates the session of an authenticated connection speaking `dialect`. The seed dialect
+    /// queues `welcome` with `id` and `user` (`unix`, the wall clock in unix seconds, is its
+    /// timestamp); the Cloudillo dialect queues nothing.
+    #[must_use]
+    pub fn with_dialect(
+        config: Arc<SessionConfig>,
+        id: impl Into<Arc<str>>,
+        user: impl Into<Arc<str>>,
+        dialect: Dialect,
+        now: Instant,
+        unix: i64,
+    ) -> Self {
         let id = id.into();
         let user = user.into();
-        let welcome = ServerMessage::Welcome(Welcome {
-            session_id: id.to_string(),
-            user: user.to_string(),
-            timestamp: unix,
-        });
+        // Room for exactly the welcome: a queue's capacity stays with the session.
+        let mut transmits = VecDeque::with_capacity(usize::from(dialect == Dialect::Seed));
+        if dialect == Dialect::Seed {
+            transmits.push_back(Queued::message(ServerMessage::Welcome(Welcome {
+                session_id: id.to_string(),
+                user: user.to_string(),
+                timestamp: unix,
+            })));
+        }
+        let next_ping = config.ping_interval.and_then(|i| now.checked_add(i));
         Session {
             config,
             id,
             user,
+            dialect,
             bucket: TokenBucket::new(now),
             last_frame: now,
+            next_ping,
             last_activity: now,
             token_expires_at: None,
             presence: Throttle::new(),
             typing: Vec::new(),
-            transmits: VecDeque::from([Outgoing::Message(welcome)]),
+            transmits,
             events: VecDeque::new(),
             subscriptions: EventSet::EMPTY,
             idle: false,
@@ -279,6 +397,12 @@ impl Session {
         &self.user
     }
 
+    /// The wire format this session speaks.
+    #[must_use]
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
     /// The configuration.
     #[must_use]
     pub fn config(&self) -> &SessionConfig {
@@ -291,15 +415,21 @@ impl Session {
         self.subscriptions
     }
 
-    /// Whether `message` would be delivered: `welcome`, `pong` and `error` always, the rest
-    /// only when subscribed, and nothing after close.
+    /// Whether `message` would be delivered. Seed dialect: `welcome`, `pong` and `error`
+    /// always, the rest only when subscribed. Cloudillo dialect: `action` only, with no
+    /// subscription (the deployed server pushes every action of the user). Nothing after
+    /// close.
     #[must_use]
     pub fn wants(&self, message: &ServerMessage) -> bool {
         self.wants_event(message.event_type())
     }
 
     pub(crate) fn wants_event(&self, event: Option<EventType>) -> bool {
-        self.closed.is_none() && event.is_none_or(|e| self.subscriptions.contains(e))
+        self.closed.is_none()
+            && match self.dialect {
+                Dialect::Seed => event.is_none_or(|e| self.subscriptions.contains(e)),
+                Dialect::Cloudillo => event == Some(EventType::Action),
+            }
     }
 
     /// Whether the connection is idle (no client activity for [`SessionConfig::idle_after`]).
@@ -323,7 +453,7 @@ impl Session {
     /// Handles one text frame from the client.
     ///
     /// Refused frames (rate limit, size, invalid JSON, unknown type, bad fields) are not an
-    /// `Err`: they get an `error` reply and a [`SessionEvent::Rejected`].
+    /// `Err`: they get a [`SessionEvent::Rejected`], and in the seed dialect an `error` reply.
     ///
     /// # Errors
     /// Host misuse only: [`SessionError::Closed`] after close, [`SessionError::Backpressure`]
@@ -333,23 +463,30 @@ impl Session {
             return Ok(());
         }
         let limit = self.config.max_message_bytes;
-        let decoded = if text.len() > limit {
-            Err(DecodeError::TooLarge {
+        if text.len() > limit {
+            let error = DecodeError::TooLarge {
                 len: text.len(),
                 limit,
-            })
-        } else {
-            ClientMessage::decode(text.as_bytes())
-        };
-        match decoded {
-            Ok(message) => self.dispatch(message, now, unix),
-            Err(error) => self.reject(PeerError::Decode(error), unix),
+            };
+            self.reject(PeerError::Decode(error), unix);
+            return Ok(());
+        }
+        match self.dialect {
+            Dialect::Seed => match ClientMessage::decode(text.as_bytes()) {
+                Ok(message) => self.dispatch(message, now, unix),
+                Err(error) => self.reject(PeerError::Decode(error), unix),
+            },
+            Dialect::Cloudillo => match Frame::decode(text.as_bytes()) {
+                Ok(frame) => self.command(&frame, now),
+                Err(error) => self.reject(PeerError::Decode(error), unix),
+            },
         }
         Ok(())
     }
 
-    /// Handles one binary frame: counted against the rate limit, then answered with
-    /// `E-WS-INVALID`.
+    /// Handles one binary frame: counted against the rate limit, then refused
+    /// ([`PeerError::BinaryFrame`]; answered with `E-WS-INVALID` in the seed dialect, dropped
+    /// in the Cloudillo dialect, as the deployed server ignores binary frames).
     ///
     /// # Errors
     /// As [`Session::handle_text`].
@@ -365,14 +502,26 @@ impl Session {
         Ok(())
     }
 
-    /// The host found the access token expired (or revoked): sends `E-WS-AUTH`, then closes.
-    /// A no-op on a closed session.
+    /// The peer sent a Pong (the answer to [`Outgoing::Ping`]) or any other control frame: it
+    /// is alive. Runs the timers due at `now` first, then counts the frame for the silence
+    /// timeout only: not against the rate limit, and not as client activity for idle
+    /// detection (a browser answers Pings even in a tab nobody looks at). A no-op on a closed
+    /// session.
+    pub fn handle_pong(&mut self, now: Instant, unix: i64) {
+        self.handle_timeout(now, unix);
+        if self.closed.is_none() {
+            self.last_frame = self.last_frame.max(now);
+        }
+    }
+
+    /// The host found the access token expired (or revoked): sends `E-WS-AUTH` (seed dialect
+    /// only), then closes with 4401. A no-op on a closed session.
     pub fn handle_token_expired(&mut self, unix: i64) {
         self.close(CloseReason::TokenExpired, unix);
     }
 
-    /// Runs every timer due at `now`: token expiry, silence timeout, idle, typing expiry,
-    /// coalesced presence.
+    /// Runs every timer due at `now`: token expiry, silence timeout, keep-alive Ping, idle,
+    /// typing expiry, coalesced presence.
     pub fn handle_timeout(&mut self, now: Instant, unix: i64) {
         if self.closed.is_some() {
             return;
@@ -384,6 +533,11 @@ impl Session {
         if self.silence_deadline().is_some_and(|at| at <= now) {
             self.close(CloseReason::Silent, unix);
             return;
+        }
+        if self.next_ping.is_some_and(|at| at <= now) {
+            self.transmits.push_back(Queued::Ping);
+            // From `now`, not from the missed deadline: a late call sends one Ping, not a burst.
+            self.next_ping = self.config.ping_interval.and_then(|i| now.checked_add(i));
         }
         if !self.idle && self.idle_deadline().is_some_and(|at| at <= now) {
             self.idle = true;
@@ -405,8 +559,9 @@ impl Session {
         }
     }
 
-    /// Queues a server message if the client subscribed to its event type (`welcome`, `pong`
-    /// and `error` always pass). Returns whether it was queued.
+    /// Queues a server message if the session wants it ([`Session::wants`]: in the seed
+    /// dialect, when the client subscribed to its event type, `welcome`, `pong` and `error`
+    /// always; in the Cloudillo dialect, `action` only). Returns whether it was queued.
     ///
     /// # Errors
     /// [`SessionError::Closed`] after close, [`SessionError::Backpressure`] when outputs were
@@ -416,25 +571,28 @@ impl Session {
         if !self.wants(message) {
             return Ok(false);
         }
-        self.transmits.push_back(Outgoing::Message(message.clone()));
+        self.transmits.push_back(Queued::message(message.clone()));
         Ok(true)
     }
 
-    /// Refuses a request on the host's behalf: queues an `error` with the error's code and a
-    /// [`SessionEvent::Rejected`]. Used for `E-WS-PERMISSION` decisions only the host can make.
+    /// Refuses a request on the host's behalf: queues a [`SessionEvent::Rejected`] and, in
+    /// the seed dialect, an `error` with the error's code (the Cloudillo dialect has no error
+    /// frames). Used for `E-WS-PERMISSION` decisions only the host can make.
     pub fn reject(&mut self, error: PeerError, unix: i64) {
         if self.closed.is_some() {
             return;
         }
-        let reply = ServerMessage::error(error.code(), error.to_string(), unix);
-        self.transmits.push_back(Outgoing::Message(reply));
+        if self.dialect == Dialect::Seed {
+            let reply = ServerMessage::error(error.code(), error.to_string(), unix);
+            self.transmits.push_back(Queued::message(reply));
+        }
         self.events.push_back(SessionEvent::Rejected(error));
     }
 
     /// The next frame to write.
     #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Outgoing> {
-        self.transmits.pop_front()
+        self.transmits.pop_front().map(Queued::into_outgoing)
     }
 
     /// The next event for the host.
@@ -457,6 +615,7 @@ impl Session {
         [
             self.token_expires_at,
             self.silence_deadline(),
+            self.next_ping,
             idle,
             self.typing.iter().map(|t| t.expires_at).min(),
             self.presence.poll_timeout(self.config.presence_interval),
@@ -481,7 +640,8 @@ impl Session {
             + self.id.len()
             + self.typing.capacity() * size_of::<TypingState>()
             + typing
-            + self.transmits.capacity() * size_of::<Outgoing>()
+            + self.transmits.capacity() * size_of::<Queued>()
+            + self.transmits.iter().map(Queued::boxed_size).sum::<usize>()
             + self.events.capacity() * size_of::<SessionEvent>()
     }
 
@@ -520,18 +680,33 @@ impl Session {
         Ok(true)
     }
 
+    /// Client activity (any message but a keep-alive `ping`): ends idleness.
+    fn touch(&mut self, now: Instant) {
+        self.last_activity = now;
+        if self.idle {
+            self.idle = false;
+            self.events.push_back(SessionEvent::Active);
+        }
+    }
+
+    /// A Cloudillo frame: `ack` with its id, `pong` for `ping` and `ok` for any other command,
+    /// which the deployed server otherwise ignores (and so does this session).
+    fn command(&mut self, frame: &Frame, now: Instant) {
+        if frame.cmd != Command::Ping {
+            self.touch(now);
+        }
+        self.transmits
+            .push_back(Queued::Frame(Box::new(frame.ack())));
+    }
+
     fn dispatch(&mut self, message: ClientMessage, now: Instant, unix: i64) {
         if message != ClientMessage::Ping {
-            self.last_activity = now;
-            if self.idle {
-                self.idle = false;
-                self.events.push_back(SessionEvent::Active);
-            }
+            self.touch(now);
         }
         match message {
             ClientMessage::Ping => {
                 let pong = ServerMessage::Pong(crate::message::Pong { timestamp: unix });
-                self.transmits.push_back(Outgoing::Message(pong));
+                self.transmits.push_back(Queued::message(pong));
             }
             ClientMessage::Subscribe(s) => {
                 s.events.iter().for_each(|e| self.subscriptions.insert(*e));
@@ -591,11 +766,11 @@ impl Session {
         if self.closed.is_some() {
             return;
         }
-        if reason == CloseReason::TokenExpired {
+        if reason == CloseReason::TokenExpired && self.dialect == Dialect::Seed {
             let error = ServerMessage::error(ErrorCode::Auth, "access token expired", unix);
-            self.transmits.push_back(Outgoing::Message(error));
+            self.transmits.push_back(Queued::message(error));
         }
-        self.transmits.push_back(Outgoing::Close(reason));
+        self.transmits.push_back(Queued::Close(reason));
         self.events.push_back(SessionEvent::Closed(reason));
         self.closed = Some(reason);
         self.typing.clear();

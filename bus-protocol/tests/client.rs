@@ -101,6 +101,13 @@ impl<R: RandomSource> Pair<R> {
                         self.key = None;
                         self.client.handle_closed(self.now);
                     }
+                    // The client's WebSocket layer answers a Ping with a Pong.
+                    Payload::Ping => {
+                        if let Some(key) = self.key {
+                            self.hub.handle_pong(key, self.now, self.unix()).unwrap();
+                        }
+                    }
+                    other => panic!("unexpected {other:?}"),
                 }
             }
             while self.hub.poll_event().is_some() {}
@@ -273,6 +280,10 @@ fn replay_is_requested_from_the_last_seen_timestamp() {
         content: None,
         timestamp: p.unix(),
         source: Some(ActionSource::Local),
+        sub_type: None,
+        parent_id: None,
+        audience: None,
+        status: None,
     };
     let r = ActionRoute {
         tenant: "t",

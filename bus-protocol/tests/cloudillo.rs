@@ -83,6 +83,10 @@ fn action_maps_to_an_action_notice_and_back() {
         content: Some("Check out this cool feature!".into()),
         timestamp: 1_738_483_200,
         source: None,
+        sub_type: None,
+        parent_id: None,
+        audience: None,
+        status: Some(ActionStatus::Active),
     };
     assert_eq!(
         f.to_server_message(0),
@@ -138,4 +142,66 @@ fn action_without_required_fields_is_a_typed_error() {
             detail: "ACTION data: missing string `actionId`".into()
         }
     );
+}
+
+#[test]
+fn the_fields_cloudillo_apps_read_map_both_ways() {
+    // A comment by bob on alice's post, addressed to alice, as the deployed server's
+    // `build_action_message` writes it (absent optional fields as `null`).
+    let text = r#"{"id":"q","cmd":"ACTION","data":{"actionId":"a2","tempId":null,"type":"CMNT","subType":"UPD","parentId":"a1","issuer":{"idTag":"bob.example.com"},"audience":{"idTag":"alice.example.com"},"content":"nice","attachments":null,"subject":null,"createdAt":"2025-02-02T08:00:00Z","status":"N","visibility":null,"flags":null,"x":null}}"#;
+    let Ok(Mapped::Message(ServerMessage::Action(notice))) =
+        Frame::decode(text.as_bytes()).unwrap().to_server_message(0)
+    else {
+        panic!("not an action");
+    };
+    assert_eq!(notice.action_type, ActionType::Cmnt);
+    assert_eq!(notice.sub_type.as_deref(), Some("UPD"));
+    assert_eq!(notice.parent_id.as_deref(), Some("a1"));
+    assert_eq!(notice.issuer, "bob.example.com");
+    assert_eq!(notice.audience.as_deref(), Some("alice.example.com"));
+    assert_eq!(notice.status, Some(ActionStatus::Notification));
+    assert_eq!(notice.content.as_deref(), Some("nice"));
+    assert_eq!(notice.timestamp, 1_738_483_200);
+
+    let back = Frame::from_server_message(&ServerMessage::Action(notice), "9").unwrap();
+    assert_eq!(
+        back.data,
+        serde_json::json!({
+            "actionId": "a2",
+            "type": "CMNT",
+            "subType": "UPD",
+            "parentId": "a1",
+            "issuer": {"idTag": "bob.example.com"},
+            "audience": {"idTag": "alice.example.com"},
+            "content": "nice",
+            "createdAt": "2025-02-02T08:00:00Z",
+            "status": "N",
+        })
+    );
+}
+
+#[test]
+fn misshapen_optional_action_fields_are_typed_errors() {
+    for (field, value) in [
+        ("subType", "7"),
+        ("parentId", "[]"),
+        ("status", "{}"),
+        ("audience", r#""alice""#),
+        ("audience", r#"{"idTag":1}"#),
+    ] {
+        let text = format!(
+            r#"{{"id":"1","cmd":"ACTION","data":{{"actionId":"a","type":"POST","issuer":{{"idTag":"b"}},"createdAt":0,"{field}":{value}}}}}"#
+        );
+        let err = Frame::decode(text.as_bytes())
+            .unwrap()
+            .to_server_message(0)
+            .unwrap_err();
+        match err {
+            DecodeError::InvalidFields {
+                message_type: "cloudillo",
+                detail,
+            } => assert!(detail.contains(field), "{field}: {detail}"),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
 }

@@ -203,7 +203,8 @@ fn huge_strings_are_refused_by_size_on_both_sides() {
         .iter()
         .map(|o| match o {
             Outgoing::Message(m) => m.encode().len(),
-            Outgoing::Close(_) => 0,
+            Outgoing::Frame(f) => f.encode().len(),
+            _ => 0,
         })
         .sum();
     assert!(reply < 512, "{reply}");

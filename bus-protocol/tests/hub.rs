@@ -105,6 +105,10 @@ fn action(action_type: ActionType, issuer: &str, source: Option<ActionSource>) -
         content: Some("hello".into()),
         timestamp: UNIX,
         source,
+        sub_type: None,
+        parent_id: None,
+        audience: None,
+        status: None,
     }
 }
 

@@ -53,12 +53,15 @@ impl Harness {
         std::iter::from_fn(|| self.session.poll_transmit()).collect()
     }
 
+    /// The messages written, leaving out the keep-alive Pings (which the tests of the
+    /// keep-alive look at through `transmits`).
     fn messages(&mut self) -> Vec<ServerMessage> {
         self.transmits()
             .into_iter()
-            .map(|o| match o {
-                Outgoing::Message(m) => m,
-                Outgoing::Close(r) => panic!("unexpected close {r:?}"),
+            .filter_map(|o| match o {
+                Outgoing::Message(m) => Some(m),
+                Outgoing::Ping => None,
+                other => panic!("unexpected {other:?}"),
             })
             .collect()
     }
@@ -216,6 +219,10 @@ fn only_subscribed_event_types_are_delivered() {
         content: None,
         timestamp: T0_UNIX,
         source: None,
+        sub_type: None,
+        parent_id: None,
+        audience: None,
+        status: None,
     });
     let typing = ServerMessage::Typing(TypingNotice {
         user: "bob".into(),
@@ -403,12 +410,83 @@ fn silence_timeout_closes_a_dead_connection() {
     let mut h = Harness::opened();
     h.advance(Duration::from_secs(60));
     h.send(r#"{"type":"ping"}"#);
-    h.transmits();
-    h.advance(Duration::from_secs(89));
-    assert!(h.transmits().is_empty());
+    // The Ping due at 30 s went out late, at 60 s (one, not a burst), then the pong.
+    assert_eq!(h.transmits().first(), Some(&Outgoing::Ping));
+    // The next Pings go out every 30 s from there; a dead peer answers none of them.
+    let mut pings = 0;
+    for _ in 0..89 {
+        h.advance(Duration::from_secs(1));
+        for o in h.transmits() {
+            assert_eq!(o, Outgoing::Ping);
+            pings += 1;
+        }
+    }
+    assert_eq!(pings, 2, "Pings at 90 s and 120 s");
+    assert_eq!(h.events(), vec![]);
     h.advance(Duration::from_secs(1));
     assert_eq!(h.transmits(), vec![Outgoing::Close(CloseReason::Silent)]);
     assert_eq!(h.events(), vec![SessionEvent::Closed(CloseReason::Silent)]);
+    assert_eq!(h.session.poll_timeout(), None);
+}
+
+#[test]
+fn a_silent_client_that_answers_the_pings_is_never_closed() {
+    let mut h = Harness::opened();
+    let mut pings = 0;
+    // One virtual hour in which the client sends nothing but Pongs, answered within 50 ms.
+    while h.now < h.t0 + Duration::from_secs(3600) {
+        let wake = h.session.poll_timeout().unwrap();
+        h.now = wake;
+        h.session.handle_timeout(wake, h.unix());
+        for o in h.transmits() {
+            assert_eq!(o, Outgoing::Ping, "only Pings for a silent client");
+            pings += 1;
+            let (now, unix) = (h.now + Duration::from_millis(50), h.unix());
+            h.session.handle_pong(now, unix);
+        }
+    }
+    assert_eq!(pings, 120, "one Ping every 30 s");
+    assert_eq!(h.session.close_reason(), None);
+    // Pongs prove liveness, not activity: the connection went idle after 5 minutes.
+    assert!(h.session.is_idle());
+    assert_eq!(h.events(), vec![SessionEvent::Idle]);
+}
+
+#[test]
+fn pongs_are_not_counted_against_the_rate_limit() {
+    let mut h = Harness::opened();
+    for _ in 0..1000 {
+        h.session.handle_pong(h.now, T0_UNIX);
+    }
+    for _ in 0..20 {
+        h.send(r#"{"type":"ping"}"#);
+    }
+    let replies = h.messages();
+    assert_eq!(replies.len(), 20);
+    assert!(replies.iter().all(|m| m.kind() == "pong"), "{replies:?}");
+}
+
+#[test]
+fn a_pong_after_the_silence_deadline_does_not_revive_the_session() {
+    let mut h = Harness::opened();
+    h.now += Duration::from_secs(90);
+    let (now, unix) = (h.now, h.unix());
+    h.session.handle_pong(now, unix);
+    assert_eq!(h.session.close_reason(), Some(CloseReason::Silent));
+}
+
+#[test]
+fn no_pings_without_a_ping_interval() {
+    let mut h = Harness::with(SessionConfig {
+        ping_interval: None,
+        silence_timeout: None,
+        ..SessionConfig::default()
+    });
+    h.transmits();
+    for _ in 0..10 {
+        h.advance(Duration::from_secs(60));
+    }
+    assert_eq!(h.transmits(), vec![]);
 }
 
 #[test]

@@ -102,3 +102,30 @@ async fn sigterm_stops_cleanly_like_ctrl_c() {
     assert!(status.success(), "exit status {status}\n{log}");
     assert_eq!(status.code(), Some(0));
 }
+
+#[tokio::test]
+async fn bus_dialect_cloudillo_serves_cloudillos_client_by_default() {
+    let hub =
+        BinaryHub::start(&["--account", "alice=secret-a", "--bus-dialect", "cloudillo"]).await;
+    let text = hub.banner.join("\n");
+    // The banner's seed line names the dialect, as the hub's default is Cloudillo's.
+    assert!(
+        text.contains("/ws/bus?token=secret-a&dialect=seed'"),
+        "{text}"
+    );
+    assert!(
+        text.contains("/ws/bus?token=secret-a'   # Cloudillo's dialect"),
+        "{text}"
+    );
+    let ws_base = hub.base.replacen("http://", "ws://", 1);
+    let mut socket =
+        hub_common::ws_connect(&format!("{ws_base}/ws/bus?token=secret-a"), None).await;
+    hub_common::send_json(&mut socket, &json!({"id": "p1", "cmd": "ping", "data": {}})).await;
+    assert_eq!(
+        next_json(&mut socket).await,
+        json!({"id": "p1", "cmd": "ack", "data": {"status": "pong"}}),
+        "no welcome first, the ack"
+    );
+    hub.signal("INT");
+    assert!(hub.wait().await.success());
+}

@@ -1,12 +1,16 @@
-//! A server session (inside a hub, next to a second session) fed arbitrary client frames at
-//! arbitrary time steps: no panic, bounded output, and the invariants of the machine hold.
+//! A server session (inside a hub, next to a second session) fed arbitrary client frames,
+//! Pongs and actions at arbitrary time steps, in either dialect (reconnecting may switch): no
+//! panic, bounded output, every frame written valid in its session's dialect, and the
+//! invariants of the machine hold.
 #![no_main]
 
 use std::time::{Duration, Instant};
 
 use arbitrary::Arbitrary;
-use bus_protocol::hub::{Hub, HubConfig, NoRelations, Payload};
-use bus_protocol::message::ServerMessage;
+use bus_protocol::cloudillo::{Command, Frame};
+use bus_protocol::hub::{ActionRoute, Hub, HubConfig, NoRelations, Payload};
+use bus_protocol::message::{ActionNotice, ActionType, ServerMessage};
+use bus_protocol::session::Dialect;
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Debug, Arbitrary)]
@@ -19,7 +23,12 @@ enum Op {
     /// Advance the clock by this many milliseconds and run the timers.
     Wait(u32),
     TokenExpired,
-    Reconnect,
+    /// A Pong (or other control frame) from alice's socket.
+    Pong,
+    /// An action to alice (a message from bob, with this content).
+    Publish(String),
+    /// Disconnect alice and connect again, in the Cloudillo dialect when `true`.
+    Reconnect(bool),
 }
 
 const KNOWN: &[&str] = &[
@@ -32,6 +41,9 @@ const KNOWN: &[&str] = &[
     r#"{"type":"typing","recipient":"alice","conversation_id":"c2"}"#,
     r#"{"type":"register_push","token":"t","platform":"web"}"#,
     r#"{"type":"replay","since":0}"#,
+    r#"{"id":"p1","cmd":"ping","data":{}}"#,
+    r#"{"id":"c2","cmd":"subscribe","data":{"events":["action"]}}"#,
+    r#"{"id":"c3","cmd":"typing","data":{"recipient":"bob","conversation_id":"c1"}}"#,
 ];
 
 fuzz_target!(|ops: Vec<Op>| {
@@ -42,6 +54,7 @@ fuzz_target!(|ops: Vec<Op>| {
     let bob = hub.connect("t", "bob", "sb", now, unix(now)).unwrap();
     let _ = hub.handle_text(bob, KNOWN[1], now, unix(now));
     let mut alice = hub.connect("t", "alice", "sa", now, unix(now)).ok();
+    let mut alice_dialect = Dialect::Seed;
     for op in ops.into_iter().take(512) {
         let u = unix(now);
         match op {
@@ -74,11 +87,37 @@ fuzz_target!(|ops: Vec<Op>| {
                     let _ = hub.handle_token_expired(k, now, u);
                 }
             }
-            Op::Reconnect => {
+            Op::Pong => {
+                if let Some(k) = alice {
+                    let _ = hub.handle_pong(k, now, u);
+                }
+            }
+            Op::Publish(content) => {
+                let mut notice = ActionNotice::new(ActionType::Msg, "a1", "bob", u);
+                notice.content = Some(content);
+                notice.audience = Some("alice".into());
+                let participants = ["alice", "bob"];
+                let route = ActionRoute {
+                    tenant: "t",
+                    action: &notice,
+                    parent_owner: None,
+                    participants: &participants,
+                    recipient: None,
+                };
+                let _ = hub.publish_action(&route);
+            }
+            Op::Reconnect(cloudillo) => {
                 if let Some(k) = alice.take() {
                     hub.disconnect(k, now, u);
                 }
-                alice = hub.connect("t", "alice", "sa2", now, u).ok();
+                alice_dialect = if cloudillo {
+                    Dialect::Cloudillo
+                } else {
+                    Dialect::Seed
+                };
+                alice = hub
+                    .connect_with_dialect("t", "alice", "sa2", alice_dialect, now, u)
+                    .ok();
             }
         }
         // The timer never lies in the past after handle_timeout.
@@ -89,8 +128,24 @@ fuzz_target!(|ops: Vec<Op>| {
         let mut transmits = 0;
         while let Some(t) = hub.poll_transmit() {
             transmits += 1;
-            if let Payload::Text(bytes) = &t.payload {
-                // Everything the server writes is a valid server message.
+            let Payload::Text(bytes) = &t.payload else {
+                continue;
+            };
+            let cloudillo = alice_dialect == Dialect::Cloudillo
+                && t.recipients.as_slice().first().copied() == alice;
+            if cloudillo {
+                // A Cloudillo session gets `ack`s and `ACTION`s only, never a seed message.
+                assert!(t.recipients.as_slice().iter().all(|k| Some(*k) == alice));
+                let frame = Frame::decode(bytes).expect("the hub only writes valid frames");
+                assert!(
+                    matches!(frame.cmd, Command::Ack | Command::Action),
+                    "{frame:?}"
+                );
+                frame
+                    .to_server_message(0)
+                    .expect("ACTION data that reads back");
+            } else {
+                // Everything written to a seed session is a valid server message.
                 ServerMessage::decode(bytes).expect("the hub only writes valid messages");
             }
         }

@@ -93,6 +93,10 @@ mod tests {
             content: None,
             timestamp: 0,
             source,
+            sub_type: None,
+            parent_id: None,
+            audience: None,
+            status: None,
         }
     }
 

@@ -4,8 +4,15 @@
 //! connection caps (10,000 per server, 5 per user by default), computes each user's presence
 //! from their sessions and broadcasts it (throttled to one per second per user) to the watchers
 //! a caller-supplied [`Relations`] names, routes typing indicators, and fans actions out to the
-//! audience the seed prescribes ([`action_audience`]). Every outgoing message is encoded once:
-//! a fan-out is one [`Transmit`] holding the shared bytes and the list of recipients.
+//! audience the seed prescribes ([`action_audience`]). Every outgoing message is encoded once
+//! per [`Dialect`]: a fan-out is one [`Transmit`] holding the shared bytes and the list of
+//! recipients, or two when seed and Cloudillo sessions are among them.
+//!
+//! Sessions of both dialects live side by side ([`Hub::connect_with_dialect`]). A Cloudillo
+//! session gets the same actions a seed session of the same user subscribed to `action` gets
+//! (the audience rules do not depend on the dialect), as `ACTION` frames whose ids come from
+//! a per-hub counter; it gets no presence, typing, `message` or `notification`, and counts for
+//! its user's presence like any session.
 //!
 //! ```text
 //!  socket text ──handle_text(key)──►┌──────── Hub ─────────┐──poll_transmit──► Transmit
@@ -30,12 +37,13 @@ use bytes::Bytes;
 pub use audience::{ActionRoute, Audience, AudienceError, action_audience};
 pub use relations::{NoRelations, Relations};
 
+use crate::cloudillo::Frame;
 use crate::message::{
     ActionNotice, EventType, PresenceNotice, PresenceStatus, PresenceUpdate, ServerMessage,
     TypingNotice, TypingUpdate,
 };
 use crate::session::{
-    CloseReason, Outgoing, PeerError, Session, SessionConfig, SessionError, SessionEvent,
+    CloseReason, Dialect, Outgoing, PeerError, Session, SessionConfig, SessionError, SessionEvent,
 };
 use crate::throttle::Throttle;
 
@@ -142,9 +150,13 @@ impl Recipients {
 
 /// What to write.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Payload {
     /// A text frame; the bytes are UTF-8 JSON, shared by every recipient (clone is cheap).
     Text(Bytes),
+    /// A WebSocket Ping control frame with an empty payload (the keep-alive,
+    /// [`SessionConfig::ping_interval`]); report the Pong with [`Hub::handle_pong`].
+    Ping,
     /// A close frame with [`CloseReason::code`]; the session is already gone from the hub.
     Close(CloseReason),
 }
@@ -218,6 +230,11 @@ pub struct Hub<R = NoRelations> {
     transmits: VecDeque<Transmit>,
     events: VecDeque<HubEvent>,
     scratch: Vec<SessionEvent>,
+    /// The id of the next Cloudillo frame the hub writes (acks echo the client's instead).
+    frame_ids: u64,
+    /// Open sessions in the Cloudillo dialect (while there are none, a fan-out skips looking
+    /// at its recipients' dialects).
+    cloudillo_sessions: usize,
 }
 
 impl<R: Relations> Hub<R> {
@@ -238,6 +255,8 @@ impl<R: Relations> Hub<R> {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             scratch: Vec::new(),
+            frame_ids: 0,
+            cloudillo_sessions: 0,
         }
     }
 
@@ -301,9 +320,9 @@ impl<R: Relations> Hub<R> {
         self.entry(key).map(|e| &*e.tenant)
     }
 
-    /// Registers an authenticated connection of `user` on `tenant` with the host's
-    /// `session_id`, queues its `welcome`, and announces the user online if this is their
-    /// first session.
+    /// Registers an authenticated seed-dialect connection of `user` on `tenant` with the
+    /// host's `session_id`, queues its `welcome`, and announces the user online if this is
+    /// their first session.
     ///
     /// # Errors
     /// [`ConnectError`] when a connection cap is reached; nothing is registered then.
@@ -312,6 +331,23 @@ impl<R: Relations> Hub<R> {
         tenant: &str,
         user: &str,
         session_id: impl Into<Arc<str>>,
+        now: Instant,
+        unix: i64,
+    ) -> Result<SessionKey, ConnectError> {
+        self.connect_with_dialect(tenant, user, session_id, Dialect::Seed, now, unix)
+    }
+
+    /// As [`Hub::connect`], for a session speaking `dialect` (a Cloudillo session queues
+    /// nothing at connect: the deployed server sends nothing first).
+    ///
+    /// # Errors
+    /// [`ConnectError`] when a connection cap is reached; nothing is registered then.
+    pub fn connect_with_dialect(
+        &mut self,
+        tenant: &str,
+        user: &str,
+        session_id: impl Into<Arc<str>>,
+        dialect: Dialect,
         now: Instant,
         unix: i64,
     ) -> Result<SessionKey, ConnectError> {
@@ -329,10 +365,11 @@ impl<R: Relations> Hub<R> {
         }
         let user = shared_key(&self.users, user);
         let tenant = shared_key(&self.tenants, tenant);
-        let session = Session::new(
+        let session = Session::with_dialect(
             self.session_config.clone(),
             session_id,
             user.clone(),
+            dialect,
             now,
             unix,
         );
@@ -370,6 +407,9 @@ impl<R: Relations> Hub<R> {
             scheduled: None,
         });
         self.len += 1;
+        if dialect == Dialect::Cloudillo {
+            self.cloudillo_sessions += 1;
+        }
         let entry = self.users.entry(user.clone()).or_default();
         if entry.sessions.is_empty() {
             entry.chosen = None;
@@ -411,7 +451,25 @@ impl<R: Relations> Hub<R> {
         Ok(())
     }
 
-    /// Handles a binary frame from a session's socket (answered with `E-WS-INVALID`).
+    /// Handles a Pong (or any other control frame) from a session's socket: the peer is alive
+    /// ([`Session::handle_pong`]).
+    ///
+    /// # Errors
+    /// [`HubError::UnknownSession`].
+    pub fn handle_pong(
+        &mut self,
+        key: SessionKey,
+        now: Instant,
+        unix: i64,
+    ) -> Result<(), HubError> {
+        let entry = self.entry_mut(key).ok_or(HubError::UnknownSession(key))?;
+        entry.session.handle_pong(now, unix);
+        self.drain_session(key, now, unix);
+        Ok(())
+    }
+
+    /// Handles a binary frame from a session's socket (answered with `E-WS-INVALID` in the
+    /// seed dialect, dropped in the Cloudillo dialect).
     ///
     /// # Errors
     /// As [`Hub::handle_text`].
@@ -495,8 +553,9 @@ impl<R: Relations> Hub<R> {
         self.compact_timers();
     }
 
-    /// Sends `message` to every session of `audience` subscribed to its event type, encoding it
-    /// once. Returns the number of sessions it was queued for (0 queues nothing).
+    /// Sends `message` to every session of `audience` that wants it ([`Session::wants`]: seed
+    /// sessions subscribed to its event type, Cloudillo sessions for actions), encoding it once
+    /// per dialect. Returns the number of sessions it was queued for (0 queues nothing).
     ///
     /// # Errors
     /// [`HubError::QueueFull`] when transmits were not drained.
@@ -629,20 +688,50 @@ impl<R: Relations> Hub<R> {
         }
     }
 
-    /// Encodes `message` once and queues it for `recipients`.
+    /// Encodes `message` once per dialect among `recipients` and queues it for them.
     fn fan_out(&mut self, message: &ServerMessage, recipients: Vec<SessionKey>) -> usize {
-        let count = recipients.len();
+        let is_cloudillo = |hub: &Self, key: &SessionKey| {
+            hub.entry(*key)
+                .is_some_and(|e| e.session.dialect() == Dialect::Cloudillo)
+        };
+        // The common case, one dialect only, keeps the list as it is.
+        let mixed = self.cloudillo_sessions > 0 && recipients.iter().any(|k| is_cloudillo(self, k));
+        let (seed, cloudillo) = if mixed {
+            recipients.into_iter().partition(|k| !is_cloudillo(self, k))
+        } else {
+            (recipients, Vec::new())
+        };
+        let mut count = 0;
+        if !seed.is_empty() {
+            count += seed.len();
+            self.queue(seed, Payload::Text(Bytes::from(message.encode())));
+        }
+        if !cloudillo.is_empty()
+            && let Some(frame) = Frame::from_server_message(message, self.next_frame_id())
+        {
+            count += cloudillo.len();
+            self.queue(cloudillo, Payload::Text(Bytes::from(frame.encode())));
+        }
+        count
+    }
+
+    /// Queues one transmit for a non-empty recipient list.
+    fn queue(&mut self, recipients: Vec<SessionKey>, payload: Payload) {
         let recipients = match recipients.as_slice() {
-            [] => return 0,
+            [] => return,
             [one] => Recipients::One(*one),
             _ => Recipients::Many(recipients),
         };
-        let payload = Payload::Text(Bytes::from(message.encode()));
         self.transmits.push_back(Transmit {
             recipients,
             payload,
         });
-        count
+    }
+
+    /// A fresh id for a Cloudillo frame the hub writes: a per-hub counter, in decimal.
+    fn next_frame_id(&mut self) -> String {
+        self.frame_ids = self.frame_ids.wrapping_add(1);
+        self.frame_ids.to_string()
     }
 
     /// Moves a session's outputs into the hub's queues and acts on the events the hub owns
@@ -658,9 +747,19 @@ impl<R: Relations> Hub<R> {
                 events.push(event);
             }
             let user = entry.session.user().clone();
+            let dialect = entry.session.dialect();
             for outgoing in out {
                 let payload = match outgoing {
+                    Outgoing::Message(message) if dialect == Dialect::Cloudillo => {
+                        match Frame::from_server_message(&message, self.next_frame_id()) {
+                            Some(frame) => Payload::Text(Bytes::from(frame.encode())),
+                            // The session queues only what Cloudillo has a frame for.
+                            None => continue,
+                        }
+                    }
                     Outgoing::Message(message) => Payload::Text(Bytes::from(message.encode())),
+                    Outgoing::Frame(frame) => Payload::Text(Bytes::from(frame.encode())),
+                    Outgoing::Ping => Payload::Ping,
                     Outgoing::Close(reason) => Payload::Close(reason),
                 };
                 self.transmits.push_back(Transmit {
@@ -823,6 +922,9 @@ impl<R: Relations> Hub<R> {
         slot.generation = slot.generation.wrapping_add(1);
         self.free.push(key.index);
         self.len -= 1;
+        if entry.session.dialect() == Dialect::Cloudillo {
+            self.cloudillo_sessions -= 1;
+        }
         if let Some(list) = self.tenants.get_mut(&entry.tenant) {
             if entry.tenant_pos < list.len() {
                 list.swap_remove(entry.tenant_pos);

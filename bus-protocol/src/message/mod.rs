@@ -26,7 +26,8 @@ pub use server::{
 };
 pub(crate) use vocab::string_enum;
 pub use vocab::{
-    ActionSource, ActionType, ErrorCode, EventSet, EventType, PresenceStatus, PushPlatform,
+    ActionSource, ActionStatus, ActionType, ErrorCode, EventSet, EventType, PresenceStatus,
+    PushPlatform,
 };
 
 /// Why a frame is not a valid Bus message. Every variant is the peer's fault.

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::vocab::{ActionSource, ActionType, ErrorCode, EventType, PresenceStatus};
+use super::vocab::{ActionSource, ActionStatus, ActionType, ErrorCode, EventType, PresenceStatus};
 use super::{DecodeError, json_encoding, parse_tagged, payload, unknown_type};
 
 /// A message from the server to a client.
@@ -66,6 +66,46 @@ pub struct ActionNotice {
     /// `local` or `federated`; absent in the seed's first example.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<ActionSource>,
+    /// The action's sub-type, e.g. `DEL` for a deletion or `ACC` for an acceptance. Not in the
+    /// seed: Cloudillo's `subType`, which its apps read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_type: Option<String>,
+    /// The action this one belongs to: the post a comment is on, the post a reaction is to,
+    /// the conversation of a group message. Not in the seed: Cloudillo's `parentId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    /// The one user the action is addressed to (the recipient of a direct message). Not in the
+    /// seed: Cloudillo's `audience.idTag`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// The action's status (`A` for a stored, visible action). Not in the seed: Cloudillo's
+    /// `status`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ActionStatus>,
+}
+
+impl ActionNotice {
+    /// A notice with the seed's required fields and every optional field absent.
+    #[must_use]
+    pub fn new(
+        action_type: ActionType,
+        action_id: impl Into<String>,
+        issuer: impl Into<String>,
+        timestamp: i64,
+    ) -> Self {
+        ActionNotice {
+            action_type,
+            action_id: action_id.into(),
+            issuer: issuer.into(),
+            content: None,
+            timestamp,
+            source: None,
+            sub_type: None,
+            parent_id: None,
+            audience: None,
+            status: None,
+        }
+    }
 }
 
 /// The payload of a server `presence` message.
@@ -248,10 +288,33 @@ mod tests {
             content: None,
             timestamp: 1,
             source: Some(ActionSource::Local),
+            sub_type: None,
+            parent_id: None,
+            audience: None,
+            status: None,
         });
         assert_eq!(
             m.to_json_string(),
             r#"{"type":"action","action_type":"POST","action_id":"a1","issuer":"alice","timestamp":1,"source":"local"}"#
+        );
+    }
+
+    #[test]
+    fn cloudillo_fields_follow_the_seed_fields_when_set() {
+        let mut notice = ActionNotice::new(ActionType::Cmnt, "a2", "bob", 2);
+        notice.parent_id = Some("a1".into());
+        notice.sub_type = Some("UPD".into());
+        notice.audience = Some("alice".into());
+        notice.status = Some(ActionStatus::Active);
+        let m = ServerMessage::Action(notice.clone());
+        let text = m.to_json_string();
+        assert_eq!(
+            text,
+            r#"{"type":"action","action_type":"CMNT","action_id":"a2","issuer":"bob","timestamp":2,"sub_type":"UPD","parent_id":"a1","audience":"alice","status":"A"}"#
+        );
+        assert_eq!(
+            ServerMessage::decode(text.as_bytes()),
+            Ok(ServerMessage::Action(notice))
         );
     }
 

@@ -183,6 +183,26 @@ string_enum! {
 }
 
 string_enum! {
+    /// The status of an action (`status` of an `action` message, Cloudillo's one-letter codes).
+    /// Unknown statuses are kept. Cloudillo's apps show a post only when its status is absent
+    /// or `A`, and ring the notification bell for `N` and `C`.
+    open ActionStatus expecting "an action status string" {
+        /// Active: stored and visible.
+        Active = "A",
+        /// Waiting for the recipient's confirmation (a connection request, an invitation).
+        Confirmation = "C",
+        /// A new notification for the recipient.
+        Notification = "N",
+        /// Deleted.
+        Deleted = "D",
+        /// A draft.
+        Draft = "R",
+        /// Scheduled for later publication.
+        Scheduled = "S",
+    }
+}
+
+string_enum! {
     /// The `code` of an `error` message. Unknown codes are kept.
     open ErrorCode expecting "an error code string" {
         /// Authentication failed (bad or expired token).

@@ -11,10 +11,23 @@
 //!
 //! Each account is its own tenant (as each Cloudillo identity is), and is its Bus user id.
 //! Everyone on the hub sees everyone's presence (the demo's accounts are all connected), and
-//! typing indicators may go to any existing account. An invalid token is answered after the
-//! upgrade, so that browsers can see it: `error` with `E-WS-AUTH`, then close 4401. A refused
-//! connection cap: `error` with `E-WS-RATE`, then close 1013. A session whose outlet fills up
-//! (a client that does not read) is disconnected with close 1008.
+//! typing indicators may go to any existing account.
+//!
+//! Each connection speaks one dialect ([`Dialect`]): the one its `dialect` query parameter
+//! names (`seed` or `cloudillo`), else the hub's default ([`Config::bus_dialect`], `seed`
+//! unless configured). A Cloudillo session is what the deployed Cloudillo server gives
+//! Cloudillo's own shell: no greeting, `ack`s, `ACTION` pushes, close codes instead of errors.
+//!
+//! Closes. An invalid token is answered after the upgrade, so that browsers can see it: in
+//! the seed dialect `error` with `E-WS-AUTH`, then close 4401; in the Cloudillo dialect close
+//! 4401 alone. An unknown `dialect` value: close 4400. A refused connection cap: `error` with
+//! `E-WS-RATE` (seed only), then close 1013. A session whose outlet fills up (a client that
+//! does not read) is disconnected with close 1008 in the seed dialect and 1013 in the
+//! Cloudillo dialect (Cloudillo's shell never reconnects after 1008, which it takes for an
+//! authentication failure; after 1013 it reconnects with its backoff). Every session gets a
+//! WebSocket Ping every 30 s; its Pong keeps it from the silence timeout.
+//!
+//! [`Config::bus_dialect`]: crate::hub::Config::bus_dialect
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -25,7 +38,7 @@ use bus_protocol::hub::{
     Relations, SessionKey, action_audience,
 };
 use bus_protocol::message::{ActionNotice, ErrorCode, PresenceNotice, ServerMessage};
-use bus_protocol::session::{CloseReason, SessionEvent};
+use bus_protocol::session::{CloseReason, Dialect, SessionEvent};
 use futures::{SinkExt, StreamExt};
 use http::HeaderMap;
 use tokio::sync::Notify;
@@ -37,7 +50,7 @@ use crate::hub::accounts::{Account, Accounts};
 use crate::hub::module::{Handler, Module, Starting};
 use crate::hub::queue::{self, Weight};
 use crate::hub::server::{Core, unix_now};
-use crate::hub::web::{Request, Response};
+use crate::hub::web::{self, Request, Response};
 use crate::hub::ws::{self, WsStream};
 
 /// The Bus endpoint.
@@ -56,6 +69,11 @@ const CLOSE_TOO_SLOW: u16 = 1008;
 const CLOSE_TRY_LATER: u16 = 1013;
 /// Close code for an invalid token, as the deployed Cloudillo server uses.
 const CLOSE_UNAUTHORIZED: u16 = 4401;
+/// Close code for a bad request (an unknown `dialect`), as the deployed Cloudillo server uses.
+const CLOSE_BAD_REQUEST: u16 = 4400;
+
+/// The query parameter that chooses a connection's dialect.
+pub(crate) const DIALECT_PARAM: &str = "dialect";
 
 /// Presence and typing relation of the demo: every account watches every other.
 pub(crate) struct Everyone(Arc<Accounts>);
@@ -78,6 +96,8 @@ impl Relations for Everyone {
 #[derive(Clone)]
 enum Frame {
     Text(Utf8Bytes),
+    /// A WebSocket Ping (the keep-alive).
+    Ping,
     Close(CloseReason),
 }
 
@@ -85,6 +105,7 @@ impl Weight for Frame {
     fn weight(&self) -> usize {
         match self {
             Frame::Text(text) => text.len(),
+            Frame::Ping => 2,
             Frame::Close(_) => 2,
         }
     }
@@ -104,10 +125,12 @@ pub(crate) struct Bus {
     state: Mutex<State>,
     wake: Notify,
     ws_config: WebSocketConfig,
+    /// The dialect of connections that do not name one.
+    dialect: Dialect,
 }
 
 impl Bus {
-    fn new(core: Arc<Core>, config: HubConfig) -> Arc<Self> {
+    fn new(core: Arc<Core>, config: HubConfig, dialect: Dialect) -> Arc<Self> {
         let hub = Hub::new(config, Everyone(core.accounts.clone()));
         let ws_config =
             WebSocketConfig::default().max_message_size(Some(core.limits.max_ws_message_bytes));
@@ -120,6 +143,7 @@ impl Bus {
             }),
             wake: Notify::new(),
             ws_config,
+            dialect,
             core,
         })
     }
@@ -221,10 +245,12 @@ impl Bus {
         self.drain(&mut state);
     }
 
-    /// Registers an authenticated connection; its frames arrive on the returned receiver.
+    /// Registers an authenticated connection speaking `dialect`; its frames arrive on the
+    /// returned receiver.
     fn connect(
         &self,
         account: &Account,
+        dialect: Dialect,
     ) -> Result<(SessionKey, queue::Receiver<Frame>), ConnectError> {
         let (tx, rx) = queue::bounded(
             self.core.limits.subscriber_queue,
@@ -233,9 +259,14 @@ impl Bus {
         let session_id = format!("sess_{}", crate::hub::random::hex(8));
         let mut state = self.lock();
         let name = account.name();
-        let key = state
-            .hub
-            .connect(name, name, session_id, Instant::now(), unix_now())?;
+        let key = state.hub.connect_with_dialect(
+            name,
+            name,
+            session_id,
+            dialect,
+            Instant::now(),
+            unix_now(),
+        )?;
         state.outlets.insert(key, tx);
         self.drain(&mut state);
         Ok((key, rx))
@@ -245,6 +276,15 @@ impl Bus {
         let mut state = self.lock();
         if let Err(e) = state.hub.handle_text(key, text, Instant::now(), unix_now()) {
             tracing::debug!(?key, error = %e, "bus frame not handled");
+        }
+        self.drain(&mut state);
+    }
+
+    /// A Pong (or Ping) from the client: it is alive.
+    fn handle_pong(&self, key: SessionKey) {
+        let mut state = self.lock();
+        if let Err(e) = state.hub.handle_pong(key, Instant::now(), unix_now()) {
+            tracing::debug!(?key, error = %e, "bus pong not handled");
         }
         self.drain(&mut state);
     }
@@ -281,7 +321,12 @@ impl Bus {
                             continue;
                         }
                     },
+                    Payload::Ping => Frame::Ping,
                     Payload::Close(reason) => Frame::Close(reason),
+                    other => {
+                        tracing::error!(?other, "a Bus payload this host cannot write");
+                        continue;
+                    }
                 };
                 for key in transmit.recipients.as_slice() {
                     let delivered = state
@@ -361,6 +406,10 @@ impl Bus {
         let Some(session) = state.hub.session(key) else {
             return;
         };
+        if session.dialect() != Dialect::Seed {
+            // The log holds seed messages; only seed sessions ask for a replay.
+            return;
+        }
         let user = session.user().clone();
         let Some(outlet) = state.outlets.get(&key) else {
             return;
@@ -413,31 +462,62 @@ impl Bus {
         }
     }
 
-    /// One WebSocket session.
-    async fn session(self: Arc<Self>, mut socket: WsStream, account: Option<Arc<Account>>) {
+    /// One WebSocket session: `account` if the token was valid, speaking `dialect`
+    /// (`Err`: the unknown value the query named).
+    async fn session(
+        self: Arc<Self>,
+        mut socket: WsStream,
+        account: Option<Arc<Account>>,
+        dialect: Result<Dialect, String>,
+    ) {
+        let dialect = match dialect {
+            Ok(dialect) => dialect,
+            Err(unknown) => {
+                let reason = format!("unknown {DIALECT_PARAM} `{unknown}`: seed or cloudillo");
+                ws::close(&mut socket, CLOSE_BAD_REQUEST, truncate(&reason, 120)).await;
+                return;
+            }
+        };
+        let seed = dialect == Dialect::Seed;
         let Some(account) = account else {
-            let error =
-                ServerMessage::error(ErrorCode::Auth, "Invalid or expired token", unix_now());
-            let _ = socket.send(Message::text(error.to_json_string())).await;
+            if seed {
+                let error =
+                    ServerMessage::error(ErrorCode::Auth, "Invalid or expired token", unix_now());
+                let _ = socket.send(Message::text(error.to_json_string())).await;
+            }
             ws::close(&mut socket, CLOSE_UNAUTHORIZED, "Unauthorized").await;
             return;
         };
-        let (key, mut outlet) = match self.connect(&account) {
+        let (key, mut outlet) = match self.connect(&account, dialect) {
             Ok(connected) => connected,
             Err(refused) => {
-                let error = ServerMessage::error(ErrorCode::Rate, refused.to_string(), unix_now());
-                let _ = socket.send(Message::text(error.to_json_string())).await;
+                if seed {
+                    let error =
+                        ServerMessage::error(ErrorCode::Rate, refused.to_string(), unix_now());
+                    let _ = socket.send(Message::text(error.to_json_string())).await;
+                }
                 ws::close(&mut socket, CLOSE_TRY_LATER, "connection limit reached").await;
                 return;
             }
         };
-        tracing::debug!(user = account.name(), ?key, "bus session open");
+        // Cloudillo's shell takes 1008 for an authentication failure and never reconnects.
+        let too_slow = if seed {
+            CLOSE_TOO_SLOW
+        } else {
+            CLOSE_TRY_LATER
+        };
+        tracing::debug!(user = account.name(), ?key, %dialect, "bus session open");
         let mut shutdown = self.core.shutdown();
         loop {
             tokio::select! {
                 frame = outlet.recv() => match frame {
                     Some(Frame::Text(text)) => {
-                        if !write_batch(&mut socket, text, &mut outlet).await {
+                        if !write_batch(&mut socket, Message::Text(text), &mut outlet).await {
+                            break;
+                        }
+                    }
+                    Some(Frame::Ping) => {
+                        if !write_batch(&mut socket, Message::Ping(Default::default()), &mut outlet).await {
                             break;
                         }
                     }
@@ -446,7 +526,7 @@ impl Bus {
                         break;
                     }
                     None => {
-                        ws::close(&mut socket, CLOSE_TOO_SLOW, "client too slow: outgoing queue full").await;
+                        ws::close(&mut socket, too_slow, "client too slow: outgoing queue full").await;
                         break;
                     }
                 },
@@ -455,7 +535,9 @@ impl Bus {
                     Some(Message::Binary(bytes)) => self.handle_binary(key, &bytes),
                     // Closed as RFC 6455 says (echo, or the error's close code) by `receive`.
                     Some(Message::Close(_)) | None => break,
-                    // Pings are answered by tungstenite itself.
+                    // A Pong answers the keep-alive; a Ping (answered by tungstenite itself)
+                    // proves the client alive just as well.
+                    Some(Message::Pong(_) | Message::Ping(_)) => self.handle_pong(key),
                     Some(_) => {}
                 },
                 () = shutdown.wait() => {
@@ -469,28 +551,37 @@ impl Bus {
     }
 }
 
+/// `text` cut to at most `max` bytes on a character boundary (close reasons are short).
+fn truncate(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// Writes `first` and whatever else is already queued, then flushes once. A close frame in
 /// the queue is left for the caller's next `recv` (it is re-queued in order by stopping early).
 async fn write_batch(
     socket: &mut WsStream,
-    first: Utf8Bytes,
+    first: Message,
     outlet: &mut queue::Receiver<Frame>,
 ) -> bool {
-    if socket.feed(Message::Text(first)).await.is_err() {
+    if socket.feed(first).await.is_err() {
         return false;
     }
     let mut pending_close = None;
     while let Some(frame) = outlet.try_recv() {
-        match frame {
-            Frame::Text(text) => {
-                if socket.feed(Message::Text(text)).await.is_err() {
-                    return false;
-                }
-            }
+        let message = match frame {
+            Frame::Text(text) => Message::Text(text),
+            Frame::Ping => Message::Ping(Default::default()),
             Frame::Close(reason) => {
                 pending_close = Some(reason);
                 break;
             }
+        };
+        if socket.feed(message).await.is_err() {
+            return false;
         }
     }
     if socket.flush().await.is_err() {
@@ -511,8 +602,8 @@ pub(crate) struct BusModule {
 }
 
 impl BusModule {
-    pub(crate) fn new(core: Arc<Core>, config: HubConfig) -> Self {
-        let bus = Bus::new(core.clone(), config);
+    pub(crate) fn new(core: Arc<Core>, config: HubConfig, dialect: Dialect) -> Self {
+        let bus = Bus::new(core.clone(), config, dialect);
         core.cluster
             .on_weak(PRESENCE_KIND, &bus, Bus::remote_presence);
         let weak = Arc::downgrade(&bus);
@@ -551,18 +642,32 @@ impl Module for BusModule {
 
     fn try_lines(&self, base: &str, account: &Account) -> Vec<String> {
         let ws_base = crate::hub::web::ws_base(base);
-        vec![format!(
-            "websocat '{ws_base}{PATH}?token={}'   # then send {{\"type\":\"subscribe\",\"events\":[\"action\",\"presence\",\"typing\"]}}",
-            account.token()
-        )]
+        let token = account.token();
+        // Name the dialect where it is not the hub's default.
+        let (seed, cloudillo) = match self.bus.dialect {
+            Dialect::Seed => ("", "&dialect=cloudillo"),
+            _ => ("&dialect=seed", ""),
+        };
+        vec![
+            format!(
+                "websocat '{ws_base}{PATH}?token={token}{seed}'   # then send {{\"type\":\"subscribe\",\"events\":[\"action\",\"presence\",\"typing\"]}}"
+            ),
+            format!(
+                "websocat '{ws_base}{PATH}?token={token}{cloudillo}'   # Cloudillo's dialect: actions arrive as ACTION; send {{\"id\":\"p1\",\"cmd\":\"ping\",\"data\":{{}}}}"
+            ),
+        ]
     }
 }
 
 fn upgrade(bus: Arc<Bus>, request: Request) -> Response {
     let account = bus.core.authenticate(&request, true).ok();
+    let dialect = match web::query_param(request.uri(), DIALECT_PARAM) {
+        None => Ok(bus.dialect),
+        Some(name) => Dialect::parse(&name).ok_or_else(|| name.into_owned()),
+    };
     let guard = bus.core.guard();
     let config = bus.ws_config;
     ws::accept(request, HeaderMap::new(), config, guard, move |socket| {
-        bus.session(socket, account)
+        bus.session(socket, account, dialect)
     })
 }

@@ -21,6 +21,10 @@ pub struct Config {
     pub public_url: Option<String>,
     /// The Bus limits (`bus_protocol` defaults: the seed's values).
     pub bus: bus_protocol::hub::HubConfig,
+    /// The dialect of Bus connections whose URL names none with `?dialect=` (default: seed).
+    /// `Cloudillo` serves Cloudillo's own web client, which connects with `?token=` alone,
+    /// unmodified; seed clients of such a hub add `&dialect=seed`.
+    pub bus_dialect: bus_protocol::session::Dialect,
     /// The limits of the hub's own buffers.
     pub limits: Limits,
     /// Share live notices (presence) with the other instances on the same PostgreSQL storage
@@ -44,6 +48,7 @@ impl Config {
             storage: Storage::Memory,
             public_url: None,
             bus: bus_protocol::hub::HubConfig::default(),
+            bus_dialect: bus_protocol::session::Dialect::Seed,
             limits: Limits::default(),
             cluster: None,
             versia: VersiaConfig::default(),

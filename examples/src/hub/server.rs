@@ -234,7 +234,7 @@ impl Server {
             shutdown: shutdown_rx,
             tasks: Mutex::new(Some(tasks_tx)),
         });
-        let bus = bus::BusModule::new(core.clone(), config.bus.clone());
+        let bus = bus::BusModule::new(core.clone(), config.bus.clone(), config.bus_dialect);
         let versia = VersiaModule::new(core.clone(), bus.bus().clone(), &config.versia)?;
         let c2s = C2sModule::new(core.clone(), bus.bus().clone());
         let drive = DriveModule::new(core.clone(), config.cattle.clone(), c2s.c2s().clone());

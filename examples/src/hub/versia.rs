@@ -32,7 +32,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use bus_protocol::message::{ActionNotice, ActionSource, ActionType};
+use bus_protocol::message::{ActionNotice, ActionSource, ActionStatus, ActionType};
 use futures::{SinkExt, StreamExt};
 use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
@@ -579,6 +579,10 @@ impl Versia {
             content,
             timestamp: unix_now(),
             source: Some(ActionSource::Federated),
+            sub_type: None,
+            parent_id: None,
+            audience: None,
+            status: Some(ActionStatus::Active),
         };
         for user in &targets {
             self.bus.publish_federated(&notice, user);

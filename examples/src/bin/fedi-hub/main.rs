@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
 
+use bus_protocol::session::Dialect;
 use clap::Parser;
 use fedi_examples::hub::{
     AccountSeed, CattleConfig, ClusterConfig, Config, Server, Storage, VersiaPeer,
@@ -60,6 +61,11 @@ struct Cli {
     /// e.g. nats://127.0.0.1:4222).
     #[arg(long, value_name = "URL", requires = "database")]
     bus_nats: Option<String>,
+    /// The Bus dialect of connections to /ws/bus that name none with ?dialect=: seed (this
+    /// project's messages) or cloudillo (the deployed Cloudillo server's, for Cloudillo's own
+    /// web client, which sends only ?token=).
+    #[arg(long, value_name = "DIALECT", default_value = "seed", value_parser = parse_dialect)]
+    bus_dialect: Dialect,
     /// The Redis channel, NATS subject or PostgreSQL notification channel suffix the instances
     /// of one cluster share.
     #[arg(long, value_name = "NAME", default_value = "fedi-hub")]
@@ -98,6 +104,10 @@ fn parse_account(text: &str) -> Result<AccountSeed, String> {
 
 /// The `--versia-peer` option of a peer running versia-server.
 const VERSIA_SERVER_PATHS: &str = "versia-server-paths";
+
+fn parse_dialect(text: &str) -> Result<Dialect, String> {
+    Dialect::parse(text).ok_or_else(|| format!("`{text}` is not a Bus dialect: seed or cloudillo"))
+}
 
 fn parse_peer(text: &str) -> Result<VersiaPeer, String> {
     let (domain, rest) = text
@@ -159,6 +169,7 @@ async fn run(cli: Cli) -> ExitCode {
         (None, false) => Storage::Directory(cli.data),
     };
     config.public_url = cli.public_url;
+    config.bus_dialect = cli.bus_dialect;
     config.cluster = match (cli.bus_redis, cli.bus_nats) {
         (Some(url), _) => Some(ClusterConfig::redis(url).with_channel(cli.cluster_channel)),
         (None, Some(url)) => Some(ClusterConfig::nats(url).with_channel(cli.cluster_channel)),

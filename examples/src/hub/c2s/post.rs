@@ -18,7 +18,9 @@ use std::sync::Arc;
 use activitystreams_core::c2s::{self, DeliveryLimits, Expansion, IdFor};
 use activitystreams_core::{ADDRESSING, Kind, Object, PropertyValue, Ref, Term};
 use bus_protocol::hub::{ActionRoute, Audience, action_audience};
-use bus_protocol::message::{ActionNotice, ActionSource, ActionType, DirectMessage, ServerMessage};
+use bus_protocol::message::{
+    ActionNotice, ActionSource, ActionStatus, ActionType, DirectMessage, ServerMessage,
+};
 use http::StatusCode;
 use serde_json::Value;
 
@@ -289,6 +291,10 @@ impl C2s {
                 .map(|c| self.bus_content(c)),
             timestamp: unix_now(),
             source: Some(ActionSource::Federated),
+            sub_type: None,
+            parent_id: None,
+            audience: None,
+            status: Some(ActionStatus::Active),
         };
         let post = NewPost {
             author: actor,
@@ -343,6 +349,20 @@ impl C2s {
             },
             _ => (action_type_of(activity), None),
         };
+        // What Cloudillo's apps read besides the seed's fields: the post a comment or a
+        // reaction is on, the one person a direct message is for, and the status (every
+        // action the hub publishes is stored and visible).
+        let parent_id = match action_type {
+            ActionType::Cmnt => object.and_then(Object::in_reply_to_id),
+            ActionType::React => activity.object_id(),
+            _ => None,
+        };
+        let audience = match recipients {
+            [one] if action_type == ActionType::Msg && self.sole_addressee(activity, one) => {
+                Some(one.clone())
+            }
+            _ => None,
+        };
         let notice = ActionNotice {
             action_type: action_type.clone(),
             action_id: activity.id().unwrap_or_default().to_owned(),
@@ -350,6 +370,10 @@ impl C2s {
             content: content.clone(),
             timestamp: unix_now(),
             source: Some(ActionSource::Local),
+            sub_type: None,
+            parent_id: parent_id.map(str::to_owned),
+            audience,
+            status: Some(ActionStatus::Active),
         };
         let mut participants: Vec<&str> = vec![author];
         participants.extend(recipients.iter().map(String::as_str));
@@ -382,6 +406,17 @@ impl C2s {
             let to: Vec<&str> = recipients.iter().map(String::as_str).collect();
             self.bus.publish_to(message, &to);
         }
+    }
+
+    /// Whether local account `name` is the only addressee `activity` shows (`to`, `cc` and
+    /// `audience`; blind recipients are already among the local recipients).
+    fn sole_addressee(&self, activity: &Object<'_>, name: &str) -> bool {
+        let mut addressees = [Term::To, Term::Cc, Term::Audience]
+            .into_iter()
+            .flat_map(|term| activity.ids_of(term));
+        let first = addressees.next();
+        first.is_some_and(|id| self.local_name(id).as_deref() == Some(name))
+            && addressees.all(|id| Some(id) == first)
     }
 
     /// The local account that owns `id`: a local actor, or the author of a stored object.
