@@ -25,9 +25,7 @@ use std::hint::black_box;
 use std::io::Write as _;
 use std::time::Duration;
 
-use criterion::{
-    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
-};
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group};
 use eventsource_stream::Eventsource;
 use fedi_stream::sse::{Decoder, Encoder, Limits, OutgoingEvent, Output};
 use futures::{StreamExt, executor::block_on, stream};
@@ -507,4 +505,83 @@ criterion_group!(
     long_line,
     encode_inbox
 );
-criterion_main!(benches);
+
+/// With `FEDI_PROFILE=GROUP/SIDE/INPUT` (as criterion names a benchmark, e.g.
+/// `decode_inbox/fedi-stream/16KiB`), runs that benchmark's work twice, the second time inside
+/// [`profiled`], and exits: for an instruction profile of one iteration with callgrind's
+/// `--toggle-collect=*profiled*`. Otherwise runs the criterion benchmarks.
+fn main() {
+    if let Ok(case) = std::env::var("FEDI_PROFILE") {
+        profile(&case);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
+
+#[inline(never)]
+fn profiled<T>(work: impl FnOnce() -> T) -> T {
+    work()
+}
+
+fn profile(case: &str) {
+    let parts: Vec<&str> = case.split('/').collect();
+    let [group, side, input @ ..] = &parts[..] else {
+        panic!("FEDI_PROFILE=GROUP/SIDE/INPUT, not {case}");
+    };
+    let input = input.join("/");
+    let size = |label: &str| match label {
+        "64B" => 64,
+        "1500B" => 1500,
+        "16KiB" => 16 << 10,
+        "1MiB" => 1 << 20,
+        other => panic!("chunk size {other}"),
+    };
+    let body = match *group {
+        "decode_inbox" => inbox_stream(INBOX_LEN),
+        "decode_tiny" => tiny_stream(1 << 20),
+        "encode_inbox" => Vec::new(),
+        other => panic!("no profile for {other}"),
+    };
+    let chunks: Vec<&[u8]> = if input == "1_event" {
+        let mut per_event = Vec::new();
+        let mut rest = &body[..];
+        while let Some(end) = rest.windows(2).position(|w| w == b"\n\n") {
+            let (event, tail) = rest.split_at(end + 2);
+            per_event.push(event);
+            rest = tail;
+        }
+        per_event
+    } else if input.is_empty() {
+        Vec::new()
+    } else {
+        body.chunks(size(&input)).collect()
+    };
+    let events = inbox_events(INBOX_LEN);
+    let mut wire = Vec::with_capacity(body.len().max(INBOX_LEN + (1 << 20)));
+    let mut run = || match (*group, *side) {
+        ("encode_inbox", OURS) => {
+            wire.clear();
+            encode_all(&events, &mut wire);
+            wire.len()
+        }
+        ("encode_inbox", "memchr encoder") => {
+            wire.clear();
+            memchr_encode(&events, &mut wire);
+            wire.len()
+        }
+        ("encode_inbox", "write!") => {
+            wire.clear();
+            write_encode(&events, &mut wire);
+            wire.len()
+        }
+        (_, OURS) => ours_len(&chunks, Limits::default()),
+        (_, SPLITTER) => splitter_len(&chunks),
+        (_, EVENTSOURCE) => theirs_len(&chunks),
+        (_, other) => panic!("no side {other}"),
+    };
+    let first = run();
+    let second = profiled(&mut run);
+    assert_eq!(first, second);
+    println!("{case}: {second}");
+}

@@ -17,7 +17,7 @@ mod support;
 use std::hint::black_box;
 use std::io::{self, Read, Write};
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use fedi_stream::websocket::{Connection, Event, Limits, Message, OpCode, write_frame};
 use tungstenite::protocol::Role;
 
@@ -210,4 +210,56 @@ fn write(c: &mut Criterion) {
 }
 
 criterion_group!(benches, read, write);
-criterion_main!(benches);
+
+/// With `FEDI_PROFILE=GROUP/SIDE/INPUT` (as criterion names a benchmark, e.g.
+/// `websocket_read_text/fedi-stream/300B`), runs that benchmark's work twice on one connection,
+/// the second time inside [`profiled`], and exits: for an instruction profile of one
+/// steady-state iteration with callgrind's `--toggle-collect=*profiled*`. Otherwise runs the
+/// criterion benchmarks.
+fn main() {
+    if let Ok(case) = std::env::var("FEDI_PROFILE") {
+        profile(&case);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
+
+#[inline(never)]
+fn profiled<T>(work: impl FnOnce() -> T) -> T {
+    work()
+}
+
+fn profile(case: &str) {
+    let parts: Vec<&str> = case.split('/').collect();
+    let [group, side, input] = parts[..] else {
+        panic!("FEDI_PROFILE=GROUP/SIDE/INPUT, not {case}");
+    };
+    let (_, size, count) = CASES
+        .into_iter()
+        .find(|(label, _, _)| *label == input)
+        .expect("300B or 64KiB");
+    let messages = support::real_pieces(size, count);
+    let bytes: &'static [u8] = Vec::leak(client_stream(&messages));
+    let theirs_messages: Vec<tungstenite::Message> = messages
+        .iter()
+        .map(|m| tungstenite::Message::text(m.as_str()))
+        .collect();
+    let mut ours = Connection::server(Limits::default());
+    let mut theirs = socket(Role::Server);
+    let mut out = Vec::new();
+    let mut run = || match (group, side) {
+        ("websocket_read_text", "fedi-stream") => read_fedi_stream(&mut ours, bytes),
+        ("websocket_read_text", "tungstenite") => read_tungstenite(&mut theirs, bytes, count),
+        ("websocket_write_text", "fedi-stream") => {
+            write_fedi_stream(&mut ours, &messages, &mut out);
+            out.len()
+        }
+        ("websocket_write_text", "tungstenite") => write_tungstenite(&mut theirs, &theirs_messages),
+        other => panic!("no profile for {other:?}"),
+    };
+    let first = run();
+    let second = profiled(&mut run);
+    assert_eq!(first, second);
+    println!("{case}: {second}");
+}
