@@ -1,7 +1,9 @@
 //! Benchmarks: message codec, one session's frame handling, hub fan-out to 10,000 sessions,
-//! and a hub holding 100,000 sessions.
+//! a hub holding 100,000 sessions, and the memory a hub holds per session, counted by a
+//! counting global allocator (every byte allocated and not freed, whoever allocated it).
 #![allow(missing_docs)]
 
+use std::alloc::System;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -10,6 +12,10 @@ use bus_protocol::message::{ActionNotice, ActionSource, ActionType, ClientMessag
 use bus_protocol::session::SessionConfig;
 use bus_protocol::token_bucket::RateLimit;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 const UNIX: i64 = 1_738_483_200;
 
@@ -34,6 +40,13 @@ fn notice() -> ActionNotice {
 
 /// A hub with `n` sessions on one tenant (one session per user), all subscribed to `action`.
 fn hub_with(n: usize) -> Hub {
+    hub_of(n, true)
+}
+
+/// A hub with `n` sessions on one tenant, one per user (`user<i>.example.com`), with session
+/// ids as fedi-hub makes them (`sess_` and 16 hex digits); each one subscribed to `action` if
+/// `subscribe`. Every output is drained.
+fn hub_of(n: usize, subscribe: bool) -> Hub {
     let config = HubConfig {
         max_connections: n,
         max_queued_transmits: usize::MAX,
@@ -50,18 +63,23 @@ fn hub_with(n: usize) -> Hub {
             .connect(
                 "tenant.example.com",
                 &format!("user{i}.example.com"),
-                format!("sess_{i}"),
+                format!(
+                    "sess_{:016x}",
+                    (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                ),
                 now,
                 UNIX,
             )
             .unwrap();
-        hub.handle_text(
-            key,
-            r#"{"type":"subscribe","events":["action"]}"#,
-            now,
-            UNIX,
-        )
-        .unwrap();
+        if subscribe {
+            hub.handle_text(
+                key,
+                r#"{"type":"subscribe","events":["action"]}"#,
+                now,
+                UNIX,
+            )
+            .unwrap();
+        }
         while hub.poll_transmit().is_some() {}
         while hub.poll_event().is_some() {}
     }
@@ -163,5 +181,45 @@ fn fan_out(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, codec, session, fan_out);
+/// Bytes allocated and not freed while `build` ran, and what it built (kept alive).
+fn held<T>(build: impl FnOnce() -> T) -> (usize, T) {
+    let region = Region::new(GLOBAL);
+    let value = build();
+    let change = region.change();
+    let held = change.bytes_allocated as isize - change.bytes_deallocated as isize;
+    (usize::try_from(held).unwrap_or(0), value)
+}
+
+/// The memory figures: not criterion benchmarks, but rows printed for `scripts/bench-report`.
+fn memory(_: &mut Criterion) {
+    const TABLE: &str = "memory per session";
+    let text = "Everything a hub holds, counted with a counting global allocator: every byte \
+                allocated and not freed from the empty hub to the hub with all sessions \
+                connected (`welcome` drained), or connected and subscribed to `action` (the \
+                `subscribe` answered and drained), divided by the number of sessions. One \
+                tenant, one user per session (`user<i>.example.com`), session ids of 21 bytes \
+                as fedi-hub makes them. `size_of` counts are included: the sessions live in \
+                the hub's heap. The allocator's own overhead per block is not counted.";
+    println!("bench-report\tdescribe\t{TABLE}\t{text}");
+    for n in [10_000, 100_000] {
+        for subscribe in [false, true] {
+            let (bytes, hub) = held(|| hub_of(n, subscribe));
+            assert_eq!(hub.len(), n);
+            drop(hub);
+            let state = if subscribe {
+                "connected and subscribed"
+            } else {
+                "connected"
+            };
+            let row = format!(
+                r#"{{"sessions": "{n}", "state": "{state}", "bytes held": "{bytes}", "per session": "**{} B**", "target": "{}"}}"#,
+                bytes / n,
+                if subscribe { "≤ 512 B" } else { "" }
+            );
+            println!("bench-report\trow\t{TABLE}\t{row}");
+        }
+    }
+}
+
+criterion_group!(benches, codec, session, fan_out, memory);
 criterion_main!(benches);

@@ -589,16 +589,20 @@ impl Session {
         self.events.push_back(SessionEvent::Rejected(error));
     }
 
-    /// The next frame to write.
+    /// The next frame to write. Handing out the last one frees the queue's buffer.
     #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Outgoing> {
-        self.transmits.pop_front().map(Queued::into_outgoing)
+        let next = self.transmits.pop_front();
+        release_if_empty(&mut self.transmits);
+        next.map(Queued::into_outgoing)
     }
 
-    /// The next event for the host.
+    /// The next event for the host. Handing out the last one frees the queue's buffer.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<SessionEvent> {
-        self.events.pop_front()
+        let next = self.events.pop_front();
+        release_if_empty(&mut self.events);
+        next
     }
 
     /// When [`Session::handle_timeout`] should next be called; `None` once closed.
@@ -784,5 +788,12 @@ impl Session {
 
     fn idle_deadline(&self) -> Option<Instant> {
         self.last_activity.checked_add(self.config.idle_after)
+    }
+}
+
+/// Frees a drained queue's buffer: an idle session holds no spare capacity.
+fn release_if_empty<T>(queue: &mut VecDeque<T>) {
+    if queue.is_empty() && queue.capacity() > 0 {
+        *queue = VecDeque::new();
     }
 }

@@ -1,14 +1,17 @@
 //! Event deliveries per second through the C2S streaming server: one inbox [`Feed`] with 1,000
 //! subscribed [`Session`]s.
 //!
-//! - `fanout/sse`, `fanout/websocket`: each iteration appends 100 inbox activities (~300-byte
-//!   AS2 JSON) and drains every session, so 100,000 deliveries (each a shared `Bytes` handed
-//!   out). Throughput is in deliveries ("elements") per second.
+//! - `fanout/sse`, `fanout/websocket`: each iteration appends 100 inbox activities (the real
+//!   1–2 KB ActivityStreams documents of `activitystreams-core`'s corpus, minified, in turn) and
+//!   drains every session, so 100,000 deliveries (each a shared `Bytes` handed out).
+//!   Throughput is in deliveries ("elements") per second.
 //! - `fanout/encode_per_subscriber`: the naive design for comparison: every subscriber encodes
 //!   its own copy of each event with `sse::Encoder` into a fresh buffer (which it must hand to
 //!   its socket, so the buffer cannot be reused).
 //!
 //! Run: `cargo bench -p fedi-stream --bench c2s`.
+
+mod support;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -21,18 +24,12 @@ use fedi_stream::sse::{Encoder, OutgoingEvent};
 
 const SUBSCRIBERS: usize = 1_000;
 const BATCH: u64 = 100;
-const DATA_LEN: usize = 303;
 
-fn activity(n: u64) -> Json {
-    let mut data = format!(
-        r#"{{"@context":"https://www.w3.org/ns/activitystreams","id":"https://example.social/activities/{n}","type":"Create","actor":"https://example.social/users/bob","object":{{"type":"Note","content":""#
-    );
-    while data.len() < DATA_LEN - 3 {
-        data.push_str("lorem ipsum ");
-    }
-    data.truncate(DATA_LEN - 3);
-    data.push_str(r#""}}"#);
-    Json::from_bytes(data).expect("valid JSON")
+fn activities() -> Vec<Json> {
+    let documents = support::inbox_documents();
+    (0..BATCH as usize)
+        .map(|n| Json::from_bytes(documents[n % documents.len()].clone()).expect("valid JSON"))
+        .collect()
 }
 
 fn fanout(c: &mut Criterion) {
@@ -40,7 +37,16 @@ fn fanout(c: &mut Criterion) {
     group
         .throughput(Throughput::Elements(BATCH * SUBSCRIBERS as u64))
         .measurement_time(Duration::from_secs(5));
-    let activities: Vec<Json> = (0..BATCH).map(activity).collect();
+    let activities = activities();
+    support::describe(
+        "fanout",
+        "One inbox feed, 1,000 subscribed sessions; each iteration appends 100 inbox \
+         activities (the real 1–2 KB documents, minified, in turn) and drains every session: \
+         100,000 deliveries. `sse` and `websocket` encode each event once and hand every \
+         session the shared bytes; `encode_per_subscriber` is the naive design, every \
+         subscriber encoding its own copy into a fresh buffer. Throughput is deliveries per \
+         second.",
+    );
 
     for (name, format) in [("sse", Format::Sse), ("websocket", Format::WebSocket)] {
         let now = Instant::now();

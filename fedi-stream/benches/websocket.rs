@@ -1,37 +1,35 @@
-//! Server-side reading of masked text messages: frame parse + unmask + UTF-8 validation, for
-//! 300-byte and 64 KiB messages, with `fedi_stream::websocket::Connection` and tungstenite
-//! 0.30's `WebSocket::read` (its `FrameCodec` frame parser, unmasking and UTF-8 check) side by
-//! side on the same bytes, delivered in 128 KiB reads (tungstenite's default read size).
+//! The WebSocket engine side by side with tungstenite 0.30 on the same bytes, on real text:
+//! consecutive pieces of the real ActivityStreams corpus of `activitystreams-core`, minified.
+//!
+//! - `websocket_read_text`: a server reads masked text messages (frame parse, unmask, UTF-8
+//!   validation, the message handed out as an owned string) delivered in 128 KiB reads
+//!   (tungstenite's default read size); 3,000 messages of 300 bytes or 16 of 64 KiB per
+//!   iteration, through one connection that lives across iterations (steady state), for
+//!   `fedi_stream::websocket::Connection` and for tungstenite's `WebSocket::read`.
+//! - `websocket_write_text`: a server writes the same messages as unmasked text frames into a
+//!   byte buffer: `Connection::send_text` into a `Vec<u8>`, tungstenite's `WebSocket::write`
+//!   then `flush` into a `Vec<u8>` transport. The bytes are checked equal.
 //!
 //! `cargo bench -p fedi-stream --bench websocket`
+
+mod support;
 
 use std::hint::black_box;
 use std::io::{self, Read, Write};
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use fedi_stream::websocket::{Connection, Event, Limits, Message, OpCode, write_frame};
 use tungstenite::protocol::Role;
 
 /// The transport read size on both sides.
 const READ_SIZE: usize = 128 * 1024;
 
-/// A text of `len` bytes in the style of an ActivityStreams payload, with some non-ASCII.
-fn text(len: usize) -> String {
-    let sample = r#"{"@context":"https://www.w3.org/ns/activitystreams","type":"Note","content":"Grüße aus Zürich — ça va? 日本語も少し。","to":["https://www.w3.org/ns/activitystreams#Public"]}"#;
-    let mut text: String = sample.chars().cycle().take(len).collect();
-    while text.len() > len {
-        text.pop();
-    }
-    while text.len() < len {
-        text.push(' ');
-    }
-    text
-}
+const CASES: [(&str, usize, usize); 2] = [("300B", 300, 3000), ("64KiB", 64 * 1024, 16)];
 
-/// `count` masked text frames carrying `message`, as a client sends them.
-fn stream(message: &str, count: usize) -> Vec<u8> {
+/// Masked text frames carrying `messages`, as a client sends them.
+fn client_stream(messages: &[String]) -> Vec<u8> {
     let mut bytes = Vec::new();
-    for i in 0..count {
+    for (i, message) in messages.iter().enumerate() {
         let key = (i as u32).wrapping_mul(0x9E37_79B9).to_le_bytes();
         write_frame(
             OpCode::Text,
@@ -44,8 +42,9 @@ fn stream(message: &str, count: usize) -> Vec<u8> {
     bytes
 }
 
-fn read_fedi_stream(bytes: &[u8]) -> usize {
-    let mut connection = Connection::server(Limits::default());
+/// Reads the whole of `bytes` through `connection` in [`READ_SIZE`] reads; returns the text
+/// bytes received.
+fn read_fedi_stream(connection: &mut Connection, bytes: &[u8]) -> usize {
     let mut received = 0;
     for chunk in bytes.chunks(READ_SIZE) {
         connection.handle_bytes(chunk);
@@ -58,12 +57,13 @@ fn read_fedi_stream(bytes: &[u8]) -> usize {
     received
 }
 
-/// The bytes to read and a sink for what tungstenite writes.
-struct Transport<'a> {
-    input: &'a [u8],
+/// The bytes to read, and a sink for what tungstenite writes.
+struct Transport {
+    input: &'static [u8],
+    output: Vec<u8>,
 }
 
-impl Read for Transport<'_> {
+impl Read for Transport {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = buf.len().min(self.input.len()).min(READ_SIZE);
         buf[..n].copy_from_slice(&self.input[..n]);
@@ -72,8 +72,9 @@ impl Read for Transport<'_> {
     }
 }
 
-impl Write for Transport<'_> {
+impl Write for Transport {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.output.extend_from_slice(buf);
         Ok(buf.len())
     }
 
@@ -82,9 +83,19 @@ impl Write for Transport<'_> {
     }
 }
 
-fn read_tungstenite(bytes: &[u8], count: usize) -> usize {
-    let mut socket =
-        tungstenite::WebSocket::from_raw_socket(Transport { input: bytes }, Role::Server, None);
+type Socket = tungstenite::WebSocket<Transport>;
+
+fn socket(role: Role) -> Socket {
+    let transport = Transport {
+        input: &[],
+        output: Vec::new(),
+    };
+    tungstenite::WebSocket::from_raw_socket(transport, role, None)
+}
+
+/// Reads `count` messages of `bytes` through `socket`; returns the text bytes received.
+fn read_tungstenite(socket: &mut Socket, bytes: &'static [u8], count: usize) -> usize {
+    socket.get_mut().input = bytes;
     let mut received = 0;
     for _ in 0..count {
         match socket.read() {
@@ -95,32 +106,160 @@ fn read_tungstenite(bytes: &[u8], count: usize) -> usize {
     received
 }
 
-fn bench(c: &mut Criterion) {
+fn read(c: &mut Criterion) {
+    support::describe(
+        "websocket_read_text",
+        "A server reads masked text frames of real text (consecutive pieces of the minified \
+         real ActivityStreams corpus, each exactly 300 bytes or 64 KiB) delivered in 128 KiB \
+         reads: frame parse, unmask, UTF-8 validation, each message handed out as an owned \
+         string (`String` for fedi-stream, `Utf8Bytes` for tungstenite). 3,000 messages of \
+         300 B or 16 of 64 KiB per iteration, through one connection per library that lives \
+         across iterations. Both received the same messages, checked before timing.",
+    );
     let mut group = c.benchmark_group("websocket_read_text");
-    for (label, size, count) in [("300B", 300, 3000), ("64KiB", 64 * 1024, 16)] {
-        let message = text(size);
-        let bytes = stream(&message, count);
-        let payload = (size * count) as u64;
-        assert_eq!(read_fedi_stream(&bytes), size * count);
-        assert_eq!(read_tungstenite(&bytes, count), size * count);
-        group.throughput(Throughput::Bytes(payload));
-        group.bench_with_input(
-            BenchmarkId::new("fedi-stream", label),
-            &bytes,
-            |b, bytes| {
-                b.iter(|| read_fedi_stream(bytes));
-            },
-        );
-        group.bench_with_input(
-            BenchmarkId::new("tungstenite", label),
-            &bytes,
-            |b, bytes| {
-                b.iter(|| read_tungstenite(bytes, count));
-            },
-        );
+    for (label, size, count) in CASES {
+        let messages = support::real_pieces(size, count);
+        let bytes: &'static [u8] = Vec::leak(client_stream(&messages));
+        let payload = size * count;
+
+        let mut ours = Connection::server(Limits::default());
+        let mut theirs = socket(Role::Server);
+        let mut mine = Vec::new();
+        ours.handle_bytes(bytes);
+        while let Some(event) = ours.poll_event() {
+            mine.push(event);
+        }
+        let expected: Vec<Event> = messages
+            .iter()
+            .map(|m| Event::Message(Message::text(m.as_str())))
+            .collect();
+        assert!(mine == expected, "fedi-stream read other messages");
+        theirs.get_mut().input = bytes;
+        for message in &messages {
+            match theirs.read() {
+                Ok(tungstenite::Message::Text(text)) => assert_eq!(text.as_str(), message),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+
+        group.throughput(Throughput::Bytes(payload as u64));
+        group.bench_function(BenchmarkId::new("fedi-stream", label), |b| {
+            b.iter(|| assert_eq!(read_fedi_stream(&mut ours, bytes), payload));
+        });
+        group.bench_function(BenchmarkId::new("tungstenite", label), |b| {
+            b.iter(|| assert_eq!(read_tungstenite(&mut theirs, bytes, count), payload));
+        });
     }
     group.finish();
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+fn write_fedi_stream(connection: &mut Connection, messages: &[String], out: &mut Vec<u8>) {
+    out.clear();
+    for message in messages {
+        connection.send_text(message, out).expect("open");
+    }
+}
+
+fn write_tungstenite(socket: &mut Socket, messages: &[tungstenite::Message]) -> usize {
+    socket.get_mut().output.clear();
+    for message in messages {
+        socket.write(message.clone()).expect("open");
+    }
+    socket.flush().expect("flushed");
+    socket.get_ref().output.len()
+}
+
+fn write(c: &mut Criterion) {
+    support::describe(
+        "websocket_write_text",
+        "A server writes the messages of `websocket_read_text` as unmasked text frames into a \
+         reused byte buffer: `Connection::send_text(&str, &mut Vec<u8>)`, and tungstenite's \
+         `WebSocket::write` (of a `Message::Text` made beforehand; a clone shares its bytes) \
+         then `flush` into a `Vec<u8>` transport. Both wrote the same bytes, checked before \
+         timing.",
+    );
+    let mut group = c.benchmark_group("websocket_write_text");
+    for (label, size, count) in CASES {
+        let messages = support::real_pieces(size, count);
+        let theirs_messages: Vec<tungstenite::Message> = messages
+            .iter()
+            .map(|m| tungstenite::Message::text(m.as_str()))
+            .collect();
+        let mut ours = Connection::server(Limits::default());
+        let mut theirs = socket(Role::Server);
+        let mut out = Vec::new();
+        write_fedi_stream(&mut ours, &messages, &mut out);
+        write_tungstenite(&mut theirs, &theirs_messages);
+        assert!(
+            out == theirs.get_ref().output,
+            "the libraries wrote other bytes"
+        );
+
+        group.throughput(Throughput::Bytes((size * count) as u64));
+        group.bench_function(BenchmarkId::new("fedi-stream", label), |b| {
+            b.iter(|| {
+                write_fedi_stream(&mut ours, &messages, &mut out);
+                black_box(out.len())
+            });
+        });
+        group.bench_function(BenchmarkId::new("tungstenite", label), |b| {
+            b.iter(|| black_box(write_tungstenite(&mut theirs, &theirs_messages)));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, read, write);
+
+/// With `FEDI_PROFILE=GROUP/SIDE/INPUT` (as criterion names a benchmark, e.g.
+/// `websocket_read_text/fedi-stream/300B`), runs that benchmark's work twice on one connection,
+/// the second time inside [`profiled`], and exits: for an instruction profile of one
+/// steady-state iteration with callgrind's `--toggle-collect=*profiled*`. Otherwise runs the
+/// criterion benchmarks.
+fn main() {
+    if let Ok(case) = std::env::var("FEDI_PROFILE") {
+        profile(&case);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
+
+#[inline(never)]
+fn profiled<T>(work: impl FnOnce() -> T) -> T {
+    work()
+}
+
+fn profile(case: &str) {
+    let parts: Vec<&str> = case.split('/').collect();
+    let [group, side, input] = parts[..] else {
+        panic!("FEDI_PROFILE=GROUP/SIDE/INPUT, not {case}");
+    };
+    let (_, size, count) = CASES
+        .into_iter()
+        .find(|(label, _, _)| *label == input)
+        .expect("300B or 64KiB");
+    let messages = support::real_pieces(size, count);
+    let bytes: &'static [u8] = Vec::leak(client_stream(&messages));
+    let theirs_messages: Vec<tungstenite::Message> = messages
+        .iter()
+        .map(|m| tungstenite::Message::text(m.as_str()))
+        .collect();
+    let mut ours = Connection::server(Limits::default());
+    let mut theirs = socket(Role::Server);
+    let mut out = Vec::new();
+    let mut run = || match (group, side) {
+        ("websocket_read_text", "fedi-stream") => read_fedi_stream(&mut ours, bytes),
+        ("websocket_read_text", "tungstenite") => read_tungstenite(&mut theirs, bytes, count),
+        ("websocket_write_text", "fedi-stream") => {
+            write_fedi_stream(&mut ours, &messages, &mut out);
+            out.len()
+        }
+        ("websocket_write_text", "tungstenite") => write_tungstenite(&mut theirs, &theirs_messages),
+        other => panic!("no profile for {other:?}"),
+    };
+    let first = run();
+    let second = profiled(&mut run);
+    assert_eq!(first, second);
+    println!("{case}: {second}");
+}

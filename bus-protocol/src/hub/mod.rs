@@ -24,6 +24,7 @@
 //! ```
 
 mod audience;
+mod index;
 mod relations;
 
 use std::cmp::Reverse;
@@ -31,6 +32,8 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::mem;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use index::{Clock, Entry, NEVER, Slab, Tenants, UserEntry, nanos};
 
 use bytes::Bytes;
 
@@ -45,7 +48,6 @@ use crate::message::{
 use crate::session::{
     CloseReason, Dialect, Outgoing, PeerError, Session, SessionConfig, SessionError, SessionEvent,
 };
-use crate::throttle::Throttle;
 
 /// Limits of a hub. `Default` gives the seed's values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,30 +189,6 @@ pub enum HubEvent {
     Presence(PresenceNotice),
 }
 
-struct Entry {
-    session: Session,
-    tenant: Arc<str>,
-    /// Position of this key in its tenant's list, for O(1) removal.
-    tenant_pos: usize,
-    /// The deadline this session has in the timer heap, if any.
-    scheduled: Option<Instant>,
-}
-
-struct Slot {
-    generation: u32,
-    entry: Option<Entry>,
-}
-
-#[derive(Default)]
-struct UserEntry {
-    sessions: Vec<SessionKey>,
-    /// The last status the user set (online on first connect).
-    chosen: Option<PresenceUpdate>,
-    /// The last presence handed to the throttle, to skip repeats.
-    announced: Option<PresenceUpdate>,
-    throttle: Throttle<PresenceUpdate>,
-}
-
 /// The routing core. See the [module docs](self).
 ///
 /// Drain order after every call that takes `now`: [`Hub::poll_transmit`] until `None`, then
@@ -220,13 +198,12 @@ pub struct Hub<R = NoRelations> {
     config: HubConfig,
     session_config: Arc<SessionConfig>,
     relations: R,
-    slots: Vec<Slot>,
-    free: Vec<u32>,
-    len: usize,
+    clock: Clock,
+    slab: Slab,
     users: HashMap<Arc<str>, UserEntry>,
-    tenants: HashMap<Arc<str>, Vec<SessionKey>>,
-    session_timers: BinaryHeap<Reverse<(Instant, SessionKey)>>,
-    presence_timers: BinaryHeap<Reverse<(Instant, Arc<str>)>>,
+    tenants: Tenants,
+    session_timers: BinaryHeap<Reverse<(u64, SessionKey)>>,
+    presence_timers: BinaryHeap<Reverse<(u64, Arc<str>)>>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<HubEvent>,
     scratch: Vec<SessionEvent>,
@@ -245,11 +222,10 @@ impl<R: Relations> Hub<R> {
             session_config: Arc::new(config.session.clone()),
             config,
             relations,
-            slots: Vec::new(),
-            free: Vec::new(),
-            len: 0,
+            clock: Clock::default(),
+            slab: Slab::default(),
             users: HashMap::new(),
-            tenants: HashMap::new(),
+            tenants: Tenants::default(),
             session_timers: BinaryHeap::new(),
             presence_timers: BinaryHeap::new(),
             transmits: VecDeque::new(),
@@ -280,32 +256,34 @@ impl<R: Relations> Hub<R> {
     /// Open sessions.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.len
+        self.slab.len()
     }
 
     /// Whether no session is open.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.slab.len() == 0
     }
 
     /// Whether `user` has at least one open session (the push decision's "forwarded to
     /// WebSocket" test).
     #[must_use]
     pub fn is_online(&self, user: &str) -> bool {
-        self.users.get(user).is_some_and(|u| !u.sessions.is_empty())
+        self.users
+            .get(user)
+            .is_some_and(|u| !u.sessions.as_slice().is_empty())
     }
 
     /// The open sessions of `user`.
     #[must_use]
     pub fn sessions_of(&self, user: &str) -> &[SessionKey] {
-        self.users.get(user).map_or(&[], |u| &u.sessions)
+        self.users.get(user).map_or(&[], |u| u.sessions.as_slice())
     }
 
     /// The open sessions on `tenant`.
     #[must_use]
     pub fn sessions_on(&self, tenant: &str) -> &[SessionKey] {
-        self.tenants.get(tenant).map_or(&[], |t| t)
+        self.tenants.sessions_on(tenant)
     }
 
     /// A session, by key.
@@ -317,7 +295,8 @@ impl<R: Relations> Hub<R> {
     /// The tenant a session is on.
     #[must_use]
     pub fn tenant_of(&self, key: SessionKey) -> Option<&str> {
-        self.entry(key).map(|e| &*e.tenant)
+        let entry = self.entry(key)?;
+        self.tenants.get(entry.tenant).map(|t| &*t.name)
     }
 
     /// Registers an authenticated seed-dialect connection of `user` on `tenant` with the
@@ -351,7 +330,7 @@ impl<R: Relations> Hub<R> {
         now: Instant,
         unix: i64,
     ) -> Result<SessionKey, ConnectError> {
-        if self.len >= self.config.max_connections {
+        if self.len() >= self.config.max_connections {
             return Err(ConnectError::ServerFull {
                 limit: self.config.max_connections,
             });
@@ -363,8 +342,15 @@ impl<R: Relations> Hub<R> {
                 limit: per_user,
             });
         }
+        // The clock's epoch is the first instant the hub is given, before any deadline.
+        self.clock.tick(now);
+        let full = ConnectError::ServerFull {
+            limit: self.config.max_connections,
+        };
+        let Some(tenant) = self.tenants.id(tenant) else {
+            return Err(full);
+        };
         let user = shared_key(&self.users, user);
-        let tenant = shared_key(&self.tenants, tenant);
         let session = Session::with_dialect(
             self.session_config.clone(),
             session_id,
@@ -373,46 +359,29 @@ impl<R: Relations> Hub<R> {
             now,
             unix,
         );
-        let index = match self.free.pop() {
-            Some(index) => index,
-            None => {
-                let Ok(index) = u32::try_from(self.slots.len()) else {
-                    return Err(ConnectError::ServerFull {
-                        limit: self.slots.len(),
-                    });
-                };
-                self.slots.push(Slot {
-                    generation: 0,
-                    entry: None,
-                });
-                index
-            }
-        };
-        let Some(slot) = self.slots.get_mut(index as usize) else {
-            return Err(ConnectError::ServerFull {
-                limit: self.config.max_connections,
-            });
-        };
-        let key = SessionKey {
-            index,
-            generation: slot.generation,
-        };
-        let tenant_sessions = self.tenants.entry(tenant.clone()).or_default();
-        let tenant_pos = tenant_sessions.len();
-        tenant_sessions.push(key);
-        slot.entry = Some(Entry {
-            session,
-            tenant,
-            tenant_pos,
-            scheduled: None,
+        let tenant_pos = self
+            .tenants
+            .get(tenant)
+            .and_then(|t| u32::try_from(t.sessions.len()).ok());
+        let key = tenant_pos.and_then(|tenant_pos| {
+            self.slab.insert(Entry {
+                session,
+                tenant,
+                tenant_pos,
+                scheduled: NEVER,
+            })
         });
-        self.len += 1;
+        let (Some(key), Some(list)) = (key, self.tenants.get_mut(tenant)) else {
+            self.tenants.remove_if_empty(tenant);
+            return Err(full);
+        };
+        list.sessions.push(key);
         if dialect == Dialect::Cloudillo {
             self.cloudillo_sessions += 1;
         }
         let entry = self.users.entry(user.clone()).or_default();
-        if entry.sessions.is_empty() {
-            entry.chosen = None;
+        if entry.sessions.as_slice().is_empty() {
+            entry.set_chosen(None);
         }
         entry.sessions.push(key);
         self.drain_session(key, now, unix);
@@ -520,35 +489,40 @@ impl<R: Relations> Hub<R> {
 
     /// Runs every session timer and presence flush due at `now`.
     pub fn handle_timeout(&mut self, now: Instant, unix: i64) {
-        while let Some(Reverse((at, key))) = self.session_timers.peek().cloned() {
-            if at > now {
+        let tick = self.clock.tick(now);
+        while let Some(Reverse((at, key))) = self.session_timers.peek().copied() {
+            if at > tick {
                 break;
             }
             self.session_timers.pop();
             let Some(entry) = self.entry_mut(key) else {
                 continue;
             };
-            if entry.scheduled != Some(at) {
+            if entry.scheduled != at {
                 continue; // superseded by an earlier deadline
             }
-            entry.scheduled = None;
+            entry.scheduled = NEVER;
             entry.session.handle_timeout(now, unix);
             self.drain_session(key, now, unix);
         }
         while let Some(Reverse((at, user))) = self.presence_timers.peek().cloned() {
-            if at > now {
+            if at > tick {
                 break;
             }
             self.presence_timers.pop();
-            let interval = self.config.presence_interval;
+            let interval = nanos(self.config.presence_interval);
             let released = self
                 .users
                 .get_mut(&user)
-                .and_then(|u| u.throttle.handle_timeout(interval, now));
+                .and_then(|u| u.release(interval, tick));
             if let Some(update) = released {
                 self.broadcast_presence(&user, update, unix);
             }
             self.forget_user_if_gone(&user, now);
+        }
+        if self.presence_timers.is_empty() {
+            // After a burst of presence changes, give the heap's memory back.
+            self.presence_timers.shrink_to_fit();
         }
         self.compact_timers();
     }
@@ -602,16 +576,21 @@ impl<R: Relations> Hub<R> {
         Ok(self.publish(&message, audience)?)
     }
 
-    /// The next frame to write.
+    /// The next frame to write. Once drained, a queue grown by a burst gives its memory back.
     #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.transmits.pop_front()
+        let next = self.transmits.pop_front();
+        shrink_if_drained(&mut self.transmits);
+        next
     }
 
-    /// The next event for the host.
+    /// The next event for the host. Once drained, a queue grown by a burst gives its memory
+    /// back.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<HubEvent> {
-        self.events.pop_front()
+        let next = self.events.pop_front();
+        shrink_if_drained(&mut self.events);
+        next
     }
 
     /// When [`Hub::handle_timeout`] should next be called. May be early (a superseded
@@ -620,52 +599,35 @@ impl<R: Relations> Hub<R> {
     pub fn poll_timeout(&self) -> Option<Instant> {
         let session = self.session_timers.peek().map(|Reverse((at, _))| *at);
         let presence = self.presence_timers.peek().map(|Reverse((at, _))| *at);
-        session.into_iter().chain(presence).min()
+        let next = session.into_iter().chain(presence).min()?;
+        self.clock.instant(next)
     }
 
-    /// An estimate of the heap the hub owns, from capacities: slots (each holding a
-    /// [`Session`]), the indexes, timers, queues and the sessions' own heap.
+    /// An estimate of the heap the hub owns, from capacities: the slab (each slot holding a
+    /// [`Session`]), the indexes, timers and the sessions' own heap. Queued transmits and
+    /// events are not counted.
     #[must_use]
     pub fn heap_size(&self) -> usize {
-        let slots = self.slots.capacity() * size_of::<Slot>();
-        let sessions: usize = self
-            .slots
-            .iter()
-            .filter_map(|s| s.entry.as_ref())
-            .map(|e| e.session.heap_size())
-            .sum();
-        let key = size_of::<SessionKey>();
-        // Hash maps: a key, a value and a control byte per bucket; Arc<str> keys hold their
-        // two counters and bytes.
+        let sessions: usize = self.slab.iter().map(|(_, e)| e.session.heap_size()).sum();
+        // A hash map holds a key, a value and a control byte per bucket; an `Arc<str>` holds
+        // its two counters and its bytes.
         let users: usize = self
             .users
             .iter()
-            .map(|(k, u)| 2 * size_of::<usize>() + k.len() + u.sessions.capacity() * key)
+            .map(|(k, u)| 2 * size_of::<usize>() + k.len() + u.heap_size())
             .sum::<usize>()
             + self.users.capacity() * (size_of::<(Arc<str>, UserEntry)>() + 1);
-        let tenants: usize = self
-            .tenants
-            .iter()
-            .map(|(k, t)| 2 * size_of::<usize>() + k.len() + t.capacity() * key)
-            .sum::<usize>()
-            + self.tenants.capacity() * (size_of::<(Arc<str>, Vec<SessionKey>)>() + 1);
-        let timers = self.session_timers.capacity() * size_of::<Reverse<(Instant, SessionKey)>>()
-            + self.presence_timers.capacity() * size_of::<Reverse<(Instant, Arc<str>)>>();
-        slots + sessions + users + tenants + timers + self.free.capacity() * 4
+        let timers = self.session_timers.capacity() * size_of::<Reverse<(u64, SessionKey)>>()
+            + self.presence_timers.capacity() * size_of::<Reverse<(u64, Arc<str>)>>();
+        self.slab.heap_size() + sessions + users + self.tenants.heap_size() + timers
     }
 
     fn entry(&self, key: SessionKey) -> Option<&Entry> {
-        self.slots
-            .get(key.index as usize)
-            .filter(|s| s.generation == key.generation)
-            .and_then(|s| s.entry.as_ref())
+        self.slab.get(key)
     }
 
     fn entry_mut(&mut self, key: SessionKey) -> Option<&mut Entry> {
-        self.slots
-            .get_mut(key.index as usize)
-            .filter(|s| s.generation == key.generation)
-            .and_then(|s| s.entry.as_mut())
+        self.slab.get_mut(key)
     }
 
     fn check_queue(&self) -> Result<(), HubError> {
@@ -775,7 +737,7 @@ impl<R: Relations> Hub<R> {
                 match event {
                     SessionEvent::Presence(update) => {
                         if let Some(u) = self.users.get_mut(&user) {
-                            u.chosen = Some(update);
+                            u.set_chosen(Some(update));
                         }
                         self.refresh_presence(&user, now, unix);
                     }
@@ -824,17 +786,17 @@ impl<R: Relations> Hub<R> {
         let Some(entry) = self.users.get(user) else {
             return;
         };
-        let all_idle = entry
-            .sessions
+        let sessions = entry.sessions.as_slice();
+        let all_idle = sessions
             .iter()
             .all(|k| self.entry(*k).is_none_or(|e| e.session.is_idle()));
-        let current = if entry.sessions.is_empty() {
+        let current = if sessions.is_empty() {
             PresenceUpdate {
                 status: PresenceStatus::Offline,
                 activity: None,
             }
         } else {
-            let chosen = entry.chosen.clone().unwrap_or(PresenceUpdate {
+            let chosen = entry.chosen().cloned().unwrap_or(PresenceUpdate {
                 status: PresenceStatus::Online,
                 activity: None,
             });
@@ -847,19 +809,20 @@ impl<R: Relations> Hub<R> {
                 chosen
             }
         };
-        let interval = self.config.presence_interval;
+        let interval = nanos(self.config.presence_interval);
+        let tick = self.clock.tick(now);
         let Some(entry) = self.users.get_mut(user) else {
             return;
         };
-        if entry.announced.as_ref() == Some(&current) {
+        if entry.is_announced(&current) {
             self.forget_user_if_gone(user, now);
             return;
         }
-        entry.announced = Some(current.clone());
-        match entry.throttle.offer(current, interval, now) {
+        entry.set_announced(&current);
+        match entry.offer(current, interval, tick) {
             Some(update) => self.broadcast_presence(user, update, unix),
             None => {
-                if let Some(due) = entry.throttle.poll_timeout(interval) {
+                if let Some(due) = entry.due(interval) {
                     self.presence_timers.push(Reverse((due, user.clone())));
                 }
             }
@@ -870,12 +833,14 @@ impl<R: Relations> Hub<R> {
     fn broadcast_presence(&mut self, user: &Arc<str>, update: PresenceUpdate, unix: i64) {
         let mut watchers: Vec<SessionKey> = Vec::new();
         let users = &self.users;
-        let slots = &self.slots;
+        let slab = &self.slab;
         self.relations.presence_watchers(user, &mut |watcher| {
-            for key in users.get(watcher).map_or(&[][..], |u| &u.sessions) {
-                let wants = slots
-                    .get(key.index as usize)
-                    .and_then(|s| s.entry.as_ref())
+            for key in users
+                .get(watcher)
+                .map_or(&[][..], |u| u.sessions.as_slice())
+            {
+                let wants = slab
+                    .get(*key)
                     .is_some_and(|e| e.session.wants_event(Some(EventType::Presence)));
                 if wants {
                     watchers.push(*key);
@@ -901,60 +866,61 @@ impl<R: Relations> Hub<R> {
         let Some(entry) = self.users.get(user) else {
             return;
         };
-        if !entry.sessions.is_empty() || entry.throttle.has_pending() {
+        if !entry.sessions.as_slice().is_empty() || entry.has_pending() {
             return;
         }
-        match entry.throttle.quiet_until(self.config.presence_interval) {
-            Some(until) if until > now => self.presence_timers.push(Reverse((until, user.clone()))),
+        let tick = self.clock.tick(now);
+        match entry.quiet_until(nanos(self.config.presence_interval)) {
+            Some(until) if until > tick => {
+                self.presence_timers.push(Reverse((until, user.clone())));
+            }
             _ => {
                 self.users.remove(user);
+                // After many users left, give the table's memory back (amortised: the table
+                // is at most a quarter full when it shrinks to half).
+                if self.users.len() * 4 < self.users.capacity() {
+                    self.users.shrink_to(self.users.len() * 2);
+                }
             }
         }
     }
 
     /// Unlinks a session from the slab and the indexes; returns its user.
     fn remove(&mut self, key: SessionKey) -> Option<Arc<str>> {
-        let slot = self
-            .slots
-            .get_mut(key.index as usize)
-            .filter(|s| s.generation == key.generation)?;
-        let entry = slot.entry.take()?;
-        slot.generation = slot.generation.wrapping_add(1);
-        self.free.push(key.index);
-        self.len -= 1;
+        let entry = self.slab.remove(key)?;
         if entry.session.dialect() == Dialect::Cloudillo {
             self.cloudillo_sessions -= 1;
         }
-        if let Some(list) = self.tenants.get_mut(&entry.tenant) {
-            if entry.tenant_pos < list.len() {
-                list.swap_remove(entry.tenant_pos);
-                let moved = list.get(entry.tenant_pos).copied();
-                let slot = moved.and_then(|m| self.slots.get_mut(m.index as usize));
-                if let Some(e) = slot.and_then(|s| s.entry.as_mut()) {
+        if let Some(tenant) = self.tenants.get_mut(entry.tenant) {
+            let pos = entry.tenant_pos as usize;
+            if pos < tenant.sessions.len() {
+                tenant.sessions.swap_remove(pos);
+                if let Some(moved) = tenant.sessions.get(pos).copied()
+                    && let Some(e) = self.slab.get_mut(moved)
+                {
                     e.tenant_pos = entry.tenant_pos;
                 }
             }
-            if self.tenants.get(&entry.tenant).is_some_and(Vec::is_empty) {
-                self.tenants.remove(&entry.tenant);
-            }
+            self.tenants.remove_if_empty(entry.tenant);
         }
         let user = entry.session.user().clone();
         if let Some(u) = self.users.get_mut(&user) {
-            u.sessions.retain(|k| *k != key);
+            u.sessions.remove(key);
         }
         Some(user)
     }
 
     /// Puts a session's next deadline in the timer heap if it is earlier than the one there.
     fn reschedule(&mut self, key: SessionKey) {
+        let Some(at) = self.entry(key).and_then(|e| e.session.poll_timeout()) else {
+            return;
+        };
+        let at = self.clock.tick(at);
         let Some(entry) = self.entry_mut(key) else {
             return;
         };
-        let Some(at) = entry.session.poll_timeout() else {
-            return;
-        };
-        if entry.scheduled.is_none_or(|s| at < s) {
-            entry.scheduled = Some(at);
+        if at < entry.scheduled {
+            entry.scheduled = at;
             self.session_timers.push(Reverse((at, key)));
         }
     }
@@ -962,17 +928,14 @@ impl<R: Relations> Hub<R> {
     /// Rebuilds the timer heap when superseded entries outnumber live ones, so it stays
     /// proportional to the number of sessions.
     fn compact_timers(&mut self) {
-        if self.session_timers.len() <= 2 * self.len + 64 {
+        if self.session_timers.len() <= 2 * self.len() + 64 {
             return;
         }
-        let live = self.slots.iter().enumerate().filter_map(|(index, slot)| {
-            let entry = slot.entry.as_ref()?;
-            let key = SessionKey {
-                index: u32::try_from(index).ok()?,
-                generation: slot.generation,
-            };
-            entry.scheduled.map(|at| Reverse((at, key)))
-        });
+        let live = self
+            .slab
+            .iter()
+            .filter(|(_, entry)| entry.scheduled != NEVER)
+            .map(|(key, entry)| Reverse((entry.scheduled, key)));
         self.session_timers = live.collect();
     }
 }
@@ -989,6 +952,15 @@ pub enum PublishError {
     Hub(#[from] HubError),
 }
 
+/// Frees an empty queue's buffer if a burst made it larger than steady use needs (a few
+/// outputs per call), so that the hub holds no spare capacity after draining.
+fn shrink_if_drained<T>(queue: &mut VecDeque<T>) {
+    const STEADY: usize = 64;
+    if queue.is_empty() && queue.capacity() > STEADY {
+        *queue = VecDeque::new();
+    }
+}
+
 /// The shared `Arc<str>` key already in `map` for `name`, or a new one.
 fn shared_key<V>(map: &HashMap<Arc<str>, V>, name: &str) -> Arc<str> {
     map.get_key_value(name)
@@ -998,7 +970,7 @@ fn shared_key<V>(map: &HashMap<Arc<str>, V>, name: &str) -> Arc<str> {
 impl<R> std::fmt::Debug for Hub<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Hub")
-            .field("sessions", &self.len)
+            .field("sessions", &self.slab.len())
             .field("users", &self.users.len())
             .field("tenants", &self.tenants.len())
             .field("queued_transmits", &self.transmits.len())

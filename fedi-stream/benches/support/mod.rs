@@ -1,0 +1,108 @@
+//! What the benches share: the real documents they are fed, and the lines that tell
+//! `scripts/bench-report` what each group measures.
+//!
+//! The documents are the real-world ActivityStreams corpus of `activitystreams-core`
+//! (`tests/data/real`: Mastodon, bovine, Mitra, Fedify, Hollo, Bridgy Fed... fixtures),
+//! minified as servers send them: whitespace outside strings removed, nothing else changed.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+
+/// The real documents, minified, in file-name order.
+pub(crate) fn corpus() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../activitystreams-core/tests/data/real");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 10, "the real corpus is in {}", dir.display());
+    paths
+        .iter()
+        .map(|path| minify(&std::fs::read_to_string(path).expect("UTF-8 document")))
+        .collect()
+}
+
+/// The real documents of 1,000 to 2,200 bytes once minified: what an inbox stream carries.
+pub(crate) fn inbox_documents() -> Vec<String> {
+    let documents: Vec<String> = corpus()
+        .into_iter()
+        .filter(|d| (1_000..=2_200).contains(&d.len()))
+        .collect();
+    assert!(
+        documents.len() >= 5,
+        "{} documents of 1-2 KB",
+        documents.len()
+    );
+    documents
+}
+
+/// All the real documents one after the other, repeated up to at least `len` bytes.
+pub(crate) fn real_text(len: usize) -> String {
+    let corpus = corpus();
+    let mut text = String::with_capacity(len + 4096);
+    while text.len() < len {
+        for document in &corpus {
+            text.push_str(document);
+        }
+    }
+    text
+}
+
+/// `count` pieces of real text of exactly `len` bytes each: consecutive windows of
+/// [`real_text`], each cut at character boundaries and completed with the next ASCII byte of
+/// the text (or a space), so that every piece is valid UTF-8 of the requested length.
+pub(crate) fn real_pieces(len: usize, count: usize) -> Vec<String> {
+    let text = real_text(len * count + 8192);
+    let mut pieces = Vec::with_capacity(count);
+    let mut at = 0;
+    for _ in 0..count {
+        let mut end = at + len;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut piece = text[at..end].to_owned();
+        while piece.len() < len {
+            piece.push(' ');
+        }
+        pieces.push(piece);
+        at = end;
+    }
+    pieces
+}
+
+/// Removes the whitespace outside strings of a JSON document.
+pub(crate) fn minify(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in json.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if !c.is_ascii_whitespace() {
+            if c == '"' {
+                in_string = true;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Tells `scripts/bench-report` what the criterion group `group` measures; the report prints
+/// `text` above the group's table.
+pub(crate) fn describe(group: &str, text: &str) {
+    println!(
+        "bench-report\tdescribe\t{group}\t{}",
+        text.replace('\n', " ")
+    );
+}
