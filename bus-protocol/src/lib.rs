@@ -10,6 +10,10 @@
 //! argument: `now: Instant` for timers and `unix: i64` (seconds) for message timestamps.
 //! Randomness (reconnect jitter) comes from a caller-supplied [`random::RandomSource`].
 //!
+//! The sans-IO contract of the crate family (`handle_*` in, `poll_*` out, `now` passed in,
+//! every queue bounded) is written once in `docs/sans-io-contract.md` in the repository, with
+//! this crate's machines in its table and what still differs from it.
+//!
 //! ```text
 //!          server host                                         client host
 //!  ┌───────────────────────────────┐                   ┌──────────────────────────┐
