@@ -15,7 +15,7 @@ use crate::any::JsonKind;
 pub enum ParseError {
     /// The input is not valid JSON; the source, serde_json's error, says why and where (line
     /// and column).
-    #[error("not valid JSON: {0}")]
+    #[error("not valid JSON")]
     Json(#[source] serde_json::Error),
     /// The input is valid JSON but not an object.
     #[error("the document is {found}, expected a JSON object")]

@@ -9,6 +9,7 @@ use crate::public::is_public;
 
 /// Whether an interaction is allowed by a rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Approval {
     /// Allowed without approval.
     Automatic,

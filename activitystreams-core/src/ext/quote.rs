@@ -5,6 +5,7 @@ use crate::object::Object;
 
 /// Where a quote reference was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum QuoteSource {
     /// `quote` (FEP-044f, Mastodon 4.4+).
     Quote,
