@@ -152,9 +152,10 @@ fn parse_with<'de, 'a, R: serde_json::de::Read<'de>, M: Mode<'de, 'a>>(
     }
 }
 
-/// Turns "invalid type" for a top-level non-object into [`ParseError::NotAnObject`] when the
-/// input is valid JSON of another kind, and serde_json's recursion limit into
-/// [`ParseError::TooDeep`].
+/// Classifies the error of parsing a document as an object: serde_json's recursion limit is
+/// [`ParseError::TooDeep`]; a document that does not start with `{` is read again as a whole,
+/// as the reader path reads it ([`Validate`]), to tell valid JSON of another kind
+/// ([`ParseError::NotAnObject`]) from invalid input (whose error then says what is invalid).
 fn classify_error(bytes: &[u8], err: serde_json::Error) -> ParseError {
     if is_too_deep(&err) {
         return ParseError::TooDeep { limit: MAX_DEPTH };
@@ -162,13 +163,65 @@ fn classify_error(bytes: &[u8], err: serde_json::Error) -> ParseError {
     let first = bytes
         .iter()
         .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
-    if first != Some(&b'{')
-        && serde_json::from_slice::<de::IgnoredAny>(bytes).is_ok()
-        && let Some(found) = first.and_then(|b| kind_of_first_byte(*b))
-    {
-        return ParseError::NotAnObject { found };
+    if first == Some(&b'{') {
+        return ParseError::Json(err);
     }
-    ParseError::Json(err)
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match Validate
+        .deserialize(&mut de)
+        .and_then(|found| de.end().map(|()| found))
+    {
+        Ok(found) => ParseError::NotAnObject { found },
+        Err(err) if is_too_deep(&err) => ParseError::TooDeep { limit: MAX_DEPTH },
+        Err(err) => ParseError::Json(err),
+    }
+}
+
+/// Reads any JSON value to its end as `serde_json::Value` would read it (strings unescaped and
+/// checked, numbers in range), keeping nothing but its kind. Nesting is bounded by the
+/// deserializer (serde_json's recursion limit).
+struct Validate;
+
+impl<'de> DeserializeSeed<'de> for Validate {
+    type Value = JsonKind;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<JsonKind, D::Error> {
+        deserializer.deserialize_any(Validate)
+    }
+}
+
+impl<'de> Visitor<'de> for Validate {
+    type Value = JsonKind;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<JsonKind, E> {
+        Ok(JsonKind::Bool)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<JsonKind, E> {
+        Ok(JsonKind::Number)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<JsonKind, E> {
+        Ok(JsonKind::Number)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<JsonKind, E> {
+        Ok(JsonKind::Number)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<JsonKind, E> {
+        Ok(JsonKind::String)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<JsonKind, E> {
+        Ok(JsonKind::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<JsonKind, A::Error> {
+        while seq.next_element_seed(Validate)?.is_some() {}
+        Ok(JsonKind::Array)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonKind, A::Error> {
+        while map.next_key_seed(Validate)?.is_some() {
+            map.next_value_seed(Validate)?;
+        }
+        Ok(JsonKind::Object)
+    }
 }
 
 /// Whether `err` is serde_json's recursion limit or the visitors' own depth limit.
@@ -176,18 +229,6 @@ fn is_too_deep(err: &serde_json::Error) -> bool {
     // serde_json reports its limit only in the message (the category is `Syntax`).
     let message = err.to_string();
     message.starts_with("recursion limit exceeded") || message.starts_with(TOO_DEEP_MESSAGE)
-}
-
-fn kind_of_first_byte(b: u8) -> Option<JsonKind> {
-    Some(match b {
-        b'[' => JsonKind::Array,
-        b'"' => JsonKind::String,
-        b'n' => JsonKind::Null,
-        b't' | b'f' => JsonKind::Bool,
-        b'-' | b'0'..=b'9' => JsonKind::Number,
-        b'{' => JsonKind::Object,
-        _ => return None,
-    })
 }
 
 /// Parses a JSON document that must be an object from a reader, copying every string. The
@@ -267,14 +308,15 @@ impl<R: std::io::Read> std::io::Read for SkipBom<R> {
     }
 }
 
-/// A whole document: an object, or the kind of the JSON value it is instead.
+/// A whole document: an object, or the kind of the (valid) JSON value it is instead.
 enum Document<'a> {
     Object(Object<'a>),
     Other(JsonKind),
 }
 
 /// Deserializes a [`Document`]: an object as [`ObjectSeed`] does; any other value is read to
-/// its end (so that invalid JSON stays an error) and reported by its kind.
+/// its end as [`Validate`] reads it (so that invalid JSON stays an error, as in
+/// `classify_error`) and reported by its kind.
 struct DocumentSeed<'a, M>(Ctx<'a, M>);
 
 impl<'de, 'a, M: Mode<'de, 'a>> DeserializeSeed<'de> for DocumentSeed<'a, M> {
@@ -295,9 +337,8 @@ impl<'de, 'a, M: Mode<'de, 'a>> Visitor<'de> for DocumentVisitor<'a, M> {
         let mut scratch = Vec::with_capacity(32);
         object_from_map(map, self.0, &mut scratch).map(Document::Object)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Document<'a>, A::Error> {
-        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
-        Ok(Document::Other(JsonKind::Array))
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Document<'a>, A::Error> {
+        Validate.visit_seq(seq).map(Document::Other)
     }
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Document<'a>, E> {
         Ok(Document::Other(JsonKind::Bool))

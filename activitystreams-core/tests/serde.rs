@@ -800,3 +800,44 @@ fn builders_and_typed_values_meet() {
         json!({"type": "Question", "id": "https://a/q/1", "votersCount": 12})
     );
 }
+
+/// Fuzzing regression: a non-object is `NotAnObject` only when it is valid JSON as
+/// `serde_json::Value` reads it. Skimming it (as `serde::de::IgnoredAny` does) let a string of
+/// invalid UTF-8, a lone surrogate or a number beyond `f64` pass for valid JSON from a buffer,
+/// while the reader path refused them.
+#[test]
+fn invalid_non_objects_are_invalid_json_from_buffers_and_readers() {
+    let inputs: [&[u8]; 6] = [
+        b"\"Now is pt emhie fro\x9f\xdf\xff\xff\xff\xff\xff\x92d peop|e\"\n",
+        b"\"\\ud800\"",
+        b"[\"\\udc00\"]",
+        b"[1e400]",
+        b"{\"a\":[1e400]}",
+        b" [[\"\xc3\"]]",
+    ];
+    for input in inputs {
+        assert!(serde_json::from_slice::<Value>(input).is_err());
+        assert!(
+            matches!(Object::from_slice(input), Err(ParseError::Json(_))),
+            "{input:?}"
+        );
+        assert!(
+            matches!(OwnedObject::from_slice(input), Err(ParseError::Json(_))),
+            "{input:?}"
+        );
+        assert!(
+            matches!(OwnedObject::from_reader(input), Err(ParseError::Json(_))),
+            "{input:?}"
+        );
+    }
+    // Arrays nested deeper than serde_json reads are too deep, from both.
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    assert!(matches!(
+        Object::from_str(&deep),
+        Err(ParseError::TooDeep { .. })
+    ));
+    assert!(matches!(
+        OwnedObject::from_reader(deep.as_bytes()),
+        Err(ParseError::TooDeep { .. })
+    ));
+}
