@@ -16,19 +16,19 @@ use crate::string::Str;
 use crate::vocab::Term;
 
 /// How the strings the deserializer lends out (`visit_borrowed_str`) become [`Str`]s of an
-/// `Object<'a>`: kept borrowed ([`Borrow`], `'a` is the input's lifetime) or copied
-/// ([`Copy`], `'a` is `'static`). Every other step of reading is the same for both, so the
+/// `Object<'a>`: kept borrowed ([`Borrowing`], `'a` is the input's lifetime) or copied
+/// ([`Copying`], `'a` is `'static`). Every other step of reading is the same for both, so the
 /// borrowed and the owned reader apply the same rules and limits.
-pub(crate) trait Mode<'de, 'a>: std::marker::Copy {
+pub(crate) trait Mode<'de, 'a>: Copy {
     /// A string borrowed from the input; `clean` when it is known to need no JSON escaping.
     fn string(self, text: &'de str, clean: bool) -> Str<'a>;
 }
 
 /// Strings stay borrowed from the input.
-#[derive(Clone, std::marker::Copy)]
-pub(crate) struct Borrow;
+#[derive(Clone, Copy)]
+pub(crate) struct Borrowing;
 
-impl<'de> Mode<'de, 'de> for Borrow {
+impl<'de> Mode<'de, 'de> for Borrowing {
     fn string(self, text: &'de str, clean: bool) -> Str<'de> {
         if clean {
             Str::from_json_input(text)
@@ -39,10 +39,10 @@ impl<'de> Mode<'de, 'de> for Borrow {
 }
 
 /// Strings are copied, so the result does not borrow from the input.
-#[derive(Clone, std::marker::Copy)]
-pub(crate) struct Copy;
+#[derive(Clone, Copy)]
+pub(crate) struct Copying;
 
-impl<'de> Mode<'de, 'static> for Copy {
+impl<'de> Mode<'de, 'static> for Copying {
     fn string(self, text: &'de str, clean: bool) -> Str<'static> {
         if clean {
             Str::owned_clean(text)
@@ -53,7 +53,7 @@ impl<'de> Mode<'de, 'static> for Copy {
 }
 
 /// Per-value parsing context.
-#[derive(Clone, std::marker::Copy)]
+#[derive(Clone, Copy)]
 pub(crate) struct Ctx<'a, M> {
     /// Containers (objects and arrays) entered so far.
     depth: usize,
@@ -87,7 +87,7 @@ impl<M> Ctx<'_, M> {
     }
 }
 
-impl<'a, M: std::marker::Copy> Ctx<'a, M> {
+impl<'a, M: Copy> Ctx<'a, M> {
     fn enter<E: de::Error>(self) -> Result<Ctx<'a, M>, E> {
         if self.depth >= MAX_DEPTH {
             return Err(E::custom(format_args!(
@@ -113,12 +113,12 @@ const TOO_DEEP_MESSAGE: &str = "nesting deeper than";
 
 /// Parses a JSON document that must be an object, borrowing strings from `bytes`.
 pub(crate) fn object_from_slice(bytes: &[u8]) -> Result<Object<'_>, ParseError> {
-    document_from_slice(bytes, Borrow)
+    document_from_slice(bytes, Borrowing)
 }
 
 /// Parses a JSON document that must be an object, copying every string.
 pub(crate) fn owned_from_slice(bytes: &[u8]) -> Result<Object<'static>, ParseError> {
-    document_from_slice(bytes, Copy)
+    document_from_slice(bytes, Copying)
 }
 
 fn document_from_slice<'de, 'a, M: Mode<'de, 'a>>(
@@ -239,7 +239,7 @@ pub(crate) fn owned_from_reader<R: std::io::Read>(
 ) -> Result<Object<'static>, ParseError> {
     let reader = SkipBom::new(std::io::BufReader::new(reader));
     let mut de = serde_json::Deserializer::from_reader(reader);
-    let document = DocumentSeed(Ctx::any_deserializer(Copy))
+    let document = DocumentSeed(Ctx::any_deserializer(Copying))
         .deserialize(&mut de)
         .and_then(|document| de.end().map(|()| document));
     match document {
@@ -367,7 +367,7 @@ pub(crate) fn object_from_value(value: serde_json::Value) -> Result<Object<'stat
             found: JsonKind::of_value(&value),
         });
     }
-    ObjectSeed(Ctx::any_deserializer(Borrow))
+    ObjectSeed(Ctx::any_deserializer(Borrowing))
         .deserialize(value)
         .map_err(depth_or_json)
 }
@@ -375,7 +375,7 @@ pub(crate) fn object_from_value(value: serde_json::Value) -> Result<Object<'stat
 pub(crate) fn any_from_value(value: serde_json::Value) -> Result<Any<'static>, ParseError> {
     let mut scratch = Vec::new();
     AnySeed {
-        ctx: Ctx::any_deserializer(Borrow),
+        ctx: Ctx::any_deserializer(Borrowing),
         scratch: &mut scratch,
     }
     .deserialize(value)
@@ -711,7 +711,7 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Object<'a> {
     /// type that borrows nothing (`serde::de::DeserializeOwned`: `serde_json::from_reader`,
     /// web framework extractors), use [`OwnedObject`](crate::OwnedObject).
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        ObjectSeed(Ctx::any_deserializer(Borrow)).deserialize(deserializer)
+        ObjectSeed(Ctx::any_deserializer(Borrowing)).deserialize(deserializer)
     }
 }
 
@@ -719,7 +719,7 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Any<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let mut scratch = Vec::new();
         AnySeed {
-            ctx: Ctx::any_deserializer(Borrow),
+            ctx: Ctx::any_deserializer(Borrowing),
             scratch: &mut scratch,
         }
         .deserialize(deserializer)

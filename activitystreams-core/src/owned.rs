@@ -213,7 +213,7 @@ impl<'de> Deserialize<'de> for OwnedObject {
     /// not an object is an "invalid type" error, containers nested [`MAX_DEPTH`] levels deep
     /// (counted from this object) an error whose message starts with "nesting deeper than".
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        ObjectSeed(Ctx::any_deserializer(de::Copy))
+        ObjectSeed(Ctx::any_deserializer(de::Copying))
             .deserialize(deserializer)
             .map(OwnedObject)
     }
