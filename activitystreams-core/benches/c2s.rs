@@ -58,14 +58,11 @@ fn post_and_deliver(note: Object<'_>) -> usize {
         minted += 1;
         match what {
             IdFor::Activity => format!("https://home.example/activities/{minted}"),
-            IdFor::Object(_) => format!("https://home.example/objects/{minted}"),
+            _ => format!("https://home.example/objects/{minted}"),
         }
     })
     .expect("accepted");
-    let limits = DeliveryLimits {
-        max_recipients: SIZES[SIZES.len() - 1],
-        ..DeliveryLimits::default()
-    };
+    let limits = DeliveryLimits::default().with_max_recipients(SIZES[SIZES.len() - 1]);
     let recipients = delivery_recipients(
         &post.delivery,
         &post.blind,

@@ -108,7 +108,7 @@ impl<'a> ObjectBuilder<'a> {
     }
 
     /// Sets a recognised term (as `Object::set_term`).
-    fn set(&mut self, term: Term, value: PropertyValue<'a>) {
+    pub(crate) fn set(&mut self, term: Term, value: PropertyValue<'a>) {
         self.map_keys.retain(|(t, _)| *t != term);
         self.keys.set_term(&mut self.object, term, value);
     }
@@ -121,23 +121,40 @@ impl<'a> ObjectBuilder<'a> {
         self.keys.insert(&mut self.object, name, value);
     }
 
-    fn push_ref(&mut self, term: Term, value: Ref<'a>) {
+    pub(crate) fn push_ref(&mut self, term: Term, value: Ref<'a>) {
         match self.keys.term_mut(&mut self.object, term) {
             Some(PropertyValue::Ref(p)) => p.push(value),
             _ => self.put(Str::borrowed(term.name()), Element::into_any(value)),
         }
     }
 
-    fn push_text(&mut self, term: Term, value: Text<'a>) {
+    pub(crate) fn push_text(&mut self, term: Term, value: Text<'a>) {
         match self.keys.term_mut(&mut self.object, term) {
             Some(PropertyValue::Text(p)) => p.push(value),
             _ => self.put(Str::borrowed(term.name()), Element::into_any(value)),
         }
     }
 
-    fn text(mut self, term: Term, value: Str<'a>) -> Self {
+    pub(crate) fn text(mut self, term: Term, value: Str<'a>) -> Self {
         self.put(Str::borrowed(term.name()), Any::String(value));
         self
+    }
+
+    /// Sets a reference term to a single value.
+    pub(crate) fn set_ref(mut self, term: Term, value: Ref<'a>) -> Self {
+        self.set(term, PropertyValue::Ref(Prop::One(value)));
+        self
+    }
+
+    /// Sets a boolean term.
+    pub(crate) fn flag(mut self, term: Term, value: bool) -> Self {
+        self.set(term, PropertyValue::Flag(value.into()));
+        self
+    }
+
+    /// Mutable access to a recognised term's value.
+    pub(crate) fn term_mut(&mut self, term: Term) -> Option<&mut PropertyValue<'a>> {
+        self.keys.term_mut(&mut self.object, term)
     }
 
     /// Sets `content` (HTML by default).
@@ -239,10 +256,10 @@ impl<'a> ObjectBuilder<'a> {
         self.date(Term::EndTime, at)
     }
 
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, sensitive: bool) -> Self {
-        self.set(Term::Sensitive, PropertyValue::Flag(sensitive.into()));
-        self
+    /// Sets `sensitive` (`as:sensitive`: the content needs a content warning; read by
+    /// [`Object::is_sensitive`]).
+    pub fn sensitive(self, sensitive: bool) -> Self {
+        self.flag(Term::Sensitive, sensitive)
     }
 
     /// Sets `totalItems`.

@@ -6,13 +6,15 @@ use chrono::{DateTime, FixedOffset};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DateError {
-    /// Not an RFC 3339 `date-time` (with the AS2 allowance of omitted seconds).
-    #[error("invalid date-time {value:?}: {reason}")]
+    /// Not an RFC 3339 `date-time` (with the AS2 allowance of omitted seconds); the source is
+    /// the parser's reason.
+    #[error("invalid date-time {value:?}")]
     Invalid {
         /// The string as written.
         value: String,
         /// The parser's reason.
-        reason: String,
+        #[source]
+        source: chrono::ParseError,
     },
 }
 
@@ -22,12 +24,12 @@ pub enum DateError {
 /// # Errors
 /// [`DateError::Invalid`] with the reason.
 pub fn parse_datetime(value: &str) -> Result<DateTime<FixedOffset>, DateError> {
-    DateTime::parse_from_rfc3339(value).or_else(|err| {
+    DateTime::parse_from_rfc3339(value).or_else(|source| {
         with_seconds(value)
             .and_then(|v| DateTime::parse_from_rfc3339(&v).ok())
             .ok_or_else(|| DateError::Invalid {
                 value: value.to_owned(),
-                reason: err.to_string(),
+                source,
             })
     })
 }

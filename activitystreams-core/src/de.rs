@@ -15,30 +15,83 @@ use crate::prop::{Element, Prop, PropertyValue, ValueKind};
 use crate::string::Str;
 use crate::vocab::Term;
 
+/// How the strings the deserializer lends out (`visit_borrowed_str`) become [`Str`]s of an
+/// `Object<'a>`: kept borrowed ([`Borrowing`], `'a` is the input's lifetime) or copied
+/// ([`Copying`], `'a` is `'static`). Every other step of reading is the same for both, so the
+/// borrowed and the owned reader apply the same rules and limits.
+pub(crate) trait Mode<'de, 'a>: Copy {
+    /// A string borrowed from the input; `clean` when it is known to need no JSON escaping.
+    fn string(self, text: &'de str, clean: bool) -> Str<'a>;
+}
+
+/// Strings stay borrowed from the input.
+#[derive(Clone, Copy)]
+pub(crate) struct Borrowing;
+
+impl<'de> Mode<'de, 'de> for Borrowing {
+    fn string(self, text: &'de str, clean: bool) -> Str<'de> {
+        if clean {
+            Str::from_json_input(text)
+        } else {
+            Str::borrowed(text)
+        }
+    }
+}
+
+/// Strings are copied, so the result does not borrow from the input.
+#[derive(Clone, Copy)]
+pub(crate) struct Copying;
+
+impl<'de> Mode<'de, 'static> for Copying {
+    fn string(self, text: &'de str, clean: bool) -> Str<'static> {
+        if clean {
+            Str::owned_clean(text)
+        } else {
+            Str::owned(text)
+        }
+    }
+}
+
 /// Per-value parsing context.
 #[derive(Clone, Copy)]
-pub(crate) struct Ctx {
+pub(crate) struct Ctx<'a, M> {
     /// Containers (objects and arrays) entered so far.
     depth: usize,
     /// The deserializer is serde_json reading a buffer: a borrowed string then had no escape
     /// sequence and can be written back verbatim.
     trusted: bool,
+    mode: M,
+    /// The lifetime of the strings of the result.
+    out: PhantomData<fn() -> Str<'a>>,
 }
 
-impl Ctx {
-    pub(crate) const JSON_INPUT: Ctx = Ctx {
-        depth: 0,
-        trusted: true,
-    };
-    pub(crate) const ANY_DESERIALIZER: Ctx = Ctx {
-        depth: 0,
-        trusted: false,
-    };
+impl<M> Ctx<'_, M> {
+    /// For serde_json reading a buffer of JSON text (see `trusted`).
+    pub(crate) const fn json_input(mode: M) -> Self {
+        Ctx {
+            depth: 0,
+            trusted: true,
+            mode,
+            out: PhantomData,
+        }
+    }
 
-    fn enter<E: de::Error>(self) -> Result<Ctx, E> {
+    /// For any other deserializer.
+    pub(crate) const fn any_deserializer(mode: M) -> Self {
+        Ctx {
+            depth: 0,
+            trusted: false,
+            mode,
+            out: PhantomData,
+        }
+    }
+}
+
+impl<'a, M: Copy> Ctx<'a, M> {
+    fn enter<E: de::Error>(self) -> Result<Ctx<'a, M>, E> {
         if self.depth >= MAX_DEPTH {
             return Err(E::custom(format_args!(
-                "nesting deeper than {MAX_DEPTH} levels"
+                "{TOO_DEEP_MESSAGE} {MAX_DEPTH} levels"
             )));
         }
         Ok(Ctx {
@@ -47,32 +100,50 @@ impl Ctx {
         })
     }
 
-    fn borrowed<'de>(self, s: &'de str) -> Str<'de> {
-        if self.trusted {
-            Str::from_json_input(s)
-        } else {
-            Str::borrowed(s)
-        }
+    fn borrowed<'de>(self, s: &'de str) -> Str<'a>
+    where
+        M: Mode<'de, 'a>,
+    {
+        self.mode.string(s, self.trusted)
     }
 }
 
-/// Parses a JSON document that must be an object.
+/// The start of the message of the error the visitors raise beyond [`MAX_DEPTH`].
+const TOO_DEEP_MESSAGE: &str = "nesting deeper than";
+
+/// Parses a JSON document that must be an object, borrowing strings from `bytes`.
 pub(crate) fn object_from_slice(bytes: &[u8]) -> Result<Object<'_>, ParseError> {
+    document_from_slice(bytes, Borrowing)
+}
+
+/// Parses a JSON document that must be an object, copying every string.
+pub(crate) fn owned_from_slice(bytes: &[u8]) -> Result<Object<'static>, ParseError> {
+    document_from_slice(bytes, Copying)
+}
+
+fn document_from_slice<'de, 'a, M: Mode<'de, 'a>>(
+    bytes: &'de [u8],
+    mode: M,
+) -> Result<Object<'a>, ParseError> {
     // RFC 8259 §8.1: parsers "MAY ignore the presence of a byte order mark".
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
     // Validating UTF-8 once for the whole buffer is cheaper than serde_json's per-string
     // checks; invalid input goes through `from_slice` for serde_json's positioned error.
     match std::str::from_utf8(bytes) {
-        Ok(text) => parse_with(serde_json::Deserializer::from_str(text), bytes),
-        Err(_) => parse_with(serde_json::Deserializer::from_slice(bytes), bytes),
+        Ok(text) => parse_with(serde_json::Deserializer::from_str(text), bytes, mode),
+        Err(_) => parse_with(serde_json::Deserializer::from_slice(bytes), bytes, mode),
     }
 }
 
-fn parse_with<'de, R: serde_json::de::Read<'de>>(
+/// The UTF-8 byte order mark.
+pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+fn parse_with<'de, 'a, R: serde_json::de::Read<'de>, M: Mode<'de, 'a>>(
     mut de: serde_json::Deserializer<R>,
     bytes: &[u8],
-) -> Result<Object<'de>, ParseError> {
-    match ObjectSeed(Ctx::JSON_INPUT).deserialize(&mut de) {
+    mode: M,
+) -> Result<Object<'a>, ParseError> {
+    match ObjectSeed(Ctx::json_input(mode)).deserialize(&mut de) {
         Ok(object) => {
             de.end().map_err(ParseError::Json)?;
             Ok(object)
@@ -81,36 +152,212 @@ fn parse_with<'de, R: serde_json::de::Read<'de>>(
     }
 }
 
-/// Turns "invalid type" for a top-level non-object into [`ParseError::NotAnObject`] when the
-/// input is valid JSON of another kind, and serde_json's recursion limit into
-/// [`ParseError::TooDeep`].
+/// Classifies the error of parsing a document as an object: serde_json's recursion limit is
+/// [`ParseError::TooDeep`]; a document that does not start with `{` is read again as a whole,
+/// as the reader path reads it ([`Validate`]), to tell valid JSON of another kind
+/// ([`ParseError::NotAnObject`]) from invalid input (whose error then says what is invalid).
 fn classify_error(bytes: &[u8], err: serde_json::Error) -> ParseError {
-    // serde_json reports its limit only in the message (the category is `Syntax`).
-    if err.to_string().starts_with("recursion limit exceeded") {
+    if is_too_deep(&err) {
         return ParseError::TooDeep { limit: MAX_DEPTH };
     }
     let first = bytes
         .iter()
         .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
-    if first != Some(&b'{')
-        && serde_json::from_slice::<de::IgnoredAny>(bytes).is_ok()
-        && let Some(found) = first.and_then(|b| kind_of_first_byte(*b))
-    {
-        return ParseError::NotAnObject { found };
+    if first == Some(&b'{') {
+        return ParseError::Json(err);
     }
-    ParseError::Json(err)
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match Validate
+        .deserialize(&mut de)
+        .and_then(|found| de.end().map(|()| found))
+    {
+        Ok(found) => ParseError::NotAnObject { found },
+        Err(err) if is_too_deep(&err) => ParseError::TooDeep { limit: MAX_DEPTH },
+        Err(err) => ParseError::Json(err),
+    }
 }
 
-fn kind_of_first_byte(b: u8) -> Option<JsonKind> {
-    Some(match b {
-        b'[' => JsonKind::Array,
-        b'"' => JsonKind::String,
-        b'n' => JsonKind::Null,
-        b't' | b'f' => JsonKind::Bool,
-        b'-' | b'0'..=b'9' => JsonKind::Number,
-        b'{' => JsonKind::Object,
-        _ => return None,
-    })
+/// Reads any JSON value to its end as `serde_json::Value` would read it (strings unescaped and
+/// checked, numbers in range), keeping nothing but its kind. Nesting is bounded by the
+/// deserializer (serde_json's recursion limit).
+struct Validate;
+
+impl<'de> DeserializeSeed<'de> for Validate {
+    type Value = JsonKind;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<JsonKind, D::Error> {
+        deserializer.deserialize_any(Validate)
+    }
+}
+
+impl<'de> Visitor<'de> for Validate {
+    type Value = JsonKind;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<JsonKind, E> {
+        Ok(JsonKind::Bool)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<JsonKind, E> {
+        Ok(JsonKind::Number)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<JsonKind, E> {
+        Ok(JsonKind::Number)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<JsonKind, E> {
+        Ok(JsonKind::Number)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<JsonKind, E> {
+        Ok(JsonKind::String)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<JsonKind, E> {
+        Ok(JsonKind::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<JsonKind, A::Error> {
+        while seq.next_element_seed(Validate)?.is_some() {}
+        Ok(JsonKind::Array)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonKind, A::Error> {
+        while map.next_key_seed(Validate)?.is_some() {
+            map.next_value_seed(Validate)?;
+        }
+        Ok(JsonKind::Object)
+    }
+}
+
+/// Whether `err` is serde_json's recursion limit or the visitors' own depth limit.
+fn is_too_deep(err: &serde_json::Error) -> bool {
+    // serde_json reports its limit only in the message (the category is `Syntax`).
+    let message = err.to_string();
+    message.starts_with("recursion limit exceeded") || message.starts_with(TOO_DEEP_MESSAGE)
+}
+
+/// Parses a JSON document that must be an object from a reader, copying every string. The
+/// rules are those of [`owned_from_slice`]: a leading byte order mark is skipped, a document
+/// that is valid JSON but not an object is [`ParseError::NotAnObject`].
+pub(crate) fn owned_from_reader<R: std::io::Read>(
+    reader: R,
+) -> Result<Object<'static>, ParseError> {
+    let reader = SkipBom::new(std::io::BufReader::new(reader));
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let document = DocumentSeed(Ctx::any_deserializer(Copying))
+        .deserialize(&mut de)
+        .and_then(|document| de.end().map(|()| document));
+    match document {
+        Ok(Document::Object(object)) => Ok(object),
+        Ok(Document::Other(found)) => Err(ParseError::NotAnObject { found }),
+        Err(err) if err.is_io() => Err(ParseError::Io(std::io::Error::from(err))),
+        Err(err) if is_too_deep(&err) => Err(ParseError::TooDeep { limit: MAX_DEPTH }),
+        Err(err) => Err(ParseError::Json(err)),
+    }
+}
+
+/// A reader that drops a leading UTF-8 byte order mark.
+struct SkipBom<R> {
+    inner: R,
+    /// The first bytes, read ahead to look for the mark.
+    head: [u8; 3],
+    /// How many bytes of `head` were read, and how many of them were handed out.
+    head_len: usize,
+    head_pos: usize,
+    /// Whether `head` has been filled (as far as the input goes) and checked.
+    checked: bool,
+}
+
+impl<R> SkipBom<R> {
+    fn new(inner: R) -> Self {
+        SkipBom {
+            inner,
+            head: [0; 3],
+            head_len: 0,
+            head_pos: 0,
+            checked: false,
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for SkipBom<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if !self.checked {
+            while self.head_len < self.head.len() {
+                let Some(rest) = self.head.get_mut(self.head_len..) else {
+                    break;
+                };
+                match self.inner.read(rest) {
+                    Ok(0) => break,
+                    Ok(n) => self.head_len += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            self.checked = true;
+            if self.head.get(..self.head_len) == Some(BOM) {
+                self.head_pos = self.head_len;
+            }
+        }
+        if let Some(pending) = self.head.get(self.head_pos..self.head_len)
+            && !pending.is_empty()
+        {
+            let n = pending.len().min(buf.len());
+            if let (Some(dst), Some(src)) = (buf.get_mut(..n), pending.get(..n)) {
+                dst.copy_from_slice(src);
+            }
+            self.head_pos += n;
+            return Ok(n);
+        }
+        self.inner.read(buf)
+    }
+}
+
+/// A whole document: an object, or the kind of the (valid) JSON value it is instead.
+enum Document<'a> {
+    Object(Object<'a>),
+    Other(JsonKind),
+}
+
+/// Deserializes a [`Document`]: an object as [`ObjectSeed`] does; any other value is read to
+/// its end as [`Validate`] reads it (so that invalid JSON stays an error, as in
+/// `classify_error`) and reported by its kind.
+struct DocumentSeed<'a, M>(Ctx<'a, M>);
+
+impl<'de, 'a, M: Mode<'de, 'a>> DeserializeSeed<'de> for DocumentSeed<'a, M> {
+    type Value = Document<'a>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Document<'a>, D::Error> {
+        deserializer.deserialize_any(DocumentVisitor(self.0))
+    }
+}
+
+struct DocumentVisitor<'a, M>(Ctx<'a, M>);
+
+impl<'de, 'a, M: Mode<'de, 'a>> Visitor<'de> for DocumentVisitor<'a, M> {
+    type Value = Document<'a>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON document")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Document<'a>, A::Error> {
+        let mut scratch = Vec::with_capacity(32);
+        object_from_map(map, self.0, &mut scratch).map(Document::Object)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Document<'a>, A::Error> {
+        Validate.visit_seq(seq).map(Document::Other)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Document<'a>, E> {
+        Ok(Document::Other(JsonKind::Bool))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Document<'a>, E> {
+        Ok(Document::Other(JsonKind::Number))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Document<'a>, E> {
+        Ok(Document::Other(JsonKind::Number))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Document<'a>, E> {
+        Ok(Document::Other(JsonKind::Number))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Document<'a>, E> {
+        Ok(Document::Other(JsonKind::String))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Document<'a>, E> {
+        Ok(Document::Other(JsonKind::Null))
+    }
 }
 
 /// Converts a `serde_json::Value` that must be an object.
@@ -120,7 +367,7 @@ pub(crate) fn object_from_value(value: serde_json::Value) -> Result<Object<'stat
             found: JsonKind::of_value(&value),
         });
     }
-    ObjectSeed(Ctx::ANY_DESERIALIZER)
+    ObjectSeed(Ctx::any_deserializer(Borrowing))
         .deserialize(value)
         .map_err(depth_or_json)
 }
@@ -128,7 +375,7 @@ pub(crate) fn object_from_value(value: serde_json::Value) -> Result<Object<'stat
 pub(crate) fn any_from_value(value: serde_json::Value) -> Result<Any<'static>, ParseError> {
     let mut scratch = Vec::new();
     AnySeed {
-        ctx: Ctx::ANY_DESERIALIZER,
+        ctx: Ctx::any_deserializer(Borrowing),
         scratch: &mut scratch,
     }
     .deserialize(value)
@@ -136,7 +383,7 @@ pub(crate) fn any_from_value(value: serde_json::Value) -> Result<Any<'static>, P
 }
 
 fn depth_or_json(err: serde_json::Error) -> ParseError {
-    if err.to_string().starts_with("nesting deeper than") {
+    if is_too_deep(&err) {
         ParseError::TooDeep { limit: MAX_DEPTH }
     } else {
         ParseError::Json(err)
@@ -144,14 +391,14 @@ fn depth_or_json(err: serde_json::Error) -> ParseError {
 }
 
 /// Entries of the objects being parsed, innermost last (see [`EntrySink`]).
-type Scratch<'de> = Vec<Entry<'de>>;
+type Scratch<'a> = Vec<Entry<'a>>;
 
 /// Deserializes an [`Object`]; a non-object is an "invalid type" error.
-pub(crate) struct ObjectSeed(pub(crate) Ctx);
+pub(crate) struct ObjectSeed<'a, M>(pub(crate) Ctx<'a, M>);
 
-impl<'de> DeserializeSeed<'de> for ObjectSeed {
-    type Value = Object<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Object<'de>, D::Error> {
+impl<'de, 'a, M: Mode<'de, 'a>> DeserializeSeed<'de> for ObjectSeed<'a, M> {
+    type Value = Object<'a>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Object<'a>, D::Error> {
         let mut scratch = Vec::with_capacity(32);
         deserializer.deserialize_map(ObjectVisitor {
             ctx: self.0,
@@ -160,26 +407,26 @@ impl<'de> DeserializeSeed<'de> for ObjectSeed {
     }
 }
 
-struct ObjectVisitor<'s, 'de> {
-    ctx: Ctx,
-    scratch: &'s mut Scratch<'de>,
+struct ObjectVisitor<'s, 'a, M> {
+    ctx: Ctx<'a, M>,
+    scratch: &'s mut Scratch<'a>,
 }
 
-impl<'de> Visitor<'de> for ObjectVisitor<'_, 'de> {
-    type Value = Object<'de>;
+impl<'de, 'a, M: Mode<'de, 'a>> Visitor<'de> for ObjectVisitor<'_, 'a, M> {
+    type Value = Object<'a>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Object<'de>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Object<'a>, A::Error> {
         object_from_map(map, self.ctx, self.scratch)
     }
 }
 
-fn object_from_map<'de, A: MapAccess<'de>>(
+fn object_from_map<'de, 'a, A: MapAccess<'de>, M: Mode<'de, 'a>>(
     mut map: A,
-    ctx: Ctx,
-    scratch: &mut Scratch<'de>,
-) -> Result<Object<'de>, A::Error> {
+    ctx: Ctx<'a, M>,
+    scratch: &mut Scratch<'a>,
+) -> Result<Object<'a>, A::Error> {
     let ctx = ctx.enter()?;
     let mut sink = EntrySink::new(scratch);
     while let Some(key) = map.next_key_seed(StrSeed(ctx))? {
@@ -219,42 +466,42 @@ fn object_from_map<'de, A: MapAccess<'de>>(
     Ok(sink.finish(scratch))
 }
 
-struct StrSeed(Ctx);
+struct StrSeed<'a, M>(Ctx<'a, M>);
 
-impl<'de> DeserializeSeed<'de> for StrSeed {
-    type Value = Str<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Str<'de>, D::Error> {
+impl<'de, 'a, M: Mode<'de, 'a>> DeserializeSeed<'de> for StrSeed<'a, M> {
+    type Value = Str<'a>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Str<'a>, D::Error> {
         deserializer.deserialize_str(StrVisitor(self.0))
     }
 }
 
-struct StrVisitor(Ctx);
+struct StrVisitor<'a, M>(Ctx<'a, M>);
 
-impl<'de> Visitor<'de> for StrVisitor {
-    type Value = Str<'de>;
+impl<'de, 'a, M: Mode<'de, 'a>> Visitor<'de> for StrVisitor<'a, M> {
+    type Value = Str<'a>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a string")
     }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Str<'de>, E> {
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Str<'a>, E> {
         Ok(self.0.borrowed(v))
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Str<'de>, E> {
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Str<'a>, E> {
         Ok(Str::owned(v))
     }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Str<'de>, E> {
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Str<'a>, E> {
         Ok(Str::owned(v))
     }
 }
 
 /// Deserializes any JSON value.
-struct AnySeed<'s, 'de> {
-    ctx: Ctx,
-    scratch: &'s mut Scratch<'de>,
+struct AnySeed<'s, 'a, M> {
+    ctx: Ctx<'a, M>,
+    scratch: &'s mut Scratch<'a>,
 }
 
-impl<'de> DeserializeSeed<'de> for AnySeed<'_, 'de> {
-    type Value = Any<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Any<'de>, D::Error> {
+impl<'de, 'a, M: Mode<'de, 'a>> DeserializeSeed<'de> for AnySeed<'_, 'a, M> {
+    type Value = Any<'a>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Any<'a>, D::Error> {
         deserializer.deserialize_any(AnyVisitor {
             ctx: self.ctx,
             scratch: self.scratch,
@@ -262,49 +509,49 @@ impl<'de> DeserializeSeed<'de> for AnySeed<'_, 'de> {
     }
 }
 
-struct AnyVisitor<'s, 'de> {
-    ctx: Ctx,
-    scratch: &'s mut Scratch<'de>,
+struct AnyVisitor<'s, 'a, M> {
+    ctx: Ctx<'a, M>,
+    scratch: &'s mut Scratch<'a>,
 }
 
-impl<'de> Visitor<'de> for AnyVisitor<'_, 'de> {
-    type Value = Any<'de>;
+impl<'de, 'a, M: Mode<'de, 'a>> Visitor<'de> for AnyVisitor<'_, 'a, M> {
+    type Value = Any<'a>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Any<'de>, E> {
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Any<'a>, E> {
         Ok(Any::Bool(v))
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Any<'de>, E> {
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Any<'a>, E> {
         Ok(Any::Number(v.into()))
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Any<'de>, E> {
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Any<'a>, E> {
         Ok(Any::Number(v.into()))
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Any<'de>, E> {
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Any<'a>, E> {
         // As serde_json::Value does: a non-finite float (only reachable from non-JSON
         // deserializers) becomes null.
         Ok(serde_json::Number::from_f64(v).map_or(Any::Null, Any::Number))
     }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Any<'de>, E> {
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Any<'a>, E> {
         Ok(Any::String(self.ctx.borrowed(v)))
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Any<'de>, E> {
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Any<'a>, E> {
         Ok(Any::String(Str::owned(v)))
     }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Any<'de>, E> {
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Any<'a>, E> {
         Ok(Any::String(Str::owned(v)))
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Any<'de>, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Any<'a>, E> {
         Ok(Any::Null)
     }
-    fn visit_none<E: de::Error>(self) -> Result<Any<'de>, E> {
+    fn visit_none<E: de::Error>(self) -> Result<Any<'a>, E> {
         Ok(Any::Null)
     }
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Any<'de>, D::Error> {
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Any<'a>, D::Error> {
         deserializer.deserialize_any(self)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Any<'de>, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Any<'a>, A::Error> {
         let ctx = self.ctx.enter()?;
         let mut items = Vec::new();
         while let Some(item) = seq.next_element_seed(AnySeed {
@@ -315,7 +562,7 @@ impl<'de> Visitor<'de> for AnyVisitor<'_, 'de> {
         }
         Ok(Any::Array(items))
     }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Any<'de>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Any<'a>, A::Error> {
         Ok(Any::Object(Box::new(object_from_map(
             map,
             self.ctx,
@@ -325,14 +572,14 @@ impl<'de> Visitor<'de> for AnyVisitor<'_, 'de> {
 }
 
 /// Deserializes a property value as `Prop<T>`: `null`, one value, or an array.
-struct PropSeed<'s, 'de, T> {
-    ctx: Ctx,
-    scratch: &'s mut Scratch<'de>,
+struct PropSeed<'s, 'a, T, M> {
+    ctx: Ctx<'a, M>,
+    scratch: &'s mut Scratch<'a>,
     marker: PhantomData<fn() -> T>,
 }
 
-impl<'s, 'de, T> PropSeed<'s, 'de, T> {
-    fn new(ctx: Ctx, scratch: &'s mut Scratch<'de>) -> Self {
+impl<'s, 'a, T, M> PropSeed<'s, 'a, T, M> {
+    fn new(ctx: Ctx<'a, M>, scratch: &'s mut Scratch<'a>) -> Self {
         PropSeed {
             ctx,
             scratch,
@@ -341,10 +588,10 @@ impl<'s, 'de, T> PropSeed<'s, 'de, T> {
     }
 }
 
-impl<'de, T: Element<'de>> DeserializeSeed<'de> for PropSeed<'_, 'de, T> {
+impl<'de, 'a, T: Element<'a>, M: Mode<'de, 'a>> DeserializeSeed<'de> for PropSeed<'_, 'a, T, M> {
     type Value = Prop<T>;
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Prop<T>, D::Error> {
-        deserializer.deserialize_any(PropVisitor::<T> {
+        deserializer.deserialize_any(PropVisitor::<T, M> {
             ctx: self.ctx,
             scratch: self.scratch,
             marker: PhantomData,
@@ -352,14 +599,14 @@ impl<'de, T: Element<'de>> DeserializeSeed<'de> for PropSeed<'_, 'de, T> {
     }
 }
 
-struct PropVisitor<'s, 'de, T> {
-    ctx: Ctx,
-    scratch: &'s mut Scratch<'de>,
+struct PropVisitor<'s, 'a, T, M> {
+    ctx: Ctx<'a, M>,
+    scratch: &'s mut Scratch<'a>,
     marker: PhantomData<fn() -> T>,
 }
 
-impl<'s, 'de, T> PropVisitor<'s, 'de, T> {
-    fn any(self) -> AnyVisitor<'s, 'de> {
+impl<'s, 'a, T, M> PropVisitor<'s, 'a, T, M> {
+    fn any(self) -> AnyVisitor<'s, 'a, M> {
         AnyVisitor {
             ctx: self.ctx,
             scratch: self.scratch,
@@ -367,7 +614,7 @@ impl<'s, 'de, T> PropVisitor<'s, 'de, T> {
     }
 }
 
-impl<'de, T: Element<'de>> Visitor<'de> for PropVisitor<'_, 'de, T> {
+impl<'de, 'a, T: Element<'a>, M: Mode<'de, 'a>> Visitor<'de> for PropVisitor<'_, 'a, T, M> {
     type Value = Prop<T>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
@@ -458,11 +705,13 @@ impl<'a> Object<'a> {
 }
 
 impl<'de: 'a, 'a> serde::Deserialize<'de> for Object<'a> {
-    /// Reads a JSON object from any serde deserializer. Prefer
-    /// [`Object::from_slice`]/[`Object::from_str`] for JSON text: they also mark borrowed strings
-    /// as needing no escaping, which makes writing faster.
+    /// Reads a JSON object from any serde deserializer, borrowing strings from its input where
+    /// it lends them. Prefer [`Object::from_slice`]/[`Object::from_str`] for JSON text: they
+    /// also mark borrowed strings as needing no escaping, which makes writing faster. For a
+    /// type that borrows nothing (`serde::de::DeserializeOwned`: `serde_json::from_reader`,
+    /// web framework extractors), use [`OwnedObject`](crate::OwnedObject).
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        ObjectSeed(Ctx::ANY_DESERIALIZER).deserialize(deserializer)
+        ObjectSeed(Ctx::any_deserializer(Borrowing)).deserialize(deserializer)
     }
 }
 
@@ -470,7 +719,7 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Any<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let mut scratch = Vec::new();
         AnySeed {
-            ctx: Ctx::ANY_DESERIALIZER,
+            ctx: Ctx::any_deserializer(Borrowing),
             scratch: &mut scratch,
         }
         .deserialize(deserializer)

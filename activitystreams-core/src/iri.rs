@@ -12,8 +12,8 @@ pub enum IriError {
         /// The IRI as written.
         iri: String,
     },
-    /// The URL parser refused it.
-    #[error("invalid IRI {iri:?}: {source}")]
+    /// The URL parser refused it; the source is its reason.
+    #[error("invalid IRI {iri:?}")]
     Invalid {
         /// The IRI as written.
         iri: String,

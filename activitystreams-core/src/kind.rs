@@ -7,6 +7,7 @@ pub const AS2_NAMESPACE: &str = "https://www.w3.org/ns/activitystreams#";
 
 /// Broad family of a type, following the AS2 type hierarchy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Family {
     /// `Object` and its non-activity, non-actor, non-collection subtypes.
     Object,

@@ -18,7 +18,13 @@
 //!   [`Object::object_id`], [`Object::content_in`], [`Object::published_at`], [`Object::kind`]...
 //!   and extension views in [`ext`] (emoji, profile fields, keys, quotes, interaction
 //!   policies).
-//! * [`ObjectBuilder`] for writing; [`Object::normalize`] as an explicit canonicalisation step;
+//! * [`OwnedObject`]: the same object owning its strings, `serde::de::DeserializeOwned` and
+//!   `Serialize`, for `serde_json::from_reader`, fields of your own structs and web framework
+//!   extractors; [`Object::deserialize_into`] / [`OwnedObject::from_typed`] to and from your own
+//!   `#[derive(Deserialize, Serialize)]` types, unknown properties kept.
+//! * [`ObjectBuilder`] for writing, with methods for the extension terms the crate reads
+//!   (`emoji`, `hashtag`, `focal_point`, `quoted_post`, `can_reply`, `misskey_content`...);
+//!   [`Object::normalize`] as an explicit canonicalisation step;
 //!   [`Object::validate`] / [`validate_document`] for strict AS2 checks with JSON Pointers.
 //! * [`dispatch`]: an activity becomes a method call on a [`Handler`] (actor-model style, as in
 //!   Spritely's Mandy); [`CollectionChange`] reads Add/Remove/Move.
@@ -81,6 +87,46 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # With serde
+//!
+//! `Object<'a>` borrows from the buffer it was read from; [`OwnedObject`] is the owned form for
+//! serde's `DeserializeOwned` bound. Typed structs of your own read from an object and write
+//! back to one.
+//!
+//! ```
+//! use activitystreams_core::{Kind, Object, OwnedObject};
+//! use serde::{Deserialize, Serialize};
+//!
+//! // An inbox body read straight from an `std::io::Read` (a request body, a file).
+//! let body = br#"{"type":"Follow","id":"https://b.example/follows/1",
+//!     "actor":"https://b.example/u/bob","object":"https://a.example/u/alice","x-seen":1}"#;
+//! let follow: OwnedObject = serde_json::from_reader(&body[..])?;
+//! assert_eq!(follow.kind(), Some(Kind::Follow));
+//!
+//! // Your own type; what it does not name stays in `rest`, in order.
+//! #[derive(Deserialize, Serialize)]
+//! struct Follow<'x> {
+//!     actor: &'x str,
+//!     object: &'x str,
+//!     #[serde(flatten)]
+//!     rest: OwnedObject,
+//! }
+//! let typed: Follow<'_> = follow.deserialize_into()?;
+//! assert_eq!(typed.actor, "https://b.example/u/bob");
+//! assert_eq!(typed.rest.keys().collect::<Vec<_>>(), ["type", "id", "x-seen"]);
+//!
+//! // And back to an object: the same JSON value.
+//! let back = OwnedObject::from_typed(&typed)?;
+//! assert_eq!(back.to_value()?, follow.to_value()?);
+//!
+//! // Borrowed and owned forms convert both ways.
+//! let borrowed = Object::from_slice(body)?;
+//! assert_eq!(OwnedObject::from(borrowed.clone()), follow);
+//! let view: &Object<'_> = &follow;
+//! assert_eq!(view.actor_id(), borrowed.actor_id());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Decisions
 //!
 //! * A repeated key keeps its last value, as `serde_json::Value` does.
@@ -93,7 +139,16 @@
 //! * [`MAX_DEPTH`] (128, serde_json's own limit) bounds every recursive walk; values built in
 //!   code that nest deeper are refused with typed errors, never a stack overflow.
 //! * Parsing from bytes ([`Object::from_slice`]) borrows from the buffer; use
-//!   [`Object::into_owned`] to keep a document longer than its buffer.
+//!   [`Object::into_owned`] to keep a document longer than its buffer, or read it as an
+//!   [`OwnedObject`] (copies every string; the same rules and limits).
+//! * [`Object::deserialize_into`] runs your type's `Deserialize` on the object itself (no JSON
+//!   text or `serde_json::Value` in between, strings lent from the object); unknown properties
+//!   are your type's to keep (`#[serde(flatten)] rest: OwnedObject`), or come back from
+//!   [`Object::deserialize_with_rest`]. [`OwnedObject::from_typed`] goes through JSON text so
+//!   that properties keep your type's field order.
+//! * Errors say what failed at their level and return the cause (serde_json's error with its
+//!   line and column, an IO error, the URL or date parser's reason) from
+//!   [`std::error::Error::source`], without repeating it; print the chain to see both.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -115,11 +170,13 @@ mod limits;
 mod name_index;
 mod normalize;
 mod object;
+mod owned;
 mod pointer;
 mod prop;
 mod public;
 mod ser;
 mod string;
+mod typed;
 mod validate;
 mod vocab;
 
@@ -129,13 +186,14 @@ pub use builder::{AS2_CONTEXT, ObjectBuilder, format_datetime};
 pub use collection::{CollectionChange, CollectionChangeError, Membership};
 pub use date::{DateError, parse_datetime};
 pub use dispatch::{Call, DispatchError, Handler, dispatch};
-pub use error::{ParseError, WriteError};
+pub use error::{ParseError, TypedError, WriteError};
 pub use iri::{IriError, has_scheme, is_absolute_iri, origin_of, parse_iri};
 pub use kind::{AS2_NAMESPACE, Family, Kind};
 pub use lang::is_well_formed_language_tag;
 pub use limits::MAX_DEPTH;
 pub use normalize::{TooDeep, normalizes_to_array};
 pub use object::{Object, Property};
+pub use owned::OwnedObject;
 pub use prop::{Element, Flag, LangMap, Num, Prop, PropertyValue, Ref, Text, ValueKind};
 pub use public::{PUBLIC, is_public};
 pub use string::Str;

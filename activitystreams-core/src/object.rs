@@ -2,8 +2,10 @@
 //! else kept.
 
 use std::collections::HashMap;
+use std::fmt;
 
 use crate::any::{Any, AnyRef};
+use crate::limits::MAX_DEPTH;
 use crate::prop::{Element, PropertyValue, with_prop};
 use crate::string::Str;
 use crate::vocab::Term;
@@ -30,7 +32,9 @@ use crate::vocab::Term;
 ///
 /// `PartialEq` compares properties in order; two objects with the same properties in another
 /// order are not equal (compare [`Object::to_value`] results for JSON equality).
-#[derive(Clone, Debug, PartialEq, Default)]
+///
+/// `Debug` shows the object as its JSON: `{"type": "Note", "to": ["https://a.example/u"]}`.
+#[derive(Clone, PartialEq, Default)]
 pub struct Object<'a> {
     entries: Vec<Entry<'a>>,
 }
@@ -224,6 +228,19 @@ impl<'a> Object<'a> {
         });
     }
 
+    /// Adds every property of `other`, in its order: a key the object already has gets the new
+    /// value in its place (as [`Object::insert`]), other keys are added at the end. Time is
+    /// linear in the sizes of both objects.
+    pub fn merge(&mut self, other: Object<'a>) {
+        let mut keys = KeyIndex::of(self);
+        for entry in other.entries {
+            match entry {
+                Entry::Known(term, value) => keys.set_term(self, term, value),
+                Entry::Unknown(name, value) => keys.insert(self, name, value),
+            }
+        }
+    }
+
     /// Copies every borrowed string so the object no longer refers to the input buffer.
     #[must_use]
     pub fn into_owned(self) -> Object<'static> {
@@ -255,6 +272,65 @@ impl<'a> Object<'a> {
                 Some(other) => vec![other.view()],
             },
         }
+    }
+}
+
+impl fmt::Debug for Object<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        DebugJson(AnyRef::Object(self), 0).fmt(f)
+    }
+}
+
+/// Writes a value as JSON-like `Debug` output (maps and lists), down to [`MAX_DEPTH`]
+/// containers (deeper ones, only possible in values built in code, are written as `…`).
+struct DebugJson<'x, 'a>(AnyRef<'x, 'a>, usize);
+
+impl fmt::Debug for DebugJson<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let depth = self.1 + 1;
+        match self.0 {
+            AnyRef::Null => f.write_str("null"),
+            AnyRef::Bool(b) => fmt::Debug::fmt(&b, f),
+            AnyRef::Number(n) => fmt::Display::fmt(n, f),
+            AnyRef::String(s) => fmt::Debug::fmt(s.as_str(), f),
+            _ if depth > MAX_DEPTH => f.write_str("…"),
+            AnyRef::Array(items) => f
+                .debug_list()
+                .entries(items.iter().map(|item| DebugJson(item.view(), depth)))
+                .finish(),
+            AnyRef::Object(object) => {
+                let mut map = f.debug_map();
+                for entry in &object.entries {
+                    match entry {
+                        Entry::Known(term, value) => {
+                            map.entry(&term.name(), &DebugProperty(value, depth))
+                        }
+                        Entry::Unknown(name, value) => {
+                            map.entry(&name.as_str(), &DebugJson(value.view(), depth))
+                        }
+                    };
+                }
+                map.finish()
+            }
+        }
+    }
+}
+
+/// [`DebugJson`] for the value of a recognised term.
+struct DebugProperty<'x, 'a>(&'x PropertyValue<'a>, usize);
+
+impl fmt::Debug for DebugProperty<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let depth = self.1;
+        with_prop!(self.0, p => match p {
+            crate::Prop::Null => f.write_str("null"),
+            crate::Prop::One(value) => DebugJson(value.view(), depth).fmt(f),
+            crate::Prop::Many(_) if depth + 1 > MAX_DEPTH => f.write_str("…"),
+            crate::Prop::Many(values) => f
+                .debug_list()
+                .entries(values.iter().map(|value| DebugJson(value.view(), depth + 1)))
+                .finish(),
+        })
     }
 }
 

@@ -617,7 +617,10 @@ impl<'a> Element<'a> for LangMap<'a> {
 }
 
 /// Which element type a vocabulary term holds.
+///
+/// Non-exhaustive: a later version may read some terms into a new element type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ValueKind {
     /// [`Ref`]: IRI, embedded object or Link.
     Ref,
@@ -633,8 +636,10 @@ pub enum ValueKind {
     Any,
 }
 
-/// The typed value of a known property.
+/// The typed value of a known property, one variant per [`ValueKind`] (non-exhaustive as it
+/// is).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum PropertyValue<'a> {
     /// References.
     Ref(Prop<Ref<'a>>),

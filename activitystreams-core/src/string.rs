@@ -56,6 +56,11 @@ impl<'a> Str<'a> {
         Str(Repr::Clean(text))
     }
 
+    /// A copy of a string known to need no JSON escaping (see [`Str::from_json_input`]).
+    pub(crate) fn owned_clean(text: &str) -> Str<'static> {
+        Str(Repr::CleanOwned(text.into()))
+    }
+
     /// The text.
     #[must_use]
     pub fn as_str(&self) -> &str {

@@ -38,7 +38,7 @@ impl Mint {
         self.minted.push(what);
         let prefix = match what {
             IdFor::Activity => "activities",
-            IdFor::Object(_) => "objects",
+            _ => "objects",
         };
         format!("https://example.com/{prefix}/{}", self.next)
     }
@@ -480,10 +480,7 @@ fn s7_1_collections_are_expanded_up_to_the_layer_limit() {
         &activity,
         &BlindRecipients::default(),
         &mut followers_resolver(&collections),
-        DeliveryLimits {
-            max_collection_depth: 2,
-            ..DeliveryLimits::default()
-        },
+        DeliveryLimits::default().with_max_collection_depth(2),
     )
     .unwrap();
     assert_eq!(two_layers.actors, ["https://b/bob", "https://c/carol"]);
@@ -499,10 +496,9 @@ fn s7_1_collection_cycles_terminate_and_recipients_are_bounded() {
         ("https://a/c2", vec!["https://a/c1", "https://a/y"]),
     ]);
     let activity = object(json!({"type": "Create", "actor": ALICE, "to": "https://a/c1"}));
-    let limits = DeliveryLimits {
-        max_collection_depth: 10,
-        max_recipients: 100,
-    };
+    let limits = DeliveryLimits::default()
+        .with_max_collection_depth(10)
+        .with_max_recipients(100);
     let recipients = delivery_recipients(
         &activity,
         &BlindRecipients::default(),
@@ -514,10 +510,9 @@ fn s7_1_collection_cycles_terminate_and_recipients_are_bounded() {
 
     let many: Vec<String> = (0..20).map(|i| format!("https://a/u{i}")).collect();
     let big = object(json!({"type": "Create", "actor": ALICE, "to": many}));
-    let limits = DeliveryLimits {
-        max_collection_depth: 1,
-        max_recipients: 10,
-    };
+    let limits = DeliveryLimits::default()
+        .with_max_collection_depth(1)
+        .with_max_recipients(10);
     assert_eq!(
         delivery_recipients(
             &big,

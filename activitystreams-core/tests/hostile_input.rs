@@ -333,3 +333,92 @@ fn a_builder_of_many_properties_stays_linear() {
         .and_then(|m| m.as_object());
     assert_eq!(map.map(Object::len), Some(100_000));
 }
+
+/// The owned reader and the typed conversions on the same hostile input: the same limits,
+/// time and memory proportional to the input.
+mod owned {
+    use activitystreams_core::{MAX_DEPTH, Object, OwnedObject, ParseError, TypedError};
+    use serde::Deserialize;
+
+    use super::{nested_arrays, nested_objects};
+
+    fn assert_too_deep(result: Result<OwnedObject, ParseError>) {
+        match result {
+            Err(ParseError::TooDeep { limit }) => assert_eq!(limit, MAX_DEPTH),
+            other => panic!("expected TooDeep, got {other:?}"),
+        }
+    }
+
+    #[derive(Deserialize)]
+    struct Wrapper {
+        #[allow(dead_code)]
+        object: OwnedObject,
+    }
+
+    #[test]
+    fn nesting_is_refused_at_max_depth_from_buffers_and_readers() {
+        let deepest = nested_arrays(MAX_DEPTH - 2);
+        assert!(OwnedObject::from_str(&deepest).is_ok());
+        assert!(OwnedObject::from_reader(deepest.as_bytes()).is_ok());
+        assert!(OwnedObject::from_reader(nested_objects(MAX_DEPTH - 1).as_bytes()).is_ok());
+        for depth in [MAX_DEPTH - 1, MAX_DEPTH + 1, 10_000, 1_000_000] {
+            // The object plus `depth` arrays, `depth + 1` objects: one container too many.
+            let arrays = nested_arrays(depth);
+            let objects = nested_objects(depth + 1);
+            assert_too_deep(OwnedObject::from_str(&arrays));
+            assert_too_deep(OwnedObject::from_reader(arrays.as_bytes()));
+            assert_too_deep(OwnedObject::from_reader(objects.as_bytes()));
+            let wrapped = format!(r#"{{"object":{objects}}}"#);
+            assert!(serde_json::from_reader::<_, Wrapper>(wrapped.as_bytes()).is_err());
+        }
+    }
+
+    #[test]
+    fn many_duplicate_keys_from_a_reader_and_through_typed_conversions() {
+        let mut text = String::from(r#"{"type":"Note""#);
+        for round in 0..2 {
+            for i in 0..100_000 {
+                text.push_str(&format!(r#","k{i}":{round}"#));
+            }
+        }
+        text.push('}');
+        let owned = OwnedObject::from_reader(text.as_bytes()).unwrap();
+        assert_eq!(owned.len(), 100_001);
+        assert_eq!(
+            owned.unknown("k99999").and_then(|v| v.to_value().ok()),
+            Some(serde_json::json!(1))
+        );
+        let borrowed = Object::from_str(&text).unwrap();
+        assert_eq!(owned, borrowed);
+        // A type reading one property leaves 100,000 behind, each looked at once.
+        #[derive(Deserialize)]
+        struct Kind<'x> {
+            #[serde(rename = "type")]
+            kind: &'x str,
+        }
+        let (kind, rest): (Kind<'_>, Object<'_>) = borrowed.deserialize_with_rest().unwrap();
+        assert_eq!(kind.kind, "Note");
+        assert_eq!(rest.len(), 100_000);
+        let mut back = OwnedObject::from_typed(&serde_json::json!({"type": "Note"})).unwrap();
+        back.merge(rest.into_owned());
+        assert_eq!(back, borrowed);
+    }
+
+    #[test]
+    fn a_huge_string_from_a_reader() {
+        let content = "é".repeat(32 * 1024 * 1024);
+        let text = format!(r#"{{"type":"Note","content":"{content}"}}"#);
+        let owned = OwnedObject::from_reader(text.as_bytes()).unwrap();
+        assert_eq!(owned.content_in(None).map(str::len), Some(content.len()));
+        #[derive(Deserialize)]
+        struct Content<'x> {
+            content: &'x str,
+        }
+        let typed: Content<'_> = owned.deserialize_into().unwrap();
+        assert_eq!(typed.content.len(), content.len());
+        assert!(matches!(
+            owned.deserialize_into::<Vec<u8>>(),
+            Err(TypedError::Mismatch { .. })
+        ));
+    }
+}

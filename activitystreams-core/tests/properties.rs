@@ -1,8 +1,9 @@
 //! Property tests: for any JSON object (vocabulary keys with values of any shape, unknown keys,
 //! repeated keys, escapes, extreme numbers, nesting), parsing then writing yields the JSON value
-//! serde_json reads from the input; normalising is idempotent.
+//! serde_json reads from the input; the owned reader writes what the borrowed one writes;
+//! normalising is idempotent.
 
-use activitystreams_core::{Object, Term};
+use activitystreams_core::{Object, OwnedObject, Term};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -120,6 +121,22 @@ fn object() -> impl Strategy<Value = (String, bool)> {
     })
 }
 
+/// A reader that hands out at most `step` bytes per call.
+struct Chunked<'b> {
+    data: &'b [u8],
+    step: usize,
+}
+
+impl std::io::Read for Chunked<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.step.min(buf.len()).min(self.data.len());
+        let (head, rest) = self.data.split_at(n);
+        buf[..n].copy_from_slice(head);
+        self.data = rest;
+        Ok(n)
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -133,6 +150,32 @@ proptest! {
         prop_assert_eq!(&serde_json::to_value(&parsed).unwrap(), &expected);
         let owned = Object::from_value(expected.clone()).unwrap();
         prop_assert_eq!(&owned.to_value().unwrap(), &expected);
+    }
+
+    #[test]
+    fn the_owned_reader_writes_what_the_borrowed_one_writes(
+        (text, _) in object(),
+        step in 1usize..16,
+    ) {
+        let borrowed = Object::from_str(&text).unwrap();
+        let expected = borrowed.to_json_vec().unwrap();
+        let readings = [
+            OwnedObject::from_str(&text).unwrap(),
+            OwnedObject::from_reader(Chunked { data: text.as_bytes(), step }).unwrap(),
+            serde_json::from_str::<OwnedObject>(&text).unwrap(),
+            serde_json::from_reader::<_, OwnedObject>(Chunked { data: text.as_bytes(), step })
+                .unwrap(),
+        ];
+        for owned in readings {
+            prop_assert_eq!(&owned.to_json_vec().unwrap(), &expected);
+            prop_assert!(owned == borrowed);
+        }
+        // The typed path sees the same JSON value (serde_json reading the text, last
+        // repeated key winning).
+        let value: Value = serde_json::from_str(&text).unwrap();
+        prop_assert_eq!(&borrowed.deserialize_into::<Value>().unwrap(), &value);
+        let round = OwnedObject::from_typed(&borrowed).unwrap();
+        prop_assert_eq!(&round.to_json_vec().unwrap(), &expected);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
+use std::fmt;
 
 use crate::any::Any;
 use crate::kind::Kind;
@@ -14,8 +15,16 @@ use crate::public::is_public;
 use crate::vocab::Term;
 
 /// The ids that were in `bto`/`bcc`, in order of appearance, without duplicates.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// `Debug` shows the set of ids: `{"https://a.example/u/eve"}`.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct BlindRecipients(pub Vec<String>);
+
+impl fmt::Debug for BlindRecipients {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(&self.0).finish()
+    }
+}
 
 /// Removes `bto` and `bcc` from an object and from every object embedded in it, returning their
 /// ids.
@@ -93,7 +102,18 @@ fn strip_any(any: &mut Any<'_>, blind: &mut Vec<String>, depth: usize) -> Result
 }
 
 /// Bounds of recipient computation.
+///
+/// Non-exhaustive, so that bounds can be added: start from [`DeliveryLimits::default`] and
+/// change what you need, with the `with_` methods or by assigning the fields.
+///
+/// ```
+/// use activitystreams_core::c2s::DeliveryLimits;
+///
+/// let limits = DeliveryLimits::default().with_max_recipients(5_000);
+/// assert_eq!((limits.max_collection_depth, limits.max_recipients), (1, 5_000));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DeliveryLimits {
     /// Layers of collection indirection to expand (§7.1: "Servers MUST limit the number of
     /// layers of indirections through collections which will be performed, which MAY be
@@ -109,6 +129,22 @@ impl Default for DeliveryLimits {
             max_collection_depth: 1,
             max_recipients: 100_000,
         }
+    }
+}
+
+impl DeliveryLimits {
+    /// The limits with [`DeliveryLimits::max_collection_depth`] set.
+    #[must_use]
+    pub const fn with_max_collection_depth(mut self, layers: usize) -> Self {
+        self.max_collection_depth = layers;
+        self
+    }
+
+    /// The limits with [`DeliveryLimits::max_recipients`] set.
+    #[must_use]
+    pub const fn with_max_recipients(mut self, recipients: usize) -> Self {
+        self.max_recipients = recipients;
+        self
     }
 }
 
@@ -135,6 +171,7 @@ pub enum DeliveryError {
 
 /// What the caller's resolver says about an addressed id.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Expansion {
     /// The id is an actor (or anything that is not a collection): deliver to it.
     Actor,

@@ -14,6 +14,7 @@ use crate::normalize::TooDeep;
 
 /// What a minted id is for, so the minting function can pick a namespace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum IdFor {
     /// The activity.
     Activity,

@@ -3,12 +3,16 @@
 use std::collections::HashSet;
 
 use super::embedded;
+use crate::builder::ObjectBuilder;
 use crate::object::Object;
-use crate::prop::{Prop, Ref};
+use crate::prop::{Prop, PropertyValue, Ref};
 use crate::public::is_public;
+use crate::string::Str;
+use crate::vocab::Term;
 
 /// Whether an interaction is allowed by a rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Approval {
     /// Allowed without approval.
     Automatic,
@@ -105,6 +109,61 @@ impl<'a> Object<'a> {
         embedded(self.interaction_policy())
             .next()
             .map(|object| InteractionPolicy { object })
+    }
+}
+
+/// Writing an `interactionPolicy`, as GoToSocial writes it (current rule names, both lists
+/// always written as arrays).
+impl<'a> ObjectBuilder<'a> {
+    /// Sets the `canLike` rule of `interactionPolicy` ([`InteractionPolicy::can_like`]).
+    pub fn can_like(self, rule: PolicyRule<'a>) -> Self {
+        self.policy_rule(Term::CanLike, rule)
+    }
+
+    /// Sets the `canReply` rule of `interactionPolicy` ([`InteractionPolicy::can_reply`]).
+    pub fn can_reply(self, rule: PolicyRule<'a>) -> Self {
+        self.policy_rule(Term::CanReply, rule)
+    }
+
+    /// Sets the `canAnnounce` rule of `interactionPolicy`
+    /// ([`InteractionPolicy::can_announce`]).
+    pub fn can_announce(self, rule: PolicyRule<'a>) -> Self {
+        self.policy_rule(Term::CanAnnounce, rule)
+    }
+
+    /// Sets the `canQuote` rule of `interactionPolicy` ([`InteractionPolicy::can_quote`]).
+    pub fn can_quote(self, rule: PolicyRule<'a>) -> Self {
+        self.policy_rule(Term::CanQuote, rule)
+    }
+
+    /// Sets `approvedBy`: the authorization approving this interaction.
+    pub fn approved_by(self, authorization: impl Into<Ref<'a>>) -> Self {
+        self.set_ref(Term::ApprovedBy, authorization.into())
+    }
+
+    /// Sets rule `term` in the `interactionPolicy` object, adding the object if there is none
+    /// (a value of another shape is replaced).
+    fn policy_rule(mut self, term: Term, rule: PolicyRule<'a>) -> Self {
+        let ids = |ids: Vec<&'a str>| {
+            PropertyValue::Ref(Prop::Many(
+                ids.into_iter()
+                    .map(|id| Ref::Iri(Str::borrowed(id)))
+                    .collect(),
+            ))
+        };
+        let mut object = Object::new();
+        object.set_term(Term::AutomaticApproval, ids(rule.automatic));
+        object.set_term(Term::ManualApproval, ids(rule.manual));
+        let value = PropertyValue::Ref(Prop::One(Ref::from(object)));
+        if let Some(PropertyValue::Ref(Prop::One(Ref::Object(policy)))) =
+            self.term_mut(Term::InteractionPolicy)
+        {
+            policy.set_term(term, value);
+            return self;
+        }
+        let mut policy = Object::new();
+        policy.set_term(term, value);
+        self.set_ref(Term::InteractionPolicy, Ref::from(policy))
     }
 }
 

@@ -1,9 +1,13 @@
 //! Mastodon's `toot:` vocabulary and `schema:PropertyValue` profile fields.
 
 use super::{embedded, first_id, flag, single_str};
+use crate::any::Any;
+use crate::builder::ObjectBuilder;
 use crate::kind::Kind;
 use crate::object::Object;
-use crate::prop::{Num, Prop, Text};
+use crate::prop::{Num, Prop, PropertyValue, Ref, Text};
+use crate::string::Str;
+use crate::vocab::Term;
 
 /// A custom emoji (`toot:Emoji`), as found in `tag`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -110,6 +114,12 @@ impl<'a> Object<'a> {
         flag(self.indexable())
     }
 
+    /// `memorial` as a boolean.
+    #[must_use]
+    pub fn is_memorial(&self) -> Option<bool> {
+        flag(self.memorial())
+    }
+
     /// `suspended` as a boolean.
     #[must_use]
     pub fn is_suspended(&self) -> Option<bool> {
@@ -166,6 +176,136 @@ impl<'a> Object<'a> {
             .into_iter()
             .flat_map(Prop::iter)
             .filter_map(Text::as_str)
+    }
+}
+
+/// Writing the terms read above (and the other `toot:` and `as:` extension terms of the
+/// vocabulary). The tags and attachments are written as Mastodon writes them.
+impl<'a> ObjectBuilder<'a> {
+    /// Adds a custom emoji to `tag`:
+    /// `{"type":"Emoji","name":":blobcat:","icon":{"type":"Image","url":"https://..."}}`, as
+    /// [`Object::emojis`] reads it. For an `id`, an `updated` date or the image's `mediaType`,
+    /// build the tag with `ObjectBuilder::new(Kind::Emoji)` and add it with
+    /// [`ObjectBuilder::tag`].
+    pub fn emoji(self, shortcode: impl Into<Str<'a>>, image_url: impl Into<Str<'a>>) -> Self {
+        let icon = ObjectBuilder::new(Kind::Image)
+            .url(image_url.into())
+            .build();
+        let emoji = ObjectBuilder::new(Kind::Emoji)
+            .name(shortcode)
+            .icon(icon)
+            .build();
+        self.tag(emoji)
+    }
+
+    /// Adds a hashtag to `tag`: `{"type":"Hashtag","href":"https://.../tags/fedi","name":"#fedi"}`,
+    /// as [`Object::hashtags`] reads it.
+    pub fn hashtag(self, name: impl Into<Str<'a>>, href: impl Into<Str<'a>>) -> Self {
+        let tag = ObjectBuilder::new(Kind::Hashtag)
+            .href(href)
+            .name(name)
+            .build();
+        self.tag(tag)
+    }
+
+    /// Adds a mention to `tag`: `{"type":"Mention","href":"https://...","name":"@bob@b.example"}`,
+    /// as [`Object::mentions`] reads it.
+    pub fn mention(self, href: impl Into<Str<'a>>, name: impl Into<Str<'a>>) -> Self {
+        let tag = ObjectBuilder::new(Kind::Mention)
+            .href(href)
+            .name(name)
+            .build();
+        self.tag(tag)
+    }
+
+    /// Adds a profile field to `attachment`:
+    /// `{"type":"PropertyValue","name":"Website","value":"<a href=...>...</a>"}` (the value is
+    /// HTML), as [`Object::profile_fields`] reads it.
+    pub fn profile_field(self, name: impl Into<Str<'a>>, value: impl Into<Str<'a>>) -> Self {
+        let field = ObjectBuilder::new(Kind::PropertyValue)
+            .name(name)
+            .text(Term::Value, value.into())
+            .build();
+        self.attachment(field)
+    }
+
+    /// Sets `featured` (`toot:featured`, the pinned posts collection; [`Object::featured_id`]).
+    pub fn featured(self, collection: impl Into<Ref<'a>>) -> Self {
+        self.set_ref(Term::Featured, collection.into())
+    }
+
+    /// Sets `featuredTags` (`toot:featuredTags`; [`Object::featured_tags_id`]).
+    pub fn featured_tags(self, collection: impl Into<Ref<'a>>) -> Self {
+        self.set_ref(Term::FeaturedTags, collection.into())
+    }
+
+    /// Sets `discoverable` (`toot:discoverable`; [`Object::is_discoverable`]).
+    pub fn discoverable(self, discoverable: bool) -> Self {
+        self.flag(Term::Discoverable, discoverable)
+    }
+
+    /// Sets `indexable` (`toot:indexable`; [`Object::is_indexable`]).
+    pub fn indexable(self, indexable: bool) -> Self {
+        self.flag(Term::Indexable, indexable)
+    }
+
+    /// Sets `suspended` (`toot:suspended`; [`Object::is_suspended`]).
+    pub fn suspended(self, suspended: bool) -> Self {
+        self.flag(Term::Suspended, suspended)
+    }
+
+    /// Sets `memorial` (`toot:memorial`; [`Object::is_memorial`]).
+    pub fn memorial(self, memorial: bool) -> Self {
+        self.flag(Term::Memorial, memorial)
+    }
+
+    /// Sets `manuallyApprovesFollowers` ([`Object::approves_followers_manually`]).
+    pub fn manually_approves_followers(self, manually: bool) -> Self {
+        self.flag(Term::ManuallyApprovesFollowers, manually)
+    }
+
+    /// Sets `blurhash` (`toot:blurhash` of a media attachment; [`Object::blurhash_str`]).
+    pub fn blurhash(self, blurhash: impl Into<Str<'a>>) -> Self {
+        self.text(Term::Blurhash, blurhash.into())
+    }
+
+    /// Sets `focalPoint` (`toot:focalPoint`: `[x, y]`, each from -1.0 to 1.0;
+    /// [`Object::focal_point_xy`]). A coordinate that is not finite is written `null`, as
+    /// serde_json writes such floats.
+    pub fn focal_point(mut self, x: f64, y: f64) -> Self {
+        let number =
+            |f: f64| serde_json::Number::from_f64(f).map_or(Num::Other(Any::Null), Num::Number);
+        self.set(
+            Term::FocalPoint,
+            PropertyValue::Num(Prop::Many(vec![number(x), number(y)])),
+        );
+        self
+    }
+
+    /// Sets `votersCount` (`toot:votersCount` of a poll; [`Object::voters`]).
+    pub fn voters_count(mut self, voters: u64) -> Self {
+        self.set(Term::VotersCount, PropertyValue::Num(voters.into()));
+        self
+    }
+
+    /// Adds a domain to `attributionDomains` (`toot:attributionDomains`;
+    /// [`Object::attribution_domain_names`]). Appends: the first call writes a single value,
+    /// later calls make an array.
+    pub fn attribution_domain(mut self, domain: impl Into<Str<'a>>) -> Self {
+        self.push_text(Term::AttributionDomains, Text::String(domain.into()));
+        self
+    }
+
+    /// Adds an identity to `alsoKnownAs` (`as:alsoKnownAs`, account migration). Appends: the
+    /// first call writes a single value, later calls make an array.
+    pub fn also_known_as(mut self, actor: impl Into<Ref<'a>>) -> Self {
+        self.push_ref(Term::AlsoKnownAs, actor.into());
+        self
+    }
+
+    /// Sets `movedTo` (`as:movedTo`: the account this actor moved to).
+    pub fn moved_to(self, actor: impl Into<Ref<'a>>) -> Self {
+        self.set_ref(Term::MovedTo, actor.into())
     }
 }
 

@@ -1,7 +1,10 @@
 //! Misskey terms other servers read.
 
 use super::{flag, single_str};
+use crate::builder::ObjectBuilder;
 use crate::object::Object;
+use crate::string::Str;
+use crate::vocab::Term;
 
 impl Object<'_> {
     /// The MFM source of the content (`_misskey_content`).
@@ -20,6 +23,27 @@ impl Object<'_> {
     #[must_use]
     pub fn is_cat_account(&self) -> Option<bool> {
         flag(self.is_cat())
+    }
+}
+
+/// Writing the Misskey terms read above (`_misskey_quote` is with the other quote markers,
+/// [`ObjectBuilder::misskey_quote`]).
+impl<'a> ObjectBuilder<'a> {
+    /// Sets `_misskey_content`, the MFM source of the content
+    /// ([`Object::misskey_content_source`]).
+    pub fn misskey_content(self, source: impl Into<Str<'a>>) -> Self {
+        self.text(Term::MisskeyContent, source.into())
+    }
+
+    /// Sets `_misskey_summary`, the MFM source of the summary
+    /// ([`Object::misskey_summary_source`]).
+    pub fn misskey_summary(self, source: impl Into<Str<'a>>) -> Self {
+        self.text(Term::MisskeySummary, source.into())
+    }
+
+    /// Sets `isCat` ([`Object::is_cat_account`]).
+    pub fn is_cat(self, cat: bool) -> Self {
+        self.flag(Term::IsCat, cat)
     }
 }
 

@@ -13,6 +13,29 @@
 //!   `_misskey_quote`, FEP-e232 object links);
 //! * [`interaction_policy`]: GoToSocial's `interactionPolicy`;
 //! * [`misskey`] and [`lemmy`]: the few terms of theirs that other servers read.
+//!
+//! Each module also adds the methods that write its terms to
+//! [`ObjectBuilder`](crate::ObjectBuilder) (`emoji`, `hashtag`, `profile_field`, `featured`,
+//! `focal_point`, `quote`, `quoted_post`, `object_link`, `can_reply`, `misskey_content`,
+//! `public_key`, `language`...), so that what is written reads back through the views here.
+//!
+//! ```
+//! use activitystreams_core::ext::quote::QuoteSource;
+//! use activitystreams_core::{Kind, ObjectBuilder};
+//!
+//! let note = ObjectBuilder::new(Kind::Note)
+//!     .content("<p>:blobcat: #fedi</p>")
+//!     .emoji(":blobcat:", "https://a.example/emoji/blobcat.png")
+//!     .hashtag("#fedi", "https://a.example/tags/fedi")
+//!     .quote_url("https://b.example/notes/1")
+//!     .misskey_content(":blobcat: #fedi")
+//!     .sensitive(false)
+//!     .build();
+//! assert_eq!(note.emojis().next().and_then(|e| e.shortcode()), Some(":blobcat:"));
+//! assert_eq!(note.hashtags().collect::<Vec<_>>(), ["#fedi"]);
+//! assert_eq!(note.quotes(), [(QuoteSource::QuoteUrl, "https://b.example/notes/1")]);
+//! assert_eq!(note.misskey_content_source(), Some(":blobcat: #fedi"));
+//! ```
 
 pub mod interaction_policy;
 pub mod lemmy;

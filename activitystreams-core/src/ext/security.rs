@@ -1,8 +1,10 @@
 //! Keys: security v1 `publicKey` (HTTP signatures) and Multikey `assertionMethod` (FEP-521a).
 
 use super::{first_id, single_str};
+use crate::builder::ObjectBuilder;
 use crate::object::Object;
 use crate::prop::{Prop, Ref};
+use crate::vocab::Term;
 
 /// A `publicKey` entry, embedded or referenced by IRI.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +72,46 @@ impl Object<'_> {
                 public_key_multibase: single_str(o.public_key_multibase()),
             })
             .collect()
+    }
+}
+
+/// Writing keys, as [`Object::public_keys`] and [`Object::multikeys`] read them.
+impl<'a> ObjectBuilder<'a> {
+    /// Adds a `publicKey` entry: `{"id":...,"owner":...,"publicKeyPem":...}` with the fields
+    /// that are present. Appends: the first call writes a single value, later calls make an
+    /// array.
+    pub fn public_key(mut self, key: PublicKey<'a>) -> Self {
+        let mut entry = ObjectBuilder::untyped();
+        if let Some(id) = key.id {
+            entry = entry.id(id);
+        }
+        if let Some(owner) = key.owner {
+            entry = entry.set_ref(Term::Owner, Ref::from(owner));
+        }
+        if let Some(pem) = key.pem {
+            entry = entry.text(Term::PublicKeyPem, pem.into());
+        }
+        self.push_ref(Term::PublicKey, Ref::from(entry.build()));
+        self
+    }
+
+    /// Adds a Multikey to `assertionMethod` (FEP-521a):
+    /// `{"type":"Multikey","id":...,"controller":...,"publicKeyMultibase":...}` with the fields
+    /// that are present. Appends: the first call writes a single value, later calls make an
+    /// array.
+    pub fn multikey(mut self, key: Multikey<'a>) -> Self {
+        let mut entry = ObjectBuilder::with_type("Multikey");
+        if let Some(id) = key.id {
+            entry = entry.id(id);
+        }
+        if let Some(controller) = key.controller {
+            entry = entry.set_ref(Term::Controller, Ref::from(controller));
+        }
+        if let Some(multibase) = key.public_key_multibase {
+            entry = entry.text(Term::PublicKeyMultibase, multibase.into());
+        }
+        self.push_ref(Term::AssertionMethod, Ref::from(entry.build()));
+        self
     }
 }
 

@@ -97,7 +97,7 @@ fn report_each(files: &[String], inspect: fn(&[u8]) -> Result<String, String>) -
 }
 
 fn check(bytes: &[u8]) -> Result<String, String> {
-    let object = Object::from_slice(bytes).map_err(|e| e.to_string())?;
+    let object = Object::from_slice(bytes).map_err(|e| with_causes(&e))?;
     Ok(type_column(&object))
 }
 
@@ -109,7 +109,7 @@ fn validate(bytes: &[u8]) -> Result<String, String> {
     }
     Object::from_slice(bytes)
         .map(|object| type_column(&object))
-        .map_err(|e| e.to_string())
+        .map_err(|e| with_causes(&e))
 }
 
 /// The TYPE column: the first `type` value, `-` without one.
@@ -129,6 +129,18 @@ fn type_column(object: &Object<'_>) -> String {
     }
 }
 
+/// An error's message followed by its causes' (`not valid JSON: expected ...`).
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        message.push_str(": ");
+        message.push_str(&e.to_string());
+        cause = e.source();
+    }
+    message
+}
+
 /// Messages go on one line of the report.
 fn one_line(message: &str) -> String {
     message.replace(['\t', '\n', '\r'], " ")
@@ -144,7 +156,7 @@ fn print_document(
     };
     let object = match Object::from_slice(&bytes) {
         Ok(object) => object,
-        Err(e) => return fail(path, &e.to_string()),
+        Err(e) => return fail(path, &with_causes(&e)),
     };
     let json = match transform(object).and_then(|o| o.to_json_vec().map_err(|e| e.to_string())) {
         Ok(json) => json,

@@ -104,8 +104,12 @@ impl C2s {
     }
 
     fn prepare(&self, author: &str, body: &[u8]) -> Result<Prepared, Refused> {
-        let posted = Object::from_slice(body)
-            .map_err(|e| Refused::bad(format!("not an AS2 object: {e}")))?;
+        let posted = Object::from_slice(body).map_err(|e| {
+            let cause = std::error::Error::source(&e)
+                .map(|cause| format!(": {cause}"))
+                .unwrap_or_default();
+            Refused::bad(format!("not an AS2 object: {e}{cause}"))
+        })?;
         let max = self.core.limits.max_recipients;
         check_size(&posted, max)?;
         let actor = self.actor_id(author);
@@ -122,10 +126,7 @@ impl C2s {
         };
         let created = accepted.activity.is(Kind::Create);
         let mut expand = |id: &str| self.expand(id);
-        let limits = DeliveryLimits {
-            max_recipients: max,
-            ..DeliveryLimits::default()
-        };
+        let limits = DeliveryLimits::default().with_max_recipients(max);
         let recipients =
             c2s::delivery_recipients(&accepted.delivery, &accepted.blind, &mut expand, limits)
                 .map_err(|e| Refused::bad(e.to_string()))?;
@@ -258,10 +259,7 @@ impl C2s {
         let owner_view = object.to_value().map_err(|e| e.to_string())?;
         let blind = c2s::strip_blind(&mut object).map_err(|e| e.to_string())?;
         let mut expand = |id: &str| self.expand(id);
-        let limits = DeliveryLimits {
-            max_recipients: max,
-            ..DeliveryLimits::default()
-        };
+        let limits = DeliveryLimits::default().with_max_recipients(max);
         let recipients = c2s::delivery_recipients(&object, &blind, &mut expand, limits)
             .map_err(|e| e.to_string())?;
         let local: Vec<String> = recipients
