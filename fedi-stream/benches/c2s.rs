@@ -71,7 +71,7 @@ fn fanout(c: &mut Criterion) {
                 }
                 let mut bytes = 0;
                 for session in &mut sessions {
-                    while let Some(transmit) = session.poll_transmit(&feed, now) {
+                    while let Some(transmit) = session.poll_transmit(now, &feed) {
                         if let Transmit::Body(chunk) | Transmit::Text(chunk) = transmit {
                             bytes += chunk.len();
                         }

@@ -75,7 +75,7 @@ fn real_activities_arrive_byte_for_byte_over_sse_and_websocket() {
         ))
         .unwrap();
 
-        let Some(Transmit::Body(body)) = sse.poll_transmit(&feed, now) else {
+        let Some(Transmit::Body(body)) = sse.poll_transmit(now, &feed) else {
             panic!()
         };
         for chunk in body.chunks(3) {
@@ -91,7 +91,7 @@ fn real_activities_arrive_byte_for_byte_over_sse_and_websocket() {
             "{name}: the stored text, unchanged (multi-line JSON)"
         );
 
-        let Some(Transmit::Text(text_frame)) = ws.poll_transmit(&feed, now) else {
+        let Some(Transmit::Text(text_frame)) = ws.poll_transmit(now, &feed) else {
             panic!()
         };
         let message = ServerMessage::decode(
@@ -291,11 +291,11 @@ fn mastodon_streams_from_our_session_match_the_documented_frames() {
             panic!()
         };
         feed.append(event).unwrap();
-        let Some(Transmit::Text(frame)) = ws.poll_transmit(&feed, now) else {
+        let Some(Transmit::Text(frame)) = ws.poll_transmit(now, &feed) else {
             panic!()
         };
         assert_eq!(std::str::from_utf8(&frame).unwrap(), case["frame"]);
-        while let Some(Transmit::Body(bytes)) = sse.poll_transmit(&feed, now) {
+        while let Some(Transmit::Body(bytes)) = sse.poll_transmit(now, &feed) {
             sse_body.extend_from_slice(&bytes);
         }
     }
@@ -391,7 +391,7 @@ fn typed_as2_activities_from_an_outbox_post_to_a_followers_stream() {
     server
         .accept(&id, &accepted.location, accepted.activity.object_id())
         .unwrap();
-    while let Some(frame) = server.poll_transmit(&alice_outbox, now) {
+    while let Some(frame) = server.poll_transmit(now, &alice_outbox) {
         if let Some(message) = frame.as_message() {
             alice.handle_message(message);
         }
@@ -424,7 +424,7 @@ fn typed_as2_activities_from_an_outbox_post_to_a_followers_stream() {
     )
     .unwrap();
     bob_inbox.append(event).unwrap();
-    while let Some(Transmit::Body(bytes)) = session.poll_transmit(&bob_inbox, now) {
+    while let Some(Transmit::Body(bytes)) = session.poll_transmit(now, &bob_inbox) {
         bob.handle_body(now, &bytes).unwrap();
     }
     let Some(ClientEvent::Item(item)) = bob.poll_event() else {

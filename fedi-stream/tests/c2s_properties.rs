@@ -268,7 +268,7 @@ proptest! {
         feed.append(StreamEvent::from_parts(EventKind::Outbox, Some(ItemId::new("2").unwrap()), Json::empty_object())).unwrap();
         for session in &mut sessions {
             let mut count = 0;
-            while let Some(transmit) = session.poll_transmit(&feed, now) {
+            while let Some(transmit) = session.poll_transmit(now, &feed) {
                 let bytes = transmit.bytes().unwrap();
                 prop_assert!(std::str::from_utf8(bytes).is_ok());
                 if session.format().is_websocket() {

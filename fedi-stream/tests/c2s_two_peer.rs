@@ -162,7 +162,7 @@ fn a_slow_subscriber_is_cut_off_with_a_meta_event_and_bounded_memory() {
     assert_eq!(cut, 10_000);
     let (session, pipe) = pair.connection.as_mut().unwrap();
     assert!(session.is_closed());
-    assert!(session.poll_transmit(&pair.feed, pair.now).is_none());
+    assert!(session.poll_transmit(pair.now, &pair.feed).is_none());
     assert!(
         pipe.len() < 512,
         "only the meta event is written: {} bytes",
@@ -199,7 +199,7 @@ fn keep_alives_on_the_virtual_clock_and_idle_reconnect() {
         pair.advance_to_next_timer();
         assert_eq!(pair.now, start + Duration::from_secs(15 * round));
         let (session, pipe) = pair.connection.as_mut().unwrap();
-        while let Some(transmit) = session.poll_transmit(&pair.feed, pair.now) {
+        while let Some(transmit) = session.poll_transmit(pair.now, &pair.feed) {
             assert_eq!(transmit, Transmit::Body(":\n".into()));
             pipe.extend(b":\n");
             pair.keep_alives += 1;

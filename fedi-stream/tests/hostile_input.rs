@@ -78,7 +78,7 @@ fn messages_over_the_size_limits_are_refused_before_parsing() {
     let (feed, mut connection) = server();
     connection.handle_message(Incoming::Text(&text));
     let frames: Vec<Outgoing> =
-        std::iter::from_fn(|| connection.poll_transmit(&feed, Instant::now())).collect();
+        std::iter::from_fn(|| connection.poll_transmit(Instant::now(), &feed)).collect();
     assert!(
         frames
             .iter()
@@ -194,7 +194,7 @@ fn a_million_requests_stop_at_max_in_flight() {
                 other => panic!("{other:?}"),
             }
         }
-        while connection.poll_transmit(&feed, Instant::now()).is_some() {}
+        while connection.poll_transmit(Instant::now(), &feed).is_some() {}
         assert!(connection.in_flight() <= max);
     }
     assert_eq!((requests, refused), (max, 1_000_000 - max));

@@ -61,7 +61,7 @@ impl Pair {
                 self.server
                     .handle_message(frame.as_message().expect("data frame"));
             }
-            while let Some(frame) = self.server.poll_transmit(&self.feed, self.now) {
+            while let Some(frame) = self.server.poll_transmit(self.now, &self.feed) {
                 moved = true;
                 match &frame {
                     Outgoing::Ping => self.pings += 1,
@@ -389,7 +389,7 @@ fn peer_misbehaviour_is_answered_with_errors() {
     ));
     pair.server.handle_message(Incoming::Binary(b"\0\0\0"));
     let mut statuses = Vec::new();
-    while let Some(frame) = pair.server.poll_transmit(&pair.feed, pair.now) {
+    while let Some(frame) = pair.server.poll_transmit(pair.now, &pair.feed) {
         let text = std::str::from_utf8(frame.bytes().unwrap())
             .unwrap()
             .to_owned();
@@ -436,7 +436,7 @@ fn oversized_messages_close_with_1009() {
     pair.server.handle_message(Incoming::Text(
         r#"{"type":"fetch","id":"z","data":"https://r.example/"}"#,
     ));
-    assert!(pair.server.poll_transmit(&pair.feed, pair.now).is_none());
+    assert!(pair.server.poll_transmit(pair.now, &pair.feed).is_none());
 }
 
 #[test]
@@ -517,7 +517,7 @@ fn keep_alive_pings_and_slow_consumer_close() {
     let wake = pair.server.poll_timeout().unwrap();
     assert_eq!(wake, pair.now + Duration::from_secs(15));
     pair.now = wake;
-    pair.server.handle_timeout(&pair.feed, pair.now);
+    pair.server.handle_timeout(pair.now, &pair.feed);
     pair.exchange();
     assert_eq!(pair.pings, 1);
 
@@ -525,7 +525,7 @@ fn keep_alive_pings_and_slow_consumer_close() {
     pair.exchange();
     pair.post(3, 50); // the client's socket is stuck: nothing is polled
     pair.now += Duration::from_secs(15);
-    pair.server.handle_timeout(&pair.feed, pair.now);
+    pair.server.handle_timeout(pair.now, &pair.feed);
     pair.exchange();
     assert_eq!(pair.item_ids(), [1, 2]);
     let catch_up = pair

@@ -129,7 +129,7 @@ fuzz_target!(|data: &[u8]| {
         }
         // The transport takes only some frames each round, so the queue limit is reached.
         for _ in 0..(selector + 1) {
-            let Some(frame) = server.poll_transmit(&feed, now) else {
+            let Some(frame) = server.poll_transmit(now, &feed) else {
                 break;
             };
             if let Some(message) = frame.as_message() {
@@ -149,12 +149,12 @@ fuzz_target!(|data: &[u8]| {
             .poll_timeout()
             .is_some_and(|deadline| deadline <= now)
         {
-            server.handle_timeout(&feed, now);
+            server.handle_timeout(now, &feed);
         }
         assert!(feed.len() <= 8);
     }
     let mut drained = 0;
-    while server.poll_transmit(&feed, now).is_some() {
+    while server.poll_transmit(now, &feed).is_some() {
         drained += 1;
         assert!(drained < 10_000, "poll_transmit ends");
     }

@@ -400,7 +400,7 @@ async fn subscriber(
             let feed = cell.lock();
             let now = Instant::now();
             let mut out = Vec::new();
-            while let Some(transmit) = session.poll_transmit(&feed, now) {
+            while let Some(transmit) = session.poll_transmit(now, &feed) {
                 if let Transmit::Body(bytes) = transmit {
                     out.push(bytes);
                 }
@@ -423,7 +423,7 @@ async fn subscriber(
             wake = wait(&mut head, deadline, &mut shutdown, stopping) => match wake {
                 Wake::Feed(true) => {}
                 Wake::Feed(false) => return,
-                Wake::Timer => session.handle_timeout(&cell.lock(), Instant::now()),
+                Wake::Timer => session.handle_timeout(Instant::now(), &cell.lock()),
                 Wake::Shutdown => {
                     stopping = true;
                     session.finish(Some(&shutdown_notice()));

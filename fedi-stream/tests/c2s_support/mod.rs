@@ -143,7 +143,7 @@ impl Pair {
     /// The server writes everything it has into the pipe.
     pub fn server_writes(&mut self) {
         if let Some((session, pipe)) = &mut self.connection {
-            while let Some(transmit) = session.poll_transmit(&self.feed, self.now) {
+            while let Some(transmit) = session.poll_transmit(self.now, &self.feed) {
                 let Transmit::Body(bytes) = transmit else {
                     panic!("SSE sessions send body bytes")
                 };
@@ -218,7 +218,7 @@ impl Pair {
         assert!(next >= self.now, "timers never go back");
         self.now = next;
         if let Some((session, _)) = &mut self.connection {
-            session.handle_timeout(&self.feed, self.now);
+            session.handle_timeout(self.now, &self.feed);
         }
         self.client.handle_timeout(self.now);
         self.drain_client();

@@ -194,7 +194,7 @@ async fn session(
             let frames: Vec<Outgoing> = {
                 let feed = cell.lock();
                 let now = Instant::now();
-                std::iter::from_fn(|| connection.poll_transmit(&feed, now)).collect()
+                std::iter::from_fn(|| connection.poll_transmit(now, &feed)).collect()
             };
             for frame in frames {
                 let message = match frame {
@@ -249,7 +249,7 @@ async fn session(
             wake = stream::wait(&mut head, deadline, &mut shutdown, stopping) => match wake {
                 Wake::Feed(true) => {}
                 Wake::Feed(false) => return,
-                Wake::Timer => connection.handle_timeout(&cell.lock(), Instant::now()),
+                Wake::Timer => connection.handle_timeout(Instant::now(), &cell.lock()),
                 Wake::Shutdown => {
                     stopping = true;
                     connection.close(1001, "server shutting down", Some(&stream::shutdown_notice()));

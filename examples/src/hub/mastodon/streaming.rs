@@ -270,7 +270,7 @@ impl Connection {
             let now = Instant::now();
             for subscribed in &mut self.sessions {
                 let feed = subscribed.cell.lock();
-                while let Some(transmit) = subscribed.session.poll_transmit(&feed, now) {
+                while let Some(transmit) = subscribed.session.poll_transmit(now, &feed) {
                     match transmit {
                         Transmit::Text(bytes) => {
                             if let Ok(text) = Utf8Bytes::try_from(bytes) {
@@ -317,7 +317,7 @@ impl Connection {
                 () = timer => {
                     let now = Instant::now();
                     for subscribed in &mut self.sessions {
-                        subscribed.session.handle_timeout(&subscribed.cell.lock(), now);
+                        subscribed.session.handle_timeout(now, &subscribed.cell.lock());
                     }
                 }
                 () = shutdown.wait() => {

@@ -99,15 +99,15 @@ enum State {
 /// let mut session = Session::new(&feed, Format::Sse, None, SessionConfig::default(), start)?;
 ///
 /// feed.append(StreamEvent::inbox(ItemId::new("1")?, Json::from_bytes(r#"{"type":"Create"}"#)?))?;
-/// let Some(Transmit::Body(bytes)) = session.poll_transmit(&feed, start) else { panic!() };
+/// let Some(Transmit::Body(bytes)) = session.poll_transmit(start, &feed) else { panic!() };
 /// assert_eq!(&bytes[..], b"event: inbox\nid: 1\ndata: {\"type\":\"Create\"}\n\n");
-/// assert_eq!(session.poll_transmit(&feed, start), None);
+/// assert_eq!(session.poll_transmit(start, &feed), None);
 ///
 /// // Nothing for 15 s: a keep-alive comment.
 /// let wake = session.poll_timeout().unwrap();
 /// assert_eq!(wake, start + Duration::from_secs(15));
-/// session.handle_timeout(&feed, wake);
-/// assert_eq!(session.poll_transmit(&feed, wake), Some(Transmit::Body(":\n".into())));
+/// session.handle_timeout(wake, &feed);
+/// assert_eq!(session.poll_transmit(wake, &feed), Some(Transmit::Body(":\n".into())));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
@@ -253,7 +253,7 @@ impl Session {
     /// Checks the queue limit first: a subscriber too far behind gets the `slowConsumer`
     /// catch-up event as its last output ([`SessionEvent::CutOff`]).
     #[must_use]
-    pub fn poll_transmit(&mut self, feed: &Feed, now: Instant) -> Option<Transmit> {
+    pub fn poll_transmit(&mut self, now: Instant, feed: &Feed) -> Option<Transmit> {
         loop {
             if let Some(transmit) = self.pending.pop_front() {
                 if transmit == self.format.keep_alive() {
@@ -323,7 +323,7 @@ impl Session {
     /// queues a keep-alive if nothing was sent for [`SessionConfig::keep_alive`], and checks
     /// the queue limit, so a subscriber whose transport is stuck is cut off even if the host
     /// never gets to poll it.
-    pub fn handle_timeout(&mut self, feed: &Feed, now: Instant) {
+    pub fn handle_timeout(&mut self, now: Instant, feed: &Feed) {
         if self.state != State::Open {
             return;
         }
@@ -438,7 +438,7 @@ mod tests {
     }
 
     fn drain(session: &mut Session, feed: &Feed, now: Instant) -> Vec<String> {
-        std::iter::from_fn(|| session.poll_transmit(feed, now))
+        std::iter::from_fn(|| session.poll_transmit(now, feed))
             .map(|transmit| match transmit {
                 Transmit::Body(bytes) | Transmit::Text(bytes) => {
                     String::from_utf8(bytes.to_vec()).unwrap()
@@ -653,7 +653,7 @@ data: {"type":"catchUp","reason":"slowConsumer","minId":"1","url":"https://h.exa
         assert!(session.is_closed());
         assert_eq!(session.poll_timeout(), None);
         feed.append(entry(6)).unwrap();
-        assert_eq!(session.poll_transmit(&feed, now), None);
+        assert_eq!(session.poll_transmit(now, &feed), None);
     }
 
     #[test]
@@ -666,17 +666,17 @@ data: {"type":"catchUp","reason":"slowConsumer","minId":"1","url":"https://h.exa
         let config = SessionConfig::default().with_keep_alive(Duration::from_secs(10));
         let mut sse = Session::new(&feed, Format::MastodonSse, None, config, start).unwrap();
         assert_eq!(drain(&mut sse, &feed, start), [":)\n"]);
-        sse.handle_timeout(&feed, start + Duration::from_secs(9));
+        sse.handle_timeout(start + Duration::from_secs(9), &feed);
         assert!(!sse.has_pending(&feed));
         let at = sse.poll_timeout().unwrap();
         assert_eq!(at, start + Duration::from_secs(10));
-        sse.handle_timeout(&feed, at);
-        sse.handle_timeout(&feed, at + Duration::from_secs(20));
+        sse.handle_timeout(at, &feed);
+        sse.handle_timeout(at + Duration::from_secs(20), &feed);
         assert_eq!(drain(&mut sse, &feed, at), [":thump\n"]);
 
         let mut ws = Session::new(&feed, Format::WebSocket, None, config, start).unwrap();
-        ws.handle_timeout(&feed, start + Duration::from_secs(10));
-        assert_eq!(ws.poll_transmit(&feed, start), Some(Transmit::Ping));
+        ws.handle_timeout(start + Duration::from_secs(10), &feed);
+        assert_eq!(ws.poll_transmit(start, &feed), Some(Transmit::Ping));
     }
 
     #[test]
@@ -761,7 +761,7 @@ data: {"type":"catchUp","reason":"slowConsumer","minId":"1","url":"https://h.exa
         let config = SessionConfig::default().with_retry(Duration::from_millis(2500));
         let mut session = Session::new(&feed, Format::Sse, None, config, now).unwrap();
         assert_eq!(
-            session.poll_transmit(&feed, now),
+            session.poll_transmit(now, &feed),
             Some(Transmit::Body(Bytes::from_static(b"retry: 2500\n\n")))
         );
         assert_eq!(

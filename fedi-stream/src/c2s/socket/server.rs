@@ -345,7 +345,7 @@ impl ServerConnection {
     /// The next frame to send: queued answers first, then stream items and keep-alive pings,
     /// then (once) a [`Outgoing::Close`] if the connection ends.
     #[must_use]
-    pub fn poll_transmit(&mut self, feed: &Feed, now: Instant) -> Option<Outgoing> {
+    pub fn poll_transmit(&mut self, now: Instant, feed: &Feed) -> Option<Outgoing> {
         if self.closed {
             return None;
         }
@@ -353,7 +353,7 @@ impl ServerConnection {
             self.out_bytes -= frame.len();
             return Some(frame);
         }
-        let transmit = self.session.poll_transmit(feed, now);
+        let transmit = self.session.poll_transmit(now, feed);
         self.collect_session_events();
         match transmit {
             Some(Transmit::Text(bytes) | Transmit::Body(bytes)) => Some(Outgoing::Text(bytes)),
@@ -396,8 +396,8 @@ impl ServerConnection {
     }
 
     /// Call at [`poll_timeout`](Self::poll_timeout).
-    pub fn handle_timeout(&mut self, feed: &Feed, now: Instant) {
-        self.session.handle_timeout(feed, now);
+    pub fn handle_timeout(&mut self, now: Instant, feed: &Feed) {
+        self.session.handle_timeout(now, feed);
         self.collect_session_events();
     }
 
