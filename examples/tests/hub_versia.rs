@@ -98,6 +98,47 @@ async fn post(hub: &TestHub, headers: &[(String, String)], body: &str) -> hub_co
 }
 
 /// The hub's key, from its signed instance metadata (the signature is checked too).
+/// The instance WebSocket opened by [`PEER`] with a signed upgrade, and the connection
+/// machine after the hub's signed `101` was checked with `hub_key`.
+async fn open_instance_socket(
+    hub: &TestHub,
+    hub_key: SignerKey,
+) -> (
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    versia_ws::connection::Connection<SignerKey>,
+) {
+    let identity = LocalIdentity {
+        signer: SignedBy::instance(PEER),
+        key: peer_key(),
+    };
+    let initiator = Initiator::new(
+        Config::new(Version::V0_6),
+        identity,
+        SignedBy::instance(HUB),
+    );
+    let mut upgrade = format!("{}{}", hub.ws_base, initiator.path())
+        .into_client_request()
+        .unwrap();
+    upgrade
+        .headers_mut()
+        .extend(initiator.request_headers(unix()).unwrap());
+    let (socket, response) =
+        tokio::time::timeout(PATIENCE, tokio_tungstenite::connect_async(upgrade))
+            .await
+            .unwrap()
+            .expect("the signed upgrade is accepted");
+    let connection = initiator
+        .finish(
+            response.status(),
+            response.headers(),
+            Instant::now(),
+            unix(),
+            hub_key,
+        )
+        .expect("the 101 is signed by the hub");
+    (socket, connection)
+}
+
 async fn hub_key(hub: &TestHub) -> SignerKey {
     let url = format!("{}/.well-known/versia", hub.base);
     let reply = get(&url, None).await;
@@ -247,35 +288,7 @@ async fn the_instance_websocket_acks_signed_entities_and_refuses_tampered_ones()
     let hub_key = hub_key(&hub).await;
     let mut alice = bus(&hub, ALICE, &["action"]).await;
 
-    let identity = LocalIdentity {
-        signer: SignedBy::instance(PEER),
-        key: peer_key(),
-    };
-    let initiator = Initiator::new(
-        Config::new(Version::V0_6),
-        identity,
-        SignedBy::instance(HUB),
-    );
-    let mut upgrade = format!("{}{}", hub.ws_base, initiator.path())
-        .into_client_request()
-        .unwrap();
-    upgrade
-        .headers_mut()
-        .extend(initiator.request_headers(unix()).unwrap());
-    let (mut socket, response) =
-        tokio::time::timeout(PATIENCE, tokio_tungstenite::connect_async(upgrade))
-            .await
-            .unwrap()
-            .expect("the signed upgrade is accepted");
-    let mut connection = initiator
-        .finish(
-            response.status(),
-            response.headers(),
-            Instant::now(),
-            unix(),
-            hub_key,
-        )
-        .expect("the 101 is signed by the hub");
+    let (mut socket, mut connection) = open_instance_socket(&hub, hub_key).await;
 
     // A signed note: acknowledged with its id, and shown to alice.
     let body = note("n3", "over the socket");
@@ -330,35 +343,7 @@ async fn a_peer_speaks_only_for_its_own_users_on_the_websocket() {
     let hub = start().await;
     let hub_key = hub_key(&hub).await;
     let mut alice = bus(&hub, ALICE, &["action"]).await;
-    let identity = LocalIdentity {
-        signer: SignedBy::instance(PEER),
-        key: peer_key(),
-    };
-    let initiator = Initiator::new(
-        Config::new(Version::V0_6),
-        identity,
-        SignedBy::instance(HUB),
-    );
-    let mut upgrade = format!("{}{}", hub.ws_base, initiator.path())
-        .into_client_request()
-        .unwrap();
-    upgrade
-        .headers_mut()
-        .extend(initiator.request_headers(unix()).unwrap());
-    let (mut socket, response) =
-        tokio::time::timeout(PATIENCE, tokio_tungstenite::connect_async(upgrade))
-            .await
-            .unwrap()
-            .expect("the signed upgrade is accepted");
-    let mut connection = initiator
-        .finish(
-            response.status(),
-            response.headers(),
-            Instant::now(),
-            unix(),
-            hub_key,
-        )
-        .expect("the 101 is signed by the hub");
+    let (mut socket, mut connection) = open_instance_socket(&hub, hub_key).await;
 
     for (id, author) in [
         ("w1", "third.test:mallory"),
