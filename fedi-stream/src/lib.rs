@@ -105,6 +105,8 @@
 //!   the AS2 types, `url` or `chrono`.
 //! - `stream`: `sse::DecodeStream`, an adapter from a `futures_core::Stream` of byte chunks
 //!   to a stream of SSE outputs.
+//! - `tokio-util`: `sse::SseCodec`, the codec as a `tokio_util::codec` `Decoder` and
+//!   `Encoder` for `FramedRead`/`FramedWrite` (tokio-util with its `codec` feature only).
 //! - `tungstenite`: conversions between [`websocket`] messages, events, close frames and
 //!   opcodes and their `tungstenite` 0.30 counterparts, for hosts that use `tokio-tungstenite`.
 

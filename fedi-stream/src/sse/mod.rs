@@ -22,8 +22,11 @@
 //! Limits ([`Limits`], default 1 MiB per line and 1 MiB of data per event) bound the decoder's
 //! memory; see [`LimitPolicy`] for what happens after a peer exceeds them.
 //!
-//! With the `stream` feature, `DecodeStream` adapts a `futures` byte stream.
+//! With the `stream` feature, `DecodeStream` adapts a `futures` byte stream; with the
+//! `tokio-util` feature, `SseCodec` is the codec for `FramedRead` and `FramedWrite`.
 
+#[cfg(feature = "tokio-util")]
+mod codec;
 mod decoder;
 mod encoder;
 mod error;
@@ -34,6 +37,9 @@ mod line_end;
 #[cfg(feature = "stream")]
 mod stream;
 
+#[cfg(feature = "tokio-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-util")))]
+pub use codec::{KeepAlive, SseCodec, SseCodecError};
 pub use decoder::Decoder;
 pub use encoder::{Encoder, KEEP_ALIVE, OutgoingEvent};
 pub use error::{DecodeError, EncodeError};
