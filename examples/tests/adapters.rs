@@ -6,6 +6,7 @@ mod hub_common;
 use std::path::PathBuf;
 use std::process::Stdio;
 
+use fedi_examples::hub::Storage;
 use hub_common::{ALICE, BOB, PATIENCE, TestHub, post_to_outbox};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
@@ -84,6 +85,25 @@ fn fields(line: &str) -> (&str, &str, Value) {
     (id, kind, serde_json::from_str(data).expect("JSON data"))
 }
 
+/// bob posts a note with `content` to alice on the hub at `base`; returns the activity.
+async fn note_to_alice(base: &str, content: &str) -> Value {
+    let note = json!({"type": "Note", "content": content, "to": [format!("{base}/users/alice")]});
+    let reply = post_to_outbox(base, "bob", BOB, &note).await;
+    assert_eq!(reply.status, 201);
+    reply.json()
+}
+
+/// A hub keeping its state in `data`, listening on `port` (0: any).
+async fn hub_on(data: &std::path::Path, port: u16) -> TestHub {
+    let mut config = hub_common::config();
+    config.storage = Storage::Directory(data.to_owned());
+    config.public_url = (port != 0).then(|| format!("http://127.0.0.1:{port}"));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("the port is free");
+    TestHub::start_on(config, listener).await
+}
+
 #[tokio::test]
 async fn framed_read_with_the_sse_codec_follows_an_inbox() {
     let hub = TestHub::start().await;
@@ -95,16 +115,69 @@ async fn framed_read_with_the_sse_codec_follows_an_inbox() {
     let (_, kind, status) = fields(&opening);
     assert_eq!((kind, &status["type"]), ("meta", &json!("position")));
 
-    let note =
-        json!({"type": "Note", "content": "framed", "to": [format!("{}/users/alice", hub.base)]});
-    let reply = post_to_outbox(&hub.base, "bob", BOB, &note).await;
-    assert_eq!(reply.status, 201);
+    let posted = note_to_alice(&hub.base, "framed").await;
     let delivered = reader.line().await;
     let (id, kind, activity) = fields(&delivered);
     assert_eq!(kind, "inbox");
     assert!(!id.is_empty(), "every inbox event carries its id");
-    assert_eq!(activity["id"], reply.json()["id"]);
+    assert_eq!(activity["id"], posted["id"]);
     assert_eq!(activity["object"]["content"], "framed");
     reader.succeeds().await;
     hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reqwest_client_resumes_after_the_server_restarts() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("adapters-reqwest-{}", std::process::id()));
+    let data = dir.join("data");
+    let hub = hub_on(&data, 0).await;
+    let port: u16 = hub
+        .base
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("a port");
+    let inbox = format!("{}/users/alice/inbox", hub.base);
+    let mut client = Running::start("sse_reqwest_client", &[&inbox, ALICE, "3"]);
+    assert_eq!(client.line().await, "opened");
+
+    let first = note_to_alice(&hub.base, "before the restart").await;
+    let line = client.line().await;
+    let (first_id, kind, activity) = fields(&line);
+    assert_eq!((kind, &activity["id"]), ("inbox", &first["id"]));
+    let first_id = first_id.to_owned();
+
+    // The server goes away; what reaches alice meanwhile is stored by the next instance.
+    hub.stop().await;
+    assert_eq!(client.line().await, "reconnecting");
+    let hub = hub_on(&data, port).await;
+    let missed = note_to_alice(&hub.base, "while reconnecting").await;
+    let live = loop {
+        let line = client.line().await;
+        if line == "opened" {
+            break note_to_alice(&hub.base, "after the restart").await;
+        }
+        assert_eq!(
+            line, "reconnecting",
+            "only reconnect attempts until it opens"
+        );
+    };
+
+    // Resumed from the last id it saw: the missed note, then the live one, nothing twice.
+    let mut items = Vec::new();
+    for _ in 0..2 {
+        let line = client.line().await;
+        let (id, kind, activity) = fields(&line);
+        assert_eq!(kind, "inbox");
+        assert_ne!(
+            id, first_id,
+            "the item from before the restart is not delivered again"
+        );
+        items.push(activity["id"].clone());
+    }
+    assert_eq!(items, [missed["id"].clone(), live["id"].clone()]);
+    client.succeeds().await;
+    hub.stop().await;
+    std::fs::remove_dir_all(dir).expect("remove the data");
 }

@@ -107,6 +107,8 @@
 //!   to a stream of SSE outputs.
 //! - `tokio-util`: `sse::SseCodec`, the codec as a `tokio_util::codec` `Decoder` and
 //!   `Encoder` for `FramedRead`/`FramedWrite` (tokio-util with its `codec` feature only).
+//! - `reqwest`: `c2s::client::ReqwestStream`, the C2S stream client driven over `reqwest`
+//!   and tokio's timer as a `Stream` of client events (implies `c2s`).
 //! - `tungstenite`: conversions between [`websocket`] messages, events, close frames and
 //!   opcodes and their `tungstenite` 0.30 counterparts, for hosts that use `tokio-tungstenite`.
 

@@ -15,6 +15,8 @@
 
 mod backoff;
 mod dedup;
+#[cfg(feature = "reqwest")]
+mod reqwest_stream;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -25,6 +27,9 @@ use thiserror::Error;
 
 pub use backoff::Backoff;
 pub use dedup::Dedup;
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub use reqwest_stream::ReqwestStream;
 
 use crate::c2s::item::{CatchUp, EventKind, IdError, ItemId, Json, JsonError, Meta, StreamEvent};
 use crate::sse::{self, DecodeError, Decoder, Output};
