@@ -181,3 +181,47 @@ async fn the_reqwest_client_resumes_after_the_server_restarts() {
     hub.stop().await;
     std::fs::remove_dir_all(dir).expect("remove the data");
 }
+
+#[tokio::test]
+async fn an_axum_outbox_on_a_shared_feed_streams_and_resumes() {
+    let mut server = Running::start("axum_sse_outbox", &["127.0.0.1:0"]);
+    let listening = server.line().await;
+    let base = listening
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("the first line names the URL: {listening:?}"));
+    let outbox = format!("{base}/outbox");
+    let post = |content: &'static str| {
+        let outbox = outbox.clone();
+        async move {
+            let activity =
+                json!({"type": "Create", "object": {"type": "Note", "content": content}});
+            let reply = hub_common::request("POST", &outbox, &[], activity.to_string()).await;
+            assert_eq!(reply.status, 201);
+            String::from_utf8(reply.body.to_vec()).expect("the item id")
+        }
+    };
+
+    // A new subscriber gets the position first (checked by `event_stream`), then live items.
+    let mut live = hub_common::event_stream(&outbox, "", None).await;
+    let first = post("one").await;
+    let second = post("two").await;
+    for (id, content) in [(&first, "one"), (&second, "two")] {
+        let event = live.next().await;
+        assert_eq!(
+            (event.event_type(), event.last_event_id()),
+            ("outbox", id.as_str())
+        );
+        let activity: Value = serde_json::from_str(event.data()).expect("JSON");
+        assert_eq!(activity["object"]["content"], content);
+    }
+
+    // A client that saw only the first resumes after it: the second, then live ones.
+    let mut resumed = hub_common::event_stream(&outbox, "", Some(&first)).await;
+    let third = post("three").await;
+    let ids: Vec<String> = [resumed.next().await, resumed.next().await]
+        .iter()
+        .map(|event| event.last_event_id().to_owned())
+        .collect();
+    assert_eq!(ids, [second, third]);
+    drop(server);
+}

@@ -109,6 +109,9 @@
 //!   `Encoder` for `FramedRead`/`FramedWrite` (tokio-util with its `codec` feature only).
 //! - `reqwest`: `c2s::client::ReqwestStream`, the C2S stream client driven over `reqwest`
 //!   and tokio's timer as a `Stream` of client events (implies `c2s`).
+//! - `tokio`: `c2s::feed::SharedFeed`, a feed shared by tokio tasks whose subscribers are
+//!   `Stream`s of transmits or HTTP response bodies (for axum, hyper...), woken by appends and
+//!   tokio's timer (implies `c2s`).
 //! - `tungstenite`: conversions between [`websocket`] messages, events, close frames and
 //!   opcodes and their `tungstenite` 0.30 counterparts, for hosts that use `tokio-tungstenite`.
 

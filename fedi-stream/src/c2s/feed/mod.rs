@@ -71,6 +71,8 @@ mod entry;
 mod error;
 pub(crate) mod format;
 mod session;
+#[cfg(feature = "tokio")]
+mod shared;
 mod window;
 
 pub use config::{FeedConfig, FeedLimits, SessionConfig};
@@ -78,4 +80,7 @@ pub use entry::{Entry, Payload};
 pub use error::{AppendError, SessionError};
 pub use format::{Format, Transmit};
 pub use session::{Session, SessionEvent};
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use shared::{SessionBody, SessionStream, SharedFeed};
 pub use window::{Appended, Feed};
