@@ -52,7 +52,8 @@ pub struct ClientConfig {
     /// Largest accepted server frame in bytes (default 1 MiB).
     pub max_message_bytes: usize,
     /// The bound of the client's queues: while undrained transmits plus events number this
-    /// many, every `handle_*` call, [`Client::start`], [`Client::subscribe`],
+    /// many, every `handle_*` call but [`Client::handle_open`] (which queues nothing),
+    /// [`Client::start`], [`Client::subscribe`],
     /// [`Client::unsubscribe`] and [`Client::send`] return [`ClientError::Backpressure`]
     /// without taking their input (default 256). One accepted call adds at most
     /// [`ClientConfig::max_typing`] + 4 outputs, and [`Client::stop`] (never refused) as many

@@ -68,8 +68,9 @@ pub struct SessionConfig {
     /// is alive. Keep it below `silence_timeout`. `None`: no Pings.
     pub ping_interval: Option<Duration>,
     /// The bound of the session's queues: while undrained transmits plus events number this
-    /// many, every `handle_*` call, [`Session::deliver`] and [`Session::reject`] return
-    /// [`SessionError::Backpressure`] without taking their input (default 64). One accepted
+    /// many, every `handle_*` call but [`Session::handle_end`] (which queues nothing),
+    /// [`Session::deliver`] and [`Session::reject`] return [`SessionError::Backpressure`]
+    /// without taking their input (default 64). One accepted
     /// call adds at most [`SessionConfig::max_typing`] + 6 outputs (the due timers, one per
     /// expired typing indicator, the frame's reply and events), so together the queues never
     /// hold more than `max_pending + max_typing + 6`.

@@ -505,27 +505,6 @@ fn a_session_closed_for_token_expiry_leaves_the_hub() {
 }
 
 #[test]
-fn undrained_transmits_are_backpressure() {
-    let config = HubConfig {
-        max_queued_transmits: 2,
-        ..HubConfig::default()
-    };
-    let mut h = Harness::new(config, NoRelations);
-    let a = h.connect("t", "alice").unwrap();
-    h.text(a, r#"{"type":"ping"}"#);
-    assert_eq!(
-        h.hub
-            .handle_text(h.now, wall(UNIX), a, r#"{"type":"ping"}"#),
-        Err(HubError::Backpressure {
-            pending: 2,
-            limit: 2
-        })
-    );
-    h.drain();
-    h.text(a, r#"{"type":"ping"}"#);
-}
-
-#[test]
 fn the_timer_heap_stays_proportional_to_the_sessions() {
     let mut h = Harness::new(HubConfig::default(), NoRelations);
     let a = h.join("t", "alice", r#""typing""#);

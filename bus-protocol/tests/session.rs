@@ -510,33 +510,6 @@ fn no_pings_without_a_ping_interval() {
 }
 
 #[test]
-fn undrained_outputs_are_backpressure_not_growth() {
-    let mut h = Harness::with(SessionConfig {
-        max_pending: 4,
-        ..SessionConfig::default()
-    });
-    let mut refused = None;
-    for _ in 0..10 {
-        if let Err(e) = h
-            .session
-            .handle_text(h.now, wall(T0_UNIX), r#"{"type":"ping"}"#)
-        {
-            refused = Some(e);
-            break;
-        }
-    }
-    assert_eq!(
-        refused,
-        Some(SessionError::Backpressure {
-            pending: 4,
-            limit: 4
-        })
-    );
-    assert_eq!(h.transmits().len(), 4);
-    h.send(r#"{"type":"ping"}"#);
-}
-
-#[test]
 fn push_registration_and_replay_are_handed_to_the_host() {
     let mut h = Harness::opened();
     h.send(r#"{"type":"register_push","token":"fcm-1","platform":"ios"}"#);
