@@ -22,6 +22,9 @@
 //! expiry, idle detection, the silence timeout and token expiry, all driven by
 //! [`Session::handle_timeout`]. The silence timeout closes only a dead peer: a client that
 //! sends nothing but answers the keep-alive Pings ([`Session::handle_pong`]) stays open.
+//!
+//! The host reports the end of the transport with [`Session::handle_end`]. A closed session
+//! (closed by itself or by that end) answers every input with [`SessionError::Closed`].
 
 use std::collections::VecDeque;
 use std::sync::Arc;
