@@ -5,7 +5,7 @@
 
 use std::alloc::System;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use bus_protocol::hub::{ActionRoute, Hub, HubConfig, NoRelations, Payload};
 use bus_protocol::message::{ActionNotice, ActionSource, ActionType, ClientMessage, ServerMessage};
@@ -18,6 +18,11 @@ use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 const UNIX: i64 = 1_738_483_200;
+
+/// The wall clock at [`UNIX`].
+fn wall() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(UNIX.unsigned_abs())
+}
 
 const CLIENT_TYPING: &str =
     r#"{"type":"typing","recipient":"bob.example.com","conversation_id":"conv_123"}"#;
@@ -61,22 +66,22 @@ fn hub_of(n: usize, subscribe: bool) -> Hub {
     for i in 0..n {
         let key = hub
             .connect(
+                now,
+                wall(),
                 "tenant.example.com",
                 &format!("user{i}.example.com"),
                 format!(
                     "sess_{:016x}",
                     (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
                 ),
-                now,
-                UNIX,
             )
             .unwrap();
         if subscribe {
             hub.handle_text(
+                now,
+                wall(),
                 key,
                 r#"{"type":"subscribe","events":["action"]}"#,
-                now,
-                UNIX,
             )
             .unwrap();
         }
@@ -126,12 +131,12 @@ fn session(c: &mut Criterion) {
     };
     let mut hub = Hub::new(config, NoRelations);
     let start = Instant::now();
-    let key = hub.connect("t", "alice", "s", start, UNIX).unwrap();
+    let key = hub.connect(start, wall(), "t", "alice", "s").unwrap();
     let mut now = start;
     g.bench_function("ping to pong through the hub", |b| {
         b.iter(|| {
             now += Duration::from_micros(1);
-            hub.handle_text(key, r#"{"type":"ping"}"#, now, UNIX)
+            hub.handle_text(now, wall(), key, r#"{"type":"ping"}"#)
                 .unwrap();
             while let Some(t) = hub.poll_transmit() {
                 black_box(t);

@@ -3,8 +3,8 @@
 //! The [`Client`] tells its host when to open a connection (with which token), what to send,
 //! and when to close; the host reports the socket's open/close and hands in text frames. The
 //! machine does what the seed asks of a client: subscribe again after every `welcome`, ping
-//! every 30 s, reconnect with exponential backoff (1 s → 60 s, full jitter from an injected
-//! [`RandomSource`]), refresh the token when it expired or the server said `E-WS-AUTH`, ask
+//! every 30 s, reconnect with exponential backoff (1 s → 60 s, each delay drawn from the upper
+//! half of the ceiling with the seed given to [`Client::new`]), refresh the token when it expired or the server said `E-WS-AUTH`, ask
 //! for a replay of events newer than the last one seen, and clear remote typing indicators
 //! after 5 s without an update.
 //!
@@ -18,16 +18,20 @@
 //!                               ▼
 //!                           NeedToken ──set_token──► Connecting
 //! ```
+//!
+//! Every state but `Stopped` is open. A stopped client (from [`Client::new`] until
+//! [`Client::start`], and after [`Client::stop`]) is closed: every `handle_*` returns
+//! [`ClientError::Closed`].
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crate::backoff::{Backoff, BackoffConfig};
+use crate::close::{CloseCode, CloseFrame};
 use crate::message::{
     ClientMessage, DecodeError, ErrorCode, EventSet, EventType, ReplayRequest, ServerMessage,
     Subscription,
 };
-use crate::random::RandomSource;
 
 /// Timers and limits of a client. `Default` gives the seed's values where it has one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,8 +51,13 @@ pub struct ClientConfig {
     pub max_typing: usize,
     /// Largest accepted server frame in bytes (default 1 MiB).
     pub max_message_bytes: usize,
-    /// Undrained outputs plus events before calls fail with [`ClientError::Backpressure`]
-    /// (default 256).
+    /// The bound of the client's queues: while undrained transmits plus events number this
+    /// many, every `handle_*` call but [`Client::handle_open`] (which queues nothing),
+    /// [`Client::start`], [`Client::subscribe`],
+    /// [`Client::unsubscribe`] and [`Client::send`] return [`ClientError::Backpressure`]
+    /// without taking their input (default 256). One accepted call adds at most
+    /// [`ClientConfig::max_typing`] + 4 outputs, and [`Client::stop`] (never refused) as many
+    /// once, so together the queues never hold more than `max_pending + 2 · max_typing + 8`.
     pub max_pending: usize,
 }
 
@@ -77,8 +86,11 @@ pub enum ClientTransmit {
     },
     /// Send this message as a text frame.
     Send(ClientMessage),
-    /// Close the socket (then report it with [`Client::handle_closed`], which is idempotent).
-    Close,
+    /// Close the socket with this Close frame: [`CloseCode::NORMAL`] after [`Client::stop`],
+    /// [`CloseCode::TIMEOUT`] when `welcome` or any frame after a `ping` did not come in
+    /// time. The client already counts the connection as gone: reporting its end with
+    /// [`Client::handle_end`] is not needed (and harmless while the client is not stopped).
+    Close(CloseFrame),
 }
 
 /// What happened, for the application.
@@ -124,6 +136,10 @@ pub enum ClientEvent {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
+    /// The client is stopped (never started, or stopped since): it drives no connection, and
+    /// every `handle_*` returns this until [`Client::start`].
+    #[error("the client is stopped: start it before handing it input")]
+    Closed,
     /// Messages can only be sent while open (no unbounded offline buffer); subscriptions are
     /// kept and sent on the next `welcome`.
     #[error("not connected: the message was not sent")]
@@ -167,10 +183,10 @@ struct RemoteTyping {
 ///
 /// Drain order after every call: [`Client::poll_transmit`] until `None`, then
 /// [`Client::poll_event`] until `None`, then re-arm the timer with [`Client::poll_timeout`].
+/// Every input takes `now` first; time must not go backwards between calls.
 #[derive(Debug)]
-pub struct Client<R> {
+pub struct Client {
     config: ClientConfig,
-    random: R,
     state: State,
     token: Option<String>,
     token_expires_at: Option<Instant>,
@@ -182,17 +198,18 @@ pub struct Client<R> {
     events: VecDeque<ClientEvent>,
 }
 
-impl<R: RandomSource> Client<R> {
-    /// A stopped client; [`Client::start`] connects.
+impl Client {
+    /// A stopped client; [`Client::start`] connects. `seed` drives the reconnect jitter: give
+    /// every client its own (from the host's entropy), so that clients dropped together do not
+    /// come back together.
     #[must_use]
-    pub fn new(config: ClientConfig, random: R) -> Self {
+    pub fn new(config: ClientConfig, seed: u64) -> Self {
         Client {
             config,
-            random,
             state: State::Stopped,
             token: None,
             token_expires_at: None,
-            backoff: Backoff::new(),
+            backoff: Backoff::new(seed),
             subscriptions: EventSet::EMPTY,
             last_seen: None,
             typing: Vec::new(),
@@ -201,30 +218,43 @@ impl<R: RandomSource> Client<R> {
         }
     }
 
-    /// Starts connecting with `token` (a no-op when already started).
-    pub fn start(&mut self, token: impl Into<String>, now: Instant) {
+    /// Starts connecting with `token`; when already started, only replaces the token.
+    ///
+    /// # Errors
+    /// [`ClientError::Backpressure`]; nothing changes then.
+    pub fn start(&mut self, now: Instant, token: impl Into<String>) -> Result<(), ClientError> {
+        self.check_pending()?;
         self.token = Some(token.into());
         if self.state == State::Stopped {
             self.connect(now);
         }
+        Ok(())
     }
 
-    /// Stops: closes an open socket and never reconnects (until [`Client::start`]).
+    /// Stops: closes an open socket and never reconnects until [`Client::start`]. The client
+    /// is closed from now on. Never refused; a no-op when already stopped.
     pub fn stop(&mut self) {
         if matches!(self.state, State::Connecting { .. } | State::Open { .. }) {
-            self.transmits.push_back(ClientTransmit::Close);
+            let frame = CloseFrame::new(CloseCode::NORMAL, "client stopped");
+            self.transmits.push_back(ClientTransmit::Close(frame));
         }
         self.state = State::Stopped;
         self.clear_typing();
+    }
+
+    /// Whether the client is stopped (closed).
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.state == State::Stopped
     }
 
     /// The token refresh hook: a fresh token, and when it expires (`None`: unknown). When the
     /// client was waiting for one it connects at once.
     pub fn set_token(
         &mut self,
+        now: Instant,
         token: impl Into<String>,
         expires_at: Option<Instant>,
-        now: Instant,
     ) {
         self.token = Some(token.into());
         self.token_expires_at = expires_at;
@@ -316,10 +346,22 @@ impl<R: RandomSource> Client<R> {
 
     /// The socket opened (the WebSocket handshake succeeded). The client now waits for
     /// `welcome`; nothing else changes.
-    pub fn handle_open(&mut self, _now: Instant) {}
+    ///
+    /// # Errors
+    /// [`ClientError::Closed`] when stopped.
+    pub fn handle_open(&mut self, _now: Instant) -> Result<(), ClientError> {
+        self.check_open()
+    }
 
-    /// A text frame from the server.
-    pub fn handle_text(&mut self, text: &str, now: Instant) {
+    /// A text frame from the server. A frame that does not decode is reported
+    /// ([`ClientEvent::Undecodable`]) and skipped; the connection stays up.
+    ///
+    /// # Errors
+    /// [`ClientError::Closed`] when stopped, [`ClientError::Backpressure`] when the outputs
+    /// were not drained (the frame is then not taken).
+    pub fn handle_text(&mut self, now: Instant, text: &str) -> Result<(), ClientError> {
+        self.check_open()?;
+        self.check_pending()?;
         let decoded = if text.len() > self.config.max_message_bytes {
             Err(DecodeError::TooLarge {
                 len: text.len(),
@@ -339,7 +381,7 @@ impl<R: RandomSource> Client<R> {
             Ok(message) => message,
             Err(error) => {
                 self.events.push_back(ClientEvent::Undecodable(error));
-                return;
+                return Ok(());
             }
         };
         match message {
@@ -364,30 +406,44 @@ impl<R: RandomSource> Client<R> {
                 self.events.push_back(ClientEvent::Message(message));
             }
         }
+        Ok(())
     }
 
-    /// The socket closed (or failed to open). Schedules the reconnect. Idempotent.
-    pub fn handle_closed(&mut self, now: Instant) {
+    /// The transport ended: the socket closed, or failed to open. Schedules the reconnect; a
+    /// no-op when the client counts no connection as live (it gave one up itself, or is
+    /// waiting to reconnect).
+    ///
+    /// # Errors
+    /// As [`Client::handle_text`].
+    pub fn handle_end(&mut self, now: Instant) -> Result<(), ClientError> {
+        self.check_open()?;
+        self.check_pending()?;
         if matches!(self.state, State::Connecting { .. } | State::Open { .. }) {
             self.lost(now);
         }
+        Ok(())
     }
 
     /// Runs the timers due at `now`: reconnect, welcome timeout, ping, pong timeout, typing
     /// expiry.
-    pub fn handle_timeout(&mut self, now: Instant) {
+    ///
+    /// # Errors
+    /// As [`Client::handle_text`]: when the outputs were not drained no timer runs, and the
+    /// deadline of [`Client::poll_timeout`] stays in the past until the host drains and calls
+    /// again.
+    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), ClientError> {
+        self.check_open()?;
+        self.check_pending()?;
         match self.state {
             State::Waiting { until } if until <= now => self.connect(now),
             State::Connecting { deadline } if deadline <= now => {
-                self.transmits.push_back(ClientTransmit::Close);
-                self.lost(now);
+                self.give_up(now, "no welcome within the welcome timeout");
             }
             State::Open {
                 pong_deadline: Some(deadline),
                 ..
             } if deadline <= now => {
-                self.transmits.push_back(ClientTransmit::Close);
-                self.lost(now);
+                self.give_up(now, "no frame within the pong timeout of a ping");
             }
             State::Open {
                 next_ping,
@@ -396,8 +452,8 @@ impl<R: RandomSource> Client<R> {
                 self.transmits
                     .push_back(ClientTransmit::Send(ClientMessage::Ping));
                 self.state = State::Open {
-                    next_ping: now + self.config.ping_interval,
-                    pong_deadline: pong_deadline.or(Some(now + self.config.pong_timeout)),
+                    next_ping: later(now, self.config.ping_interval),
+                    pong_deadline: pong_deadline.or(Some(later(now, self.config.pong_timeout))),
                 };
             }
             _ => {}
@@ -413,6 +469,7 @@ impl<R: RandomSource> Client<R> {
             }
             live
         });
+        Ok(())
     }
 
     /// The next thing for the host to do with the socket.
@@ -445,6 +502,13 @@ impl<R: RandomSource> Client<R> {
             .min()
     }
 
+    fn check_open(&self) -> Result<(), ClientError> {
+        if self.state == State::Stopped {
+            return Err(ClientError::Closed);
+        }
+        Ok(())
+    }
+
     fn check_pending(&self) -> Result<(), ClientError> {
         let pending = self.transmits.len() + self.events.len();
         if pending >= self.config.max_pending {
@@ -462,7 +526,7 @@ impl<R: RandomSource> Client<R> {
             Some(token) if !expired => {
                 self.transmits.push_back(ClientTransmit::Connect { token });
                 self.state = State::Connecting {
-                    deadline: now + self.config.welcome_timeout,
+                    deadline: later(now, self.config.welcome_timeout),
                 };
             }
             _ => {
@@ -479,7 +543,7 @@ impl<R: RandomSource> Client<R> {
         }
         self.backoff.reset();
         self.state = State::Open {
-            next_ping: now + self.config.ping_interval,
+            next_ping: later(now, self.config.ping_interval),
             pong_deadline: None,
         };
         self.events
@@ -497,6 +561,13 @@ impl<R: RandomSource> Client<R> {
         }
     }
 
+    /// Closes a connection that did not answer in time, and schedules the reconnect.
+    fn give_up(&mut self, now: Instant, why: &str) {
+        let frame = CloseFrame::new(CloseCode::TIMEOUT, why);
+        self.transmits.push_back(ClientTransmit::Close(frame));
+        self.lost(now);
+    }
+
     fn lost(&mut self, now: Instant) {
         self.clear_typing();
         if self.token.is_none() {
@@ -506,17 +577,17 @@ impl<R: RandomSource> Client<R> {
             self.events.push_back(ClientEvent::TokenRefreshNeeded);
             return;
         }
-        let delay = self
-            .backoff
-            .next_delay(&self.config.backoff, &mut self.random);
-        self.state = State::Waiting { until: now + delay };
+        let delay = self.backoff.next_delay(&self.config.backoff);
+        self.state = State::Waiting {
+            until: later(now, delay),
+        };
         self.events.push_back(ClientEvent::Disconnected {
             reconnect_in: Some(delay),
         });
     }
 
     fn remote_typing(&mut self, user: &str, conversation_id: &str, now: Instant) {
-        let expires_at = now + self.config.typing_expiry;
+        let expires_at = later(now, self.config.typing_expiry);
         if let Some(t) = self
             .typing
             .iter_mut()
@@ -551,4 +622,11 @@ impl<R: RandomSource> Client<R> {
             });
         }
     }
+}
+
+/// `now + by`, with `by` capped at a century: a configured timeout too large for an `Instant`
+/// means "practically never", not a panic.
+fn later(now: Instant, by: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+    now.checked_add(by.min(CENTURY)).unwrap_or(now)
 }

@@ -7,12 +7,16 @@
 //! Nothing in this crate opens a socket, reads a clock, spawns a thread or draws a random
 //! number. The host passes frames in (`handle_*`), drains what to write and what happened
 //! (`poll_transmit`, `poll_event`), and asks when to call back (`poll_timeout`). Time is an
-//! argument: `now: Instant` for timers and `unix: i64` (seconds) for message timestamps.
-//! Randomness (reconnect jitter) comes from a caller-supplied [`random::RandomSource`].
+//! argument, first in every call that needs it: `now: Instant` for timers, then the wall
+//! clock `SystemTime` for message timestamps. Randomness (reconnect jitter) comes from a `u64`
+//! seed given to [`client::Client::new`]. The end of a transport is `handle_end`; once a
+//! machine is closed every `handle_*` returns its error's `Closed`; every queue has a
+//! documented bound, past which input is refused with `Backpressure` until the host drains;
+//! close codes are a [`close::CloseCode`].
 //!
 //! The sans-IO contract of the crate family (`handle_*` in, `poll_*` out, `now` passed in,
 //! every queue bounded) is written once in `docs/sans-io-contract.md` in the repository, with
-//! this crate's machines in its table and what still differs from it.
+//! this crate's machines in its table.
 //!
 //! ```text
 //!          server host                                         client host
@@ -21,7 +25,8 @@
 //!  │ text frame ──► Hub::handle_text ◄── WebSocket ─────── poll_transmit: Connect, │
 //!  │ timer ───────► Hub::handle_timeout                │   Send(ClientMessage),   │
 //!  │ Pong ────────► Hub::handle_pong │                 │                          │
-//!  │ action stored► Hub::publish_action                │   Close                  │
+//!  │ socket ended ► Hub::handle_end  │                 │                          │
+//!  │ action stored► Hub::publish_action                │   Close(CloseFrame)      │
 //!  │                                 │                 │ text frame ──►           │
 //!  │ poll_transmit ─► {recipients, shared bytes} ─────────► Client::handle_text    │
 //!  │ poll_event ────► push tokens, replay, closes      │ poll_event ─► app        │
@@ -35,37 +40,36 @@
 //! A hub and a client wired together in memory with a virtual clock:
 //!
 //! ```
-//! use std::time::{Duration, Instant};
+//! use std::time::{Duration, Instant, SystemTime};
 //! use bus_protocol::client::{Client, ClientConfig, ClientEvent, ClientTransmit};
 //! use bus_protocol::hub::{ActionRoute, Hub, HubConfig, NoRelations, Payload};
 //! use bus_protocol::message::{ActionNotice, ActionType, EventType, ServerMessage};
-//! use bus_protocol::random::SplitMix64;
 //!
 //! let mut now = Instant::now();
-//! let unix = 1_738_483_200;
+//! let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_738_483_200);
 //! let mut hub = Hub::new(HubConfig::default(), NoRelations);
-//! let mut client = Client::new(ClientConfig::default(), SplitMix64::new(7));
+//! let mut client = Client::new(ClientConfig::default(), 7);
 //! client.subscribe(&[EventType::Action])?;
-//! client.start("access-token", now);
+//! client.start(now, "access-token")?;
 //!
 //! let mut key = None;
 //! let mut received = Vec::new();
 //! // One turn of both hosts' loops: move everything each side wants to write.
-//! let mut pump = |hub: &mut Hub, client: &mut Client<SplitMix64>, now: Instant| {
+//! let mut pump = |hub: &mut Hub, client: &mut Client, now: Instant| {
 //!     while let Some(t) = client.poll_transmit() {
 //!         match t {
 //!             // The host validates the token, then registers the connection.
 //!             ClientTransmit::Connect { token } => {
 //!                 assert_eq!(token, "access-token");
-//!                 key = Some(hub.connect("alice.example.com", "alice", "sess_1", now, unix).unwrap());
-//!                 client.handle_open(now);
+//!                 key = Some(hub.connect(now, wall, "alice.example.com", "alice", "sess_1").unwrap());
+//!                 client.handle_open(now).unwrap();
 //!             }
-//!             ClientTransmit::Send(m) => hub.handle_text(key.unwrap(), &m.to_json_string(), now, unix).unwrap(),
-//!             ClientTransmit::Close => client.handle_closed(now),
+//!             ClientTransmit::Send(m) => hub.handle_text(now, wall, key.unwrap(), &m.to_json_string()).unwrap(),
+//!             ClientTransmit::Close(_) => client.handle_end(now).unwrap(),
 //!         }
 //!         while let Some(t) = hub.poll_transmit() {
 //!             if let Payload::Text(bytes) = t.payload {
-//!                 client.handle_text(std::str::from_utf8(&bytes).unwrap(), now);
+//!                 client.handle_text(now, std::str::from_utf8(&bytes).unwrap()).unwrap();
 //!             }
 //!         }
 //!     }
@@ -77,23 +81,23 @@
 //! pump(&mut hub, &mut client, now);
 //!
 //! // The application stored a post; the hub sends it to the creator's subscribed sessions.
-//! let mut post = ActionNotice::new(ActionType::Post, "a1~xyz789", "alice", unix);
+//! let mut post = ActionNotice::new(ActionType::Post, "a1~xyz789", "alice", 1_738_483_200);
 //! post.content = Some("Check out this cool feature!".into());
 //! let route = ActionRoute { tenant: "alice.example.com", action: &post, parent_owner: None, participants: &[], recipient: None };
 //! assert_eq!(hub.publish_action(&route)?, 1);
-//! client.handle_text(&match hub.poll_transmit().unwrap().payload {
+//! client.handle_text(now, &match hub.poll_transmit().unwrap().payload {
 //!     Payload::Text(bytes) => String::from_utf8(bytes.to_vec())?,
 //!     other => panic!("expected the action, got {other:?}"),
-//! }, now);
+//! })?;
 //! assert!(matches!(client.poll_event(), Some(ClientEvent::Message(ServerMessage::Action(a))) if a == post));
 //!
 //! // Timers: after 30 s the client pings in-band and the hub sends a WebSocket Ping.
 //! now += Duration::from_secs(30);
 //! assert_eq!(client.poll_timeout(), Some(now));
-//! client.handle_timeout(now);
+//! client.handle_timeout(now)?;
 //! assert!(matches!(client.poll_transmit(), Some(ClientTransmit::Send(_))));
 //! assert_eq!(hub.poll_timeout(), Some(now));
-//! hub.handle_timeout(now, unix + 30);
+//! hub.handle_timeout(now, wall + Duration::from_secs(30))?;
 //! assert_eq!(hub.poll_transmit().map(|t| t.payload), Some(Payload::Ping));
 //! assert!(matches!(received.first(), Some(ClientEvent::Connected { .. })));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -103,6 +107,10 @@
 //! - Sessions start authenticated: the host validates the token at the upgrade, as the seed's
 //!   server does; token expiry is signalled by the host ([`session::Session::handle_token_expired`])
 //!   or given as an instant ([`session::Session::set_token_expiry`]).
+//! - A client is closed while stopped (before [`client::Client::start`], after
+//!   [`client::Client::stop`]); it reconnects on its own otherwise, so the end of a transport
+//!   closes it only for that connection. A session closes for good; the hub never closes, its
+//!   sessions do, and a closed session's key answers [`hub::HubError::Closed`].
 //! - Presence is a per-user value in the hub: the last status the user set (online at first
 //!   connect), `away` while every session is idle, `offline` after the last disconnect; changes
 //!   are throttled per user (and per connection for client `presence` messages), latest wins.
@@ -125,11 +133,13 @@
 
 pub mod backoff;
 pub mod client;
+pub mod close;
 pub mod cloudillo;
 pub mod hub;
 pub mod message;
 pub mod push;
-pub mod random;
+mod random;
 pub mod session;
 pub mod throttle;
 pub mod token_bucket;
+mod wall_clock;

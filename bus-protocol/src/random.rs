@@ -1,35 +1,20 @@
-//! Injected randomness: the machines never pick random numbers themselves.
+//! The crate's one random generator, SplitMix64, seeded by the host.
 
-/// A source of uniformly distributed `u64`s.
-pub trait RandomSource {
-    /// The next value.
-    fn next_u64(&mut self) -> u64;
-}
-
-/// Any `FnMut() -> u64` is a random source (handy in tests: `|| u64::MAX`).
-impl<F: FnMut() -> u64> RandomSource for F {
-    fn next_u64(&mut self) -> u64 {
-        self()
-    }
-}
-
-/// SplitMix64, a small seeded generator: deterministic for a seed, good enough for jitter
-/// (not for secrets). Hosts seed it from their own entropy.
+/// SplitMix64: deterministic for a seed, good enough for jitter (not for secrets). Hosts seed
+/// it from their own entropy.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SplitMix64 {
+pub(crate) struct SplitMix64 {
     state: u64,
 }
 
 impl SplitMix64 {
     /// A generator starting from `seed`.
-    #[must_use]
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         SplitMix64 { state: seed }
     }
-}
 
-impl RandomSource for SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
+    /// The next value, uniform over `u64`.
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

@@ -22,11 +22,15 @@
 //! expiry, idle detection, the silence timeout and token expiry, all driven by
 //! [`Session::handle_timeout`]. The silence timeout closes only a dead peer: a client that
 //! sends nothing but answers the keep-alive Pings ([`Session::handle_pong`]) stays open.
+//!
+//! The host reports the end of the transport with [`Session::handle_end`]. A closed session
+//! (closed by itself or by that end) answers every input with [`SessionError::Closed`].
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
+use crate::close::{CloseCode, CloseFrame};
 use crate::cloudillo::{Command, Frame};
 use crate::message::{
     ClientMessage, DecodeError, ErrorCode, EventSet, EventType, PresenceUpdate, PushRegistration,
@@ -34,6 +38,7 @@ use crate::message::{
 };
 use crate::throttle::Throttle;
 use crate::token_bucket::{RateLimit, TokenBucket};
+use crate::wall_clock::unix_seconds;
 
 /// Limits and timers of a session. `Default` gives the seed's values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,8 +70,13 @@ pub struct SessionConfig {
     /// counts for the silence timeout, so a client that sends nothing stays open as long as it
     /// is alive. Keep it below `silence_timeout`. `None`: no Pings.
     pub ping_interval: Option<Duration>,
-    /// Undrained transmits plus events before input is refused with
-    /// [`SessionError::Backpressure`] (default 64).
+    /// The bound of the session's queues: while undrained transmits plus events number this
+    /// many, every `handle_*` call but [`Session::handle_end`] (which queues nothing),
+    /// [`Session::deliver`] and [`Session::reject`] return [`SessionError::Backpressure`]
+    /// without taking their input (default 64). One accepted
+    /// call adds at most [`SessionConfig::max_typing`] + 6 outputs (the due timers, one per
+    /// expired typing indicator, the frame's reply and events), so together the queues never
+    /// hold more than `max_pending + max_typing + 6`.
     pub max_pending: usize,
 }
 
@@ -109,7 +119,7 @@ impl Default for Dialect {
     }
 }
 
-/// Why the server closes a connection. The close codes are in the private 4000–4999 range, in
+/// Why a session closed. The codes the server sends are in the private 4000–4999 range, in
 /// the style of the deployed Cloudillo server (which uses 4401 for a missing token).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -118,15 +128,20 @@ pub enum CloseReason {
     TokenExpired,
     /// No frame arrived within [`SessionConfig::silence_timeout`].
     Silent,
+    /// The host reported the end of the transport ([`Session::handle_end`]); nothing is sent.
+    Ended,
 }
 
 impl CloseReason {
-    /// The WebSocket close code: 4401 for `TokenExpired`, 4408 for `Silent`.
+    /// The WebSocket close code: [`CloseCode::UNAUTHORIZED`] (4401) for `TokenExpired`,
+    /// [`CloseCode::TIMEOUT`] (4408) for `Silent`, [`CloseCode::ABNORMAL`] (1006, never sent)
+    /// for `Ended`.
     #[must_use]
-    pub fn code(&self) -> u16 {
+    pub fn code(&self) -> CloseCode {
         match self {
-            CloseReason::TokenExpired => 4401,
-            CloseReason::Silent => 4408,
+            CloseReason::TokenExpired => CloseCode::UNAUTHORIZED,
+            CloseReason::Silent => CloseCode::TIMEOUT,
+            CloseReason::Ended => CloseCode::ABNORMAL,
         }
     }
 
@@ -136,7 +151,14 @@ impl CloseReason {
         match self {
             CloseReason::TokenExpired => "access token expired",
             CloseReason::Silent => "no frame received within the silence timeout",
+            CloseReason::Ended => "the transport ended",
         }
+    }
+
+    /// The Close frame that says so: [`CloseReason::code`] and [`CloseReason::text`].
+    #[must_use]
+    pub fn frame(&self) -> CloseFrame {
+        CloseFrame::new(self.code(), self.text())
     }
 }
 
@@ -155,8 +177,8 @@ pub enum Outgoing {
     /// A WebSocket Ping control frame with an empty payload (the keep-alive,
     /// [`SessionConfig::ping_interval`]).
     Ping,
-    /// A close frame; the host closes the socket after sending it.
-    Close(CloseReason),
+    /// A close frame ([`CloseReason::frame`]); the host closes the socket after sending it.
+    Close(CloseFrame),
 }
 
 /// A client frame the session refused. In the seed dialect the matching `error` reply is
@@ -214,7 +236,8 @@ impl PeerError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SessionError {
-    /// The session is closed; the host should have closed the socket.
+    /// The session is closed (it closed itself, or the host reported the end of the
+    /// transport); every `handle_*` returns this from then on.
     #[error("the session is closed ({})", .0.text())]
     Closed(CloseReason),
     /// The host has not drained `poll_transmit`/`poll_event`; the frame was not processed.
@@ -279,7 +302,7 @@ impl Queued {
             Queued::Message(message) => Outgoing::Message(*message),
             Queued::Frame(frame) => Outgoing::Frame(*frame),
             Queued::Ping => Outgoing::Ping,
-            Queued::Close(reason) => Outgoing::Close(reason),
+            Queued::Close(reason) => Outgoing::Close(reason.frame()),
         }
     }
 
@@ -306,6 +329,10 @@ struct TypingState {
 /// then [`Session::poll_event`] until `None`, then re-arm the timer with
 /// [`Session::poll_timeout`]. Time must not go backwards between calls; a spurious
 /// `handle_timeout` is a no-op.
+///
+/// Every input takes `now` first and, where a message carries a timestamp, the wall clock
+/// right after it. Once closed (by itself, [`SessionEvent::Closed`], or by
+/// [`Session::handle_end`]), every `handle_*` returns [`SessionError::Closed`].
 #[derive(Debug)]
 pub struct Session {
     config: Arc<SessionConfig>,
@@ -328,30 +355,29 @@ pub struct Session {
 
 impl Session {
     /// Creates the seed-dialect session of an authenticated connection and queues `welcome`
-    /// with `id` and `user`. `unix` is the wall clock in unix seconds for the message
-    /// timestamp.
+    /// with `id` and `user`, stamped with `wall`.
     #[must_use]
     pub fn new(
+        now: Instant,
+        wall: SystemTime,
         config: Arc<SessionConfig>,
         id: impl Into<Arc<str>>,
         user: impl Into<Arc<str>>,
-        now: Instant,
-        unix: i64,
     ) -> Self {
-        Session::with_dialect(config, id, user, Dialect::Seed, now, unix)
+        Session::with_dialect(now, wall, config, id, user, Dialect::Seed)
     }
 
     /// Creates the session of an authenticated connection speaking `dialect`. The seed dialect
-    /// queues `welcome` with `id` and `user` (`unix`, the wall clock in unix seconds, is its
-    /// timestamp); the Cloudillo dialect queues nothing.
+    /// queues `welcome` with `id` and `user`, stamped with `wall`; the Cloudillo dialect
+    /// queues nothing.
     #[must_use]
     pub fn with_dialect(
+        now: Instant,
+        wall: SystemTime,
         config: Arc<SessionConfig>,
         id: impl Into<Arc<str>>,
         user: impl Into<Arc<str>>,
         dialect: Dialect,
-        now: Instant,
-        unix: i64,
     ) -> Self {
         let id = id.into();
         let user = user.into();
@@ -361,7 +387,7 @@ impl Session {
             transmits.push_back(Queued::message(ServerMessage::Welcome(Welcome {
                 session_id: id.to_string(),
                 user: user.to_string(),
-                timestamp: unix,
+                timestamp: unix_seconds(wall),
             })));
         }
         let next_ping = config.ping_interval.and_then(|i| now.checked_add(i));
@@ -458,7 +484,13 @@ impl Session {
     /// # Errors
     /// Host misuse only: [`SessionError::Closed`] after close, [`SessionError::Backpressure`]
     /// when outputs were not drained (the frame is then not processed and not counted).
-    pub fn handle_text(&mut self, text: &str, now: Instant, unix: i64) -> Result<(), SessionError> {
+    pub fn handle_text(
+        &mut self,
+        now: Instant,
+        wall: SystemTime,
+        text: &str,
+    ) -> Result<(), SessionError> {
+        let unix = unix_seconds(wall);
         if !self.admit(now, unix)? {
             return Ok(());
         }
@@ -468,17 +500,17 @@ impl Session {
                 len: text.len(),
                 limit,
             };
-            self.reject(PeerError::Decode(error), unix);
+            self.refuse(PeerError::Decode(error), unix);
             return Ok(());
         }
         match self.dialect {
             Dialect::Seed => match ClientMessage::decode(text.as_bytes()) {
                 Ok(message) => self.dispatch(message, now, unix),
-                Err(error) => self.reject(PeerError::Decode(error), unix),
+                Err(error) => self.refuse(PeerError::Decode(error), unix),
             },
             Dialect::Cloudillo => match Frame::decode(text.as_bytes()) {
                 Ok(frame) => self.command(&frame, now),
-                Err(error) => self.reject(PeerError::Decode(error), unix),
+                Err(error) => self.refuse(PeerError::Decode(error), unix),
             },
         }
         Ok(())
@@ -492,12 +524,13 @@ impl Session {
     /// As [`Session::handle_text`].
     pub fn handle_binary(
         &mut self,
-        bytes: &[u8],
         now: Instant,
-        unix: i64,
+        wall: SystemTime,
+        bytes: &[u8],
     ) -> Result<(), SessionError> {
+        let unix = unix_seconds(wall);
         if self.admit(now, unix)? {
-            self.reject(PeerError::BinaryFrame { len: bytes.len() }, unix);
+            self.refuse(PeerError::BinaryFrame { len: bytes.len() }, unix);
         }
         Ok(())
     }
@@ -505,27 +538,59 @@ impl Session {
     /// The peer sent a Pong (the answer to [`Outgoing::Ping`]) or any other control frame: it
     /// is alive. Runs the timers due at `now` first, then counts the frame for the silence
     /// timeout only: not against the rate limit, and not as client activity for idle
-    /// detection (a browser answers Pings even in a tab nobody looks at). A no-op on a closed
-    /// session.
-    pub fn handle_pong(&mut self, now: Instant, unix: i64) {
-        self.handle_timeout(now, unix);
+    /// detection (a browser answers Pings even in a tab nobody looks at).
+    ///
+    /// # Errors
+    /// As [`Session::handle_text`].
+    pub fn handle_pong(&mut self, now: Instant, wall: SystemTime) -> Result<(), SessionError> {
+        self.handle_timeout(now, wall)?;
         if self.closed.is_none() {
             self.last_frame = self.last_frame.max(now);
         }
+        Ok(())
     }
 
-    /// The host found the access token expired (or revoked): sends `E-WS-AUTH` (seed dialect
-    /// only), then closes with 4401. A no-op on a closed session.
-    pub fn handle_token_expired(&mut self, unix: i64) {
-        self.close(CloseReason::TokenExpired, unix);
+    /// The host found the access token expired (or revoked): sends `E-WS-AUTH` stamped with
+    /// `wall` (seed dialect only), then closes with 4401.
+    ///
+    /// # Errors
+    /// As [`Session::handle_text`].
+    pub fn handle_token_expired(&mut self, wall: SystemTime) -> Result<(), SessionError> {
+        self.check_open()?;
+        self.close(CloseReason::TokenExpired, unix_seconds(wall));
+        Ok(())
+    }
+
+    /// The transport ended (the WebSocket or its TCP connection, cleanly or not): the session
+    /// closes with [`CloseReason::Ended`], sends nothing and reports nothing (the host knows).
+    /// Pending outputs stay to be drained; they can no longer be written.
+    ///
+    /// # Errors
+    /// [`SessionError::Closed`] when the session had already closed (a close of its own
+    /// included: the host then closed the socket and needs not report it).
+    pub fn handle_end(&mut self, _now: Instant) -> Result<(), SessionError> {
+        if let Some(reason) = self.closed {
+            return Err(SessionError::Closed(reason));
+        }
+        self.closed = Some(CloseReason::Ended);
+        self.typing.clear();
+        Ok(())
     }
 
     /// Runs every timer due at `now`: token expiry, silence timeout, keep-alive Ping, idle,
-    /// typing expiry, coalesced presence.
-    pub fn handle_timeout(&mut self, now: Instant, unix: i64) {
-        if self.closed.is_some() {
-            return;
-        }
+    /// typing expiry, coalesced presence. Messages it writes are stamped with `wall`.
+    ///
+    /// # Errors
+    /// As [`Session::handle_text`]: when the outputs were not drained no timer runs, and the
+    /// deadline of [`Session::poll_timeout`] stays in the past until the host drains and calls
+    /// again.
+    pub fn handle_timeout(&mut self, now: Instant, wall: SystemTime) -> Result<(), SessionError> {
+        self.check_open()?;
+        self.run_timers(now, unix_seconds(wall));
+        Ok(())
+    }
+
+    fn run_timers(&mut self, now: Instant, unix: i64) {
         if self.token_expires_at.is_some_and(|at| at <= now) {
             self.close(CloseReason::TokenExpired, unix);
             return;
@@ -576,9 +641,22 @@ impl Session {
     }
 
     /// Refuses a request on the host's behalf: queues a [`SessionEvent::Rejected`] and, in
-    /// the seed dialect, an `error` with the error's code (the Cloudillo dialect has no error
-    /// frames). Used for `E-WS-PERMISSION` decisions only the host can make.
-    pub fn reject(&mut self, error: PeerError, unix: i64) {
+    /// the seed dialect, an `error` with the error's code stamped with `wall` (the Cloudillo
+    /// dialect has no error frames). Used for `E-WS-PERMISSION` decisions only the host can
+    /// make.
+    ///
+    /// # Errors
+    /// [`SessionError::Closed`] after close, [`SessionError::Backpressure`] when outputs were
+    /// not drained.
+    pub fn reject(&mut self, wall: SystemTime, error: PeerError) -> Result<(), SessionError> {
+        self.check_open()?;
+        self.refuse(error, unix_seconds(wall));
+        Ok(())
+    }
+
+    /// Queues the refusal of a frame: the `error` reply (seed dialect) and the event. Nothing
+    /// once closed.
+    pub(crate) fn refuse(&mut self, error: PeerError, unix: i64) {
         if self.closed.is_some() {
             return;
         }
@@ -667,7 +745,7 @@ impl Session {
     /// and the rate limit. Returns whether the frame may be processed.
     fn admit(&mut self, now: Instant, unix: i64) -> Result<bool, SessionError> {
         self.check_open()?;
-        self.handle_timeout(now, unix);
+        self.run_timers(now, unix);
         if self.closed.is_some() {
             return Ok(false);
         }
@@ -678,7 +756,7 @@ impl Session {
                 burst: self.config.rate.burst,
                 retry_after: exhausted.retry_after,
             };
-            self.reject(error, unix);
+            self.refuse(error, unix);
             return Ok(false);
         }
         Ok(true)
@@ -750,7 +828,7 @@ impl Session {
             return;
         }
         if self.typing.len() >= self.config.max_typing {
-            self.reject(
+            self.refuse(
                 PeerError::TooManyTyping {
                     limit: self.config.max_typing,
                 },

@@ -2,16 +2,19 @@
 
 use std::time::{Duration, Instant};
 
+mod common;
+use common::wall;
+
 use bus_protocol::backoff::BackoffConfig;
 use bus_protocol::client::*;
+use bus_protocol::close::{CloseCode, CloseFrame};
 use bus_protocol::hub::*;
 use bus_protocol::message::*;
-use bus_protocol::random::{RandomSource, SplitMix64};
 
 const UNIX0: i64 = 1_738_483_200;
 
-struct Pair<R: RandomSource> {
-    client: Client<R>,
+struct Pair {
+    client: Client,
     hub: Hub,
     key: Option<SessionKey>,
     t0: Instant,
@@ -25,11 +28,11 @@ struct Pair<R: RandomSource> {
     events: Vec<ClientEvent>,
 }
 
-impl<R: RandomSource> Pair<R> {
-    fn new(random: R) -> Self {
+impl Pair {
+    fn new(seed: u64) -> Self {
         let now = Instant::now();
         Pair {
-            client: Client::new(ClientConfig::default(), random),
+            client: Client::new(ClientConfig::default(), seed),
             hub: Hub::new(HubConfig::default(), NoRelations),
             key: None,
             t0: now,
@@ -57,31 +60,34 @@ impl<R: RandomSource> Pair<R> {
                         self.connects.push((self.now, token.clone()));
                         if self.server_up && token == self.valid_token {
                             let key = self.hub.connect(
+                                self.now,
+                                wall(self.unix()),
                                 "t",
                                 "alice",
                                 format!("s{}", self.connects.len()),
-                                self.now,
-                                self.unix(),
                             );
                             self.key = Some(key.unwrap());
-                            self.client.handle_open(self.now);
+                            self.client.handle_open(self.now).unwrap();
                         } else {
-                            self.client.handle_closed(self.now);
+                            self.client.handle_end(self.now).unwrap();
                         }
                     }
                     ClientTransmit::Send(m) => {
                         self.client_sent.push(m.clone());
                         if let Some(key) = self.key {
                             self.hub
-                                .handle_text(key, &m.to_json_string(), self.now, self.unix())
+                                .handle_text(self.now, wall(self.unix()), key, &m.to_json_string())
                                 .unwrap();
                         }
                     }
-                    ClientTransmit::Close => {
+                    ClientTransmit::Close(_) => {
                         if let Some(key) = self.key.take() {
-                            self.hub.disconnect(key, self.now, self.unix());
+                            self.hub
+                                .handle_end(self.now, wall(self.unix()), key)
+                                .unwrap();
                         }
-                        self.client.handle_closed(self.now);
+                        // The client gave the connection up itself: the end changes nothing.
+                        self.client.handle_end(self.now).unwrap();
                     }
                 }
             }
@@ -96,15 +102,18 @@ impl<R: RandomSource> Pair<R> {
                 match t.payload {
                     Payload::Text(bytes) => self
                         .client
-                        .handle_text(std::str::from_utf8(&bytes).unwrap(), self.now),
+                        .handle_text(self.now, std::str::from_utf8(&bytes).unwrap())
+                        .unwrap(),
                     Payload::Close(_) => {
                         self.key = None;
-                        self.client.handle_closed(self.now);
+                        self.client.handle_end(self.now).unwrap();
                     }
                     // The client's WebSocket layer answers a Ping with a Pong.
                     Payload::Ping => {
                         if let Some(key) = self.key {
-                            self.hub.handle_pong(key, self.now, self.unix()).unwrap();
+                            self.hub
+                                .handle_pong(self.now, wall(self.unix()), key)
+                                .unwrap();
                         }
                     }
                     other => panic!("unexpected {other:?}"),
@@ -132,8 +141,8 @@ impl<R: RandomSource> Pair<R> {
                 Some(t) if t <= at => {
                     self.now = self.now.max(t);
                     let unix = self.unix();
-                    self.client.handle_timeout(self.now);
-                    self.hub.handle_timeout(self.now, unix);
+                    self.client.handle_timeout(self.now).unwrap();
+                    self.hub.handle_timeout(self.now, wall(unix)).unwrap();
                 }
                 _ => break,
             }
@@ -149,9 +158,11 @@ impl<R: RandomSource> Pair<R> {
     /// Drops the connection from the server side (network loss).
     fn drop_connection(&mut self) {
         if let Some(key) = self.key.take() {
-            self.hub.disconnect(key, self.now, self.unix());
+            self.hub
+                .handle_end(self.now, wall(self.unix()), key)
+                .unwrap();
         }
-        self.client.handle_closed(self.now);
+        self.client.handle_end(self.now).unwrap();
         self.pump();
     }
 
@@ -162,11 +173,11 @@ impl<R: RandomSource> Pair<R> {
 
 #[test]
 fn connects_resubscribes_on_welcome_and_pings_every_30_seconds() {
-    let mut p = Pair::new(SplitMix64::new(1));
+    let mut p = Pair::new(1);
     p.client
         .subscribe(&[EventType::Action, EventType::Typing])
         .unwrap();
-    p.client.start("tok-1", p.now);
+    p.client.start(p.now, "tok-1").unwrap();
     p.pump();
     assert!(p.client.is_open());
     assert!(
@@ -197,15 +208,15 @@ fn connects_resubscribes_on_welcome_and_pings_every_30_seconds() {
     assert!(p.client.is_open());
 }
 
-#[test]
-fn reconnect_delays_follow_the_schedule_with_bounded_jitter() {
-    // The top of the random range gives delays just under each ceiling.
-    let mut p = Pair::new(|| u64::MAX);
+/// The delays of the reconnects after `attempts` failed connections of a client seeded with
+/// `seed`, and the instants of its connection attempts.
+fn failing_reconnects(seed: u64, attempts: usize) -> (Vec<Duration>, Vec<Instant>) {
+    let mut p = Pair::new(seed);
     p.server_up = false;
-    p.client.start("tok-1", p.now);
+    p.client.start(p.now, "tok-1").unwrap();
     p.pump();
     let mut delays = Vec::new();
-    for _ in 0..9 {
+    for _ in 0..attempts {
         let reconnect_in = p.take_events().iter().find_map(|e| match e {
             ClientEvent::Disconnected { reconnect_in } => *reconnect_in,
             _ => None,
@@ -214,42 +225,33 @@ fn reconnect_delays_follow_the_schedule_with_bounded_jitter() {
         delays.push(d);
         p.run_for(d);
     }
-    let ceilings = [1u64, 2, 4, 8, 16, 32, 60, 60, 60].map(Duration::from_secs);
-    for (d, c) in delays.iter().zip(ceilings) {
-        assert!(
-            *d < c && *d > c - Duration::from_millis(1),
-            "{d:?} vs {c:?}"
-        );
-    }
-    // Each attempt happened exactly when its delay ran out.
-    let gaps: Vec<Duration> = p.connects.windows(2).map(|w| w[1].0 - w[0].0).collect();
-    assert_eq!(gaps, delays[..gaps.len()]);
+    (delays, p.connects.iter().map(|(at, _)| *at).collect())
+}
 
-    // With an injected seeded source every delay is inside [0, ceiling).
-    let mut q = Pair::new(SplitMix64::new(42));
-    q.server_up = false;
-    q.client.start("tok-1", q.now);
-    q.pump();
-    for attempt in 0..30u32 {
-        let d = q
-            .take_events()
-            .iter()
-            .find_map(|e| match e {
-                ClientEvent::Disconnected { reconnect_in } => *reconnect_in,
-                _ => None,
-            })
-            .unwrap();
-        let ceiling = Duration::from_secs(1u64 << attempt.min(6)).min(Duration::from_secs(60));
-        assert!(d < ceiling, "attempt {attempt}: {d:?}");
-        q.run_for(d);
+#[test]
+fn reconnect_delays_follow_the_schedule_with_jitter_in_the_upper_half() {
+    let ceilings: Vec<Duration> = [1u64, 2, 4, 8, 16, 32, 60, 60, 60, 60, 60, 60]
+        .map(Duration::from_secs)
+        .to_vec();
+    for seed in [0, 42, u64::MAX] {
+        let (delays, connects) = failing_reconnects(seed, ceilings.len());
+        for (d, c) in delays.iter().zip(&ceilings) {
+            assert!(*d >= *c / 2 && d <= c, "seed {seed}: {d:?} vs {c:?}");
+        }
+        // Each attempt happened exactly when its delay ran out.
+        let gaps: Vec<Duration> = connects.windows(2).map(|w| w[1] - w[0]).collect();
+        assert_eq!(gaps, delays[..gaps.len()]);
     }
+    // A seed gives one schedule; another seed another.
+    assert_eq!(failing_reconnects(42, 8).0, failing_reconnects(42, 8).0);
+    assert_ne!(failing_reconnects(42, 8).0, failing_reconnects(43, 8).0);
 }
 
 #[test]
 fn a_welcome_resets_the_backoff() {
-    let mut p = Pair::new(|| u64::MAX);
+    let mut p = Pair::new(17);
     p.server_up = false;
-    p.client.start("tok-1", p.now);
+    p.client.start(p.now, "tok-1").unwrap();
     p.pump();
     p.run_for(Duration::from_secs(8));
     assert!(p.client.attempt() >= 3);
@@ -263,14 +265,18 @@ fn a_welcome_resets_the_backoff() {
         ClientEvent::Disconnected { reconnect_in } => *reconnect_in,
         _ => None,
     });
-    assert!(d.unwrap() < Duration::from_secs(1));
+    let d = d.unwrap();
+    assert!(
+        d >= Duration::from_millis(500) && d <= Duration::from_secs(1),
+        "{d:?}"
+    );
 }
 
 #[test]
 fn replay_is_requested_from_the_last_seen_timestamp() {
-    let mut p = Pair::new(SplitMix64::new(3));
+    let mut p = Pair::new(3);
     p.client.subscribe(&[EventType::Action]).unwrap();
-    p.client.start("tok-1", p.now);
+    p.client.start(p.now, "tok-1").unwrap();
     p.pump();
     p.run_for(Duration::from_secs(40));
     let post = ActionNotice {
@@ -312,13 +318,13 @@ fn replay_is_requested_from_the_last_seen_timestamp() {
 
 #[test]
 fn e_ws_auth_waits_for_a_fresh_token() {
-    let mut p = Pair::new(SplitMix64::new(5));
-    p.client.start("tok-1", p.now);
+    let mut p = Pair::new(5);
+    p.client.start(p.now, "tok-1").unwrap();
     p.pump();
     p.take_events();
     // The server finds the token expired: E-WS-AUTH, then close.
     p.hub
-        .handle_token_expired(p.key.unwrap(), p.now, p.unix())
+        .handle_token_expired(p.now, wall(p.unix()), p.key.unwrap())
         .unwrap();
     p.pump();
     let events = p.take_events();
@@ -331,7 +337,7 @@ fn e_ws_auth_waits_for_a_fresh_token() {
     p.run_for(Duration::from_secs(600));
     assert_eq!(p.connects.len(), connects, "no reconnect without a token");
     p.valid_token = "tok-2".into();
-    p.client.set_token("tok-2", None, p.now);
+    p.client.set_token(p.now, "tok-2", None);
     p.pump();
     assert!(p.client.is_open());
     assert_eq!(p.connects.last().unwrap().1, "tok-2");
@@ -339,10 +345,10 @@ fn e_ws_auth_waits_for_a_fresh_token() {
 
 #[test]
 fn an_expired_token_is_refreshed_before_reconnecting() {
-    let mut p = Pair::new(SplitMix64::new(9));
-    p.client.start("tok-1", p.now);
+    let mut p = Pair::new(9);
+    p.client.start(p.now, "tok-1").unwrap();
     p.client
-        .set_token("tok-1", Some(p.now + Duration::from_secs(30)), p.now);
+        .set_token(p.now, "tok-1", Some(p.now + Duration::from_secs(30)));
     p.pump();
     p.run_for(Duration::from_secs(31));
     p.drop_connection();
@@ -354,8 +360,8 @@ fn an_expired_token_is_refreshed_before_reconnecting() {
 
 #[test]
 fn remote_typing_clears_after_five_seconds_without_update() {
-    let mut p = Pair::new(SplitMix64::new(11));
-    p.client.start("tok-1", p.now);
+    let mut p = Pair::new(11);
+    p.client.start(p.now, "tok-1").unwrap();
     p.pump();
     p.take_events();
     let typing = |ts| {
@@ -366,9 +372,9 @@ fn remote_typing_clears_after_five_seconds_without_update() {
         })
         .to_json_string()
     };
-    p.client.handle_text(&typing(UNIX0), p.now);
+    p.client.handle_text(p.now, &typing(UNIX0)).unwrap();
     p.run_for(Duration::from_secs(3));
-    p.client.handle_text(&typing(UNIX0 + 3), p.now);
+    p.client.handle_text(p.now, &typing(UNIX0 + 3)).unwrap();
     p.run_for(Duration::from_millis(4_999));
     let started = ClientEvent::TypingStarted {
         user: "bob".into(),
@@ -392,32 +398,51 @@ fn remote_typing_clears_after_five_seconds_without_update() {
 
 #[test]
 fn a_missing_pong_closes_and_reconnects() {
-    let mut c = Client::new(ClientConfig::default(), || 0u64);
+    let mut c = Client::new(ClientConfig::default(), 0);
     let t0 = Instant::now();
-    c.start("tok", t0);
+    c.start(t0, "tok").unwrap();
     assert_eq!(
         c.poll_transmit(),
         Some(ClientTransmit::Connect {
             token: "tok".into()
         })
     );
-    c.handle_open(t0);
+    c.handle_open(t0).unwrap();
     c.handle_text(
-        r#"{"type":"welcome","session_id":"s","user":"u","timestamp":1}"#,
         t0,
-    );
+        r#"{"type":"welcome","session_id":"s","user":"u","timestamp":1}"#,
+    )
+    .unwrap();
     assert_eq!(c.poll_timeout(), Some(t0 + Duration::from_secs(30)));
-    c.handle_timeout(t0 + Duration::from_secs(30));
+    c.handle_timeout(t0 + Duration::from_secs(30)).unwrap();
     assert_eq!(
         c.poll_transmit(),
         Some(ClientTransmit::Send(ClientMessage::Ping))
     );
     assert_eq!(c.poll_timeout(), Some(t0 + Duration::from_secs(40)));
-    c.handle_timeout(t0 + Duration::from_secs(40));
-    assert_eq!(c.poll_transmit(), Some(ClientTransmit::Close));
+    let lost = t0 + Duration::from_secs(40);
+    c.handle_timeout(lost).unwrap();
+    assert_eq!(
+        c.poll_transmit(),
+        Some(ClientTransmit::Close(CloseFrame::new(
+            CloseCode(4408),
+            "no frame within the pong timeout of a ping"
+        )))
+    );
     assert!(!c.is_open());
-    // Full jitter with a zero draw reconnects at once.
-    c.handle_timeout(t0 + Duration::from_secs(40));
+    let reconnect_in = std::iter::from_fn(|| c.poll_event())
+        .find_map(|e| match e {
+            ClientEvent::Disconnected { reconnect_in } => reconnect_in,
+            _ => None,
+        })
+        .unwrap();
+    // The first delay is drawn from [0.5 s, 1 s]; the reconnect comes when it ran out.
+    assert!(reconnect_in >= Duration::from_millis(500) && reconnect_in <= Duration::from_secs(1));
+    assert_eq!(c.poll_timeout(), Some(lost + reconnect_in));
+    c.handle_timeout(lost + reconnect_in - Duration::from_nanos(1))
+        .unwrap();
+    assert_eq!(c.poll_transmit(), None);
+    c.handle_timeout(lost + reconnect_in).unwrap();
     assert_eq!(
         c.poll_transmit(),
         Some(ClientTransmit::Connect {
@@ -428,14 +453,21 @@ fn a_missing_pong_closes_and_reconnects() {
 
 #[test]
 fn a_missing_welcome_times_out() {
-    let mut c = Client::new(ClientConfig::default(), || u64::MAX);
+    let mut c = Client::new(ClientConfig::default(), u64::MAX);
     let t0 = Instant::now();
-    c.start("tok", t0);
+    c.start(t0, "tok").unwrap();
     let _ = c.poll_transmit();
-    c.handle_open(t0);
-    c.handle_timeout(t0 + Duration::from_secs(10));
-    assert_eq!(c.poll_transmit(), Some(ClientTransmit::Close));
-    c.handle_closed(t0 + Duration::from_secs(10)); // idempotent
+    c.handle_open(t0).unwrap();
+    c.handle_timeout(t0 + Duration::from_secs(10)).unwrap();
+    assert_eq!(
+        c.poll_transmit(),
+        Some(ClientTransmit::Close(CloseFrame::new(
+            CloseCode(4408),
+            "no welcome within the welcome timeout"
+        )))
+    );
+    // The client already gave the connection up: its end changes nothing.
+    c.handle_end(t0 + Duration::from_secs(10)).unwrap();
     let events: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
     assert_eq!(events.len(), 1);
     assert!(matches!(
@@ -453,7 +485,7 @@ fn sending_while_disconnected_is_refused_not_buffered() {
             backoff: BackoffConfig::default(),
             ..ClientConfig::default()
         },
-        || 0u64,
+        0,
     );
     assert_eq!(c.send(ClientMessage::Ping), Err(ClientError::NotConnected));
     c.subscribe(&[EventType::Message]).unwrap();
@@ -463,15 +495,16 @@ fn sending_while_disconnected_is_refused_not_buffered() {
 
 #[test]
 fn undecodable_server_frames_are_reported_and_skipped() {
-    let mut c = Client::new(ClientConfig::default(), || 0u64);
+    let mut c = Client::new(ClientConfig::default(), 0);
     let t0 = Instant::now();
-    c.start("tok", t0);
+    c.start(t0, "tok").unwrap();
     let _ = c.poll_transmit();
     c.handle_text(
-        r#"{"type":"welcome","session_id":"s","user":"u","timestamp":1}"#,
         t0,
-    );
-    c.handle_text(r#"{"type":"telepathy"}"#, t0);
+        r#"{"type":"welcome","session_id":"s","user":"u","timestamp":1}"#,
+    )
+    .unwrap();
+    c.handle_text(t0, r#"{"type":"telepathy"}"#).unwrap();
     let events: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
     assert_eq!(
         events[1],

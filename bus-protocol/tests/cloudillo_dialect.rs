@@ -4,6 +4,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod common;
+use common::wall;
+
+use bus_protocol::close::{CloseCode, CloseFrame};
 use bus_protocol::cloudillo::{Command, Frame};
 use bus_protocol::hub::*;
 use bus_protocol::message::*;
@@ -15,12 +19,12 @@ const UNIX: i64 = 1_738_483_200;
 fn session() -> (Session, Instant) {
     let now = Instant::now();
     let session = Session::with_dialect(
+        now,
+        wall(UNIX),
         Arc::new(SessionConfig::default()),
         "sess_1",
         "alice",
         Dialect::Cloudillo,
-        now,
-        UNIX,
     );
     (session, now)
 }
@@ -68,15 +72,15 @@ fn nothing_is_sent_before_the_client_speaks() {
 #[test]
 fn ping_is_acked_with_pong_and_every_other_command_with_ok() {
     let (mut s, now) = session();
-    s.handle_text(r#"{"id":"p1","cmd":"ping","data":{}}"#, now, UNIX)
+    s.handle_text(now, wall(UNIX), r#"{"id":"p1","cmd":"ping","data":{}}"#)
         .unwrap();
     s.handle_text(
-        r#"{"id":"c2","cmd":"subscribe","data":{"events":["presence"]}}"#,
         now,
-        UNIX,
+        wall(UNIX),
+        r#"{"id":"c2","cmd":"subscribe","data":{"events":["presence"]}}"#,
     )
     .unwrap();
-    s.handle_text(r#"{"id":"c3","cmd":"FILE_ID_GENERATED"}"#, now, UNIX)
+    s.handle_text(now, wall(UNIX), r#"{"id":"c3","cmd":"FILE_ID_GENERATED"}"#)
         .unwrap();
     let (out, events) = drain(&mut s);
     assert_eq!(
@@ -102,7 +106,7 @@ fn unreadable_frames_are_dropped_without_a_reply() {
         r#"{"id":7,"cmd":"ping"}"#,
         "[]",
     ] {
-        s.handle_text(bad, now, UNIX).unwrap();
+        s.handle_text(now, wall(UNIX), bad).unwrap();
         let (out, events) = drain(&mut s);
         assert_eq!(out, vec![], "{bad}");
         assert!(
@@ -113,7 +117,7 @@ fn unreadable_frames_are_dropped_without_a_reply() {
             "{bad}: {events:?}"
         );
     }
-    s.handle_binary(&[1, 2, 3], now, UNIX).unwrap();
+    s.handle_binary(now, wall(UNIX), &[1, 2, 3]).unwrap();
     let (out, events) = drain(&mut s);
     assert_eq!(out, vec![]);
     assert_eq!(
@@ -121,7 +125,7 @@ fn unreadable_frames_are_dropped_without_a_reply() {
         vec![SessionEvent::Rejected(PeerError::BinaryFrame { len: 3 })]
     );
     let big = format!(r#"{{"id":"{}","cmd":"ping"}}"#, "x".repeat(9000));
-    s.handle_text(&big, now, UNIX).unwrap();
+    s.handle_text(now, wall(UNIX), &big).unwrap();
     let (out, events) = drain(&mut s);
     assert_eq!(out, vec![]);
     assert!(matches!(
@@ -131,7 +135,7 @@ fn unreadable_frames_are_dropped_without_a_reply() {
         ))]
     ));
     // Still open and answering.
-    s.handle_text(r#"{"id":"p","cmd":"ping"}"#, now, UNIX)
+    s.handle_text(now, wall(UNIX), r#"{"id":"p","cmd":"ping"}"#)
         .unwrap();
     assert_eq!(drain(&mut s).0.len(), 1);
 }
@@ -140,7 +144,7 @@ fn unreadable_frames_are_dropped_without_a_reply() {
 fn the_rate_limit_drops_frames_instead_of_answering_errors() {
     let (mut s, now) = session();
     for i in 0..21 {
-        s.handle_text(&format!(r#"{{"id":"{i}","cmd":"ping"}}"#), now, UNIX)
+        s.handle_text(now, wall(UNIX), &format!(r#"{{"id":"{i}","cmd":"ping"}}"#))
             .unwrap();
     }
     let (out, events) = drain(&mut s);
@@ -153,7 +157,7 @@ fn the_rate_limit_drops_frames_instead_of_answering_errors() {
     ));
     // One token is back after 600 ms.
     let later = now + Duration::from_millis(600);
-    s.handle_text(r#"{"id":"late","cmd":"ping"}"#, later, UNIX)
+    s.handle_text(later, wall(UNIX), r#"{"id":"late","cmd":"ping"}"#)
         .unwrap();
     assert_eq!(frames(drain(&mut s).0)[0]["id"], "late");
 }
@@ -195,10 +199,17 @@ fn only_actions_are_delivered_and_without_a_subscription() {
 fn token_expiry_closes_with_4401_and_no_error_frame() {
     let (mut s, now) = session();
     s.set_token_expiry(Some(now + Duration::from_secs(5)));
-    s.handle_timeout(now + Duration::from_secs(5), UNIX + 5);
+    s.handle_timeout(now + Duration::from_secs(5), wall(UNIX + 5))
+        .unwrap();
     let (out, events) = drain(&mut s);
-    assert_eq!(out, vec![Outgoing::Close(CloseReason::TokenExpired)]);
-    assert_eq!(CloseReason::TokenExpired.code(), 4401);
+    assert_eq!(
+        out,
+        vec![Outgoing::Close(CloseFrame::new(
+            CloseCode(4401),
+            "access token expired"
+        ))]
+    );
+    assert_eq!(CloseReason::TokenExpired.code(), CloseCode(4401));
     assert_eq!(
         events,
         vec![SessionEvent::Closed(CloseReason::TokenExpired)]
@@ -210,15 +221,16 @@ fn commands_other_than_ping_are_activity() {
     let (mut s, now) = session();
     // Five minutes of Pongs only: alive, but idle.
     for i in 1..=10 {
-        s.handle_pong(now + Duration::from_secs(30 * i), UNIX);
+        s.handle_pong(now + Duration::from_secs(30 * i), wall(UNIX))
+            .unwrap();
     }
     let idle_at = now + Duration::from_secs(300);
     assert!(s.is_idle());
     assert_eq!(s.close_reason(), None);
-    s.handle_text(r#"{"id":"1","cmd":"ping"}"#, idle_at, UNIX + 300)
+    s.handle_text(idle_at, wall(UNIX + 300), r#"{"id":"1","cmd":"ping"}"#)
         .unwrap();
     assert!(s.is_idle(), "a ping is not activity");
-    s.handle_text(r#"{"id":"2","cmd":"read"}"#, idle_at, UNIX + 300)
+    s.handle_text(idle_at, wall(UNIX + 300), r#"{"id":"2","cmd":"read"}"#)
         .unwrap();
     assert!(!s.is_idle());
     let (out, events) = drain(&mut s);
@@ -241,18 +253,20 @@ impl Mixed {
         let now = Instant::now();
         let mut hub = Hub::new(HubConfig::default(), NoRelations);
         let alice_cl = hub
-            .connect_with_dialect("alice", "alice", "s1", Dialect::Cloudillo, now, UNIX)
+            .connect_with_dialect(now, wall(UNIX), "alice", "alice", "s1", Dialect::Cloudillo)
             .unwrap();
-        let alice_seed = hub.connect("alice", "alice", "s2", now, UNIX).unwrap();
+        let alice_seed = hub
+            .connect(now, wall(UNIX), "alice", "alice", "s2")
+            .unwrap();
         hub.handle_text(
+            now,
+            wall(UNIX),
             alice_seed,
             r#"{"type":"subscribe","events":["action","presence"]}"#,
-            now,
-            UNIX,
         )
         .unwrap();
         let bob_cl = hub
-            .connect_with_dialect("bob", "bob", "s3", Dialect::Cloudillo, now, UNIX)
+            .connect_with_dialect(now, wall(UNIX), "bob", "bob", "s3", Dialect::Cloudillo)
             .unwrap();
         let mut mixed = Mixed {
             hub,
@@ -398,10 +412,10 @@ fn presence_and_typing_never_reach_a_cloudillo_session() {
     // A Cloudillo session's frames do not become typing indicators.
     m.hub
         .handle_text(
+            m.now,
+            wall(UNIX),
             m.bob_cl,
             r#"{"id":"t","cmd":"typing","data":{"recipient":"alice","conversation_id":"c"}}"#,
-            m.now,
-            UNIX,
         )
         .unwrap();
     let written = m.written();
@@ -425,13 +439,13 @@ fn the_hub_pings_every_session_and_pongs_keep_them_open() {
             break;
         };
         m.now = wake;
-        m.hub.handle_timeout(wake, UNIX);
+        m.hub.handle_timeout(wake, wall(UNIX)).unwrap();
         for t in m.transmits() {
             match t.payload {
                 Payload::Ping => {
                     for key in t.recipients.as_slice() {
                         pings += 1;
-                        m.hub.handle_pong(*key, m.now, UNIX).unwrap();
+                        m.hub.handle_pong(m.now, wall(UNIX), *key).unwrap();
                     }
                 }
                 Payload::Close(reason) => panic!("closed: {reason:?}"),
@@ -454,19 +468,19 @@ fn unanswered_pings_close_a_cloudillo_session_with_4408() {
     while m.now < start + Duration::from_secs(200) {
         let wake = m.hub.poll_timeout().unwrap();
         m.now = wake;
-        m.hub.handle_timeout(wake, UNIX);
+        m.hub.handle_timeout(wake, wall(UNIX)).unwrap();
         for t in m.transmits() {
             match t.payload {
                 // Everyone answers except bob.
                 Payload::Ping => {
                     for key in t.recipients.as_slice() {
                         if *key != m.bob_cl {
-                            m.hub.handle_pong(*key, m.now, UNIX).unwrap();
+                            m.hub.handle_pong(m.now, wall(UNIX), *key).unwrap();
                         }
                     }
                 }
-                Payload::Close(reason) => {
-                    closed.push((t.recipients.as_slice().to_vec(), reason, m.now - start));
+                Payload::Close(frame) => {
+                    closed.push((t.recipients.as_slice().to_vec(), frame.code, m.now - start));
                 }
                 _ => {}
             }
@@ -474,7 +488,7 @@ fn unanswered_pings_close_a_cloudillo_session_with_4408() {
     }
     assert_eq!(
         closed,
-        vec![(vec![m.bob_cl], CloseReason::Silent, Duration::from_secs(90))]
+        vec![(vec![m.bob_cl], CloseCode(4408), Duration::from_secs(90))]
     );
-    assert_eq!(CloseReason::Silent.code(), 4408);
+    assert_eq!(CloseReason::Silent.code(), CloseCode(4408));
 }

@@ -4,11 +4,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod common;
+use common::wall;
+
 use bus_protocol::client::{Client, ClientConfig, ClientEvent, ClientTransmit};
 use bus_protocol::cloudillo::Frame;
 use bus_protocol::hub::{ConnectError, Hub, HubConfig, NoRelations};
 use bus_protocol::message::{ClientMessage, DecodeError, ErrorCode, EventSet, ServerMessage};
-use bus_protocol::random::SplitMix64;
 use bus_protocol::session::{Outgoing, PeerError, Session, SessionConfig, SessionEvent};
 
 const UNIX: i64 = 1_738_483_200;
@@ -17,11 +19,11 @@ const JSON_DEPTH_LIMIT: usize = 128;
 
 fn session(now: Instant) -> Session {
     let mut session = Session::new(
+        now,
+        wall(UNIX),
         Arc::new(SessionConfig::default()),
         "sess_1",
         "mallory",
-        now,
-        UNIX,
     );
     drain(&mut session);
     session
@@ -54,7 +56,7 @@ fn a_million_subscriptions_in_one_frame_are_refused_before_parsing() {
     let mut session = session(now);
     let events = vec![r#""action""#; 1_000_000].join(",");
     let frame = format!(r#"{{"type":"subscribe","events":[{events}]}}"#);
-    session.handle_text(&frame, now, UNIX).unwrap();
+    session.handle_text(now, wall(UNIX), &frame).unwrap();
     let (transmits, events) = drain(&mut session);
     assert_eq!(error_code(&transmits), Some(ErrorCode::Invalid));
     assert!(events.contains(&SessionEvent::Rejected(PeerError::Decode(
@@ -75,7 +77,7 @@ fn a_million_subscribe_frames_are_rate_limited_and_cost_one_byte_of_state() {
         r#"{"type":"subscribe","events":["action","presence","typing","message","notification"]}"#;
     let (mut admitted, mut rate_limited) = (0, 0);
     for _ in 0..1_000_000 {
-        session.handle_text(frame, now, UNIX).unwrap();
+        session.handle_text(now, wall(UNIX), frame).unwrap();
         let (transmits, events) = drain(&mut session);
         for event in events {
             match event {
@@ -112,7 +114,7 @@ fn a_million_connections_stop_at_the_hub_caps() {
         } else {
             format!("u{i}")
         };
-        match hub.connect("t", &user, format!("s{i}"), now, UNIX) {
+        match hub.connect(now, wall(UNIX), "t", &user, format!("s{i}")) {
             Ok(_) => {}
             Err(ConnectError::UserFull { limit, .. }) => assert_eq!(limit, per_user),
             Err(ConnectError::ServerFull { limit }) => {
@@ -155,7 +157,7 @@ fn deep_nesting_is_a_syntax_error_at_the_json_depth_limit() {
     // A session refuses a frame within its size limit but beyond the depth limit in-band.
     let now = Instant::now();
     let mut session = session(now);
-    session.handle_text(&nested(4000), now, UNIX).unwrap();
+    session.handle_text(now, wall(UNIX), &nested(4000)).unwrap();
     let (transmits, events) = drain(&mut session);
     assert_eq!(error_code(&transmits), Some(ErrorCode::Invalid));
     assert!(matches!(
@@ -189,7 +191,7 @@ fn huge_strings_are_refused_by_size_on_both_sides() {
     let mut session = session(now);
     let activity = "x".repeat(64 * 1024 * 1024);
     let frame = format!(r#"{{"type":"presence","status":"busy","activity":"{activity}"}}"#);
-    session.handle_text(&frame, now, UNIX).unwrap();
+    session.handle_text(now, wall(UNIX), &frame).unwrap();
     let (transmits, events) = drain(&mut session);
     assert_eq!(error_code(&transmits), Some(ErrorCode::Invalid));
     assert!(matches!(
@@ -209,15 +211,17 @@ fn huge_strings_are_refused_by_size_on_both_sides() {
         .sum();
     assert!(reply < 512, "{reply}");
 
-    let mut client = Client::new(ClientConfig::default(), SplitMix64::new(7));
-    client.start("token", now);
+    let mut client = Client::new(ClientConfig::default(), 7);
+    client.start(now, "token").unwrap();
     assert!(matches!(
         client.poll_transmit(),
         Some(ClientTransmit::Connect { .. })
     ));
     let message =
         format!(r#"{{"type":"error","code":"E-WS-INVALID","message":"{activity}","timestamp":0}}"#);
-    client.handle_text(&message, now + Duration::from_millis(1));
+    client
+        .handle_text(now + Duration::from_millis(1), &message)
+        .unwrap();
     assert!(matches!(
         client.poll_event(),
         Some(ClientEvent::Undecodable(DecodeError::TooLarge {

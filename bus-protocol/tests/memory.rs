@@ -5,6 +5,9 @@
 use std::alloc::System;
 use std::time::{Duration, Instant};
 
+mod common;
+use common::wall;
+
 use bus_protocol::hub::{Hub, HubConfig, NoRelations, SessionKey};
 use bus_protocol::session::SessionConfig;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
@@ -24,21 +27,21 @@ fn connect_all(hub: &mut Hub, from: usize, now: Instant) -> Vec<SessionKey> {
         .map(|i| {
             let key = hub
                 .connect(
+                    now,
+                    wall(UNIX),
                     "tenant.example.com",
                     &format!("user{i}.example.com"),
                     format!(
                         "sess_{:016x}",
                         (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
                     ),
-                    now,
-                    UNIX,
                 )
                 .expect("under the cap");
             hub.handle_text(
+                now,
+                wall(UNIX),
                 key,
                 r#"{"type":"subscribe","events":["action"]}"#,
-                now,
-                UNIX,
             )
             .expect("open");
             while hub.poll_transmit().is_some() {}
@@ -78,7 +81,7 @@ fn a_connected_and_subscribed_session_costs_at_most_512_bytes_and_closed_ones_ar
     // the throttle interval, and the users' entries for one more): the indexes are empty, and
     // as many new users connect within the memory the first ones had.
     for key in keys.drain(..) {
-        assert!(hub.disconnect(key, now, UNIX));
+        hub.handle_end(now, wall(UNIX), key).unwrap();
     }
     let mut later = now;
     while let Some(at) = hub.poll_timeout() {
@@ -87,7 +90,7 @@ fn a_connected_and_subscribed_session_costs_at_most_512_bytes_and_closed_ones_ar
             "only presence timers are left"
         );
         later = at;
-        hub.handle_timeout(at, UNIX);
+        hub.handle_timeout(at, wall(UNIX)).unwrap();
         while hub.poll_transmit().is_some() {}
         while hub.poll_event().is_some() {}
     }

@@ -4,11 +4,11 @@
 //! invariants of the machine hold.
 #![no_main]
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use arbitrary::Arbitrary;
 use bus_protocol::cloudillo::{Command, Frame};
-use bus_protocol::hub::{ActionRoute, Hub, HubConfig, NoRelations, Payload};
+use bus_protocol::hub::{ActionRoute, Hub, HubConfig, HubError, NoRelations, Payload};
 use bus_protocol::message::{ActionNotice, ActionType, ServerMessage};
 use bus_protocol::session::Dialect;
 use libfuzzer_sys::fuzz_target;
@@ -50,27 +50,27 @@ fuzz_target!(|ops: Vec<Op>| {
     let t0 = Instant::now();
     let mut now = t0;
     let mut hub = Hub::new(HubConfig::default(), NoRelations);
-    let unix = |now: Instant| 1_738_483_200 + now.duration_since(t0).as_secs() as i64;
-    let bob = hub.connect("t", "bob", "sb", now, unix(now)).unwrap();
-    let _ = hub.handle_text(bob, KNOWN[1], now, unix(now));
-    let mut alice = hub.connect("t", "alice", "sa", now, unix(now)).ok();
+    let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_738_483_200);
+    let wall = |now: Instant| start + now.duration_since(t0);
+    let bob = hub.connect(now, wall(now), "t", "bob", "sb").unwrap();
+    let _ = hub.handle_text(now, wall(now), bob, KNOWN[1]);
+    let mut alice = hub.connect(now, wall(now), "t", "alice", "sa").ok();
     let mut alice_dialect = Dialect::Seed;
     for op in ops.into_iter().take(512) {
-        let u = unix(now);
         match op {
             Op::Text(bytes) => {
                 if let Some(k) = alice {
-                    let _ = hub.handle_text(k, &String::from_utf8_lossy(&bytes), now, u);
+                    let _ = hub.handle_text(now, wall(now), k, &String::from_utf8_lossy(&bytes));
                 }
             }
             Op::Known(i) => {
                 if let Some(k) = alice {
-                    let _ = hub.handle_text(k, KNOWN[usize::from(i) % KNOWN.len()], now, u);
+                    let _ = hub.handle_text(now, wall(now), k, KNOWN[usize::from(i) % KNOWN.len()]);
                 }
             }
             Op::Binary(bytes) => {
                 if let Some(k) = alice {
-                    let _ = hub.handle_binary(k, &bytes, now, u);
+                    let _ = hub.handle_binary(now, wall(now), k, &bytes);
                 }
             }
             Op::Wait(ms) => {
@@ -78,22 +78,22 @@ fuzz_target!(|ops: Vec<Op>| {
                 if let Some(k) = alice {
                     // Keep the connection from the silence close most of the time.
                     if ms % 3 == 0 {
-                        let _ = hub.handle_text(k, KNOWN[0], now, unix(now));
+                        let _ = hub.handle_text(now, wall(now), k, KNOWN[0]);
                     }
                 }
             }
             Op::TokenExpired => {
                 if let Some(k) = alice {
-                    let _ = hub.handle_token_expired(k, now, u);
+                    let _ = hub.handle_token_expired(now, wall(now), k);
                 }
             }
             Op::Pong => {
                 if let Some(k) = alice {
-                    let _ = hub.handle_pong(k, now, u);
+                    let _ = hub.handle_pong(now, wall(now), k);
                 }
             }
             Op::Publish(content) => {
-                let mut notice = ActionNotice::new(ActionType::Msg, "a1", "bob", u);
+                let mut notice = ActionNotice::new(ActionType::Msg, "a1", "bob", 1_738_483_200);
                 notice.content = Some(content);
                 notice.audience = Some("alice".into());
                 let participants = ["alice", "bob"];
@@ -108,7 +108,7 @@ fuzz_target!(|ops: Vec<Op>| {
             }
             Op::Reconnect(cloudillo) => {
                 if let Some(k) = alice.take() {
-                    hub.disconnect(k, now, u);
+                    let _ = hub.handle_end(now, wall(now), k);
                 }
                 alice_dialect = if cloudillo {
                     Dialect::Cloudillo
@@ -116,12 +116,12 @@ fuzz_target!(|ops: Vec<Op>| {
                     Dialect::Seed
                 };
                 alice = hub
-                    .connect_with_dialect("t", "alice", "sa2", alice_dialect, now, u)
+                    .connect_with_dialect(now, wall(now), "t", "alice", "sa2", alice_dialect)
                     .ok();
             }
         }
         // The timer never lies in the past after handle_timeout.
-        hub.handle_timeout(now, unix(now));
+        let _ = hub.handle_timeout(now, wall(now));
         if let Some(at) = hub.poll_timeout() {
             assert!(at > now || hub.poll_timeout() == Some(at));
         }
@@ -153,6 +153,11 @@ fuzz_target!(|ops: Vec<Op>| {
         while hub.poll_event().is_some() {}
         if let Some(k) = alice {
             if hub.session(k).is_none() {
+                // A closed session takes no more input.
+                let closed = Err(HubError::Closed(k));
+                assert_eq!(hub.handle_text(now, wall(now), k, KNOWN[0]), closed);
+                assert_eq!(hub.handle_pong(now, wall(now), k), closed);
+                assert_eq!(hub.handle_end(now, wall(now), k), closed);
                 alice = None;
             }
         }

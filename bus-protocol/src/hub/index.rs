@@ -508,7 +508,13 @@ mod tests {
         let config = Arc::new(crate::session::SessionConfig::default());
         let now = Instant::now();
         let entry = |n: u32| Entry {
-            session: Session::new(config.clone(), format!("s{n}"), "u", now, 0),
+            session: Session::new(
+                now,
+                std::time::SystemTime::UNIX_EPOCH,
+                config.clone(),
+                format!("s{n}"),
+                "u",
+            ),
             tenant: 0,
             tenant_pos: n,
             scheduled: NEVER,

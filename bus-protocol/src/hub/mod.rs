@@ -16,12 +16,17 @@
 //!
 //! ```text
 //!  socket text ──handle_text(key)──►┌──────── Hub ─────────┐──poll_transmit──► Transmit
-//!  socket closed ──disconnect(key)─►│ sessions (slab)      │                   {recipients, bytes}
+//!  socket ended ──handle_end(key)──►│ sessions (slab)      │                   {recipients, bytes}
 //!  upgrade ok ─────connect()──────► │ user → sessions      │──poll_event─────► HubEvent
 //!  action stored ──publish_action()►│ tenant → sessions    │                   (push tokens, replay,
 //!  timer ──────────handle_timeout()►│ presence per user    │                    rejections, closes)
 //!                                   └──────────────────────┘──poll_timeout───► next deadline
 //! ```
+//!
+//! Every input takes `now` first and the wall clock (`SystemTime`, the timestamp of the
+//! messages it writes) right after it, then the session it is about. A session that closed
+//! (by itself, [`SessionEvent::Closed`], or by [`Hub::handle_end`]) is gone from the hub: every
+//! call with its key returns [`HubError::Closed`]. The hub itself never closes.
 
 mod audience;
 mod index;
@@ -31,7 +36,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::mem;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use index::{Clock, Entry, NEVER, Slab, Tenants, UserEntry, nanos};
 
@@ -40,14 +45,16 @@ use bytes::Bytes;
 pub use audience::{ActionRoute, Audience, AudienceError, action_audience};
 pub use relations::{NoRelations, Relations};
 
+use crate::close::CloseFrame;
 use crate::cloudillo::Frame;
 use crate::message::{
     ActionNotice, EventType, PresenceNotice, PresenceStatus, PresenceUpdate, ServerMessage,
     TypingNotice, TypingUpdate,
 };
 use crate::session::{
-    CloseReason, Dialect, Outgoing, PeerError, Session, SessionConfig, SessionError, SessionEvent,
+    Dialect, Outgoing, PeerError, Session, SessionConfig, SessionError, SessionEvent,
 };
+use crate::wall_clock::unix_seconds;
 
 /// Limits of a hub. `Default` gives the seed's values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,9 +66,16 @@ pub struct HubConfig {
     /// Presence broadcasts per user: at most one per this interval (default 1 s); changes
     /// inside it are coalesced, the latest wins.
     pub presence_interval: Duration,
-    /// Undrained [`Transmit`]s before input is refused with [`HubError::QueueFull`]
-    /// (default 4,096; one fan-out is one transmit).
+    /// The bound of the transmit queue: while this many [`Transmit`]s are undrained, every
+    /// input and command (`connect`, `handle_*`, `publish`) returns
+    /// [`HubError::Backpressure`] without taking its input (default 4,096; one fan-out is one
+    /// transmit). One accepted call may add more than one: a `handle_timeout` adds a few for
+    /// every session whose timer is due, any other call a few for the one session it is about
+    /// plus one fan-out per presence or typing change it causes.
     pub max_queued_transmits: usize,
+    /// The bound of the event queue, with the same behaviour as `max_queued_transmits`
+    /// (default 4,096).
+    pub max_queued_events: usize,
     /// The configuration of every session.
     pub session: SessionConfig,
 }
@@ -73,6 +87,7 @@ impl Default for HubConfig {
             max_connections_per_user: 5,
             presence_interval: Duration::from_secs(1),
             max_queued_transmits: 4_096,
+            max_queued_events: 4_096,
             session: SessionConfig::default(),
         }
     }
@@ -86,10 +101,13 @@ pub struct SessionKey {
     generation: u32,
 }
 
-/// A connection was refused by a cap. The host answers the upgrade with an error (or closes).
+/// A connection was refused. The host answers the upgrade with an error (or closes).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConnectError {
+    /// The hub refused the call ([`HubError::Backpressure`]: drain, then connect again).
+    #[error(transparent)]
+    Hub(#[from] HubError),
     /// The hub is at [`HubConfig::max_connections`].
     #[error("server is at its connection limit (HubConfig::max_connections = {limit})")]
     ServerFull {
@@ -112,20 +130,24 @@ pub enum ConnectError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum HubError {
-    /// No open session has this key (closed, disconnected, or never existed).
-    #[error("no open session for {0:?}")]
-    UnknownSession(SessionKey),
+    /// The session is closed: it closed itself ([`SessionEvent::Closed`]) or the host
+    /// reported its end ([`Hub::handle_end`]), and it is gone from the hub. (Keys are made
+    /// only by `connect`; one of another hub lands here too.)
+    #[error("the session {0:?} is closed")]
+    Closed(SessionKey),
     /// The session refused the call.
     #[error(transparent)]
     Session(#[from] SessionError),
-    /// [`Hub::poll_transmit`] was not drained.
+    /// [`Hub::poll_transmit`] or [`Hub::poll_event`] was not drained: a queue is at its bound
+    /// ([`HubConfig::max_queued_transmits`], [`HubConfig::max_queued_events`]). The input was
+    /// not taken; drain, then call again.
     #[error(
-        "{pending} undrained transmits (HubConfig::max_queued_transmits = {limit}); drain poll_transmit"
+        "{pending} undrained outputs at the bound of {limit} (HubConfig::max_queued_transmits, max_queued_events); drain poll_transmit and poll_event"
     )]
-    QueueFull {
-        /// Transmits waiting.
+    Backpressure {
+        /// Outputs waiting in the full queue.
         pending: usize,
-        /// The configured limit.
+        /// Its configured bound.
         limit: usize,
     },
 }
@@ -159,8 +181,9 @@ pub enum Payload {
     /// A WebSocket Ping control frame with an empty payload (the keep-alive,
     /// [`SessionConfig::ping_interval`]); report the Pong with [`Hub::handle_pong`].
     Ping,
-    /// A close frame with [`CloseReason::code`]; the session is already gone from the hub.
-    Close(CloseReason),
+    /// A close frame ([`crate::session::CloseReason::frame`]); the session is already gone
+    /// from the hub.
+    Close(CloseFrame),
 }
 
 /// One frame for one or many sessions.
@@ -304,32 +327,36 @@ impl<R: Relations> Hub<R> {
     /// their first session.
     ///
     /// # Errors
-    /// [`ConnectError`] when a connection cap is reached; nothing is registered then.
+    /// [`ConnectError`] when a connection cap is reached or the queues are full; nothing is
+    /// registered then.
     pub fn connect(
         &mut self,
+        now: Instant,
+        wall: SystemTime,
         tenant: &str,
         user: &str,
         session_id: impl Into<Arc<str>>,
-        now: Instant,
-        unix: i64,
     ) -> Result<SessionKey, ConnectError> {
-        self.connect_with_dialect(tenant, user, session_id, Dialect::Seed, now, unix)
+        self.connect_with_dialect(now, wall, tenant, user, session_id, Dialect::Seed)
     }
 
     /// As [`Hub::connect`], for a session speaking `dialect` (a Cloudillo session queues
     /// nothing at connect: the deployed server sends nothing first).
     ///
     /// # Errors
-    /// [`ConnectError`] when a connection cap is reached; nothing is registered then.
+    /// [`ConnectError`] when a connection cap is reached or the queues are full; nothing is
+    /// registered then.
     pub fn connect_with_dialect(
         &mut self,
+        now: Instant,
+        wall: SystemTime,
         tenant: &str,
         user: &str,
         session_id: impl Into<Arc<str>>,
         dialect: Dialect,
-        now: Instant,
-        unix: i64,
     ) -> Result<SessionKey, ConnectError> {
+        self.check_queue()?;
+        let unix = unix_seconds(wall);
         if self.len() >= self.config.max_connections {
             return Err(ConnectError::ServerFull {
                 limit: self.config.max_connections,
@@ -352,12 +379,12 @@ impl<R: Relations> Hub<R> {
         };
         let user = shared_key(&self.users, user);
         let session = Session::with_dialect(
+            now,
+            wall,
             self.session_config.clone(),
             session_id,
             user.clone(),
             dialect,
-            now,
-            unix,
         );
         let tenant_pos = self
             .tenants
@@ -389,52 +416,54 @@ impl<R: Relations> Hub<R> {
         Ok(key)
     }
 
-    /// Forgets a session whose socket closed. Announces the user offline when it was their
-    /// last session. Returns whether the key was open.
-    pub fn disconnect(&mut self, key: SessionKey, now: Instant, unix: i64) -> bool {
-        match self.remove(key) {
-            Some(user) => {
-                self.refresh_presence(&user, now, unix);
-                true
-            }
-            None => false,
-        }
+    /// The transport of a session ended (its WebSocket closed, cleanly or not): forgets the
+    /// session and announces the user offline when it was their last session (stamped with
+    /// `wall`). Nothing is sent to the session.
+    ///
+    /// # Errors
+    /// [`HubError::Closed`] when the session had already closed (a close of its own
+    /// included: the host then needs not report the end), [`HubError::Backpressure`].
+    pub fn handle_end(
+        &mut self,
+        now: Instant,
+        wall: SystemTime,
+        key: SessionKey,
+    ) -> Result<(), HubError> {
+        self.check_queue()?;
+        let user = self.remove(key).ok_or(HubError::Closed(key))?;
+        self.refresh_presence(&user, now, unix_seconds(wall));
+        Ok(())
     }
 
     /// Handles a text frame from a session's socket.
     ///
     /// # Errors
-    /// [`HubError::UnknownSession`], [`HubError::QueueFull`], or the session's own
+    /// [`HubError::Closed`], [`HubError::Backpressure`], or the session's own
     /// [`SessionError`] (host misuse only; the client's mistakes are answered in-band).
     pub fn handle_text(
         &mut self,
+        now: Instant,
+        wall: SystemTime,
         key: SessionKey,
         text: &str,
-        now: Instant,
-        unix: i64,
     ) -> Result<(), HubError> {
-        self.check_queue()?;
-        let entry = self.entry_mut(key).ok_or(HubError::UnknownSession(key))?;
-        entry.session.handle_text(text, now, unix)?;
-        self.drain_session(key, now, unix);
-        Ok(())
+        self.session_input(now, wall, key, |session| {
+            session.handle_text(now, wall, text)
+        })
     }
 
     /// Handles a Pong (or any other control frame) from a session's socket: the peer is alive
     /// ([`Session::handle_pong`]).
     ///
     /// # Errors
-    /// [`HubError::UnknownSession`].
+    /// As [`Hub::handle_text`].
     pub fn handle_pong(
         &mut self,
-        key: SessionKey,
         now: Instant,
-        unix: i64,
+        wall: SystemTime,
+        key: SessionKey,
     ) -> Result<(), HubError> {
-        let entry = self.entry_mut(key).ok_or(HubError::UnknownSession(key))?;
-        entry.session.handle_pong(now, unix);
-        self.drain_session(key, now, unix);
-        Ok(())
+        self.session_input(now, wall, key, |session| session.handle_pong(now, wall))
     }
 
     /// Handles a binary frame from a session's socket (answered with `E-WS-INVALID` in the
@@ -444,51 +473,54 @@ impl<R: Relations> Hub<R> {
     /// As [`Hub::handle_text`].
     pub fn handle_binary(
         &mut self,
+        now: Instant,
+        wall: SystemTime,
         key: SessionKey,
         bytes: &[u8],
-        now: Instant,
-        unix: i64,
     ) -> Result<(), HubError> {
-        self.check_queue()?;
-        let entry = self.entry_mut(key).ok_or(HubError::UnknownSession(key))?;
-        entry.session.handle_binary(bytes, now, unix)?;
-        self.drain_session(key, now, unix);
-        Ok(())
+        self.session_input(now, wall, key, |session| {
+            session.handle_binary(now, wall, bytes)
+        })
     }
 
-    /// The host found a session's access token expired: `E-WS-AUTH`, close, and removal.
+    /// The host found a session's access token expired: `E-WS-AUTH` (seed dialect), close
+    /// 4401, and removal.
     ///
     /// # Errors
-    /// [`HubError::UnknownSession`].
+    /// As [`Hub::handle_text`].
     pub fn handle_token_expired(
         &mut self,
-        key: SessionKey,
         now: Instant,
-        unix: i64,
+        wall: SystemTime,
+        key: SessionKey,
     ) -> Result<(), HubError> {
-        let entry = self.entry_mut(key).ok_or(HubError::UnknownSession(key))?;
-        entry.session.handle_token_expired(unix);
-        self.drain_session(key, now, unix);
-        Ok(())
+        self.session_input(now, wall, key, |session| session.handle_token_expired(wall))
     }
 
     /// Sets when a session's access token expires (see [`Session::set_token_expiry`]).
     ///
     /// # Errors
-    /// [`HubError::UnknownSession`].
+    /// [`HubError::Closed`].
     pub fn set_token_expiry(
         &mut self,
         key: SessionKey,
         expires_at: Option<Instant>,
     ) -> Result<(), HubError> {
-        let entry = self.entry_mut(key).ok_or(HubError::UnknownSession(key))?;
+        let entry = self.entry_mut(key).ok_or(HubError::Closed(key))?;
         entry.session.set_token_expiry(expires_at);
         self.reschedule(key);
         Ok(())
     }
 
-    /// Runs every session timer and presence flush due at `now`.
-    pub fn handle_timeout(&mut self, now: Instant, unix: i64) {
+    /// Runs every session timer and presence flush due at `now`; messages it writes are
+    /// stamped with `wall`.
+    ///
+    /// # Errors
+    /// [`HubError::Backpressure`]: no timer runs, and [`Hub::poll_timeout`] stays in the past
+    /// until the host drains and calls again.
+    pub fn handle_timeout(&mut self, now: Instant, wall: SystemTime) -> Result<(), HubError> {
+        self.check_queue()?;
+        let unix = unix_seconds(wall);
         let tick = self.clock.tick(now);
         while let Some(Reverse((at, key))) = self.session_timers.peek().copied() {
             if at > tick {
@@ -502,7 +534,9 @@ impl<R: Relations> Hub<R> {
                 continue; // superseded by an earlier deadline
             }
             entry.scheduled = NEVER;
-            entry.session.handle_timeout(now, unix);
+            // The hub drains every session it touches and forgets closed ones: no error.
+            let ran = entry.session.handle_timeout(now, wall);
+            debug_assert!(ran.is_ok(), "{ran:?}");
             self.drain_session(key, now, unix);
         }
         while let Some(Reverse((at, user))) = self.presence_timers.peek().cloned() {
@@ -525,6 +559,7 @@ impl<R: Relations> Hub<R> {
             self.presence_timers.shrink_to_fit();
         }
         self.compact_timers();
+        Ok(())
     }
 
     /// Sends `message` to every session of `audience` that wants it ([`Session::wants`]: seed
@@ -532,7 +567,7 @@ impl<R: Relations> Hub<R> {
     /// per dialect. Returns the number of sessions it was queued for (0 queues nothing).
     ///
     /// # Errors
-    /// [`HubError::QueueFull`] when transmits were not drained.
+    /// [`HubError::Backpressure`] when the outputs were not drained.
     pub fn publish(
         &mut self,
         message: &ServerMessage,
@@ -569,7 +604,7 @@ impl<R: Relations> Hub<R> {
     ///
     /// # Errors
     /// [`AudienceError`] (as [`PublishError::Audience`]) when the route lacks what its type
-    /// needs, [`HubError::QueueFull`] when transmits were not drained.
+    /// needs, [`HubError::Backpressure`] when the outputs were not drained.
     pub fn publish_action(&mut self, route: &ActionRoute<'_>) -> Result<usize, PublishError> {
         let audience = action_audience(route)?;
         let message = ServerMessage::Action(ActionNotice::clone(route.action));
@@ -631,11 +666,31 @@ impl<R: Relations> Hub<R> {
     }
 
     fn check_queue(&self) -> Result<(), HubError> {
-        let pending = self.transmits.len();
-        let limit = self.config.max_queued_transmits;
-        if pending >= limit {
-            return Err(HubError::QueueFull { pending, limit });
+        let queues = [
+            (self.transmits.len(), self.config.max_queued_transmits),
+            (self.events.len(), self.config.max_queued_events),
+        ];
+        for (pending, limit) in queues {
+            if pending >= limit {
+                return Err(HubError::Backpressure { pending, limit });
+            }
         }
+        Ok(())
+    }
+
+    /// The common path of an input about one session: the bounds, the session, the session's
+    /// outputs moved into the hub's queues.
+    fn session_input(
+        &mut self,
+        now: Instant,
+        wall: SystemTime,
+        key: SessionKey,
+        input: impl FnOnce(&mut Session) -> Result<(), SessionError>,
+    ) -> Result<(), HubError> {
+        self.check_queue()?;
+        let entry = self.entry_mut(key).ok_or(HubError::Closed(key))?;
+        input(&mut entry.session)?;
+        self.drain_session(key, now, unix_seconds(wall));
         Ok(())
     }
 
@@ -722,7 +777,7 @@ impl<R: Relations> Hub<R> {
                     Outgoing::Message(message) => Payload::Text(Bytes::from(message.encode())),
                     Outgoing::Frame(frame) => Payload::Text(Bytes::from(frame.encode())),
                     Outgoing::Ping => Payload::Ping,
-                    Outgoing::Close(reason) => Payload::Close(reason),
+                    Outgoing::Close(frame) => Payload::Close(frame),
                 };
                 self.transmits.push_back(Transmit {
                     recipients: Recipients::One(key),
@@ -767,7 +822,7 @@ impl<R: Relations> Hub<R> {
                     "`{from}` may not send typing indicators to `{}`",
                     update.recipient
                 );
-                entry.session.reject(PeerError::Permission(why), unix);
+                entry.session.refuse(PeerError::Permission(why), unix);
             }
             return;
         }

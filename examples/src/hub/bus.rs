@@ -31,14 +31,15 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
+use bus_protocol::close::{CloseCode, CloseFrame};
 use bus_protocol::hub::{
     ActionRoute, Audience, ConnectError, Hub, HubConfig, HubEvent, Payload, PublishError,
     Relations, SessionKey, action_audience,
 };
 use bus_protocol::message::{ActionNotice, ErrorCode, PresenceNotice, ServerMessage};
-use bus_protocol::session::{CloseReason, Dialect, SessionEvent};
+use bus_protocol::session::{Dialect, SessionEvent};
 use futures::{SinkExt, StreamExt};
 use http::HeaderMap;
 use tokio::sync::Notify;
@@ -64,13 +65,13 @@ const PRESENCE_KIND: &str = "bus.presence";
 const REPLAY_BYTES: usize = 64 * 1024;
 
 /// Close code for a client that does not read its frames fast enough (policy violation).
-const CLOSE_TOO_SLOW: u16 = 1008;
+const CLOSE_TOO_SLOW: CloseCode = CloseCode::POLICY_VIOLATION;
 /// Close code for a connection refused by a cap ("try again later").
-const CLOSE_TRY_LATER: u16 = 1013;
+const CLOSE_TRY_LATER: CloseCode = CloseCode::TRY_AGAIN_LATER;
 /// Close code for an invalid token, as the deployed Cloudillo server uses.
-const CLOSE_UNAUTHORIZED: u16 = 4401;
+const CLOSE_UNAUTHORIZED: CloseCode = CloseCode::UNAUTHORIZED;
 /// Close code for a bad request (an unknown `dialect`), as the deployed Cloudillo server uses.
-const CLOSE_BAD_REQUEST: u16 = 4400;
+const CLOSE_BAD_REQUEST: CloseCode = CloseCode::BAD_REQUEST;
 
 /// The query parameter that chooses a connection's dialect.
 pub(crate) const DIALECT_PARAM: &str = "dialect";
@@ -98,7 +99,7 @@ enum Frame {
     Text(Utf8Bytes),
     /// A WebSocket Ping (the keep-alive).
     Ping,
-    Close(CloseReason),
+    Close(CloseFrame),
 }
 
 impl Weight for Frame {
@@ -260,12 +261,12 @@ impl Bus {
         let mut state = self.lock();
         let name = account.name();
         let key = state.hub.connect_with_dialect(
+            Instant::now(),
+            SystemTime::now(),
             name,
             name,
             session_id,
             dialect,
-            Instant::now(),
-            unix_now(),
         )?;
         state.outlets.insert(key, tx);
         self.drain(&mut state);
@@ -274,7 +275,10 @@ impl Bus {
 
     fn handle_text(&self, key: SessionKey, text: &str) {
         let mut state = self.lock();
-        if let Err(e) = state.hub.handle_text(key, text, Instant::now(), unix_now()) {
+        if let Err(e) = state
+            .hub
+            .handle_text(Instant::now(), SystemTime::now(), key, text)
+        {
             tracing::debug!(?key, error = %e, "bus frame not handled");
         }
         self.drain(&mut state);
@@ -283,7 +287,10 @@ impl Bus {
     /// A Pong (or Ping) from the client: it is alive.
     fn handle_pong(&self, key: SessionKey) {
         let mut state = self.lock();
-        if let Err(e) = state.hub.handle_pong(key, Instant::now(), unix_now()) {
+        if let Err(e) = state
+            .hub
+            .handle_pong(Instant::now(), SystemTime::now(), key)
+        {
             tracing::debug!(?key, error = %e, "bus pong not handled");
         }
         self.drain(&mut state);
@@ -293,18 +300,27 @@ impl Bus {
         let mut state = self.lock();
         if let Err(e) = state
             .hub
-            .handle_binary(key, bytes, Instant::now(), unix_now())
+            .handle_binary(Instant::now(), SystemTime::now(), key, bytes)
         {
             tracing::debug!(?key, error = %e, "bus frame not handled");
         }
         self.drain(&mut state);
     }
 
-    fn disconnect(&self, key: SessionKey) {
+    /// The session's socket ended.
+    fn handle_end(&self, key: SessionKey) {
         let mut state = self.lock();
         state.outlets.remove(&key);
-        state.hub.disconnect(key, Instant::now(), unix_now());
+        Self::end(&mut state, key);
         self.drain(&mut state);
+    }
+
+    /// Reports the end of `key`'s transport to the hub. A session that closed itself is
+    /// already gone from it (`Closed`), which needs no report.
+    fn end(state: &mut State, key: SessionKey) {
+        if let Err(e) = state.hub.handle_end(Instant::now(), SystemTime::now(), key) {
+            tracing::trace!(?key, error = %e, "bus session end not reported");
+        }
     }
 
     /// Moves everything the hub wants written into the outlets and acts on its events. A
@@ -322,7 +338,7 @@ impl Bus {
                         }
                     },
                     Payload::Ping => Frame::Ping,
-                    Payload::Close(reason) => Frame::Close(reason),
+                    Payload::Close(frame) => Frame::Close(frame),
                     other => {
                         tracing::error!(?other, "a Bus payload this host cannot write");
                         continue;
@@ -346,7 +362,7 @@ impl Bus {
             }
             for key in stalled {
                 tracing::info!(?key, "bus session too slow; disconnecting");
-                state.hub.disconnect(key, Instant::now(), unix_now());
+                Self::end(state, key);
             }
         }
         if let Some(at) = state.hub.poll_timeout()
@@ -453,7 +469,11 @@ impl Bus {
                     let mut state = self.lock();
                     let now = Instant::now();
                     state.armed = None;
-                    state.hub.handle_timeout(now, unix_now());
+                    if let Err(e) = state.hub.handle_timeout(now, SystemTime::now()) {
+                        // Only a full queue refuses; the drain below empties it, and the
+                        // deadline, still due, re-arms the timer.
+                        tracing::warn!(error = %e, "bus timers deferred");
+                    }
                     self.drain(&mut state);
                 }
                 () = self.wake.notified() => {}
@@ -474,7 +494,12 @@ impl Bus {
             Ok(dialect) => dialect,
             Err(unknown) => {
                 let reason = format!("unknown {DIALECT_PARAM} `{unknown}`: seed or cloudillo");
-                ws::close(&mut socket, CLOSE_BAD_REQUEST, truncate(&reason, 120)).await;
+                ws::close(
+                    &mut socket,
+                    CLOSE_BAD_REQUEST.into(),
+                    truncate(&reason, 120),
+                )
+                .await;
                 return;
             }
         };
@@ -485,7 +510,7 @@ impl Bus {
                     ServerMessage::error(ErrorCode::Auth, "Invalid or expired token", unix_now());
                 let _ = socket.send(Message::text(error.to_json_string())).await;
             }
-            ws::close(&mut socket, CLOSE_UNAUTHORIZED, "Unauthorized").await;
+            ws::close(&mut socket, CLOSE_UNAUTHORIZED.into(), "Unauthorized").await;
             return;
         };
         let (key, mut outlet) = match self.connect(&account, dialect) {
@@ -496,7 +521,12 @@ impl Bus {
                         ServerMessage::error(ErrorCode::Rate, refused.to_string(), unix_now());
                     let _ = socket.send(Message::text(error.to_json_string())).await;
                 }
-                ws::close(&mut socket, CLOSE_TRY_LATER, "connection limit reached").await;
+                ws::close(
+                    &mut socket,
+                    CLOSE_TRY_LATER.into(),
+                    "connection limit reached",
+                )
+                .await;
                 return;
             }
         };
@@ -521,12 +551,12 @@ impl Bus {
                             break;
                         }
                     }
-                    Some(Frame::Close(reason)) => {
-                        ws::close(&mut socket, reason.code(), reason.text()).await;
+                    Some(Frame::Close(frame)) => {
+                        ws::close(&mut socket, frame.code.into(), &frame.reason).await;
                         break;
                     }
                     None => {
-                        ws::close(&mut socket, too_slow, "client too slow: outgoing queue full").await;
+                        ws::close(&mut socket, too_slow.into(), "client too slow: outgoing queue full").await;
                         break;
                     }
                 },
@@ -541,12 +571,12 @@ impl Bus {
                     Some(_) => {}
                 },
                 () = shutdown.wait() => {
-                    ws::close(&mut socket, 1001, "server shutting down").await;
+                    ws::close(&mut socket, CloseCode::GOING_AWAY.into(), "server shutting down").await;
                     break;
                 }
             }
         }
-        self.disconnect(key);
+        self.handle_end(key);
         tracing::debug!(user = account.name(), ?key, "bus session closed");
     }
 }
@@ -575,8 +605,8 @@ async fn write_batch(
         let message = match frame {
             Frame::Text(text) => Message::Text(text),
             Frame::Ping => Message::Ping(Default::default()),
-            Frame::Close(reason) => {
-                pending_close = Some(reason);
+            Frame::Close(close) => {
+                pending_close = Some(close);
                 break;
             }
         };
@@ -588,8 +618,8 @@ async fn write_batch(
         return false;
     }
     match pending_close {
-        Some(reason) => {
-            ws::close(socket, reason.code(), reason.text()).await;
+        Some(close) => {
+            ws::close(socket, close.code.into(), &close.reason).await;
             false
         }
         None => true,
