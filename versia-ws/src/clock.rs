@@ -3,6 +3,12 @@
 //! Versia signatures carry `signed_at` in unix seconds, and the verifier compares it with its
 //! own wall clock. The crate reads no clock: the host passes a [`SystemTime`] and the crate
 //! converts it here, once, into the whole seconds the signed string and the time window use.
+//!
+//! The connection and its handshake take the [`SystemTime`] and report an unusable one as
+//! their own local-misuse error. The stand-alone signature functions (`signature::verify*`,
+//! `WebSocketMessage::sign` and `verify`, `replay::ReplayCache`) take unix seconds, converted
+//! with [`unix_seconds`] first: their [`VerifyError`](crate::VerifyError) describes only the
+//! peer's input, so a failing local clock is not theirs to report.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
