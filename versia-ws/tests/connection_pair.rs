@@ -189,10 +189,10 @@ fn note(id: &str) -> String {
 #[test]
 fn entities_are_verified_and_acknowledged_with_their_id() {
     let mut pair = Pair::new(Config::new(Version::V0_6));
-    let (now, unix) = (pair.clock.now(), pair.clock.wall());
+    let (now, wall) = (pair.clock.now(), pair.clock.wall());
     let sent: Vec<_> = ["n1", "n2", "n3"]
         .iter()
-        .map(|id| pair.bob.send_entity(now, unix, note(id)).unwrap())
+        .map(|id| pair.bob.send_entity(now, wall, note(id)).unwrap())
         .collect();
     assert_eq!(pair.bob.unacked(), 3);
     pair.run();
@@ -233,9 +233,9 @@ fn entities_are_verified_and_acknowledged_with_their_id() {
 #[test]
 fn transient_entities_are_acknowledged_with_null_id_and_both_directions_work() {
     let mut pair = Pair::new(Config::new(Version::V0_6));
-    let (now, unix) = (pair.clock.now(), pair.clock.wall());
+    let (now, wall) = (pair.clock.now(), pair.clock.wall());
     let follow = r#"{"type":"Follow","created_at":"2024-10-18T09:23:37Z","author":"alice","followee":"bob.example:bob"}"#;
-    pair.alice.send_entity(now, unix, follow).unwrap();
+    pair.alice.send_entity(now, wall, follow).unwrap();
     pair.run();
     assert!(matches!(&pair.bob_events[..], [Event::Received(received)] if received.id.is_none()));
     assert!(matches!(
@@ -247,7 +247,7 @@ fn transient_entities_are_acknowledged_with_null_id_and_both_directions_work() {
 #[test]
 fn an_instance_signs_only_for_its_own_users() {
     let mut pair = Pair::new(Config::new(Version::V0_6));
-    let (now, unix) = (pair.clock.now(), pair.clock.wall());
+    let (now, wall) = (pair.clock.now(), pair.clock.wall());
     let by = |author: &str| {
         format!(
             r#"{{"id":"{author}","type":"Note","created_at":"2024-10-18T09:23:37Z","author":"{author}","mentions":["eve.example:eve"]}}"#
@@ -264,7 +264,7 @@ fn an_instance_signs_only_for_its_own_users() {
     ];
     let sent: Vec<_> = authors
         .iter()
-        .map(|author| pair.bob.send_entity(now, unix, by(author)).unwrap())
+        .map(|author| pair.bob.send_entity(now, wall, by(author)).unwrap())
         .collect();
     pair.run();
     let verdicts: Vec<String> = pair
@@ -320,7 +320,7 @@ fn burst_with_bad_messages_rejects_exactly_those() {
     let mut pair = Pair::new(Config::new(Version::V0_6));
     let bob = Instance::new(1, "bob.example");
     let path = Version::V0_6.ws_path();
-    let (now, unix) = (pair.clock.now(), pair.clock.wall());
+    let (now, wall) = (pair.clock.now(), pair.clock.wall());
     let mut frames = Vec::new();
     for index in 0..40 {
         let mut message = WebSocketMessage::sign(
@@ -338,7 +338,7 @@ fn burst_with_bad_messages_rejects_exactly_those() {
         frames.push(message.encode());
     }
     for frame in &frames {
-        pair.alice.handle_text(now, unix, frame).unwrap();
+        pair.alice.handle_text(now, wall, frame).unwrap();
     }
     // The frames did not come from Bob's machine, so only Alice is drained.
     let acks = std::iter::from_fn(|| pair.alice.poll_transmit(now)).count();
@@ -505,10 +505,10 @@ fn rate_limit_then_ack_timeout() {
     config.limits.rate_burst = 2;
     config.limits.ack_timeout = Duration::from_secs(10);
     let mut pair = Pair::new(config);
-    let (now, unix) = (pair.clock.now(), pair.clock.wall());
+    let (now, wall) = (pair.clock.now(), pair.clock.wall());
     let sent: Vec<_> = ["r1", "r2", "r3", "r4"]
         .iter()
-        .map(|id| pair.bob.send_entity(now, unix, note(id)).unwrap())
+        .map(|id| pair.bob.send_entity(now, wall, note(id)).unwrap())
         .collect();
     pair.run();
     let delivered: Vec<_> = pair
@@ -538,7 +538,7 @@ fn rate_limit_then_ack_timeout() {
 
     // A message whose frame is lost times out.
     pair.bob_events.clear();
-    let lost = pair.bob.send_entity(now, unix, note("r5")).unwrap();
+    let lost = pair.bob.send_entity(now, wall, note("r5")).unwrap();
     assert!(matches!(
         pair.bob.poll_transmit(now),
         Some(Transmit::Text(_))
@@ -551,8 +551,8 @@ fn rate_limit_then_ack_timeout() {
     );
 
     // The bucket refilled meanwhile.
-    let (now, unix) = (pair.clock.now(), pair.clock.wall());
-    pair.bob.send_entity(now, unix, note("r6")).unwrap();
+    let (now, wall) = (pair.clock.now(), pair.clock.wall());
+    pair.bob.send_entity(now, wall, note("r6")).unwrap();
     pair.run();
     assert!(matches!(
         pair.bob_events.last(),
@@ -690,8 +690,8 @@ fn oversized_and_binary_frames_close_the_connection() {
     let mut config = Config::new(Version::V0_6);
     config.limits.max_message_bytes = 256;
     let mut pair = Pair::new(config.clone());
-    let (now, unix) = (pair.clock.now(), pair.clock.wall());
-    pair.alice.handle_text(now, unix, &"x".repeat(257)).unwrap();
+    let (now, wall) = (pair.clock.now(), pair.clock.wall());
+    pair.alice.handle_text(now, wall, &"x".repeat(257)).unwrap();
     pair.run();
     assert!(pair.alice.is_closed() && pair.bob.is_closed());
     assert!(matches!(
@@ -711,7 +711,7 @@ fn oversized_and_binary_frames_close_the_connection() {
         })
     ));
     assert_eq!(
-        pair.alice.handle_text(now, unix, "{}"),
+        pair.alice.handle_text(now, wall, "{}"),
         Err(ConnectionError::Closed)
     );
 
@@ -732,9 +732,9 @@ fn too_many_refusals_in_a_row_close_with_policy_violation() {
     let mut config = Config::new(Version::V0_6);
     config.limits.max_consecutive_rejections = 3;
     let mut pair = Pair::new(config);
-    let (now, unix) = (pair.clock.now(), pair.clock.wall());
+    let (now, wall) = (pair.clock.now(), pair.clock.wall());
     for _ in 0..5 {
-        pair.alice.handle_text(now, unix, "not json").unwrap();
+        pair.alice.handle_text(now, wall, "not json").unwrap();
     }
     pair.run();
     let rejected = pair
@@ -823,14 +823,14 @@ fn timer_bookkeeping_stays_bounded_under_steady_traffic() {
     config.limits.rate_burst = 1000;
     let mut pair = Pair::new(config);
     // One message is lost and stays unacknowledged; hundreds of others are acknowledged.
-    let (now, unix) = (pair.clock.now(), pair.clock.wall());
-    let lost = pair.bob.send_entity(now, unix, note("lost")).unwrap();
+    let (now, wall) = (pair.clock.now(), pair.clock.wall());
+    let lost = pair.bob.send_entity(now, wall, note("lost")).unwrap();
     assert!(pair.bob.poll_transmit(now).is_some());
     for index in 0..300 {
         pair.clock.advance(Duration::from_millis(10));
-        let (now, unix) = (pair.clock.now(), pair.clock.wall());
+        let (now, wall) = (pair.clock.now(), pair.clock.wall());
         pair.bob
-            .send_entity(now, unix, note(&format!("m{index}")))
+            .send_entity(now, wall, note(&format!("m{index}")))
             .unwrap();
         pair.run();
     }
