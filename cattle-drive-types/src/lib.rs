@@ -42,18 +42,18 @@
 //!
 //! ```
 //! use std::time::Instant;
-//! use cattle_drive_types::client::{Client, ClientConfig, ClientEvent, CorrelationIds};
+//! use cattle_drive_types::client::{Client, ClientConfig, ClientEvent};
 //! use cattle_drive_types::message::{FetchMessage, FetchResponse, Request, Response};
 //! use cattle_drive_types::server::{ClientMessage, Server, ServerConfig};
 //! use cattle_drive_types::topic::AccountName;
 //!
 //! let alice = AccountName::new("alice")?;
-//! let mut client = Client::new(alice.clone(), ClientConfig::default(), CorrelationIds::from_seed(42));
+//! let mut client = Client::new(alice.clone(), ClientConfig::default(), 42);
 //! let server = Server::new(ServerConfig::default());
 //! let now = Instant::now();
 //!
 //! // The client asks; the host publishes `out` on amq.topic.
-//! let out = client.request(Request::Fetch(FetchMessage::new("http://abel/actor/1", "http://banach/o/1")), now)?;
+//! let out = client.request(now, Request::Fetch(FetchMessage::new("http://abel/actor/1", "http://banach/o/1")))?;
 //! assert_eq!(out.routing_key, "send.alice.request.fetch");
 //!
 //! // The server side receives it (the broker authenticated the publisher as alice) ...
@@ -64,7 +64,7 @@
 //! assert_eq!(reply.routing_key, "receive.alice.response.fetch");
 //!
 //! // The client host hands the delivery in and drains events.
-//! client.handle_message(&reply.routing_key, reply.correlation_id.as_deref(), &reply.body, now)?;
+//! client.handle_message(now, &reply.routing_key, reply.correlation_id.as_deref(), &reply.body)?;
 //! match client.poll_event() {
 //!     Some(ClientEvent::Response { id, response: Response::Fetch(r) }) => {
 //!         assert_eq!(id, out.correlation_id);
@@ -84,6 +84,8 @@ pub mod client;
 pub mod message;
 pub mod server;
 pub mod topic;
+
+mod random;
 
 /// At most 64 characters of untrusted text, for error messages.
 pub(crate) fn truncated(text: &str) -> String {

@@ -5,8 +5,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use cattle_drive_types::client::{
-    Client, ClientConfig, ClientError, ClientEvent, CorrelationId, CorrelationIds, Outgoing,
-    RequestFailure,
+    Client, ClientConfig, ClientError, ClientEvent, CorrelationId, Outgoing, RequestFailure,
 };
 use cattle_drive_types::message::{
     ActivityMessage, ActorDocument, ActorInformation, CreateActorRequest, ErrorBody,
@@ -172,7 +171,7 @@ impl Pair {
         Pair {
             now: Instant::now(),
             latency: Duration::from_millis(20),
-            client: Client::new(alice.clone(), config, CorrelationIds::from_seed(11)),
+            client: Client::new(alice.clone(), config, 11),
             login: alice,
             server: AccountServer {
                 server: Server::new(ServerConfig::default()),
@@ -219,12 +218,12 @@ impl Pair {
     }
 
     fn request(&mut self, request: Request) -> CorrelationId {
-        let out = self.client.request(request, self.now);
+        let out = self.client.request(self.now, request);
         self.send(out)
     }
 
     fn trigger(&mut self, trigger: Trigger) -> CorrelationId {
-        let out = self.client.trigger(trigger, self.now);
+        let out = self.client.trigger(self.now, trigger);
         self.send(out)
     }
 
@@ -239,7 +238,7 @@ impl Pair {
             };
             self.now = next;
             if next_timer == Some(next) && next_delivery != Some(next) {
-                self.client.handle_timeout(self.now);
+                assert_eq!(self.client.handle_timeout(self.now), Ok(()));
             }
             while let Some(i) = self.wire.iter().position(|d| d.at <= self.now) {
                 let Some(d) = self.wire.remove(i) else { break };
@@ -269,10 +268,10 @@ impl Pair {
                     }
                 } else {
                     let delivered = self.client.handle_message(
+                        self.now,
                         &d.key,
                         d.correlation_id.as_deref(),
                         &d.body,
-                        self.now,
                     );
                     assert!(delivered.is_ok(), "{delivered:?}");
                 }
@@ -281,7 +280,7 @@ impl Pair {
                 .extend(std::iter::from_fn(|| self.client.poll_event()));
         }
         self.now = until;
-        self.client.handle_timeout(self.now);
+        assert_eq!(self.client.handle_timeout(self.now), Ok(()));
         self.events
             .extend(std::iter::from_fn(|| self.client.poll_event()));
     }

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use cattle_drive_types::client::{
-    Client, ClientConfig, ClientEvent, CorrelationIds, InvalidMessage, RequestFailure,
+    Client, ClientConfig, ClientEvent, InvalidMessage, RequestFailure,
 };
 use cattle_drive_types::message::{DecodeError, ErrorBody, InfoRequest, Limits, Message, Request};
 use cattle_drive_types::server::{Rejection, Server, ServerConfig};
@@ -137,16 +137,12 @@ fn the_server_refuses_an_oversized_publish_with_a_bounded_reply() {
 fn the_client_turns_oversized_and_deep_answers_into_typed_failures() {
     let now = Instant::now();
     let alice = AccountName::new("alice").unwrap();
-    let mut client = Client::new(
-        alice,
-        ClientConfig::new(Transport::Amqp),
-        CorrelationIds::from_seed(9),
-    );
-    let pending = client.request(Request::Info(InfoRequest), now).unwrap();
+    let mut client = Client::new(alice, ClientConfig::new(Transport::Amqp), 9);
+    let pending = client.request(now, Request::Info(InfoRequest)).unwrap();
     let id = pending.correlation_id.as_str().to_owned();
     let huge = vec![b' '; 2 * MIB];
     client
-        .handle_message("receive.alice.response.info", Some(&id), &huge, now)
+        .handle_message(now, "receive.alice.response.info", Some(&id), &huge)
         .unwrap();
     match client.poll_event() {
         Some(ClientEvent::Failed {
@@ -157,7 +153,7 @@ fn the_client_turns_oversized_and_deep_answers_into_typed_failures() {
     }
     let deep = event_body(&nested(100_000));
     client
-        .handle_message("receive.alice.incoming.Note", None, &deep, now)
+        .handle_message(now, "receive.alice.incoming.Note", None, &deep)
         .unwrap();
     match client.poll_event() {
         Some(ClientEvent::Invalid {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use cattle_drive_types::client::{Client, ClientConfig, CorrelationIds};
+use cattle_drive_types::client::{Client, ClientConfig};
 use cattle_drive_types::message::{
     ActivityMessage, ActorDocument, ActorInformation, Body, CreateActorRequest, DeleteActorMessage,
     EventInformation, EventType, FetchMessage, FetchResponse, IdentifierAction, InfoRequest,
@@ -45,11 +45,7 @@ fn item(label: &str, kind: MessageKind, body: Vec<u8>) -> Item {
 fn written_by_the_crate() -> Vec<Item> {
     let alice = AccountName::new("alice").unwrap_or_else(|e| panic!("{e}"));
     let now = Instant::now();
-    let mut client = Client::new(
-        alice.clone(),
-        ClientConfig::default(),
-        CorrelationIds::from_seed(5),
-    );
+    let mut client = Client::new(alice.clone(), ClientConfig::default(), 5);
     let mut items = Vec::new();
     let mut send = |label: &str, out: Result<cattle_drive_types::client::Outgoing, _>| {
         let out: cattle_drive_types::client::Outgoing =
@@ -59,7 +55,7 @@ fn written_by_the_crate() -> Vec<Item> {
 
     send(
         "request info",
-        client.request(Request::Info(InfoRequest), now),
+        client.request(now, Request::Info(InfoRequest)),
     );
     let mut create = CreateActorRequest::new("http://abel");
     create.name = Some("Alice".into());
@@ -68,20 +64,20 @@ fn written_by_the_crate() -> Vec<Item> {
     create.automatically_accept_followers = Some(false);
     send(
         "request create_actor (all fields)",
-        client.request(Request::CreateActor(create), now),
+        client.request(now, Request::CreateActor(create)),
     );
     send(
         "request create_actor (minimal)",
         client.request(
-            Request::CreateActor(CreateActorRequest::new("http://abel")),
             now,
+            Request::CreateActor(CreateActorRequest::new("http://abel")),
         ),
     );
     send(
         "request fetch",
         client.request(
-            Request::Fetch(FetchMessage::new(ACTOR, "http://banach/actor/remote")),
             now,
+            Request::Fetch(FetchMessage::new(ACTOR, "http://banach/actor/remote")),
         ),
     );
 
@@ -90,8 +86,8 @@ fn written_by_the_crate() -> Vec<Item> {
     send(
         "trigger send_message",
         client.trigger(
-            Trigger::SendMessage(ActivityMessage::new(ACTOR, object(note.clone()))),
             now,
+            Trigger::SendMessage(ActivityMessage::new(ACTOR, object(note.clone()))),
         ),
     );
     let mut update = UpdateActorMessage::new(ACTOR);
@@ -122,22 +118,22 @@ fn written_by_the_crate() -> Vec<Item> {
     ];
     send(
         "trigger update_actor (every action)",
-        client.trigger(Trigger::UpdateActor(update), now),
+        client.trigger(now, Trigger::UpdateActor(update)),
     );
     send(
         "trigger update_actor (empty)",
-        client.trigger(Trigger::UpdateActor(UpdateActorMessage::new(ACTOR)), now),
+        client.trigger(now, Trigger::UpdateActor(UpdateActorMessage::new(ACTOR))),
     );
     send(
         "trigger delete_actor",
-        client.trigger(Trigger::DeleteActor(DeleteActorMessage::new(ACTOR)), now),
+        client.trigger(now, Trigger::DeleteActor(DeleteActorMessage::new(ACTOR))),
     );
     let method = TriggerMethod::new("publish_object").unwrap_or_else(|e| panic!("{e}"));
     let message =
         TriggerMessage::new(ACTOR).with("data", json!({"type": "Note", "content": "moo"}));
     send(
         "trigger extension",
-        client.trigger(Trigger::Extension { method, message }, now),
+        client.trigger(now, Trigger::Extension { method, message }),
     );
 
     let server = Server::new(ServerConfig::default());

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use cattle_drive_types::client::{Client, ClientConfig, ClientEvent, CorrelationIds};
+use cattle_drive_types::client::{Client, ClientConfig, ClientEvent};
 use cattle_drive_types::message::{
     Body, CreateActorRequest, EventInformation, EventType, FetchResponse, InfoRequest, Limits,
     Message, Request,
@@ -138,7 +138,7 @@ proptest! {
         let alice = AccountName::new("alice").unwrap_or_else(|e| panic!("{e}"));
         let mut config = ClientConfig::default();
         config.request_timeout = Duration::from_secs(1);
-        let mut client = Client::new(alice, config, CorrelationIds::from_seed(9));
+        let mut client = Client::new(alice, config, 9);
         let t0 = Instant::now();
         let mut ids = Vec::new();
         let mut resolved: BTreeMap<String, usize> = BTreeMap::new();
@@ -151,20 +151,20 @@ proptest! {
             let id = ids.get(pick % ids.len().max(1)).cloned();
             let cid = id.as_deref();
             // What is due expires on any input at `clock`; count from there.
-            client.handle_timeout(clock);
+            prop_assert_eq!(client.handle_timeout(clock), Ok(()));
             let pending_before = client.pending();
             let result = match action {
                 0 => {
-                    let out = client.request(Request::Info(InfoRequest), clock);
+                    let out = client.request(clock, Request::Info(InfoRequest));
                     prop_assert!(out.is_ok());
                     ids.extend(out.ok().map(|o| o.correlation_id.to_string()));
                     Ok(())
                 }
-                1 => client.handle_message("receive.alice.outgoing.Create", cid, &event, clock),
-                2 => client.handle_message("receive.alice.response.info", cid, info, clock),
-                3 => client.handle_message("receive.alice.response.fetch", cid, &fetch, clock),
-                4 => client.handle_message("error.alice", cid, br#"{"error":"x"}"#, clock),
-                _ => { client.handle_timeout(clock); Ok(()) }
+                1 => client.handle_message(clock, "receive.alice.outgoing.Create", cid, &event),
+                2 => client.handle_message(clock, "receive.alice.response.info", cid, info),
+                3 => client.handle_message(clock, "receive.alice.response.fetch", cid, &fetch),
+                4 => client.handle_message(clock, "error.alice", cid, br#"{"error":"x"}"#),
+                _ => client.handle_timeout(clock),
             };
             prop_assert!(result.is_ok());
             if action == 1 || action == 3 {

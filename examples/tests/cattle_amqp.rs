@@ -14,7 +14,7 @@ use std::time::Duration;
 use cattle_common::{
     BASE_URL, account, config, rabbitmqctl, seed, service_up, spawn_service, strict, unique_suffix,
 };
-use cattle_drive_types::client::{Client, ClientConfig, CorrelationIds};
+use cattle_drive_types::client::{Client, ClientConfig};
 use cattle_drive_types::message::{
     CreateActorRequest, InfoRequest, Request, Response, Trigger, TriggerMessage,
 };
@@ -108,7 +108,7 @@ async fn start_client(
     let client = Client::new(
         account.clone(),
         config(ClientConfig::new(Transport::Amqp), timeout),
-        CorrelationIds::from_seed(seed()),
+        seed(),
     );
     let queue = format!("cattle-test-{account}-{suffix}");
     let (link, deliveries) = AmqpLink::connect(
@@ -119,11 +119,7 @@ async fn start_client(
     )
     .await
     .unwrap_or_else(|e| panic!("client {account}: {e}"));
-    let spare = Client::new(
-        account.clone(),
-        ClientConfig::new(Transport::Amqp),
-        CorrelationIds::from_seed(0),
-    );
+    let spare = Client::new(account.clone(), ClientConfig::new(Transport::Amqp), 0);
     (
         CattleClient::start(client, link, deliveries).unwrap_or_else(|e| panic!("{e}")),
         spare,
@@ -180,7 +176,7 @@ async fn unanswered_requests_time_out_over_amqp() {
             ClientConfig::new(Transport::Amqp),
             Duration::from_millis(400),
         ),
-        CorrelationIds::from_seed(seed()),
+        seed(),
     );
     core.set_method_replies("silent_method", true);
     let queue = format!("cattle-test-{alice}-{suffix}-2");

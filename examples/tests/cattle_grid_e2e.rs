@@ -17,9 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use cattle_common::{account, rabbitmqctl, seed, service_up, strict, unique_suffix};
-use cattle_drive_types::client::{
-    Client, ClientConfig, ClientEvent, CorrelationIds, RequestFailure,
-};
+use cattle_drive_types::client::{Client, ClientConfig, ClientEvent, RequestFailure};
 use cattle_drive_types::message::{
     ActivityMessage, CreateActorRequest, ErrorBody, FetchMessage, InfoRequest, Message, Request,
     Response, Trigger,
@@ -171,7 +169,7 @@ async fn our_client_against_a_real_cattle_grid() {
     let mut config = ClientConfig::new(Transport::Amqp);
     config.request_timeout = Duration::from_secs(1);
     config.trigger_error_window = Duration::from_secs(3);
-    let core = Client::new(alice.clone(), config, CorrelationIds::from_seed(seed()));
+    let core = Client::new(alice.clone(), config, seed());
     let queue = format!("cattle-e2e-client-{suffix}");
     let (link, deliveries) =
         AmqpLink::connect(&grid.amqp_uri(), None, &queue, &core.subscriptions())

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cattle_common::{BASE_URL, account, config, seed, service_up, spawn_service, unique_suffix};
-use cattle_drive_types::client::{Client, ClientConfig, ClientEvent, CorrelationIds};
+use cattle_drive_types::client::{Client, ClientConfig, ClientEvent};
 use cattle_drive_types::message::{
     Body, CreateActorRequest, InfoRequest, InformationResponse, NameAndVersion, Request, Response,
     Trigger, TriggerMessage,
@@ -52,7 +52,7 @@ fn core(account: &AccountName, timeout: Duration) -> Client {
     Client::new(
         account.clone(),
         config(ClientConfig::new(Transport::Mqtt), timeout),
-        CorrelationIds::from_seed(seed()),
+        seed(),
     )
 }
 

@@ -17,7 +17,7 @@ mod hub_common;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cattle_drive_types::client::{Client, ClientConfig, ClientEvent, CorrelationIds};
+use cattle_drive_types::client::{Client, ClientConfig, ClientEvent};
 use cattle_drive_types::message::{
     ActivityMessage, CreateActorRequest, EventType, FetchMessage, InfoRequest, Request, Response,
     Trigger,
@@ -59,11 +59,7 @@ async fn a_cattle_drive_client_creates_an_actor_and_sends_through_the_hub() {
     let account = AccountName::new(&name).unwrap();
     let mut client_config = ClientConfig::new(Transport::Amqp);
     client_config.request_timeout = Duration::from_secs(10);
-    let client = Client::new(
-        account.clone(),
-        client_config,
-        CorrelationIds::from_seed(nanos()),
-    );
+    let client = Client::new(account.clone(), client_config, nanos());
     let (link, deliveries) = AmqpLink::connect(
         GUEST_URI,
         None,
@@ -268,7 +264,7 @@ async fn drive_client(name: &str, queue: &str) -> CattleClient {
     let account = AccountName::new(name).unwrap();
     let mut client_config = ClientConfig::new(Transport::Amqp);
     client_config.request_timeout = Duration::from_secs(10);
-    let client = Client::new(account, client_config, CorrelationIds::from_seed(nanos()));
+    let client = Client::new(account, client_config, nanos());
     let (link, deliveries) = AmqpLink::connect(GUEST_URI, None, queue, &client.subscriptions())
         .await
         .expect("the client connects to RabbitMQ");

@@ -121,7 +121,7 @@ async fn open_instance_socket(
         .unwrap();
     upgrade
         .headers_mut()
-        .extend(initiator.request_headers(unix()).unwrap());
+        .extend(initiator.request_headers(SystemTime::now()).unwrap());
     let (socket, response) =
         tokio::time::timeout(PATIENCE, tokio_tungstenite::connect_async(upgrade))
             .await
@@ -129,10 +129,10 @@ async fn open_instance_socket(
             .expect("the signed upgrade is accepted");
     let connection = initiator
         .finish(
+            Instant::now(),
+            SystemTime::now(),
             response.status(),
             response.headers(),
-            Instant::now(),
-            unix(),
             hub_key,
         )
         .expect("the 101 is signed by the hub");
@@ -293,7 +293,7 @@ async fn the_instance_websocket_acks_signed_entities_and_refuses_tampered_ones()
     // A signed note: acknowledged with its id, and shown to alice.
     let body = note("n3", "over the socket");
     let signature = connection
-        .send_entity(Instant::now(), unix(), &body)
+        .send_entity(Instant::now(), SystemTime::now(), &body)
         .unwrap();
     let Some(Transmit::Text(frame)) = connection.poll_transmit(Instant::now()) else {
         panic!("a frame to send");
@@ -301,7 +301,7 @@ async fn the_instance_websocket_acks_signed_entities_and_refuses_tampered_ones()
     socket.send(Message::text(frame.clone())).await.unwrap();
     let reply = next_text(&mut socket).await;
     connection
-        .handle_text(Instant::now(), unix(), &reply)
+        .handle_text(Instant::now(), SystemTime::now(), &reply)
         .unwrap();
     while connection.poll_transmit(Instant::now()).is_some() {}
     assert_eq!(
@@ -319,7 +319,7 @@ async fn the_instance_websocket_acks_signed_entities_and_refuses_tampered_ones()
     // status 401. (Resending the first frame would be refused as a replay, which the
     // connection checks before the signature.)
     connection
-        .send_entity(Instant::now(), unix(), note("n4", "as signed"))
+        .send_entity(Instant::now(), SystemTime::now(), note("n4", "as signed"))
         .unwrap();
     let Some(Transmit::Text(frame)) = connection.poll_transmit(Instant::now()) else {
         panic!("a frame to send");
@@ -353,7 +353,7 @@ async fn a_peer_speaks_only_for_its_own_users_on_the_websocket() {
         let signature = connection
             .send_entity(
                 Instant::now(),
-                unix(),
+                SystemTime::now(),
                 note_by(id, author, "over the socket"),
             )
             .unwrap();

@@ -224,17 +224,17 @@ async fn a_websocket_upgrade_signed_by_versia_server_opens_a_connection() {
     };
     let mut connection = initiator
         .finish(
+            Instant::now(),
+            SystemTime::now(),
             response.status(),
             response.headers(),
-            Instant::now(),
-            unix(),
             hubs_key,
         )
         .expect("the 101 is signed by the hub");
     let entity = json!({"id": "vs2", "type": "Note", "created_at": "2024-10-18T09:23:37Z", "author": "dora"})
         .to_string();
     let signature = connection
-        .send_entity(Instant::now(), unix(), &entity)
+        .send_entity(Instant::now(), SystemTime::now(), &entity)
         .unwrap();
     let Some(Transmit::Text(frame)) = connection.poll_transmit(Instant::now()) else {
         panic!("a frame to send");
@@ -252,7 +252,7 @@ async fn a_websocket_upgrade_signed_by_versia_server_opens_a_connection() {
     .await
     .expect("a reply in time");
     connection
-        .handle_text(Instant::now(), unix(), &reply)
+        .handle_text(Instant::now(), SystemTime::now(), &reply)
         .unwrap();
     while connection.poll_transmit(Instant::now()).is_some() {}
     assert_eq!(

@@ -423,7 +423,7 @@ async fn open_raw(hub: &TestHub, endpoint: &RawEndpoint, age: u64) -> Raw {
     let mut headers = Vec::new();
     if let Some(initiator) = &endpoint.versia {
         let signed = initiator
-            .request_headers(test_start() - age)
+            .request_headers(UNIX_EPOCH + Duration::from_secs(test_start() - age))
             .expect("sign the upgrade");
         for (name, value) in &signed {
             headers.push((

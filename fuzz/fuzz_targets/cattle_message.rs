@@ -1,12 +1,13 @@
 //! Cattle Drive decoding and matching: the input is `ROUTING_KEY\nBODY` (AMQP key or MQTT
 //! topic). The key is parsed, the body decoded with the key's model and with every other
 //! model; whatever decodes must encode to a body that decodes to the same message. The pair is
-//! also handed to a client and to a server, which must not panic.
+//! also handed to a client and to a server, which must not panic; once the client's transport
+//! ended, it refuses the message with `Closed`.
 #![no_main]
 
 use std::time::{Duration, Instant};
 
-use cattle_drive_types::client::{Client, ClientConfig, CorrelationIds};
+use cattle_drive_types::client::{Client, ClientConfig, ClientError};
 use cattle_drive_types::message::{InfoRequest, Limits, Message, Request};
 use cattle_drive_types::server::{Server, ServerConfig};
 use cattle_drive_types::topic::{
@@ -74,14 +75,20 @@ fuzz_target!(|data: &[u8]| {
             check_round_trip(&parsed.route, body);
             let mut config = ClientConfig::new(transport);
             config.request_timeout = Duration::from_secs(1);
-            let mut client =
-                Client::new(parsed.account.clone(), config, CorrelationIds::from_seed(1));
-            let pending = client.request(Request::Info(InfoRequest), now).ok();
+            let mut client = Client::new(parsed.account.clone(), config, 1);
+            let pending = client.request(now, Request::Info(InfoRequest)).ok();
             let cid = pending.as_ref().map(|o| o.correlation_id.as_str());
-            let _ = client.handle_message(&key, cid, body, now);
+            let _ = client.handle_message(now, &key, cid, body);
             while client.poll_event().is_some() {}
-            client.handle_timeout(now + Duration::from_secs(2));
+            assert_eq!(client.handle_timeout(now + Duration::from_secs(2)), Ok(()));
             while client.poll_event().is_some() {}
+            let later = now + Duration::from_secs(3);
+            assert_eq!(client.handle_end(later), Ok(()));
+            while client.poll_event().is_some() {}
+            assert_eq!(
+                client.handle_message(later, &key, cid, body),
+                Err(ClientError::Closed)
+            );
             let server = Server::new(ServerConfig::new(transport));
             let login = AccountName::new("alice").ok();
             let _ = server.handle_publish(login.as_ref(), &key, cid, body);

@@ -1,15 +1,18 @@
 //! The versia-ws connection machine fed arbitrary frames, closes and timer ticks.
 //!
 //! Opens an authenticated connection (fixed keys), then plays the operations against it,
-//! draining every output after each one, and checks that queues stay within their limits.
+//! draining every output after each one, and checks that queues stay within their limits and
+//! that once closed every input is refused with `Closed`.
 
 #![no_main]
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use versia_ws::connection::{Acceptor, Config, Initiator, LocalIdentity};
+use versia_ws::connection::{
+    Acceptor, CloseCode, Config, ConnectionError, Initiator, LocalIdentity,
+};
 use versia_ws::replay::ReplayCache;
 use versia_ws::{PrivateKey, SignedBy, SignerKey, Version, WebSocketMessage};
 
@@ -29,6 +32,8 @@ enum Operation {
     Replay(u8),
     Binary,
     Close(Option<u16>),
+    /// The transport ends.
+    End,
     /// Advances the clock (milliseconds).
     Wait(u16),
     /// Sends an entity of ours.
@@ -61,9 +66,16 @@ fuzz_target!(|operations: Vec<Operation>| {
     let start = Instant::now();
     let initiator = Initiator::new(config.clone(), bob.clone(), alice.signer.clone());
     let mut request = http::Request::get(initiator.path()).body(()).unwrap();
-    *request.headers_mut() = initiator.request_headers(T0).unwrap();
+    let wall_start = UNIX_EPOCH + Duration::from_secs(T0);
+    *request.headers_mut() = initiator.request_headers(wall_start).unwrap();
     let mut connection = Acceptor::new(config, alice)
-        .accept(&request, start, T0, bobs_key, ReplayCache::default())
+        .accept(
+            start,
+            wall_start,
+            &request,
+            bobs_key,
+            ReplayCache::default(),
+        )
         .unwrap()
         .connection;
 
@@ -71,7 +83,9 @@ fuzz_target!(|operations: Vec<Operation>| {
     let mut played: Vec<String> = Vec::new();
     for operation in operations.into_iter().take(256) {
         let now = start + elapsed;
+        let wall = wall_start + elapsed;
         let unix = T0 + elapsed.as_secs();
+        let closed = connection.is_closed();
         let frame = match operation {
             Operation::Text(text) => Some(text),
             Operation::Signed {
@@ -94,25 +108,32 @@ fuzz_target!(|operations: Vec<Operation>| {
             }
             Operation::Replay(index) => played.get(usize::from(index)).cloned(),
             Operation::Binary => {
-                let _ = connection.handle_binary(now);
+                check(closed, connection.handle_binary(now));
                 None
             }
             Operation::Close(code) => {
-                connection.handle_close(now, code, "fuzz");
+                check(
+                    closed,
+                    connection.handle_close(now, code.map(CloseCode), "fuzz"),
+                );
+                None
+            }
+            Operation::End => {
+                check(closed, connection.handle_end(now));
                 None
             }
             Operation::Wait(millis) => {
                 elapsed += Duration::from_millis(u64::from(millis));
-                connection.handle_timeout(start + elapsed);
+                check(closed, connection.handle_timeout(start + elapsed));
                 None
             }
             Operation::Send(entity) => {
-                let _ = connection.send_entity(now, unix, entity);
+                check(closed, connection.send_entity(now, wall, entity).map(drop));
                 None
             }
         };
         if let Some(frame) = frame {
-            let _ = connection.handle_text(now, unix, &frame);
+            check(closed, connection.handle_text(now, wall, &frame));
             if played.len() < 64 {
                 played.push(frame);
             }
@@ -131,3 +152,10 @@ fuzz_target!(|operations: Vec<Operation>| {
         let _ = connection.poll_timeout(now);
     }
 });
+
+/// Once closed, every input is refused with `Closed`.
+fn check(closed: bool, outcome: Result<(), ConnectionError>) {
+    if closed {
+        assert_eq!(outcome, Err(ConnectionError::Closed));
+    }
+}

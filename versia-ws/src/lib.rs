@@ -8,8 +8,9 @@
 //! documented connection protocol ([`connection`]).
 //!
 //! **No IO inside.** The crate reads no clock, opens no socket, spawns nothing and draws no
-//! randomness: hosts pass bytes, frames, `Instant`s and unix seconds in, and take frames,
-//! events and deadlines out. Key lookup and key caches are the host's ([`KeyResolver`]).
+//! randomness: hosts pass bytes, frames, `Instant`s and the wall clock (a `SystemTime`, or unix
+//! seconds for the stand-alone signature functions) in, and take frames, events and deadlines
+//! out. Key lookup and key caches are the host's ([`KeyResolver`]).
 //!
 //! The sans-IO contract of the crate family (`handle_*` in, `poll_*` out, `now` passed in,
 //! every queue bounded) is written once in `docs/sans-io-contract.md` in the repository, with
@@ -52,7 +53,7 @@
 //! a Note; Alice verifies it and acknowledges it with the note's id.
 //!
 //! ```
-//! use std::time::Instant;
+//! use std::time::{Duration, Instant, UNIX_EPOCH};
 //! use versia_ws::connection::{Acceptor, Config, Event, Initiator, LocalIdentity, Transmit};
 //! use versia_ws::replay::ReplayCache;
 //! use versia_ws::{PrivateKey, SignedBy, SignerKey, Version};
@@ -65,32 +66,33 @@
 //! let bobs_key = SignerKey { signer: bob.signer.clone(), key: bob.key.public_key() };
 //! let alices_key = SignerKey { signer: alice.signer.clone(), key: alice.key.public_key() };
 //!
-//! let (now, unix) = (Instant::now(), 1_729_243_417);
+//! // The monotonic clock for timers, the wall clock for signatures (normally SystemTime::now()).
+//! let (now, wall) = (Instant::now(), UNIX_EPOCH + Duration::from_secs(1_729_243_417));
 //! let config = Config::new(Version::V0_6);
 //!
 //! // Bob: a signed upgrade request to /.versia/v0.6/ws.
 //! let initiator = Initiator::new(config.clone(), bob, alice.signer.clone());
 //! let mut request = http::Request::get(initiator.path()).body(())?;
-//! *request.headers_mut() = initiator.request_headers(unix)?;
+//! *request.headers_mut() = initiator.request_headers(wall)?;
 //!
 //! // Alice: authenticate it; on success answer 101 with the signed response headers.
 //! let accepted = Acceptor::new(config, alice)
-//!     .accept(&request, now, unix, bobs_key, ReplayCache::default())
+//!     .accept(now, wall, &request, bobs_key, ReplayCache::default())
 //!     .map_err(|rejection| format!("answer {}: {}", rejection.status, rejection.error))?;
 //! let mut alice_side = accepted.connection;
 //! let mut bob_side = initiator.finish(
-//!     http::StatusCode::SWITCHING_PROTOCOLS, &accepted.response_headers, now, unix, alices_key)?;
+//!     now, wall, http::StatusCode::SWITCHING_PROTOCOLS, &accepted.response_headers, alices_key)?;
 //!
 //! // Bob sends a Note; the host writes each transmit to the socket.
 //! let note = r#"{"id":"n1","type":"Note","created_at":"2024-10-18T09:23:37Z","author":"bob"}"#;
-//! let signature = bob_side.send_entity(now, unix, note)?;
+//! let signature = bob_side.send_entity(now, wall, note)?;
 //! while let Some(Transmit::Text(frame)) = bob_side.poll_transmit(now) {
-//!     alice_side.handle_text(now, unix, &frame)?; // the socket, in memory
+//!     alice_side.handle_text(now, wall, &frame)?; // the socket, in memory
 //! }
 //!
 //! // Alice drains: transmits first (the ack), then events.
 //! while let Some(Transmit::Text(frame)) = alice_side.poll_transmit(now) {
-//!     bob_side.handle_text(now, unix, &frame)?;
+//!     bob_side.handle_text(now, wall, &frame)?;
 //! }
 //! match alice_side.poll_event(now) {
 //!     Some(Event::Received(received)) => {
@@ -155,6 +157,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod batch;
+pub mod clock;
 pub mod connection;
 pub mod entity;
 pub mod key;

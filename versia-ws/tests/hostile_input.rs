@@ -2,11 +2,11 @@
 //! each give a typed refusal within the documented limits (`Limits::max_message_bytes`, the
 //! 1024/2048/20-byte field limits, JSON nesting of 128 levels, the rejection and queue limits).
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use versia_ws::connection::{
-    Acceptor, Config, Connection, Event, Initiator, LocalIdentity, RejectReason, Transmit,
-    close_code,
+    Acceptor, CloseCode, Config, Connection, Event, Initiator, LocalIdentity, RejectReason,
+    Transmit,
 };
 use versia_ws::entity::{Entity, EntityError};
 use versia_ws::message::{DEFAULT_MAX_MESSAGE_BYTES, MessageError};
@@ -15,6 +15,10 @@ use versia_ws::{PrivateKey, SignedBy, SignerKey, VerifyError, Version, WebSocket
 
 const PATH: &str = "/.versia/v0.6/ws";
 const T: u64 = 1_729_243_417;
+
+fn wall() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(T)
+}
 /// serde_json's recursion limit, which bounds every JSON text this crate reads.
 const JSON_DEPTH_LIMIT: usize = 128;
 const MIB: usize = 1 << 20;
@@ -40,13 +44,13 @@ fn accepted(config: Config, start: Instant) -> Connection<SignerKey, ReplayCache
         alice.signer.clone(),
     );
     let mut request = http::Request::get(PATH).body(()).unwrap();
-    *request.headers_mut() = initiator.request_headers(T).unwrap();
+    *request.headers_mut() = initiator.request_headers(wall()).unwrap();
     let resolver = SignerKey {
         signer: bob,
         key: bob_key.public_key(),
     };
     Acceptor::new(config, alice)
-        .accept(&request, start, T, resolver, ReplayCache::default())
+        .accept(start, wall(), &request, resolver, ReplayCache::default())
         .unwrap()
         .connection
 }
@@ -127,13 +131,13 @@ fn a_100_mib_message_is_refused_before_parsing_and_closes_with_1009() {
     ));
     let start = Instant::now();
     let mut alice = accepted(Config::new(Version::V0_6), start);
-    alice.handle_text(start, T, &huge).unwrap();
+    alice.handle_text(start, wall(), &huge).unwrap();
     let transmits: Vec<Transmit> = std::iter::from_fn(|| alice.poll_transmit(start)).collect();
     assert!(
         matches!(
             transmits.as_slice(),
             [Transmit::Close {
-                code: close_code::MESSAGE_TOO_BIG,
+                code: CloseCode::MESSAGE_TOO_BIG,
                 ..
             }]
         ),
@@ -161,7 +165,7 @@ fn a_flood_of_bad_frames_ends_in_a_policy_close() {
     let (mut rejected, mut replies, mut close) = (0, 0, None);
     for i in 0..1_000_000_u64 {
         let now = start + Duration::from_millis(i);
-        alice.handle_text(now, T, &nested(10_000)).unwrap();
+        alice.handle_text(now, wall(), &nested(10_000)).unwrap();
         for transmit in std::iter::from_fn(|| alice.poll_transmit(now)) {
             match transmit {
                 Transmit::Text(_) => replies += 1,
@@ -182,11 +186,11 @@ fn a_flood_of_bad_frames_ends_in_a_policy_close() {
             break;
         }
     }
-    assert_eq!(close, Some((max as u64 - 1, close_code::POLICY_VIOLATION)));
+    assert_eq!(close, Some((max as u64 - 1, CloseCode::POLICY_VIOLATION)));
     assert_eq!((rejected, replies), (max, max));
     // Once closing, further frames are ignored: nothing is queued.
     let later = start + Duration::from_secs(1);
-    alice.handle_text(later, T, &nested(10_000)).unwrap();
+    alice.handle_text(later, wall(), &nested(10_000)).unwrap();
     assert!(alice.poll_transmit(later).is_none());
     assert!(alice.poll_event(later).is_none());
 }

@@ -1,6 +1,6 @@
 //! Each rejection the issue lists is refused with its own error, mapped to 401 or 422.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use versia_ws::connection::{
@@ -16,6 +16,11 @@ use versia_ws::{
 const PATH: &str = "/.versia/v0.6/ws";
 const T: u64 = 1_729_243_417;
 const ENTITY: &str = r#"{"type":"Follow","created_at":"2024-10-18T09:23:37Z","author":"alice","followee":"bob.com:bob"}"#;
+
+/// The wall clock at `unix` seconds.
+fn wall(unix: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(unix)
+}
 
 fn bob() -> (PrivateKey, SignedBy) {
     (
@@ -145,7 +150,7 @@ fn replayed_message_on_a_connection() {
         alice.clone(),
     );
     let mut request = http::Request::get(PATH).body(()).unwrap();
-    *request.headers_mut() = initiator.request_headers(T).unwrap();
+    *request.headers_mut() = initiator.request_headers(wall(T)).unwrap();
     let acceptor = Acceptor::new(
         config,
         LocalIdentity {
@@ -155,9 +160,9 @@ fn replayed_message_on_a_connection() {
     );
     let mut accepted = acceptor
         .accept(
-            &request,
             start,
-            T,
+            wall(T),
+            &request,
             SignerKey {
                 signer: bob_signer,
                 key: bob_key.public_key(),
@@ -167,9 +172,9 @@ fn replayed_message_on_a_connection() {
         .unwrap();
     let frame = signed(ENTITY).encode();
     let connection = &mut accepted.connection;
-    connection.handle_text(start, T, &frame).unwrap();
+    connection.handle_text(start, wall(T), &frame).unwrap();
     connection
-        .handle_text(start + Duration::from_secs(1), T + 1, &frame)
+        .handle_text(start + Duration::from_secs(1), wall(T + 1), &frame)
         .unwrap();
     let transmits: Vec<Transmit> = std::iter::from_fn(|| connection.poll_transmit(start)).collect();
     assert_eq!(transmits.len(), 2);

@@ -15,7 +15,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -316,17 +316,23 @@ fn a_connection_takes_the_versia_server_message_and_signs_in_that_form() {
     let now = Instant::now();
     let initiator = Initiator::new(config.clone(), bob.clone(), alice.signer.clone());
     let mut request = http::Request::get(path).body(()).unwrap();
-    *request.headers_mut() = initiator.request_headers(signed_at).unwrap();
+    *request.headers_mut() = initiator.request_headers(wall(signed_at)).unwrap();
     let accepted = Acceptor::new(config, alice)
-        .accept(&request, now, signed_at, bobs_key, ReplayCache::default())
+        .accept(
+            now,
+            wall(signed_at),
+            &request,
+            bobs_key,
+            ReplayCache::default(),
+        )
         .unwrap_or_else(|r| panic!("{}", r.error));
     let mut alice_side = accepted.connection;
     let mut bob_side = initiator
         .finish(
+            now,
+            wall(signed_at),
             http::StatusCode::SWITCHING_PROTOCOLS,
             &accepted.response_headers,
-            now,
-            signed_at,
             alices_key,
         )
         .unwrap();
@@ -340,7 +346,7 @@ fn a_connection_takes_the_versia_server_message_and_signs_in_that_form() {
         entity: entity.clone(),
     };
     alice_side
-        .handle_text(now, signed_at, &message.encode())
+        .handle_text(now, wall(signed_at), &message.encode())
         .unwrap();
     while alice_side.poll_transmit(now).is_some() {}
     match alice_side.poll_event(now) {
@@ -349,7 +355,7 @@ fn a_connection_takes_the_versia_server_message_and_signs_in_that_form() {
     }
 
     // Bob's connection signs the same entity into the same signature.
-    let signature = bob_side.send_entity(now, signed_at, entity).unwrap();
+    let signature = bob_side.send_entity(now, wall(signed_at), entity).unwrap();
     assert_eq!(signature.to_base64(), vector.signature);
     let signed = WebSocketMessage::sign_in(
         &bob.key,
@@ -363,7 +369,7 @@ fn a_connection_takes_the_versia_server_message_and_signs_in_that_form() {
     assert!(signed.is_ok());
     // An entity that text decoding would change is not signed in the versia-server form.
     assert_eq!(
-        bob_side.send_entity(now, signed_at + 1, "\u{feff}{\"id\":null}"),
+        bob_side.send_entity(now, wall(signed_at + 1), "\u{feff}{\"id\":null}"),
         Err(ConnectionError::Sign(SignError::BodyNotText))
     );
     assert!(matches!(
@@ -508,4 +514,9 @@ fn versia_server_verifies_versia_ws_signatures_live() {
         );
     }
     assert!(differing > 300, "only {differing} paths differ");
+}
+
+/// The wall clock at `unix` seconds.
+fn wall(unix: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(unix)
 }

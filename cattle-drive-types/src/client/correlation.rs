@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::random::SplitMix64;
+
 /// A correlation id: a UUID in its hyphenated text form (`8-4-4-4-12` hex digits), as
 /// almabtrieb sends them (`str(uuid4())`). It travels as the AMQP `correlation_id` property or
 /// as MQTT 5 Correlation Data.
@@ -43,33 +45,26 @@ impl fmt::Display for CorrelationId {
     }
 }
 
-/// A deterministic source of version-4 UUIDs: SplitMix64 seeded by the caller. It reads no
-/// OS randomness; give each process a different seed (e.g. from the host's RNG) so that two
-/// clients of one account do not mint the same ids.
+/// A deterministic source of version-4 UUIDs, drawn from the crate's SplitMix64 over the
+/// client's seed.
 #[derive(Debug, Clone)]
-pub struct CorrelationIds {
-    state: u64,
+pub(crate) struct CorrelationIds {
+    random: SplitMix64,
 }
 
 impl CorrelationIds {
     /// A generator starting from `seed`.
-    pub fn from_seed(seed: u64) -> Self {
-        CorrelationIds { state: seed }
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    pub(crate) fn from_seed(seed: u64) -> Self {
+        CorrelationIds {
+            random: SplitMix64::new(seed),
+        }
     }
 
     /// The next id: random bits from the generator with the version (4) and variant (RFC 9562)
     /// bits set, written in lowercase.
-    pub fn next_id(&mut self) -> CorrelationId {
-        let high = (self.next_u64() & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000;
-        let low = (self.next_u64() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
+    pub(crate) fn next_id(&mut self) -> CorrelationId {
+        let high = (self.random.next_u64() & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000;
+        let low = (self.random.next_u64() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
         CorrelationId(format!(
             "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
             high >> 32,

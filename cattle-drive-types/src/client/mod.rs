@@ -4,15 +4,36 @@
 //! # The loop
 //!
 //! ```text
-//!  request()/trigger() ──► Outgoing {routing key, correlation id, body} ──► publish
-//!  delivery ──► handle_message(key, correlation id, body, now)
+//!  request(now, …)/trigger(now, …) ──► Outgoing {routing key, correlation id, body} ──► publish
+//!  delivery ──► handle_message(now, key, correlation id, body)
 //!  timer    ──► handle_timeout(now)          (when poll_timeout() is due)
+//!  broker connection lost ──► handle_end(now) (pending requests fail; the client is closed)
 //!  then drain: poll_event() until None, then read poll_timeout() for the next wake-up
 //! ```
 //!
 //! Drain order: after every `handle_*` call (and after `request`/`trigger`, which may change the
 //! next deadline) drain [`Client::poll_event`] until it returns `None`, then ask
-//! [`Client::poll_timeout`] when to call [`Client::handle_timeout`] next.
+//! [`Client::poll_timeout`] when to call [`Client::handle_timeout`] next. The client has no
+//! transmit queue: what to publish is returned by `request` and `trigger` as [`Outgoing`].
+//!
+//! `now` comes first in every call that depends on time, and never goes backwards. Correlation
+//! ids are drawn from the crate's SplitMix64 over the seed given to [`Client::new`].
+//!
+//! # Bounds
+//!
+//! [`ClientConfig::max_pending`] requests and triggers in flight (more are refused with
+//! [`ClientError::TooManyPending`]) and [`ClientConfig::max_queued_events`] events waiting
+//! (then [`Client::handle_message`] refuses with [`ClientError::EventQueueFull`], consuming
+//! nothing). Timeouts and [`Client::handle_end`] never refuse: each adds at most one event per
+//! request in flight, so the event queue never holds more than
+//! `max_queued_events + max_pending`.
+//!
+//! # The end
+//!
+//! [`Client::handle_end`] says the transport (the AMQP channel, the MQTT connection) ended:
+//! requests and triggers in flight fail with [`RequestFailure::TransportEnded`], and every
+//! later `handle_*`, `request` or `trigger` returns [`ClientError::Closed`]. A host that
+//! reconnects builds a new client.
 //!
 //! # Matching
 //!
@@ -31,7 +52,9 @@
 
 mod correlation;
 
-pub use correlation::{CorrelationId, CorrelationIds, InvalidCorrelationId};
+pub use correlation::{CorrelationId, InvalidCorrelationId};
+
+use correlation::CorrelationIds;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
@@ -58,8 +81,8 @@ pub struct ClientConfig {
     /// Default 1024.
     pub max_pending: usize,
     /// Most events queued for [`Client::poll_event`] before [`Client::handle_message`] pushes
-    /// back with [`ClientError::EventQueueFull`]. Timeouts may add up to `max_pending` more.
-    /// Default 1024.
+    /// back with [`ClientError::EventQueueFull`]. Timeouts and [`Client::handle_end`] may add up
+    /// to `max_pending` more. Default 1024.
     pub max_queued_events: usize,
     /// Limits applied to every received body.
     pub limits: Limits,
@@ -128,6 +151,10 @@ pub enum ClientError {
     /// The routing key could not be written for this transport.
     #[error(transparent)]
     Topic(#[from] TopicError),
+    /// The transport ended ([`Client::handle_end`]); the client takes no more input or
+    /// commands.
+    #[error("the client is closed: its transport ended")]
+    Closed,
 }
 
 /// Why a request failed.
@@ -140,6 +167,9 @@ pub enum RequestFailure {
     InvalidError(DecodeError),
     /// The response arrived, but its body was refused.
     InvalidResponse(DecodeError),
+    /// The transport ended ([`Client::handle_end`]) while it waited; whether the server
+    /// received it is unknown.
+    TransportEnded,
 }
 
 /// A message the client could not use.
@@ -234,19 +264,24 @@ pub struct Client {
     deadlines: BTreeSet<(Instant, CorrelationId)>,
     events: VecDeque<ClientEvent>,
     replying_methods: BTreeSet<String>,
+    closed: bool,
 }
 
 impl Client {
-    /// A client of `account`, minting correlation ids from `ids`.
-    pub fn new(account: AccountName, config: ClientConfig, ids: CorrelationIds) -> Self {
+    /// A client of `account`, minting correlation ids (version-4 UUIDs) from the crate's
+    /// SplitMix64 seeded with `seed`. The same seed gives the same ids: give each client a
+    /// different seed (e.g. from the host's RNG) so that two clients of one account do not
+    /// mint the same ids.
+    pub fn new(account: AccountName, config: ClientConfig, seed: u64) -> Self {
         Client {
             account,
             config,
-            ids,
+            ids: CorrelationIds::from_seed(seed),
             pending: BTreeMap::new(),
             deadlines: BTreeSet::new(),
             events: VecDeque::new(),
             replying_methods: BTreeSet::new(),
+            closed: false,
         }
     }
 
@@ -270,6 +305,18 @@ impl Client {
         self.pending.len()
     }
 
+    /// Whether [`Client::handle_end`] closed the client.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    fn ensure_open(&self) -> Result<(), ClientError> {
+        if self.closed {
+            return Err(ClientError::Closed);
+        }
+        Ok(())
+    }
+
     /// Records whether trigger `method` answers on `receive.NAME.response.trigger`. Info
     /// responses replace what was recorded with their `methodInformation`.
     pub fn set_method_replies(&mut self, method: &str, replies: bool) {
@@ -281,46 +328,49 @@ impl Client {
     }
 
     /// Sends `request` with a fresh correlation id; it waits for its response until
-    /// `now + request_timeout`.
-    pub fn request(&mut self, request: Request, now: Instant) -> Result<Outgoing, ClientError> {
+    /// `now + request_timeout`. Refused with [`ClientError::TooManyPending`] when
+    /// `max_pending` are in flight and [`ClientError::Closed`] after [`Client::handle_end`].
+    pub fn request(&mut self, now: Instant, request: Request) -> Result<Outgoing, ClientError> {
+        self.ensure_open()?;
         let id = self.fresh_id();
-        self.request_with_id(request, id, now)
+        self.request_with_id(now, request, id)
     }
 
     /// Sends `request` with the caller's correlation id (refused if that id is in flight).
     pub fn request_with_id(
         &mut self,
+        now: Instant,
         request: Request,
         id: CorrelationId,
-        now: Instant,
     ) -> Result<Outgoing, ClientError> {
         let method = request.method();
         let route = Route::Request(method);
         let body = crate::message::encode(&request);
         self.send(
+            now,
             route,
             id,
             body,
             Some(method.response()),
             self.config.request_timeout,
-            now,
         )
     }
 
     /// Sends `trigger` with a fresh correlation id. If its method is known to reply it waits
     /// for `receive.NAME.response.trigger` like a request; otherwise it is watched for errors
-    /// during `trigger_error_window`.
-    pub fn trigger(&mut self, trigger: Trigger, now: Instant) -> Result<Outgoing, ClientError> {
+    /// during `trigger_error_window`. Refused as [`Client::request`] is.
+    pub fn trigger(&mut self, now: Instant, trigger: Trigger) -> Result<Outgoing, ClientError> {
+        self.ensure_open()?;
         let id = self.fresh_id();
-        self.trigger_with_id(trigger, id, now)
+        self.trigger_with_id(now, trigger, id)
     }
 
     /// Sends `trigger` with the caller's correlation id (refused if that id is in flight).
     pub fn trigger_with_id(
         &mut self,
+        now: Instant,
         trigger: Trigger,
         id: CorrelationId,
-        now: Instant,
     ) -> Result<Outgoing, ClientError> {
         let method = trigger.method();
         let (answer, wait) = if self.replying_methods.contains(method.as_str()) {
@@ -329,7 +379,7 @@ impl Client {
             (None, self.config.trigger_error_window)
         };
         let body = crate::message::encode(&trigger);
-        self.send(Route::Trigger(method), id, body, answer, wait, now)
+        self.send(now, Route::Trigger(method), id, body, answer, wait)
     }
 
     /// Forgets a request in flight; its answer, if one comes, is then unsolicited.
@@ -349,13 +399,14 @@ impl Client {
 
     fn send(
         &mut self,
+        now: Instant,
         route: Route,
         id: CorrelationId,
         body: Vec<u8>,
         answer: Option<ResponseMethod>,
         wait: Duration,
-        now: Instant,
     ) -> Result<Outgoing, ClientError> {
+        self.ensure_open()?;
         if self.pending.len() >= self.config.max_pending {
             return Err(ClientError::TooManyPending {
                 limit: self.config.max_pending,
@@ -400,24 +451,26 @@ impl Client {
     ///
     /// Never fails because of what the server sent (such messages become
     /// [`ClientEvent::Invalid`]); fails only with [`ClientError::EventQueueFull`], consuming
-    /// nothing, when the event queue is full.
+    /// nothing, when the event queue is full, and with [`ClientError::Closed`] after
+    /// [`Client::handle_end`].
     ///
     /// `now` is when the message was received: what was due by then expires first (as
     /// [`handle_timeout`](Self::handle_timeout) would), so an answer that arrives after its
     /// deadline is late whether or not the timer fired yet.
     pub fn handle_message(
         &mut self,
+        now: Instant,
         routing_key: &str,
         correlation_id: Option<&str>,
         body: &[u8],
-        now: Instant,
     ) -> Result<(), ClientError> {
+        self.ensure_open()?;
         if self.events.len() >= self.config.max_queued_events {
             return Err(ClientError::EventQueueFull {
                 limit: self.config.max_queued_events,
             });
         }
-        self.handle_timeout(now);
+        self.expire(now);
         let invalid = |error: InvalidMessage| ClientEvent::Invalid {
             routing_key: routing_key.to_owned(),
             correlation_id: correlation_id.map(str::to_owned),
@@ -525,8 +578,44 @@ impl Client {
 
     /// Expires what is due at `now`: requests and replying triggers give
     /// [`ClientEvent::TimedOut`], watched triggers are forgotten. Calls before the deadline
-    /// do nothing. `now` must not go backwards between calls.
-    pub fn handle_timeout(&mut self, now: Instant) {
+    /// do nothing. `now` must not go backwards between calls. Never refuses for a full event
+    /// queue (it adds at most one event per request in flight); [`ClientError::Closed`] after
+    /// [`Client::handle_end`].
+    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), ClientError> {
+        self.ensure_open()?;
+        self.expire(now);
+        Ok(())
+    }
+
+    /// The transport ended (the broker connection or channel closed, cleanly or not). What was
+    /// due by `now` times out first; every other request and trigger in flight then fails with
+    /// [`RequestFailure::TransportEnded`], earliest deadline first, and the client is closed:
+    /// every later `handle_*`, `request` or `trigger` returns [`ClientError::Closed`] (as does
+    /// this call once closed). Never refuses for a full event queue; it adds at most one event
+    /// per request in flight.
+    pub fn handle_end(&mut self, now: Instant) -> Result<(), ClientError> {
+        self.ensure_open()?;
+        self.expire(now);
+        self.closed = true;
+        let deadlines = std::mem::take(&mut self.deadlines);
+        let mut failed: Vec<CorrelationId> = deadlines.into_iter().map(|(_, id)| id).collect();
+        // A request whose deadline does not fit in an `Instant` has none; such fail last.
+        failed.extend(
+            self.pending
+                .iter()
+                .filter(|(_, pending)| pending.deadline.is_none())
+                .map(|(id, _)| id.clone()),
+        );
+        self.pending.clear();
+        self.events
+            .extend(failed.into_iter().map(|id| ClientEvent::Failed {
+                id,
+                failure: RequestFailure::TransportEnded,
+            }));
+        Ok(())
+    }
+
+    fn expire(&mut self, now: Instant) {
         while let Some((deadline, id)) = self.deadlines.first().cloned() {
             if deadline > now {
                 break;
@@ -570,7 +659,7 @@ mod tests {
             request_timeout: Duration::from_secs(1),
             ..ClientConfig::default()
         };
-        Client::new(alice, config, CorrelationIds::from_seed(1))
+        Client::new(alice, config, 1)
     }
 
     fn drain(client: &mut Client) -> Vec<ClientEvent> {
@@ -582,7 +671,7 @@ mod tests {
         let mut c = client();
         let t0 = Instant::now();
         let out = c
-            .request(Request::Info(InfoRequest), t0)
+            .request(t0, Request::Info(InfoRequest))
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(out.routing_key, "send.alice.request.info");
         assert_eq!(out.body, b"{}");
@@ -594,10 +683,10 @@ mod tests {
         let body = info.to_json();
         assert!(
             c.handle_message(
+                t0,
                 "receive.alice.response.info",
                 Some(out.correlation_id.as_str()),
                 &body,
-                t0
             )
             .is_ok()
         );
@@ -620,15 +709,15 @@ mod tests {
             method,
             message: crate::message::TriggerMessage::new("http://a/1"),
         };
-        let out = c.trigger(trigger, t0).unwrap_or_else(|e| panic!("{e}"));
+        let out = c.trigger(t0, trigger).unwrap_or_else(|e| panic!("{e}"));
         let id = Some(out.correlation_id.as_str());
         let event = json!({"data": {"raw": {"type": "Create"}}, "actor": "http://a/1", "event_type": "outgoing", "history_id": null});
         assert!(
             c.handle_message(
+                t0,
                 "receive.alice.outgoing.Create",
                 id,
                 event.to_string().as_bytes(),
-                t0
             )
             .is_ok()
         );
@@ -639,10 +728,10 @@ mod tests {
         assert_eq!(c.pending(), 1);
         assert!(
             c.handle_message(
+                t0,
                 "receive.alice.response.trigger",
                 id,
                 br#"{"token":"t"}"#,
-                t0
             )
             .is_ok()
         );
@@ -662,15 +751,15 @@ mod tests {
         let mut c = client();
         let t0 = Instant::now();
         let out = c
-            .request(Request::Fetch(FetchMessage::new("a", "u")), t0)
+            .request(t0, Request::Fetch(FetchMessage::new("a", "u")))
             .unwrap_or_else(|e| panic!("{e}"));
         let info = InformationResponse::new("alice", NameAndVersion::new("x", "1")).to_json();
         assert!(
             c.handle_message(
+                t0,
                 "receive.alice.response.info",
                 Some(out.correlation_id.as_str()),
                 &info,
-                t0
             )
             .is_ok()
         );
@@ -686,20 +775,20 @@ mod tests {
         let mut c = client();
         let t0 = Instant::now();
         let out = c
-            .request(Request::Fetch(FetchMessage::new("a", "u")), t0)
+            .request(t0, Request::Fetch(FetchMessage::new("a", "u")))
             .unwrap_or_else(|e| panic!("{e}"));
         let id = Some(out.correlation_id.as_str());
         let first = json!({"message": ["boom"], "routing_key": "fetch_object", "original_message_body": "{}"});
         assert!(
-            c.handle_message("error.alice", id, first.to_string().as_bytes(), t0)
+            c.handle_message(t0, "error.alice", id, first.to_string().as_bytes())
                 .is_ok()
         );
         assert!(
             c.handle_message(
+                t0,
                 "error.alice",
                 id,
                 br#"{"error": "Something went wrong"}"#,
-                t0
             )
             .is_ok()
         );
@@ -727,13 +816,16 @@ mod tests {
         let mut c = client();
         let t0 = Instant::now();
         let out = c
-            .request(Request::Info(InfoRequest), t0)
+            .request(t0, Request::Info(InfoRequest))
             .unwrap_or_else(|e| panic!("{e}"));
         let deadline = t0 + Duration::from_secs(1);
         assert_eq!(c.poll_timeout(), Some(deadline));
-        c.handle_timeout(deadline - Duration::from_millis(1));
+        assert_eq!(
+            c.handle_timeout(deadline - Duration::from_millis(1)),
+            Ok(())
+        );
         assert!(drain(&mut c).is_empty());
-        c.handle_timeout(deadline);
+        assert_eq!(c.handle_timeout(deadline), Ok(()));
         let events = drain(&mut c);
         assert!(
             matches!(&events[..], [ClientEvent::TimedOut { id, kind: MessageKind::RequestInfo }] if *id == out.correlation_id)
@@ -741,10 +833,10 @@ mod tests {
         let late = InformationResponse::new("alice", NameAndVersion::new("x", "1")).to_json();
         assert!(
             c.handle_message(
+                deadline,
                 "receive.alice.response.info",
                 Some(out.correlation_id.as_str()),
                 &late,
-                deadline
             )
             .is_ok()
         );
@@ -759,13 +851,13 @@ mod tests {
         let mut c = client();
         let t0 = Instant::now();
         let out = c
-            .request(Request::Info(InfoRequest), t0)
+            .request(t0, Request::Info(InfoRequest))
             .unwrap_or_else(|e| panic!("{e}"));
         let late = InformationResponse::new("alice", NameAndVersion::new("x", "1")).to_json();
         let at = t0 + Duration::from_millis(1001);
         let id = Some(out.correlation_id.as_str());
         assert!(
-            c.handle_message("receive.alice.response.info", id, &late, at)
+            c.handle_message(at, "receive.alice.response.info", id, &late)
                 .is_ok()
         );
         let events = drain(&mut c);
@@ -787,25 +879,25 @@ mod tests {
         let t0 = Instant::now();
         let trigger = Trigger::SendMessage(ActivityMessage::new("a", serde_json::Map::new()));
         let failing = c
-            .trigger(trigger.clone(), t0)
+            .trigger(t0, trigger.clone())
             .unwrap_or_else(|e| panic!("{e}"));
-        let quiet = c.trigger(trigger, t0).unwrap_or_else(|e| panic!("{e}"));
+        let quiet = c.trigger(t0, trigger).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(failing.routing_key, "send.alice.trigger.send_message");
         let error =
             json!({"message": ["x"], "routing_key": "send_message", "original_message_body": "{}"});
         assert!(
             c.handle_message(
+                t0,
                 "error.alice",
                 Some(failing.correlation_id.as_str()),
                 error.to_string().as_bytes(),
-                t0
             )
             .is_ok()
         );
         assert!(
             matches!(&drain(&mut c)[..], [ClientEvent::Failed { id, .. }] if *id == failing.correlation_id)
         );
-        c.handle_timeout(t0 + Duration::from_secs(60));
+        assert_eq!(c.handle_timeout(t0 + Duration::from_secs(60)), Ok(()));
         assert!(drain(&mut c).is_empty());
         assert_eq!(c.pending(), 0);
         let _ = quiet;
@@ -821,7 +913,7 @@ mod tests {
             ("nonsense", b"{}"),
             ("receive.alice.incoming.Follow", b"{\"actor\": 1}"),
         ] {
-            assert!(c.handle_message(key, None, body, t0).is_ok());
+            assert!(c.handle_message(t0, key, None, body).is_ok());
         }
         let events = drain(&mut c);
         assert_eq!(events.len(), 4);
@@ -837,14 +929,14 @@ mod tests {
         let mut c = client();
         let t0 = Instant::now();
         let out = c
-            .request(Request::Info(InfoRequest), t0)
+            .request(t0, Request::Info(InfoRequest))
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(
             c.handle_message(
+                t0,
                 "receive.alice.response.info",
                 Some(out.correlation_id.as_str()),
                 b"[]",
-                t0
             )
             .is_ok()
         );
@@ -865,31 +957,31 @@ mod tests {
             max_queued_events: 1,
             ..ClientConfig::default()
         };
-        let mut c = Client::new(alice, config, CorrelationIds::from_seed(3));
+        let mut c = Client::new(alice, config, 3);
         let t0 = Instant::now();
         let out = c
-            .request(Request::Info(InfoRequest), t0)
+            .request(t0, Request::Info(InfoRequest))
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
-            c.request(Request::Info(InfoRequest), t0),
+            c.request(t0, Request::Info(InfoRequest)),
             Err(ClientError::TooManyPending { limit: 1 })
         );
         c.cancel(&out.correlation_id);
         assert_eq!(
-            c.request_with_id(Request::Info(InfoRequest), out.correlation_id.clone(), t0)
+            c.request_with_id(t0, Request::Info(InfoRequest), out.correlation_id.clone())
                 .map(|o| o.correlation_id),
             Ok(out.correlation_id.clone())
         );
         assert_eq!(
-            c.request_with_id(Request::Info(InfoRequest), out.correlation_id.clone(), t0),
+            c.request_with_id(t0, Request::Info(InfoRequest), out.correlation_id.clone()),
             Err(ClientError::TooManyPending { limit: 1 })
         );
         assert!(
-            c.handle_message("error.alice", None, br#"{"error":"x"}"#, t0)
+            c.handle_message(t0, "error.alice", None, br#"{"error":"x"}"#)
                 .is_ok()
         );
         assert_eq!(
-            c.handle_message("error.alice", None, br#"{"error":"x"}"#, t0),
+            c.handle_message(t0, "error.alice", None, br#"{"error":"x"}"#),
             Err(ClientError::EventQueueFull { limit: 1 })
         );
     }

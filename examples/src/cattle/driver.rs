@@ -161,21 +161,31 @@ async fn drive<L: Link>(
                 let Some(command) = command else { break };
                 let now = Instant::now();
                 let (sent, waiter) = match command {
-                    Command::Request(request, tx) => (client.request(request, now), Waiter::Request(tx)),
-                    Command::Trigger(trigger, tx) => (client.trigger(trigger, now), Waiter::Trigger(tx)),
+                    Command::Request(request, tx) => (client.request(now, request), Waiter::Request(tx)),
+                    Command::Trigger(trigger, tx) => (client.trigger(now, trigger), Waiter::Trigger(tx)),
                 };
                 send(&mut client, &link, &mut waiters, sent, waiter).await;
             }
             delivery = deliveries.recv() => {
-                let Some(d) = delivery else { break };
                 let now = Instant::now();
+                let Some(d) = delivery else {
+                    // The link ended: what waits fails with `RequestFailure::TransportEnded`.
+                    if client.handle_end(now).is_ok() {
+                        dispatch(&mut client, &mut waiters, &events).await;
+                    }
+                    break;
+                };
                 while let Err(ClientError::EventQueueFull { .. }) =
-                    client.handle_message(&d.topic, d.correlation_id.as_deref(), &d.body, now)
+                    client.handle_message(now, &d.topic, d.correlation_id.as_deref(), &d.body)
                 {
                     dispatch(&mut client, &mut waiters, &events).await;
                 }
             }
-            () = sleep_until(deadline) => client.handle_timeout(Instant::now()),
+            () = sleep_until(deadline) => {
+                if client.handle_timeout(Instant::now()).is_err() {
+                    break;
+                }
+            }
         }
         dispatch(&mut client, &mut waiters, &events).await;
     }

@@ -30,7 +30,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use bus_protocol::message::{ActionNotice, ActionSource, ActionStatus, ActionType};
 use futures::{SinkExt, StreamExt};
@@ -39,7 +39,7 @@ use http::{Method, StatusCode};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use versia_ws::connection::{Acceptor, Connection, Event, LocalIdentity, Transmit};
+use versia_ws::connection::{Acceptor, CloseCode, Connection, Event, LocalIdentity, Transmit};
 use versia_ws::entity::{ContentFormat, Entity};
 use versia_ws::path::{PathForm, PathMode};
 use versia_ws::replay::{ReplayCache, ReplayError};
@@ -422,9 +422,9 @@ impl Versia {
             &self.acceptor
         };
         let accepted = acceptor.accept(
-            &request,
             Instant::now(),
-            self.unix(),
+            SystemTime::now(),
+            &request,
             self.peers.clone(),
             self.replay.clone(),
         );
@@ -463,7 +463,7 @@ impl Versia {
                 let sent = match transmit {
                     Transmit::Text(text) => socket.feed(Message::text(text)).await,
                     Transmit::Close { code, reason } => {
-                        ws::close(&mut socket, code, &reason).await;
+                        ws::close(&mut socket, code.0, &reason).await;
                         Ok(())
                     }
                     _ => Ok(()),
@@ -491,7 +491,7 @@ impl Versia {
                         tracing::info!(%peer, code = reason.code(), "versia frame refused");
                     }
                     Event::Closed { code, .. } => {
-                        tracing::info!(%peer, code, "versia connection closed");
+                        tracing::info!(%peer, code = code.0, "versia connection closed");
                         return;
                     }
                     other => tracing::debug!(%peer, ?other, "versia event"),
@@ -508,27 +508,34 @@ impl Versia {
                 frame = socket.next() => {
                     let now = Instant::now();
                     let handled = match ws::receive(&mut socket, frame).await {
-                        Some(Message::Text(text)) => connection.handle_text(now, self.unix(), &text),
+                        Some(Message::Text(text)) => {
+                            connection.handle_text(now, SystemTime::now(), &text)
+                        }
                         Some(Message::Binary(_)) => connection.handle_binary(now),
                         Some(Message::Close(frame)) => {
                             let (code, reason) = frame
-                                .map(|f| (Some(u16::from(f.code)), f.reason.to_string()))
+                                .map(|f| (Some(CloseCode(u16::from(f.code))), f.reason.to_string()))
                                 .unwrap_or((None, String::new()));
-                            connection.handle_close(now, code, &reason);
-                            Ok(())
+                            connection.handle_close(now, code, reason)
                         }
                         Some(_) => Ok(()),
-                        None => return,
+                        // The socket ended without a close frame: the connection reports it
+                        // closed (1006), and the next drain returns.
+                        None => connection.handle_end(now),
                     };
                     if let Err(e) = handled {
                         tracing::debug!(%peer, error = %e, "versia connection ended");
                         return;
                     }
                 }
-                () = timer => connection.handle_timeout(Instant::now()),
+                () = timer => {
+                    if connection.handle_timeout(Instant::now()).is_err() {
+                        return;
+                    }
+                }
                 () = shutdown.wait(), if !stopping => {
                     stopping = true;
-                    connection.close(Instant::now(), 1001, "server shutting down");
+                    connection.close(Instant::now(), CloseCode::GOING_AWAY, "server shutting down");
                 }
             }
         }

@@ -30,10 +30,15 @@ pub struct Limits {
     /// host starts draining outputs, or as soon as this many are waiting.
     pub max_batch: usize,
     /// Our messages awaiting an acknowledgement (default 256); more is refused with
-    /// [`ConnectionError::Backpressure`](crate::connection::ConnectionError::Backpressure).
+    /// [`ConnectionError::Unacknowledged`](crate::connection::ConnectionError::Unacknowledged).
     pub max_unacked: usize,
-    /// Transmits plus events waiting to be drained (default 1024); past it, input is refused
-    /// with [`ConnectionError::OutputQueueFull`](crate::connection::ConnectionError::OutputQueueFull).
+    /// Transmits plus events waiting to be drained, each verified-but-waiting message counting
+    /// for its reply and its event (default 1024). At the bound, `handle_text`, `send_entity`
+    /// and `send_message` refuse with
+    /// [`ConnectionError::Backpressure`](crate::connection::ConnectionError::Backpressure),
+    /// consuming nothing. One accepted input adds at most three outputs, and `handle_close`,
+    /// `handle_end` and `handle_timeout` never refuse (they add at most `max_unacked + 2`), so
+    /// the queues never hold more than `max_queued_outputs + max_unacked + 5`.
     pub max_queued_outputs: usize,
     /// How long an acknowledgement may take (default 30 s).
     pub ack_timeout: Duration,

@@ -5,16 +5,47 @@ use crate::message::{MessageError, WebSocketMessage};
 use crate::signature::{Signature, Verified, VerifyError};
 use crate::signer::SignedBy;
 
-/// WebSocket close codes the connection uses (RFC 6455 §7.4.1).
-pub mod close_code {
-    /// Normal closure.
-    pub const NORMAL: u16 = 1000;
-    /// A binary frame arrived; this protocol is text-only.
-    pub const UNSUPPORTED_DATA: u16 = 1003;
-    /// Too many refused frames in a row.
-    pub const POLICY_VIOLATION: u16 = 1008;
-    /// A frame exceeded `max_message_bytes`.
-    pub const MESSAGE_TOO_BIG: u16 = 1009;
+/// A WebSocket close code (RFC 6455 §7.4), with the codes this crate uses named.
+///
+/// Any `u16` can be held: a peer's Close frame may carry any code, and the host may close with
+/// one of its own (3000–4999 are for applications).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CloseCode(pub u16);
+
+impl CloseCode {
+    /// 1000: normal closure.
+    pub const NORMAL: Self = Self(1000);
+    /// 1001: the endpoint is going away (e.g. server shutdown).
+    pub const GOING_AWAY: Self = Self(1001);
+    /// 1003: a binary frame arrived; this protocol is text-only.
+    pub const UNSUPPORTED_DATA: Self = Self(1003);
+    /// 1006: the transport ended without a closing handshake ([`Connection::handle_end`]).
+    /// Never sent on the wire.
+    ///
+    /// [`Connection::handle_end`]: crate::connection::Connection::handle_end
+    pub const ABNORMAL: Self = Self(1006);
+    /// 1008: too many refused frames in a row.
+    pub const POLICY_VIOLATION: Self = Self(1008);
+    /// 1009: a frame exceeded `max_message_bytes`.
+    pub const MESSAGE_TOO_BIG: Self = Self(1009);
+}
+
+impl std::fmt::Display for CloseCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl From<u16> for CloseCode {
+    fn from(code: u16) -> Self {
+        Self(code)
+    }
+}
+
+impl From<CloseCode> for u16 {
+    fn from(code: CloseCode) -> Self {
+        code.0
+    }
 }
 
 /// A frame for the host to send on the WebSocket.
@@ -26,7 +57,7 @@ pub enum Transmit {
     /// A close frame; send it, then stop sending.
     Close {
         /// The close code.
-        code: u16,
+        code: CloseCode,
         /// The reason (at most 123 bytes, as RFC 6455 allows).
         reason: String,
     },
@@ -177,7 +208,7 @@ pub enum Event {
     /// The connection is closed; the host should drop the socket.
     Closed {
         /// The close code.
-        code: u16,
+        code: CloseCode,
         /// The reason.
         reason: String,
         /// Who started closing.

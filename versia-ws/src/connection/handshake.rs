@@ -1,9 +1,10 @@
 //! Opening a connection: the signed upgrade request and the signed `101` response.
 
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use http::{HeaderMap, Method, StatusCode};
 
+use crate::clock::{ClockError, unix_seconds};
 use crate::connection::{Config, Connection, LocalIdentity};
 use crate::key::KeyResolver;
 use crate::replay::{ReplayCache, ReplayError, ReplayGuard};
@@ -60,6 +61,9 @@ pub enum HandshakeError {
     /// Our own request or response could not be signed (local misuse).
     #[error("cannot sign: {0}")]
     Sign(#[from] SignError),
+    /// The wall clock passed in cannot be written as unix seconds (local misuse, 500).
+    #[error("unusable wall clock")]
+    Clock(#[from] ClockError),
 }
 
 impl HandshakeError {
@@ -72,7 +76,7 @@ impl HandshakeError {
             Self::UserSigner { .. } | Self::UnexpectedPeer { .. } => StatusCode::FORBIDDEN,
             Self::ReplayCacheFull { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Refused { .. } => StatusCode::BAD_GATEWAY,
-            Self::Sign(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Sign(_) | Self::Clock(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -100,37 +104,43 @@ impl Initiator {
         self.config.path()
     }
 
-    /// The three signature headers to add to the upgrade request (besides the WebSocket ones).
-    pub fn request_headers(&self, unix_now: u64) -> Result<HeaderMap, SignError> {
-        signed_get_headers(&self.config, &self.identity, unix_now)
+    /// The three signature headers to add to the upgrade request (besides the WebSocket ones),
+    /// signed at the wall clock `wall`. Refuses with [`HandshakeError::Clock`] a time before
+    /// 1970 or after [`MAX_UNIX_SECONDS`](crate::clock::MAX_UNIX_SECONDS), and with
+    /// [`HandshakeError::Sign`] what cannot be signed.
+    pub fn request_headers(&self, wall: SystemTime) -> Result<HeaderMap, HandshakeError> {
+        let unix_now = unix_seconds(wall)?;
+        Ok(signed_get_headers(&self.config, &self.identity, unix_now)?)
     }
 
-    /// Checks the acceptor's answer and opens the connection with an owned replay cache.
+    /// Checks the acceptor's answer (`status` and the `101`'s signature headers, verified at
+    /// the wall clock `wall`) and opens the connection with an owned replay cache.
     pub fn finish<K: KeyResolver>(
         self,
+        now: Instant,
+        wall: SystemTime,
         status: StatusCode,
         response_headers: &HeaderMap,
-        now: Instant,
-        unix_now: u64,
         keys: K,
     ) -> Result<Connection<K>, HandshakeError> {
         let replay = ReplayCache::new(
             self.config.limits.replay_capacity,
             self.config.max_skew_secs,
         );
-        self.finish_with_replay(status, response_headers, now, unix_now, keys, replay)
+        self.finish_with_replay(now, wall, status, response_headers, keys, replay)
     }
 
     /// [`Initiator::finish`] with a given (e.g. shared) replay cache.
     pub fn finish_with_replay<K: KeyResolver, R: ReplayGuard>(
         self,
+        now: Instant,
+        wall: SystemTime,
         status: StatusCode,
         response_headers: &HeaderMap,
-        now: Instant,
-        unix_now: u64,
         mut keys: K,
         replay: R,
     ) -> Result<Connection<K, R>, HandshakeError> {
+        let unix_now = unix_seconds(wall)?;
         if status != StatusCode::SWITCHING_PROTOCOLS {
             return Err(HandshakeError::Refused {
                 status: status.as_u16(),
@@ -209,17 +219,21 @@ impl Acceptor {
         self.config.path()
     }
 
-    /// Authenticates an upgrade request (its body, if any, is ignored: the signed digest is
-    /// that of the empty body). `replay` remembers the upgrade's signature and then serves the
-    /// connection; pass a shared cache to cover every connection of the host.
+    /// Authenticates an upgrade request at the wall clock `wall` (its body, if any, is
+    /// ignored: the signed digest is that of the empty body). `replay` remembers the upgrade's
+    /// signature and then serves the connection; pass a shared cache to cover every connection
+    /// of the host. A wall clock before 1970 or after
+    /// [`MAX_UNIX_SECONDS`](crate::clock::MAX_UNIX_SECONDS) is refused with
+    /// [`HandshakeError::Clock`] (500).
     pub fn accept<B, K: KeyResolver, R: ReplayGuard>(
         &self,
-        request: &http::Request<B>,
         now: Instant,
-        unix_now: u64,
+        wall: SystemTime,
+        request: &http::Request<B>,
         mut keys: K,
         mut replay: R,
     ) -> Result<Accepted<K, R>, Rejection> {
+        let unix_now = unix_seconds(wall).map_err(HandshakeError::Clock)?;
         if request.method() != Method::GET {
             return Err(HandshakeError::MethodNotAllowed {
                 method: request.method().to_string(),

@@ -50,23 +50,31 @@
 //! forgets when full. Hosts with several connections per peer share one cache.
 //!
 //! **6. Limits** ([`Limits`], all with defaults): frame size (close 1009), rate and burst (429),
-//! batch size, unacknowledged messages in flight (backpressure to the host), queued outputs,
-//! acknowledgement timeout, refused frames in a row before closing (1008).
+//! batch size, unacknowledged messages in flight ([`ConnectionError::Unacknowledged`] to the
+//! host), queued outputs ([`ConnectionError::Backpressure`] to the host), acknowledgement
+//! timeout, refused frames in a row before closing (1008).
 //!
 //! **7. Close codes.** 1000 normal; 1003 a binary frame arrived (the protocol is text-only);
 //! 1008 too many refused frames in a row; 1009 a frame over `max_message_bytes`. A close frame
-//! from the peer is echoed; ours waits `close_timeout` for the echo.
+//! from the peer is echoed; ours waits `close_timeout` for the echo. Codes are [`CloseCode`]s;
+//! a transport that ends without a close frame closes the connection locally with 1006
+//! ([`CloseCode::ABNORMAL`], never sent).
 //!
 //! # Driving a connection
 //!
-//! Inputs are `handle_*` calls and `send_*` commands; after each, drain the outputs **in this
-//! order**: [`Connection::poll_transmit`] until `None` (frames to send),
+//! Inputs are `handle_*` calls (`handle_text`, `handle_binary`, `handle_close` for the peer's
+//! Close frame, `handle_end` when the transport ends, `handle_timeout`) and the commands
+//! `send_*` and `close`; after each, drain the outputs **in this order**: [`Connection::poll_transmit`] until `None` (frames to send),
 //! [`Connection::poll_event`] until `None`, then [`Connection::poll_timeout`] (when to call
 //! [`Connection::handle_timeout`]). Entity messages received since the last drain are verified
 //! together, as a batch, when draining starts (or as soon as `max_batch` are waiting), so a
 //! burst read from the socket in one go is verified with the batch equation
-//! ([`crate::batch`]). Time comes in twice: a monotonic `Instant` for timers and unix seconds
-//! for the signature window.
+//! ([`crate::batch`]). Time comes in twice: a monotonic `Instant` (`now`, first) for timers,
+//! and the wall clock as a [`SystemTime`] (right after `now`) for the
+//! signature window and `signed_at`.
+//!
+//! Once [`Event::Closed`] is out, every `handle_*` returns [`ConnectionError::Closed`]. The
+//! machine draws no randomness, so it takes no seed.
 
 mod config;
 mod event;
@@ -75,13 +83,14 @@ mod handshake;
 mod rate;
 
 pub use config::{Config, Limits, LocalIdentity};
-pub use event::{Event, Received, RejectReason, Side, Transmit, close_code};
+pub use event::{CloseCode, Event, Received, RejectReason, Side, Transmit};
 pub use handshake::{Accepted, Acceptor, HandshakeError, Initiator, Rejection};
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use crate::batch::{BatchItem, verify_batch};
+use crate::clock::{ClockError, unix_seconds};
 use crate::entity::check_author;
 use crate::key::KeyResolver;
 use crate::message::{Claim, Prepared, WebSocketMessage};
@@ -98,23 +107,31 @@ use rate::TokenBucket;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConnectionError {
-    /// The connection is closing or closed.
+    /// The connection is closed (every `handle_*` after [`Event::Closed`]), or closing (a
+    /// `send_*` after the closing handshake started).
     #[error("the connection is closing or closed")]
     Closed,
-    /// The host has not drained outputs; `max_queued_outputs` are waiting.
+    /// Backpressure: the host has not drained outputs and `max_queued_outputs` are waiting.
+    /// Nothing of the input was consumed: drain [`Connection::poll_transmit`] and
+    /// [`Connection::poll_event`], then hand it in again.
     #[error(
         "{limit} outputs are waiting to be drained (max_queued_outputs); drain before feeding more"
     )]
-    OutputQueueFull {
-        /// The limit.
-        limit: usize,
-    },
-    /// `max_unacked` of our messages await acknowledgement.
-    #[error("{limit} messages await acknowledgement (max_unacked); wait for Delivered events")]
     Backpressure {
         /// The limit.
         limit: usize,
     },
+    /// `max_unacked` of our messages await the peer's acknowledgement; wait for
+    /// [`Event::Delivered`], [`Event::Refused`] or [`Event::DeliveryTimedOut`] before sending
+    /// more.
+    #[error("{limit} messages await acknowledgement (max_unacked); wait for Delivered events")]
+    Unacknowledged {
+        /// The limit.
+        limit: usize,
+    },
+    /// The wall clock passed in cannot be written as unix seconds.
+    #[error("unusable wall clock")]
+    Clock(#[from] ClockError),
     /// The message could not be signed.
     #[error("cannot sign the message: {0}")]
     Sign(#[from] SignError),
@@ -211,18 +228,23 @@ impl<K: KeyResolver, R: ReplayGuard> Connection<K, R> {
     fn ensure_room(&self) -> Result<(), ConnectionError> {
         let limit = self.config.limits.max_queued_outputs;
         if self.transmits.len() + self.events.len() + self.inbox.len() * 2 >= limit {
-            return Err(ConnectionError::OutputQueueFull { limit });
+            return Err(ConnectionError::Backpressure { limit });
         }
         Ok(())
     }
 
-    /// A text frame from the peer. `unix_now` is the wall clock for the signature window.
+    /// A text frame from the peer. `wall` is the wall clock for the signature window.
     /// Frames arriving after we started closing are discarded (RFC 6455 lets them come);
     /// after the close completed this is [`ConnectionError::Closed`].
+    ///
+    /// Refuses, consuming nothing: [`ConnectionError::Backpressure`] when `max_queued_outputs`
+    /// wait to be drained, [`ConnectionError::Clock`] when `wall` is before 1970 or after
+    /// [`MAX_UNIX_SECONDS`](crate::clock::MAX_UNIX_SECONDS). Everything wrong with the frame
+    /// itself is the peer's fault: an error frame and an [`Event::Rejected`], never an `Err`.
     pub fn handle_text(
         &mut self,
         now: Instant,
-        unix_now: u64,
+        wall: SystemTime,
         text: &str,
     ) -> Result<(), ConnectionError> {
         match self.state {
@@ -230,6 +252,7 @@ impl<K: KeyResolver, R: ReplayGuard> Connection<K, R> {
             State::Closing { .. } => return Ok(()),
             State::Closed => return Err(ConnectionError::Closed),
         }
+        let unix_now = unix_seconds(wall)?;
         self.ensure_room()?;
         let limit = self.config.limits.max_message_bytes;
         if text.len() > limit {
@@ -243,8 +266,8 @@ impl<K: KeyResolver, R: ReplayGuard> Connection<K, R> {
             );
             self.start_close(
                 now,
-                close_code::MESSAGE_TOO_BIG,
-                "frame exceeds max_message_bytes",
+                CloseCode::MESSAGE_TOO_BIG,
+                "frame exceeds max_message_bytes".into(),
             );
             return Ok(());
         }
@@ -290,13 +313,14 @@ impl<K: KeyResolver, R: ReplayGuard> Connection<K, R> {
     }
 
     /// A binary frame from the peer: the protocol is text-only, so the connection closes (1003).
+    /// Discarded while closing; [`ConnectionError::Closed`] once closed.
     pub fn handle_binary(&mut self, now: Instant) -> Result<(), ConnectionError> {
         match self.state {
             State::Open => {
                 self.start_close(
                     now,
-                    close_code::UNSUPPORTED_DATA,
-                    "binary frames are not part of this protocol",
+                    CloseCode::UNSUPPORTED_DATA,
+                    "binary frames are not part of this protocol".into(),
                 );
                 Ok(())
             }
@@ -305,28 +329,64 @@ impl<K: KeyResolver, R: ReplayGuard> Connection<K, R> {
         }
     }
 
-    /// The peer's close frame (`code` is `None` when the frame had no body).
-    pub fn handle_close(&mut self, now: Instant, code: Option<u16>, reason: &str) {
+    /// The peer's WebSocket Close frame (`code` is `None` when the frame had no body; it then
+    /// counts as [`CloseCode::NORMAL`]). Messages still waiting are verified first. Open: the
+    /// close is echoed and the connection closes ([`Side::Peer`]); closing: this is the echo
+    /// and the connection closes ([`Side::Local`]). [`ConnectionError::Closed`] once closed.
+    ///
+    /// Adds at most one transmit and one event beyond `max_queued_outputs`, and never refuses
+    /// for a full queue: a close must not wait for the host to drain.
+    pub fn handle_close(
+        &mut self,
+        now: Instant,
+        code: Option<CloseCode>,
+        reason: impl Into<String>,
+    ) -> Result<(), ConnectionError> {
         self.process_inbox(now);
+        let code = code.unwrap_or(CloseCode::NORMAL);
         match self.state {
             State::Open => {
-                let code = code.unwrap_or(close_code::NORMAL);
                 self.transmits.push_back(Transmit::Close {
                     code,
                     reason: String::new(),
                 });
-                self.finish_close(code, reason.to_owned(), Side::Peer);
+                self.finish_close(code, reason.into(), Side::Peer);
+                Ok(())
             }
             State::Closing { .. } => {
-                let code = code.unwrap_or(close_code::NORMAL);
-                self.finish_close(code, reason.to_owned(), Side::Local);
+                self.finish_close(code, reason.into(), Side::Local);
+                Ok(())
             }
-            State::Closed => {}
+            State::Closed => Err(ConnectionError::Closed),
         }
     }
 
-    /// Timers: acknowledgement deadlines and the closing handshake. Spurious calls are no-ops.
-    pub fn handle_timeout(&mut self, now: Instant) {
+    /// The transport ended (the TCP connection or the WebSocket stream), cleanly or not, without
+    /// a Close frame. Messages already received are verified (their events come out); frames
+    /// still queued for the peer are dropped, since nothing can carry them any more. The
+    /// connection closes with [`CloseCode::ABNORMAL`]: [`Side::Peer`] when it was open,
+    /// [`Side::Local`] when our close was waiting for its echo. [`ConnectionError::Closed`]
+    /// once closed.
+    pub fn handle_end(&mut self, now: Instant) -> Result<(), ConnectionError> {
+        self.process_inbox(now);
+        let initiated_by = match self.state {
+            State::Open => Side::Peer,
+            State::Closing { .. } => Side::Local,
+            State::Closed => return Err(ConnectionError::Closed),
+        };
+        self.transmits.clear();
+        self.finish_close(CloseCode::ABNORMAL, String::new(), initiated_by);
+        Ok(())
+    }
+
+    /// Timers: acknowledgement deadlines and the closing handshake. Calls before a deadline
+    /// are no-ops; [`ConnectionError::Closed`] once closed. Adds at most one
+    /// [`Event::DeliveryTimedOut`] per unacknowledged message (`max_unacked`) and one
+    /// [`Event::Closed`] beyond `max_queued_outputs`, and never refuses for a full queue.
+    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), ConnectionError> {
+        if self.state == State::Closed {
+            return Err(ConnectionError::Closed);
+        }
         while let Some(&(deadline, signature)) = self.deadlines.front() {
             if deadline > now {
                 break;
@@ -341,21 +401,26 @@ impl<K: KeyResolver, R: ReplayGuard> Connection<K, R> {
             && deadline <= now
         {
             self.finish_close(
-                close_code::NORMAL,
+                CloseCode::NORMAL,
                 "closing handshake timed out".into(),
                 Side::Local,
             );
         }
+        Ok(())
     }
 
-    /// Signs `entity` with our key at `unix_now` and queues it. Returns its signature, which the
-    /// [`Event::Delivered`] or [`Event::Refused`] for it will carry.
+    /// Signs `entity` with our key at `wall` (its whole unix seconds become `signed_at`) and
+    /// queues it. Returns its signature, which the [`Event::Delivered`], [`Event::Refused`] or
+    /// [`Event::DeliveryTimedOut`] for it will carry. Refuses as [`Connection::send_message`]
+    /// does, and with [`ConnectionError::Clock`] for a wall clock before 1970 or after
+    /// [`MAX_UNIX_SECONDS`](crate::clock::MAX_UNIX_SECONDS).
     pub fn send_entity(
         &mut self,
         now: Instant,
-        unix_now: u64,
+        wall: SystemTime,
         entity: impl Into<String>,
     ) -> Result<Signature, ConnectionError> {
+        let unix_now = unix_seconds(wall)?;
         let message = WebSocketMessage::sign_in(
             &self.identity.key,
             &self.identity.signer,
@@ -369,6 +434,11 @@ impl<K: KeyResolver, R: ReplayGuard> Connection<K, R> {
     }
 
     /// Queues a message signed elsewhere (e.g. by a 0.5 user key, for this endpoint's path).
+    ///
+    /// Refuses, queueing nothing: [`ConnectionError::Closed`] once closing or closed,
+    /// [`ConnectionError::Backpressure`] when `max_queued_outputs` wait to be drained,
+    /// [`ConnectionError::Unacknowledged`] when `max_unacked` messages await the peer's
+    /// acknowledgement, [`ConnectionError::BadMessage`] for an unreadable signature.
     pub fn send_message(
         &mut self,
         now: Instant,
@@ -378,7 +448,7 @@ impl<K: KeyResolver, R: ReplayGuard> Connection<K, R> {
         self.ensure_room()?;
         let limit = self.config.limits.max_unacked;
         if self.unacked.len() >= limit {
-            return Err(ConnectionError::Backpressure { limit });
+            return Err(ConnectionError::Unacknowledged { limit });
         }
         let signature = message
             .parsed_signature()
@@ -396,11 +466,13 @@ impl<K: KeyResolver, R: ReplayGuard> Connection<K, R> {
         Ok(signature)
     }
 
-    /// Starts closing with `code` (1000 for a normal close).
-    pub fn close(&mut self, now: Instant, code: u16, reason: &str) {
+    /// Starts closing with `code` ([`CloseCode::NORMAL`] for a normal close) and `reason`
+    /// (cut to 123 bytes on a character boundary, as RFC 6455 allows). Does nothing once
+    /// closing or closed.
+    pub fn close(&mut self, now: Instant, code: CloseCode, reason: impl Into<String>) {
         self.process_inbox(now);
         if self.state == State::Open {
-            self.start_close(now, code, reason);
+            self.start_close(now, code, reason.into());
         }
     }
 
@@ -593,14 +665,13 @@ impl<K: KeyResolver, R: ReplayGuard> Connection<K, R> {
         {
             self.start_close(
                 now,
-                close_code::POLICY_VIOLATION,
-                "too many refused frames in a row",
+                CloseCode::POLICY_VIOLATION,
+                "too many refused frames in a row".into(),
             );
         }
     }
 
-    fn start_close(&mut self, now: Instant, code: u16, reason: &str) {
-        let mut reason = reason.to_owned();
+    fn start_close(&mut self, now: Instant, code: CloseCode, mut reason: String) {
         truncate_on_char_boundary(&mut reason, 123);
         self.transmits.push_back(Transmit::Close { code, reason });
         self.state = State::Closing {
@@ -608,7 +679,7 @@ impl<K: KeyResolver, R: ReplayGuard> Connection<K, R> {
         };
     }
 
-    fn finish_close(&mut self, code: u16, reason: String, initiated_by: Side) {
+    fn finish_close(&mut self, code: CloseCode, reason: String, initiated_by: Side) {
         self.state = State::Closed;
         self.inbox.clear();
         self.unacked.clear();
