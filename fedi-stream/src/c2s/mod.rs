@@ -87,7 +87,7 @@
 //!     }
 //!     // Sleep until the deadline (or until woken by an append); the clock jumps here.
 //!     now = session.poll_timeout().expect("open sessions keep a keep-alive timer");
-//!     session.handle_timeout(now, &feed);
+//!     session.handle_timeout(now, &feed)?;
 //! }
 //! assert_eq!(body, b"event: inbox\nid: 1\ndata: {\"type\":\"Create\",\"actor\":\"https://example.net/bob\"}\n\n:\n");
 //! assert_eq!(now - start, Duration::from_secs(30)); // the keep-alive timer, twice
