@@ -95,7 +95,8 @@
 //! ```
 //!
 //! The WebSocket endpoint is the same loop around a [`socket::ServerConnection`] (created with the
-//! resume id from `?last_event_id=`): pass every text/binary message to `handle_message`, answer
+//! resume id from `?last_event_id=`): pass every text/binary message to `handle_message` (and
+//! the client's Close to `handle_close`, the end of the transport to `handle_end`), answer
 //! each [`socket::ServerConnectionEvent::Request`] with `accept`/`delivery`/`done`, `proxied`, `stored`,
 //! `fetched` or `fail`, and send what `poll_transmit` returns (text, binary, ping, close). A
 //! Mastodon endpoint maps `/api/v1/streaming/...` to a feed with

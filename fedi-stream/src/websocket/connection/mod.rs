@@ -64,7 +64,9 @@ pub enum State {
 /// Close in one [`handle_bytes`](Self::handle_bytes) can no longer answer those messages:
 /// the closing handshake has already been answered (RFC 6455 §5.5.1 lets an endpoint send
 /// its Close after the messages it is still sending, and this engine does not hold the
-/// answer back).
+/// answer back). A host that wants to answer each message first sets
+/// [`Limits::max_queued_events`] to 1: `handle_bytes` then stops after every event, and the
+/// host replies before it feeds the rest.
 ///
 /// # What it enforces
 /// Masking by role, RSV bits (no extensions are negotiated), reserved opcodes, control frames
