@@ -47,10 +47,14 @@ fn client_stream(messages: &[String]) -> Vec<u8> {
 fn read_fedi_stream(connection: &mut Connection, bytes: &[u8]) -> usize {
     let mut received = 0;
     for chunk in bytes.chunks(READ_SIZE) {
-        connection.handle_bytes(chunk);
-        while let Some(event) = connection.poll_event() {
-            if let Event::Message(Message::Text(text)) = event {
-                received += black_box(text).len();
+        let mut rest = chunk;
+        while !rest.is_empty() {
+            let used = connection.handle_bytes(rest).expect("open and drained");
+            rest = &rest[used..];
+            while let Some(event) = connection.poll_event() {
+                if let Event::Message(Message::Text(text)) = event {
+                    received += black_box(text).len();
+                }
             }
         }
     }
@@ -125,9 +129,10 @@ fn read(c: &mut Criterion) {
         let mut ours = Connection::server(Limits::default());
         let mut theirs = socket(Role::Server);
         let mut mine = Vec::new();
-        ours.handle_bytes(bytes);
-        while let Some(event) = ours.poll_event() {
-            mine.push(event);
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            rest = &rest[ours.handle_bytes(rest).expect("open")..];
+            mine.extend(std::iter::from_fn(|| ours.poll_event()));
         }
         let expected: Vec<Event> = messages
             .iter()

@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use fedi_stream::websocket::handshake::ClientHandshake;
 use fedi_stream::websocket::handshake::head::{self, HeadLimits};
-use fedi_stream::websocket::{CloseCode, Connection, Event, Limits, Message, State};
+use fedi_stream::websocket::{CloseCode, Connection, Event, InputError, Limits, Message, State};
 
 /// How long a read may block: a case whose server stops talking ends after this.
 const READ_TIMEOUT: Duration = Duration::from_secs(20);
@@ -124,15 +124,24 @@ fn session(address: &str, path: &str, echo: bool, random: &mut Random) -> io::Re
         .check_response(&response)
         .map_err(|e| invalid(format!("{path}: {e}")))?;
 
-    let mut keys = Random::new();
-    let mut connection = Connection::client(Limits::default(), move || {
-        let [a, b, c, d, ..] = keys.next().to_le_bytes();
-        [a, b, c, d]
-    });
+    // One event at a time: every message is echoed before a Close or a failure that follows
+    // it in the same read is answered.
+    let limits = Limits::default().with_max_queued_events(1);
+    let mut connection = Connection::client(limits, random.next());
     let mut messages = Vec::new();
     let mut abnormal_end = None;
-    connection.handle_bytes(received.get(used..).unwrap_or_default());
+    let mut input = received.split_off(used);
+    let mut fed = 0;
     loop {
+        if fed < input.len() {
+            match connection.handle_bytes(&input[fed..]) {
+                Ok(n) => fed += n,
+                Err(InputError::Backpressure { .. }) => {}
+                Err(error) => return Err(invalid(error)),
+            }
+        }
+        // Pongs, and the Close answering the server's or reporting a failure.
+        let _ = connection.poll_transmit(&mut out);
         while let Some(event) = connection.poll_event() {
             match event {
                 // Refused only once a Close is queued; then nothing is left to echo.
@@ -144,11 +153,12 @@ fn session(address: &str, path: &str, echo: bool, random: &mut Random) -> io::Re
                 Event::Failed { .. } | Event::Ping(_) | Event::Pong(_) | Event::Close(_) => {}
             }
         }
-        // Pongs, and the Close answering the server's or reporting a failure.
-        let _ = connection.poll_transmit(&mut out);
         if !out.is_empty() {
             stream.write_all(&out)?;
             out.clear();
+        }
+        if fed < input.len() {
+            continue;
         }
         let n = match stream.read(&mut buffer) {
             Ok(n) => n,
@@ -168,10 +178,17 @@ fn session(address: &str, path: &str, echo: bool, random: &mut Random) -> io::Re
             Err(error) => return Err(error),
         };
         if n == 0 {
-            connection.handle_eof();
+            // Closed for input already if the closing handshake completed: nothing to report.
+            let _ = connection.handle_end();
             break;
         }
-        connection.handle_bytes(&buffer[..n]);
+        if connection.state() == State::Closed {
+            // The handshake is over; bytes after it are not read.
+            continue;
+        }
+        input.clear();
+        input.extend_from_slice(&buffer[..n]);
+        fed = 0;
     }
     Ok(Outcome {
         messages,

@@ -16,7 +16,7 @@ use std::thread;
 
 use fedi_stream::websocket::handshake::UpgradeRequest;
 use fedi_stream::websocket::handshake::head::{self, HeadLimits};
-use fedi_stream::websocket::{Connection, Event, Limits, State};
+use fedi_stream::websocket::{Connection, Event, InputError, Limits, State};
 
 fn main() -> ExitCode {
     let address = std::env::args()
@@ -88,9 +88,21 @@ fn serve(mut stream: TcpStream) -> io::Result<()> {
     stream.write_all(&out)?;
     out.clear();
 
-    let mut connection = Connection::server(Limits::default());
-    connection.handle_bytes(received.get(used..).unwrap_or_default());
+    // One event at a time: every message is echoed before a Close or a failure that follows
+    // it in the same read is answered (Autobahn cases 3.3 and 5.15 check this order).
+    let mut connection = Connection::server(Limits::default().with_max_queued_events(1));
+    let mut input = received.split_off(used);
+    let mut fed = 0;
     loop {
+        if fed < input.len() {
+            match connection.handle_bytes(&input[fed..]) {
+                Ok(n) => fed += n,
+                Err(InputError::Backpressure { .. }) => {}
+                Err(error) => return Err(io::Error::other(error)),
+            }
+        }
+        // Pongs, and the Close answering the peer's or reporting a failure.
+        let _ = connection.poll_transmit(&mut out);
         while let Some(event) = connection.poll_event() {
             match event {
                 Event::Message(message) => {
@@ -105,8 +117,6 @@ fn serve(mut stream: TcpStream) -> io::Result<()> {
                 Event::Ping(_) | Event::Pong(_) | Event::Close(_) => {}
             }
         }
-        // Pongs, and the Close answering the peer's or reporting a failure.
-        let _ = connection.poll_transmit(&mut out);
         if !out.is_empty() {
             stream.write_all(&out)?;
             out.clear();
@@ -115,11 +125,17 @@ fn serve(mut stream: TcpStream) -> io::Result<()> {
             // The server closes the TCP connection first (RFC 6455 §7.1.1).
             return stream.shutdown(Shutdown::Both);
         }
+        if fed < input.len() {
+            continue;
+        }
         let n = stream.read(&mut buffer)?;
         if n == 0 {
-            connection.handle_eof();
+            // Not closed for input here (the state is not `Closed`), so this cannot fail.
+            let _ = connection.handle_end();
         } else {
-            connection.handle_bytes(&buffer[..n]);
+            input.clear();
+            input.extend_from_slice(&buffer[..n]);
+            fed = 0;
         }
     }
 }

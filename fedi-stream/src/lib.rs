@@ -121,6 +121,12 @@
 #[cfg(feature = "c2s")]
 #[cfg_attr(docsrs, doc(cfg(feature = "c2s")))]
 pub mod c2s;
+#[cfg(any(feature = "websocket", feature = "c2s"))]
+mod close;
+#[cfg(any(feature = "websocket", feature = "c2s"))]
+mod input;
+#[cfg(any(feature = "websocket", feature = "c2s"))]
+mod random;
 #[cfg(feature = "sse")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sse")))]
 pub mod sse;

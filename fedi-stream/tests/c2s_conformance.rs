@@ -367,7 +367,9 @@ fn typed_as2_activities_from_an_outbox_post_to_a_followers_stream() {
         now,
     )
     .unwrap();
-    server.handle_message(alice.poll_transmit().unwrap().as_message().unwrap());
+    server
+        .handle_message(alice.poll_transmit().unwrap().as_message().unwrap())
+        .unwrap();
     let Some(ServerConnectionEvent::Request(fedi_stream::c2s::socket::ClientMessage::Outbox {
         request: id,
         activity,
@@ -393,7 +395,7 @@ fn typed_as2_activities_from_an_outbox_post_to_a_followers_stream() {
         .unwrap();
     while let Some(frame) = server.poll_transmit(now, &alice_outbox) {
         if let Some(message) = frame.as_message() {
-            alice.handle_message(message);
+            alice.handle_message(message).unwrap();
         }
     }
     let Some(WsEvent::Answer(ServerMessage::Accepted {

@@ -14,8 +14,8 @@ use fedi_stream::c2s::mastodon::{
     Subscriptions,
 };
 use fedi_stream::c2s::socket::{
-    ClientMessage, EnvelopeError, Incoming, Outgoing, ServerConnection, ServerConnectionEvent,
-    ServerMessage, SocketLimits,
+    ClientMessage, CloseCode, EnvelopeError, Incoming, Outgoing, ServerConnection,
+    ServerConnectionEvent, ServerMessage, SocketLimits,
 };
 
 /// activitystreams-core's `MAX_DEPTH`, which typed views of a payload apply.
@@ -76,13 +76,17 @@ fn messages_over_the_size_limits_are_refused_before_parsing() {
 
     // On a connection, an oversized message closes it with 1009 instead of an answer.
     let (feed, mut connection) = server();
-    connection.handle_message(Incoming::Text(&text));
+    connection.handle_message(Incoming::Text(&text)).unwrap();
     let frames: Vec<Outgoing> =
         std::iter::from_fn(|| connection.poll_transmit(Instant::now(), &feed)).collect();
     assert!(
-        frames
-            .iter()
-            .any(|f| matches!(f, Outgoing::Close { code: 1009, .. })),
+        frames.iter().any(|f| matches!(
+            f,
+            Outgoing::Close {
+                code: CloseCode::MESSAGE_TOO_BIG,
+                ..
+            }
+        )),
         "{frames:?}"
     );
 }
@@ -180,7 +184,7 @@ fn a_million_requests_stop_at_max_in_flight() {
     let (mut requests, mut refused) = (0, 0);
     for i in 0..1_000_000 {
         let text = format!(r#"{{"type":"fetch","id":"r{i}","data":"https://a.example/{i}"}}"#);
-        connection.handle_message(Incoming::Text(&text));
+        connection.handle_message(Incoming::Text(&text)).unwrap();
         while let Some(event) = connection.poll_event() {
             match event {
                 ServerConnectionEvent::Request(_) => requests += 1,

@@ -3,8 +3,8 @@
 //! limits, local misuse, and a two-peer harness.
 
 use fedi_stream::websocket::{
-    CloseCode, CloseFrame, Connection, DataKind, Event, Limits, Message, OpCode, ProtocolError,
-    SendError, State, write_frame,
+    CloseCode, CloseFrame, Connection, ControlPayload, DataKind, Event, FrameHeader, InputError,
+    Limits, Message, OpCode, ProtocolError, SendError, State, apply_mask, write_frame,
 };
 
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
@@ -14,7 +14,7 @@ fn server() -> Connection {
 }
 
 fn client() -> Connection {
-    Connection::client(Limits::default(), || KEY)
+    Connection::client(Limits::default(), 7)
 }
 
 /// A frame as a client sends it (masked).
@@ -31,16 +31,33 @@ fn unmasked(opcode: OpCode, fin: bool, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Drains in the one order: transmit, then events.
 fn drain(connection: &mut Connection) -> (Vec<Event>, Vec<u8>) {
-    let events = std::iter::from_fn(|| connection.poll_event()).collect();
     let mut transmit = Vec::new();
     let _ = connection.poll_transmit(&mut transmit);
+    let events = std::iter::from_fn(|| connection.poll_event()).collect();
     (events, transmit)
 }
 
+/// Feeds all of `bytes` (asserting all are consumed) and drains.
 fn feed(connection: &mut Connection, bytes: &[u8]) -> (Vec<Event>, Vec<u8>) {
-    connection.handle_bytes(bytes);
+    assert_eq!(connection.handle_bytes(bytes), Ok(bytes.len()));
     drain(connection)
+}
+
+/// The frames a client wrote, each checked to be masked: (opcode, unmasked payload).
+fn client_frames(mut bytes: &[u8]) -> Vec<(OpCode, Vec<u8>)> {
+    let mut frames = Vec::new();
+    while let Ok(Some((header, len))) = FrameHeader::parse(bytes) {
+        let key = header.mask.expect("a client masks every frame");
+        let end = len + header.payload_len as usize;
+        let mut payload = bytes[len..end].to_vec();
+        apply_mask(&mut payload, key, 0);
+        frames.push((header.opcode, payload));
+        bytes = &bytes[end..];
+    }
+    assert!(bytes.is_empty(), "whole frames");
+    frames
 }
 
 fn text(text: &str) -> Event {
@@ -77,15 +94,15 @@ fn rfc_section_5_7_examples() {
     );
     assert_eq!(events, vec![text("Hello")]);
 
-    // Unmasked Ping "Hello" to a client; the masked Pong answering it is the RFC's bytes.
+    // Unmasked Ping "Hello" to a client; the masked Pong answering it has the RFC's header
+    // (FIN, Pong, MASK, 5 bytes) and payload, under the client's own key.
     let mut c = client();
     let (events, transmit) = feed(&mut c, &[0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]);
     assert!(matches!(&events[..], [Event::Ping(p)] if p.as_slice() == b"Hello"));
+    assert_eq!(transmit[..2], [0x8a, 0x85]);
     assert_eq!(
-        transmit,
-        [
-            0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58
-        ]
+        client_frames(&transmit),
+        [(OpCode::Pong, b"Hello".to_vec())]
     );
 
     // 256 bytes and 64 KiB binary messages in one unmasked frame each.
@@ -119,11 +136,13 @@ fn assert_server_fails_at(bytes: &[u8], frame_start: u64, error: ProtocolError, 
     assert_eq!(error.close_code(), CloseCode(code));
     assert_eq!(transmit, close_frame(code), "{error}");
     assert_eq!(s.state(), State::Closed);
-    // Input after the failure is ignored, and nothing can be sent.
+    // Input after the failure is refused, and nothing can be sent.
     assert_eq!(
-        feed(&mut s, &masked(OpCode::Text, true, b"late")),
-        (vec![], vec![])
+        s.handle_bytes(&masked(OpCode::Text, true, b"late")),
+        Err(InputError::Closed)
     );
+    assert_eq!(s.handle_end(), Err(InputError::Closed));
+    assert_eq!(drain(&mut s), (vec![], vec![]));
     assert_eq!(s.send_text("x", &mut Vec::new()), Err(SendError::Closed));
 }
 
@@ -209,9 +228,10 @@ fn protocol_violations_fail_with_1002() {
         }]
     ));
     // The client's Close is masked: 0x88 0x82, key, masked code.
+    assert_eq!(transmit[..2], [0x88, 0x82]);
     assert_eq!(
-        transmit,
-        masked(OpCode::Close, true, &1002u16.to_be_bytes())
+        client_frames(&transmit),
+        [(OpCode::Close, 1002u16.to_be_bytes().to_vec())]
     );
 }
 
@@ -359,7 +379,9 @@ fn peer_initiated_close_is_echoed() {
     assert_eq!(transmit, close_frame(4001));
     assert_eq!(s.state(), State::Closed);
     assert_eq!(s.send_ping(b"", &mut Vec::new()), Err(SendError::Closed));
-    s.handle_eof();
+    // The text after the Close in the same call was dropped; later input is refused.
+    assert_eq!(s.handle_bytes(b"x"), Err(InputError::Closed));
+    assert_eq!(s.handle_end(), Err(InputError::Closed));
     assert_eq!(drain(&mut s), (vec![], vec![]));
 
     // A Close without a body is answered with one without a body.
@@ -408,8 +430,9 @@ fn locally_initiated_close_waits_for_the_peer() {
 #[test]
 fn eof_before_the_closing_handshake_is_abnormal() {
     let mut s = server();
-    s.handle_bytes(&masked(OpCode::Text, true, b"hello")[..4]);
-    s.handle_eof();
+    let head = &masked(OpCode::Text, true, b"hello")[..4];
+    assert_eq!(s.handle_bytes(head), Ok(4));
+    assert_eq!(s.handle_end(), Ok(()));
     let (events, transmit) = drain(&mut s);
     assert_eq!(
         events,
@@ -426,7 +449,8 @@ fn eof_before_the_closing_handshake_is_abnormal() {
     assert_eq!(s.state(), State::Closed);
 
     let mut s = server();
-    s.handle_eof();
+    s.handle_end().unwrap();
+    assert_eq!(s.handle_end(), Err(InputError::Closed));
     assert!(matches!(
         &drain(&mut s).0[..],
         [Event::Failed {
@@ -549,7 +573,8 @@ fn local_misuse_is_refused_without_writing() {
 #[test]
 fn pending_frames_are_written_before_application_frames() {
     let mut s = server();
-    s.handle_bytes(&masked(OpCode::Ping, true, b"hb"));
+    let ping = masked(OpCode::Ping, true, b"hb");
+    assert_eq!(s.handle_bytes(&ping), Ok(ping.len()));
     let mut out = Vec::new();
     s.send_text("reply", &mut out).unwrap();
     let mut expected = unmasked(OpCode::Pong, true, b"hb");
@@ -571,14 +596,14 @@ impl Pair {
         let (mut client_events, mut server_events) = (Vec::new(), Vec::new());
         while !to_server.is_empty() || !to_client.is_empty() {
             for piece in std::mem::take(&mut to_server).chunks(self.chunk) {
-                self.server.handle_bytes(piece);
-                server_events.extend(std::iter::from_fn(|| self.server.poll_event()));
+                assert_eq!(self.server.handle_bytes(piece), Ok(piece.len()));
                 let _ = self.server.poll_transmit(&mut to_client);
+                server_events.extend(std::iter::from_fn(|| self.server.poll_event()));
             }
             for piece in std::mem::take(&mut to_client).chunks(self.chunk) {
-                self.client.handle_bytes(piece);
-                client_events.extend(std::iter::from_fn(|| self.client.poll_event()));
+                assert_eq!(self.client.handle_bytes(piece), Ok(piece.len()));
                 let _ = self.client.poll_transmit(&mut to_server);
+                client_events.extend(std::iter::from_fn(|| self.client.poll_event()));
             }
         }
         (client_events, server_events)
@@ -588,12 +613,8 @@ impl Pair {
 #[test]
 fn two_peers_exchange_messages_and_close() {
     for chunk in [1, 2, 3, 7, 64, 4096] {
-        let mut counter = 0u32;
         let mut pair = Pair {
-            client: Connection::client(Limits::default(), move || {
-                counter = counter.wrapping_add(0x9E37_79B9);
-                counter.to_le_bytes()
-            }),
+            client: Connection::client(Limits::default(), chunk as u64),
             server: server(),
             chunk,
         };
@@ -653,18 +674,22 @@ fn two_peers_exchange_messages_and_close() {
 }
 
 #[test]
-fn replies_to_messages_before_a_failure_go_out_before_its_close() {
-    // Autobahn 3.3: a valid message, then a frame with RSV bits, in one read.
+fn the_close_for_a_failure_is_queued_when_the_failure_is_read() {
+    // Autobahn 3.3: a valid message, then a frame with RSV bits, in one read. The failure's
+    // Close is queued at once, so the one drain order sends it before the host sees the
+    // message: replying to the message is too late.
     let mut s = server();
     let mut bytes = masked(OpCode::Text, true, b"hello");
     let mut bad = masked(OpCode::Text, true, b"bad");
     bad[0] |= 0x30;
     bytes.extend(bad);
-    s.handle_bytes(&bytes);
+    assert_eq!(s.handle_bytes(&bytes), Ok(bytes.len()));
+    assert_eq!(s.state(), State::Closed);
     let mut out = Vec::new();
-    assert_eq!(s.state(), State::Open); // nothing polled yet
+    assert!(s.poll_transmit(&mut out).is_some());
+    assert_eq!(out, close_frame(1002));
     assert_eq!(s.poll_event(), Some(text("hello")));
-    s.send_text("hello", &mut out).unwrap();
+    assert_eq!(s.send_text("hello", &mut out), Err(SendError::Closed));
     assert!(matches!(
         s.poll_event(),
         Some(Event::Failed {
@@ -672,18 +697,35 @@ fn replies_to_messages_before_a_failure_go_out_before_its_close() {
             frame_start: 11
         })
     ));
-    assert_eq!(s.state(), State::Closed);
-    assert_eq!(s.send_text("too late", &mut out), Err(SendError::Closed));
+}
+
+#[test]
+fn one_event_at_a_time_lets_replies_go_out_before_a_failures_close() {
+    // With `max_queued_events` 1, `handle_bytes` stops after each event: a host that replies
+    // before feeding the rest answers the message before the failure is even read.
+    let mut s = Connection::server(Limits::default().with_max_queued_events(1));
+    let mut bytes = masked(OpCode::Text, true, b"hello");
+    let mut bad = masked(OpCode::Text, true, b"bad");
+    bad[0] |= 0x30;
+    bytes.extend(bad);
+    let mut out = Vec::new();
+    let used = s.handle_bytes(&bytes).unwrap();
+    assert_eq!(used, 11);
+    assert_eq!(s.poll_transmit(&mut out), None);
+    assert_eq!(s.poll_event(), Some(text("hello")));
+    s.send_text("hello", &mut out).unwrap();
+    assert_eq!(s.handle_bytes(&bytes[used..]), Ok(bytes.len() - used));
     let _ = s.poll_transmit(&mut out);
     let mut expected = unmasked(OpCode::Text, true, b"hello");
     expected.extend(close_frame(1002));
     assert_eq!(out, expected);
+    assert!(matches!(s.poll_event(), Some(Event::Failed { .. })));
 }
 
 /// Feeds `bytes` to a fresh client and checks it fails with `error` in the first frame and
 /// sends a masked Close with `code`.
 fn assert_client_fails(limits: Limits, bytes: &[u8], error: ProtocolError, code: u16) {
-    let mut c = Connection::client(limits, || KEY);
+    let mut c = Connection::client(limits, 3);
     let (events, transmit) = feed(&mut c, bytes);
     assert_eq!(
         events,
@@ -695,14 +737,14 @@ fn assert_client_fails(limits: Limits, bytes: &[u8], error: ProtocolError, code:
     );
     assert_eq!(error.close_code(), CloseCode(code));
     assert_eq!(
-        transmit,
-        masked(OpCode::Close, true, &code.to_be_bytes()),
+        client_frames(&transmit),
+        [(OpCode::Close, code.to_be_bytes().to_vec())],
         "{error}"
     );
     assert_eq!(c.state(), State::Closed);
     assert_eq!(
-        feed(&mut c, &unmasked(OpCode::Text, true, b"late")),
-        (vec![], vec![])
+        c.handle_bytes(&unmasked(OpCode::Text, true, b"late")),
+        Err(InputError::Closed)
     );
 }
 
@@ -821,23 +863,22 @@ fn a_client_answers_the_servers_close_with_a_masked_close() {
         )))]
     );
     assert_eq!(
-        transmit,
-        masked(OpCode::Close, true, &1001u16.to_be_bytes())
+        client_frames(&transmit),
+        [(OpCode::Close, 1001u16.to_be_bytes().to_vec())]
     );
     assert_eq!(c.state(), State::Closed);
     assert_eq!(c.send_text("x", &mut Vec::new()), Err(SendError::Closed));
 
     let mut c = client();
+    let (events, transmit) = feed(&mut c, &unmasked(OpCode::Close, true, b""));
+    assert_eq!(events, [Event::Close(None)]);
+    assert_eq!(client_frames(&transmit), [(OpCode::Close, Vec::new())]);
+    // A Ping after the Close is refused, and so is the end of the stream.
     assert_eq!(
-        feed(&mut c, &unmasked(OpCode::Close, true, b"")),
-        (vec![Event::Close(None)], masked(OpCode::Close, true, b""))
+        c.handle_bytes(&unmasked(OpCode::Ping, true, b"")),
+        Err(InputError::Closed)
     );
-    // A Ping after the Close is ignored, and so is the end of the stream.
-    assert_eq!(
-        feed(&mut c, &unmasked(OpCode::Ping, true, b"")),
-        (vec![], vec![])
-    );
-    c.handle_eof();
+    assert_eq!(c.handle_end(), Err(InputError::Closed));
     assert_eq!(drain(&mut c), (vec![], vec![]));
 }
 
@@ -864,4 +905,73 @@ fn every_reserved_opcode_and_rsv_bit_fails_a_server_with_1002() {
     let mut bytes = masked(OpCode::Text, false, b"a");
     bytes.extend(unmasked(OpCode::Continuation, true, b"b"));
     assert_server_fails_at(&bytes, 7, ProtocolError::UnmaskedFrame, 1002);
+}
+
+#[test]
+fn tiny_pings_fill_the_event_queue_then_backpressure_then_everything_arrives_in_order() {
+    let max = 8;
+    let mut s = Connection::server(Limits::default().with_max_queued_events(max));
+    // 20 empty masked Pings (6 bytes each) with their index as payload, then a message.
+    let mut bytes: Vec<u8> = (0..20u8)
+        .flat_map(|i| masked(OpCode::Ping, true, &[i]))
+        .collect();
+    bytes.extend(masked(OpCode::Text, true, b"last"));
+
+    let used = s.handle_bytes(&bytes).unwrap();
+    assert_eq!(used, max * 7, "stops after the frame that filled the queue");
+    assert_eq!(s.queued_events(), max);
+    assert_eq!(
+        s.handle_bytes(&bytes[used..]),
+        Err(InputError::Backpressure { max })
+    );
+    assert_eq!(s.bytes_received(), used as u64, "nothing more was consumed");
+
+    let mut events: Vec<Event> = std::iter::from_fn(|| s.poll_event()).collect();
+    let mut fed = used;
+    while fed < bytes.len() {
+        fed += s.handle_bytes(&bytes[fed..]).unwrap();
+        assert!(s.queued_events() <= max);
+        events.extend(std::iter::from_fn(|| s.poll_event()));
+    }
+    let mut expected: Vec<Event> = (0..20u8)
+        .map(|i| Event::Ping(ControlPayload::new(&[i]).expect("1 byte")))
+        .collect();
+    expected.push(text("last"));
+    assert_eq!(events, expected);
+}
+
+#[test]
+fn a_mebibyte_of_empty_pings_queues_at_most_the_bound() {
+    // 174,762 empty masked Pings used to become as many queued events.
+    let ping = masked(OpCode::Ping, true, b"");
+    let bytes: Vec<u8> = ping.iter().copied().cycle().take(1 << 20).collect();
+    let frames = (1 << 20) / ping.len();
+    let mut s = server();
+    let used = s.handle_bytes(&bytes).unwrap();
+    assert_eq!(s.queued_events(), Limits::DEFAULT_MAX_QUEUED_EVENTS);
+    assert_eq!(used, Limits::DEFAULT_MAX_QUEUED_EVENTS * ping.len());
+    assert!(s.wants_transmit());
+
+    // A host draining as it goes sees every Ping, never more than the bound at once, and
+    // the Pongs of the latest `max_pending_pongs` Pings of each round.
+    let (mut fed, mut pings, mut pongs) = (used, 0, 0);
+    loop {
+        let mut out = Vec::new();
+        let _ = s.poll_transmit(&mut out);
+        assert_eq!(
+            out.len(),
+            Limits::DEFAULT_MAX_PENDING_PONGS * 2,
+            "empty Pongs"
+        );
+        pongs += out.len() / 2;
+        pings += std::iter::from_fn(|| s.poll_event()).count();
+        if fed == frames * ping.len() {
+            break;
+        }
+        fed += s.handle_bytes(&bytes[fed..frames * ping.len()]).unwrap();
+        assert!(s.queued_events() <= Limits::DEFAULT_MAX_QUEUED_EVENTS);
+    }
+    assert_eq!(pings, frames);
+    let rounds = frames.div_ceil(Limits::DEFAULT_MAX_QUEUED_EVENTS);
+    assert_eq!(pongs, rounds * Limits::DEFAULT_MAX_PENDING_PONGS);
 }

@@ -43,24 +43,30 @@ async fn read_head<T>(
     }
 }
 
-/// Drives `connection` over `stream` until it is closed: writes what it owes, collects its
-/// events, and hands each message to `on_message` (which may send).
+/// Drives `connection` over `stream`, starting with the bytes that followed the HTTP head,
+/// until it is closed: feeds what arrives (as far as the connection takes it), writes what it
+/// owes, collects its events, and hands each message to `on_message` (which may send).
 async fn drive(
     stream: &mut TcpStream,
     connection: &mut Connection,
+    mut input: Vec<u8>,
     mut on_message: impl FnMut(&mut Connection, &Message, &mut Vec<u8>),
 ) -> Vec<Event> {
     let mut events = Vec::new();
     let mut out = Vec::new();
     let mut chunk = vec![0u8; 16 * 1024];
+    let mut fed = 0;
     loop {
+        if fed < input.len() {
+            fed += connection.handle_bytes(&input[fed..]).expect("open");
+        }
+        let _ = connection.poll_transmit(&mut out);
         while let Some(event) = connection.poll_event() {
             if let Event::Message(message) = &event {
                 on_message(connection, message, &mut out);
             }
             events.push(event);
         }
-        let _ = connection.poll_transmit(&mut out);
         if !out.is_empty() {
             stream.write_all(&out).await.expect("write");
             out.clear();
@@ -68,11 +74,16 @@ async fn drive(
         if connection.state() == State::Closed {
             return events;
         }
+        if fed < input.len() {
+            continue;
+        }
         let n = stream.read(&mut chunk).await.unwrap_or(0);
         if n == 0 {
-            connection.handle_eof();
+            connection.handle_end().expect("open");
         } else {
-            connection.handle_bytes(&chunk[..n]);
+            input.clear();
+            input.extend_from_slice(&chunk[..n]);
+            fed = 0;
         }
     }
 }
@@ -94,11 +105,17 @@ async fn engine_echo_server(listener: TcpListener) -> Vec<Event> {
     head::write_response(&response, &mut head_bytes);
     stream.write_all(&head_bytes).await.expect("write head");
 
-    let mut connection = Connection::server(Limits::default());
-    connection.handle_bytes(&buffer[used..]);
-    let events = drive(&mut stream, &mut connection, |connection, message, out| {
-        connection.send_message(message, out).expect("open");
-    })
+    // One event at a time, so that every message is echoed before a Close read with it.
+    let mut connection = Connection::server(Limits::default().with_max_queued_events(1));
+    let input = buffer.split_off(used);
+    let events = drive(
+        &mut stream,
+        &mut connection,
+        input,
+        |connection, message, out| {
+            connection.send_message(message, out).expect("open");
+        },
+    )
     .await;
     // The server closes the TCP connection once the closing handshake is done.
     drop(stream);
@@ -266,14 +283,8 @@ async fn this_client_against_a_tungstenite_server() {
         let (response, used) = read_head(&mut stream, &mut buffer, |b| head::parse_response(b, &HeadLimits::default())).await;
         assert_eq!(handshake.check_response(&response), Ok(Some(PROTOCOL.to_owned())));
 
-        let mut state = 0x2545_F491u32;
-        let mut connection = Connection::client(Limits::default(), move || {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state.to_le_bytes()
-        });
-        connection.handle_bytes(&buffer[used..]);
+        let mut connection = Connection::client(Limits::default(), 0x2545_F491);
+        let input = buffer.split_off(used);
 
         let big = big_text(200_000);
         let binary: Vec<u8> = (0..100_000u32).map(|i| (i * 7) as u8).collect();
@@ -287,7 +298,7 @@ async fn this_client_against_a_tungstenite_server() {
 
         // Expect the greeting, three echoes and the pong, then close.
         let mut messages = 0;
-        let events = drive(&mut stream, &mut connection, |connection, _, out| {
+        let events = drive(&mut stream, &mut connection, input, |connection, _, out| {
             messages += 1;
             if messages == 4 {
                 connection.close(CloseCode::NORMAL, "bye", out).unwrap();

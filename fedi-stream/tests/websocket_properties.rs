@@ -1,10 +1,10 @@
 //! Property tests of the WebSocket engine: headers and messages round-trip, every split of the
-//! input gives the same events and the same output, and the streaming UTF-8 validator agrees
-//! with `std::str::from_utf8` for every split.
+//! input gives the same events and the same output, a closed connection refuses all input,
+//! and the streaming UTF-8 validator agrees with `std::str::from_utf8` for every split.
 
 use fedi_stream::websocket::{
-    Connection, DataKind, Event, FrameHeader, Limits, Message, OpCode, Role, State, Utf8Validator,
-    write_frame,
+    CloseCode, Connection, DataKind, Event, FrameHeader, InputError, Limits, Message, OpCode, Role,
+    State, Utf8Validator, write_frame,
 };
 use proptest::prelude::*;
 
@@ -63,31 +63,33 @@ fn text_bytes() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-/// A masking-key source that differs per frame, from a seed.
-fn masks(seed: u32) -> impl FnMut() -> [u8; 4] + Send + 'static {
-    let mut state = seed;
-    move || {
-        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-        state.to_be_bytes()
-    }
-}
-
-fn connection(role: Role, limits: Limits, seed: u32) -> Connection {
+fn connection(role: Role, limits: Limits, seed: u64) -> Connection {
     match role {
         Role::Server => Connection::server(limits),
-        Role::Client => Connection::client(limits, masks(seed)),
+        Role::Client => Connection::client(limits, seed),
     }
 }
 
-/// Feeds the pieces, draining after each; returns every event, every transmitted byte and the
-/// final state.
+/// Feeds the pieces as far as the connection takes them, draining in the one order
+/// (transmit, then events) after each call; stops at the first piece refused because the
+/// connection is closed. Returns every event, every transmitted byte and the final state.
 fn run(connection: &mut Connection, pieces: &[&[u8]]) -> Outcome {
     let mut events = Vec::new();
     let mut transmit = Vec::new();
-    for piece in pieces {
-        connection.handle_bytes(piece);
-        events.extend(std::iter::from_fn(|| connection.poll_event()));
-        let _ = connection.poll_transmit(&mut transmit);
+    'pieces: for piece in pieces {
+        let mut rest = *piece;
+        loop {
+            match connection.handle_bytes(rest) {
+                Ok(used) => rest = &rest[used..],
+                Err(InputError::Closed) => break 'pieces,
+                Err(error) => panic!("drained after every call, yet {error}"),
+            }
+            let _ = connection.poll_transmit(&mut transmit);
+            events.extend(std::iter::from_fn(|| connection.poll_event()));
+            if rest.is_empty() {
+                break;
+            }
+        }
     }
     (events, transmit, connection.state())
 }
@@ -206,7 +208,7 @@ proptest! {
             0..8,
         ),
         cuts in proptest::collection::vec(any::<usize>(), 0..12),
-        seed: u32,
+        seed: u64,
     ) {
         for sender_role in [Role::Client, Role::Server] {
             let mut sender = connection(sender_role, Limits::default(), seed);
@@ -252,7 +254,7 @@ proptest! {
         tail in proptest::collection::vec(any::<u8>(), 0..6),
         cuts in proptest::collection::vec(any::<usize>(), 1..16),
         small_limits: bool,
-        seed: u32,
+        seed: u64,
     ) {
         let limits = if small_limits { Limits::default().with_max_frame_size(24).with_max_message_size(40) } else { Limits::default() };
         for role in [Role::Server, Role::Client] {
@@ -262,6 +264,53 @@ proptest! {
             let bytewise: Vec<&[u8]> = bytes.chunks(1).collect();
             prop_assert_eq!(&comparable(run(&mut connection(role, limits, seed), &bytewise)), &whole);
             prop_assert_eq!(&comparable(run(&mut connection(role, limits, seed), &split(&bytes, &cuts))), &whole);
+        }
+    }
+
+    #[test]
+    fn a_closed_connection_refuses_all_input(
+        frames in proptest::collection::vec(raw_frame(), 0..6),
+        closer in 0..4u8,
+        cuts in proptest::collection::vec(any::<usize>(), 0..8),
+        later in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 1..6),
+        seed: u64,
+        max_queued_events in 1..4usize,
+    ) {
+        let limits = Limits::default().with_max_queued_events(max_queued_events);
+        for role in [Role::Server, Role::Client] {
+            let mut c = connection(role, limits, seed);
+            let mut bytes = encode(&frames, role);
+            let peer_mask = (role == Role::Server).then_some([1, 2, 3, 4]);
+            match closer {
+                // The peer's Close.
+                0 => write_frame(OpCode::Close, true, peer_mask, &1000u16.to_be_bytes(), &mut bytes),
+                // A violation: RSV bits without an extension.
+                1 => {
+                    let start = bytes.len();
+                    write_frame(OpCode::Text, true, peer_mask, b"x", &mut bytes);
+                    bytes[start] |= 0x40;
+                }
+                // This side closes, then the peer answers.
+                2 => {
+                    let _ = c.close(CloseCode::NORMAL, "", &mut Vec::new());
+                    write_frame(OpCode::Close, true, peer_mask, b"", &mut bytes);
+                }
+                // The transport ends (below).
+                _ => {}
+            }
+            let _ = run(&mut c, &split(&bytes, &cuts));
+            if closer == 3 && c.state() != State::Closed {
+                prop_assert_eq!(c.handle_end(), Ok(()));
+            }
+            prop_assert_eq!(c.state(), State::Closed);
+            let _ = c.poll_transmit(&mut Vec::new());
+            while c.poll_event().is_some() {}
+            for input in &later {
+                prop_assert_eq!(c.handle_bytes(input), Err(InputError::Closed));
+                prop_assert_eq!(c.handle_end(), Err(InputError::Closed));
+            }
+            prop_assert_eq!(c.poll_event(), None);
+            prop_assert_eq!(c.poll_transmit(&mut Vec::new()), None);
         }
     }
 

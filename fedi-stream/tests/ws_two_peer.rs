@@ -8,9 +8,9 @@ use bytes::Bytes;
 use fedi_stream::c2s::feed::{Feed, FeedConfig, FeedLimits, SessionConfig, SessionEvent};
 use fedi_stream::c2s::item::{CatchUpReason, ItemId, Json, StreamEvent};
 use fedi_stream::c2s::socket::{
-    Blob, ClientConnection, ClientConnectionEvent, ClientMessage, DeliveryStatus, EnvelopeError,
-    Fetched, Incoming, Outgoing, RequestError, ResponseError, ServerConnection,
-    ServerConnectionEvent, ServerMessage, SocketLimits,
+    Blob, ClientConnection, ClientConnectionEvent, ClientMessage, CloseCode, DeliveryStatus,
+    EnvelopeError, Fetched, Incoming, InputError, Outgoing, RequestError, ResponseError,
+    ServerConnection, ServerConnectionEvent, ServerMessage, SocketLimits,
 };
 
 struct Pair {
@@ -20,7 +20,7 @@ struct Pair {
     client: ClientConnection,
     server_events: Vec<ServerConnectionEvent>,
     client_events: Vec<ClientConnectionEvent>,
-    closes: Vec<(u16, &'static str)>,
+    closes: Vec<(CloseCode, String)>,
     pings: usize,
 }
 
@@ -59,16 +59,18 @@ impl Pair {
             while let Some(frame) = self.client.poll_transmit() {
                 moved = true;
                 self.server
-                    .handle_message(frame.as_message().expect("data frame"));
+                    .handle_message(frame.as_message().expect("data frame"))
+                    .unwrap();
             }
             while let Some(frame) = self.server.poll_transmit(self.now, &self.feed) {
                 moved = true;
                 match &frame {
                     Outgoing::Ping => self.pings += 1,
-                    Outgoing::Close { code, reason } => self.closes.push((*code, reason)),
+                    Outgoing::Close { code, reason } => self.closes.push((*code, reason.clone())),
                     data => self
                         .client
-                        .handle_message(data.as_message().expect("data frame")),
+                        .handle_message(data.as_message().expect("data frame"))
+                        .expect("the client is open"),
                 }
             }
             while let Some(event) = self.server.poll_event() {
@@ -181,7 +183,7 @@ fn outbox_post_with_ids_delivery_status_and_done() {
     assert_eq!(pair.client.in_flight(), 1, "in flight until done");
     // Delivery may take days: an accepted post does not time out.
     pair.now += Duration::from_secs(3600);
-    pair.client.handle_timeout(pair.now);
+    pair.client.handle_timeout(pair.now).unwrap();
     pair.server
         .delivery(
             &request,
@@ -340,7 +342,7 @@ fn unanswered_requests_time_out_on_the_virtual_clock() {
         Some(start + Duration::from_secs(10))
     );
     pair.now = start + Duration::from_secs(10);
-    pair.client.handle_timeout(pair.now);
+    pair.client.handle_timeout(pair.now).unwrap();
     pair.exchange();
     assert_eq!(
         pair.client_events,
@@ -359,7 +361,7 @@ fn unanswered_requests_time_out_on_the_virtual_clock() {
         })
     ));
     pair.now = start + Duration::from_secs(14);
-    pair.client.handle_timeout(pair.now);
+    pair.client.handle_timeout(pair.now).unwrap();
     pair.exchange();
     assert_eq!(
         pair.client_events[2],
@@ -372,22 +374,35 @@ fn unanswered_requests_time_out_on_the_virtual_clock() {
 fn peer_misbehaviour_is_answered_with_errors() {
     let limits = SocketLimits::default().with_max_in_flight(2);
     let mut pair = Pair::new(limits, SessionConfig::default(), FeedLimits::default());
-    pair.server.handle_message(Incoming::Text("not json"));
     pair.server
-        .handle_message(Incoming::Text(r#"{"type":"launch","id":"x"}"#));
-    pair.server.handle_message(Incoming::Text(
-        r#"{"type":"fetch","id":"a","data":"https://r.example/1"}"#,
-    ));
-    pair.server.handle_message(Incoming::Text(
-        r#"{"type":"fetch","id":"a","data":"https://r.example/2"}"#,
-    ));
-    pair.server.handle_message(Incoming::Text(
-        r#"{"type":"fetch","id":"b","data":"https://r.example/3"}"#,
-    ));
-    pair.server.handle_message(Incoming::Text(
-        r#"{"type":"fetch","id":"c","data":"https://r.example/4"}"#,
-    ));
-    pair.server.handle_message(Incoming::Binary(b"\0\0\0"));
+        .handle_message(Incoming::Text("not json"))
+        .unwrap();
+    pair.server
+        .handle_message(Incoming::Text(r#"{"type":"launch","id":"x"}"#))
+        .unwrap();
+    pair.server
+        .handle_message(Incoming::Text(
+            r#"{"type":"fetch","id":"a","data":"https://r.example/1"}"#,
+        ))
+        .unwrap();
+    pair.server
+        .handle_message(Incoming::Text(
+            r#"{"type":"fetch","id":"a","data":"https://r.example/2"}"#,
+        ))
+        .unwrap();
+    pair.server
+        .handle_message(Incoming::Text(
+            r#"{"type":"fetch","id":"b","data":"https://r.example/3"}"#,
+        ))
+        .unwrap();
+    pair.server
+        .handle_message(Incoming::Text(
+            r#"{"type":"fetch","id":"c","data":"https://r.example/4"}"#,
+        ))
+        .unwrap();
+    pair.server
+        .handle_message(Incoming::Binary(b"\0\0\0"))
+        .unwrap();
     let mut statuses = Vec::new();
     while let Some(frame) = pair.server.poll_transmit(pair.now, &pair.feed) {
         let text = std::str::from_utf8(frame.bytes().unwrap())
@@ -429,13 +444,21 @@ fn oversized_messages_close_with_1009() {
             ..
         })
     ));
-    pair.server.handle_message(Incoming::Binary(&[0; 100]));
+    pair.server
+        .handle_message(Incoming::Binary(&[0; 100]))
+        .unwrap();
     pair.exchange();
-    assert_eq!(pair.closes, [(1009, "message too big")]);
+    assert_eq!(
+        pair.closes,
+        [(CloseCode::MESSAGE_TOO_BIG, "message too big".to_owned())]
+    );
     assert!(pair.server.is_closed());
-    pair.server.handle_message(Incoming::Text(
-        r#"{"type":"fetch","id":"z","data":"https://r.example/"}"#,
-    ));
+    assert_eq!(
+        pair.server.handle_message(Incoming::Text(
+            r#"{"type":"fetch","id":"z","data":"https://r.example/"}"#,
+        )),
+        Err(InputError::Closed)
+    );
     assert!(pair.server.poll_transmit(pair.now, &pair.feed).is_none());
 }
 
@@ -517,7 +540,7 @@ fn keep_alive_pings_and_slow_consumer_close() {
     let wake = pair.server.poll_timeout().unwrap();
     assert_eq!(wake, pair.now + Duration::from_secs(15));
     pair.now = wake;
-    pair.server.handle_timeout(pair.now, &pair.feed);
+    pair.server.handle_timeout(pair.now, &pair.feed).unwrap();
     pair.exchange();
     assert_eq!(pair.pings, 1);
 
@@ -525,7 +548,7 @@ fn keep_alive_pings_and_slow_consumer_close() {
     pair.exchange();
     pair.post(3, 50); // the client's socket is stuck: nothing is polled
     pair.now += Duration::from_secs(15);
-    pair.server.handle_timeout(pair.now, &pair.feed);
+    pair.server.handle_timeout(pair.now, &pair.feed).unwrap();
     pair.exchange();
     assert_eq!(pair.item_ids(), [1, 2]);
     let catch_up = pair
@@ -540,7 +563,10 @@ fn keep_alive_pings_and_slow_consumer_close() {
     assert_eq!(catch_up.min_id.as_ref().unwrap(), "2");
     assert_eq!(
         pair.closes,
-        [(1013, "slow consumer: reconnect and catch up")]
+        [(
+            CloseCode::TRY_AGAIN_LATER,
+            "slow consumer: reconnect and catch up".to_owned()
+        )]
     );
     assert!(pair.server_events.iter().any(|event| matches!(
         event,

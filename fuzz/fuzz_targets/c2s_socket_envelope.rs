@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use fedi_stream::c2s::item::{ItemId, Json, Meta, StreamEvent};
 use fedi_stream::c2s::feed::{Feed, FeedConfig, FeedLimits, SessionConfig};
 use fedi_stream::c2s::socket::{
-    Blob, ClientConnection, ClientMessage, DeliveryStatus, Fetched, Outgoing, SocketLimits, Incoming,
+    Blob, ClientConnection, ClientMessage, DeliveryStatus, Fetched, InputError, Outgoing, SocketLimits, Incoming,
     ServerConnection, ServerConnectionEvent, ServerMessage,
 };
 use libfuzzer_sys::fuzz_target;
@@ -77,7 +77,19 @@ fuzz_target!(|data: &[u8]| {
     let mut next_item = 0u32;
 
     for (index, piece) in pieces.iter().enumerate().take(256) {
-        server.handle_message(message(piece));
+        if server.is_closed() {
+            assert_eq!(
+                server.handle_message(message(piece)),
+                Err(InputError::Closed)
+            );
+            continue;
+        }
+        // Refused once the connection queued its Close; never backlogged, as every round
+        // drains the events.
+        match server.handle_message(message(piece)) {
+            Ok(()) | Err(InputError::Closed) => {}
+            Err(error) => panic!("{error}"),
+        }
         let selector = piece.len() % 7;
         while let Some(event) = server.poll_event() {
             let ServerConnectionEvent::Request(request) = event else {
@@ -137,7 +149,9 @@ fuzz_target!(|data: &[u8]| {
                     ServerMessage::decode(message, &SocketLimits::default()).is_ok(),
                     "{frame:?}"
                 );
-                client.handle_message(message);
+                client
+                    .handle_message(message)
+                    .expect("the client is drained and open");
             }
             if let Outgoing::Close { .. } = frame {
                 assert!(server.is_closed());
@@ -149,7 +163,7 @@ fuzz_target!(|data: &[u8]| {
             .poll_timeout()
             .is_some_and(|deadline| deadline <= now)
         {
-            server.handle_timeout(now, &feed);
+            server.handle_timeout(now, &feed).expect("open while it has a timer");
         }
         assert!(feed.len() <= 8);
     }

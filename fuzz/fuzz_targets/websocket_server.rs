@@ -3,12 +3,19 @@
 //! (Pongs aside, whose number depends on when the host drains) and final state for every
 //! chunking (at once, as cut, one byte at a time).
 //!
+//! Input is fed as far as the connection takes it (the event queue is bounded), drained in the
+//! one order (transmit, then events); once the connection is closed for input every call is
+//! refused with `InputError::Closed`.
+//!
 //! Input layout: `[flags, cut_count, cuts as u16 LE..., stream...]`. `flags` bit 0: small
-//! limits (256-byte frames, 1 KiB messages, 2 pending Pongs); bit 1: end with `handle_eof`.
+//! limits (256-byte frames, 1 KiB messages, 2 pending Pongs, 3 queued events); bit 1: end
+//! with `handle_end`.
 #![no_main]
 
 use fedi_fuzz::cut_stream;
-use fedi_stream::websocket::{Connection, Event, FrameHeader, Limits, OpCode, State};
+use fedi_stream::websocket::{
+    Connection, Event, FrameHeader, InputError, Limits, OpCode, State,
+};
 use libfuzzer_sys::fuzz_target;
 
 type Outcome = (Vec<Event>, Vec<(OpCode, Vec<u8>)>, State);
@@ -21,18 +28,37 @@ fn run<'a>(limits: Limits, eof: bool, chunks: impl Iterator<Item = &'a [u8]>) ->
     let owed = (limits.max_pending_pongs + 1) * 127;
     let step = |connection: &mut Connection, events: &mut Vec<Event>, transmit: &mut Vec<u8>| {
         assert!(connection.buffered_bytes() <= limits.max_message_size);
-        events.extend(std::iter::from_fn(|| connection.poll_event()));
+        assert!(connection.queued_events() <= limits.max_queued_events.max(1));
         let before = transmit.len();
         let _ = connection.poll_transmit(transmit);
         assert!(transmit.len() - before <= owed);
+        events.extend(std::iter::from_fn(|| connection.poll_event()));
     };
     for chunk in chunks {
-        connection.handle_bytes(chunk);
-        step(&mut connection, &mut events, &mut transmit);
+        let mut rest = chunk;
+        loop {
+            match connection.handle_bytes(rest) {
+                Ok(used) => rest = &rest[used..],
+                Err(InputError::Closed) => {
+                    assert_eq!(connection.state(), State::Closed);
+                    break;
+                }
+                Err(error) => panic!("drained after every call, yet {error}"),
+            }
+            step(&mut connection, &mut events, &mut transmit);
+            if rest.is_empty() {
+                break;
+            }
+        }
     }
     if eof {
-        connection.handle_eof();
-        step(&mut connection, &mut events, &mut transmit);
+        match connection.handle_end() {
+            Ok(()) => step(&mut connection, &mut events, &mut transmit),
+            Err(error) => {
+                assert_eq!(error, InputError::Closed);
+                assert_eq!(connection.state(), State::Closed);
+            }
+        }
         assert_eq!(connection.state(), State::Closed);
     }
     (events, frames_except_pongs(&transmit), connection.state())
@@ -62,6 +88,7 @@ fuzz_target!(|data: &[u8]| {
             .with_max_frame_size(256)
             .with_max_message_size(1024)
             .with_max_pending_pongs(2)
+            .with_max_queued_events(3)
     } else {
         Limits::default()
     };

@@ -423,7 +423,11 @@ async fn subscriber(
             wake = wait(&mut head, deadline, &mut shutdown, stopping) => match wake {
                 Wake::Feed(true) => {}
                 Wake::Feed(false) => return,
-                Wake::Timer => session.handle_timeout(Instant::now(), &cell.lock()),
+                Wake::Timer => {
+                    if session.handle_timeout(Instant::now(), &cell.lock()).is_err() {
+                        return; // closed: everything was sent
+                    }
+                }
                 Wake::Shutdown => {
                     stopping = true;
                     session.finish(Some(&shutdown_notice()));

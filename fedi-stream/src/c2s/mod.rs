@@ -87,7 +87,7 @@
 //!     }
 //!     // Sleep until the deadline (or until woken by an append); the clock jumps here.
 //!     now = session.poll_timeout().expect("open sessions keep a keep-alive timer");
-//!     session.handle_timeout(now, &feed);
+//!     session.handle_timeout(now, &feed)?;
 //! }
 //! assert_eq!(body, b"event: inbox\nid: 1\ndata: {\"type\":\"Create\",\"actor\":\"https://example.net/bob\"}\n\n:\n");
 //! assert_eq!(now - start, Duration::from_secs(30)); // the keep-alive timer, twice
@@ -95,7 +95,8 @@
 //! ```
 //!
 //! The WebSocket endpoint is the same loop around a [`socket::ServerConnection`] (created with the
-//! resume id from `?last_event_id=`): pass every text/binary message to `handle_message`, answer
+//! resume id from `?last_event_id=`): pass every text/binary message to `handle_message` (and
+//! the client's Close to `handle_close`, the end of the transport to `handle_end`), answer
 //! each [`socket::ServerConnectionEvent::Request`] with `accept`/`delivery`/`done`, `proxied`, `stored`,
 //! `fetched` or `fail`, and send what `poll_transmit` returns (text, binary, ping, close). A
 //! Mastodon endpoint maps `/api/v1/streaming/...` to a feed with

@@ -1,12 +1,13 @@
 //! Errors of the engine: [`ProtocolError`] for what the peer sent, [`SendError`] for what the
-//! local application asked to send.
+//! local application asked to send. [`InputError`](crate::websocket::InputError), for input
+//! the connection could not take, is shared with the C2S socket.
 
 use thiserror::Error;
 
-use super::close::CloseCode;
 use super::frame::OpCode;
 use super::limits::Limit;
 use super::message::DataKind;
+use crate::close::CloseCode;
 
 /// The peer broke RFC 6455 (or exceeded a [`Limits`](super::Limits) value). The connection
 /// fails: it queues a Close frame with [`close_code`](Self::close_code) and processes no more
@@ -97,7 +98,7 @@ pub enum ProtocolError {
         max: usize,
     },
     /// The transport ended before the closing handshake (reported by
-    /// [`Connection::handle_eof`](super::Connection::handle_eof)).
+    /// [`Connection::handle_end`](super::Connection::handle_end)).
     #[error("the transport closed without a closing handshake{}", if *.mid_frame { " in the middle of a frame" } else { "" })]
     UnexpectedEof {
         /// Whether a frame was partly received.

@@ -33,6 +33,13 @@ pub struct Limits {
     /// beyond it the oldest is dropped (RFC 6455 §5.5.3 allows answering only the latest Ping).
     /// Each holds at most 125 bytes. Default: [`Limits::DEFAULT_MAX_PENDING_PONGS`] (16).
     pub max_pending_pongs: usize,
+    /// The most events waiting for [`poll_event`](super::Connection::poll_event). Once that
+    /// many wait, [`handle_bytes`](super::Connection::handle_bytes) stops consuming and returns
+    /// how many bytes it took; called again while they still wait, it returns
+    /// [`InputError::Backpressure`](super::InputError::Backpressure). Each event holds at most
+    /// one message (bounded by [`max_message_size`](Self::max_message_size)) or 125 bytes of
+    /// control payload. 0 counts as 1. Default: [`Limits::DEFAULT_MAX_QUEUED_EVENTS`] (1024).
+    pub max_queued_events: usize,
 }
 
 impl Limits {
@@ -42,6 +49,10 @@ impl Limits {
     pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 << 20;
     /// Default for [`max_pending_pongs`](Self::max_pending_pongs): 16.
     pub const DEFAULT_MAX_PENDING_PONGS: usize = 16;
+    /// Default for [`max_queued_events`](Self::max_queued_events): 1024, more than a 128 KiB
+    /// read of 300-byte messages carries, so that hosts draining after every read rarely see
+    /// the bound.
+    pub const DEFAULT_MAX_QUEUED_EVENTS: usize = 1024;
 
     /// The default limits.
     #[must_use]
@@ -50,6 +61,7 @@ impl Limits {
             max_frame_size: Self::DEFAULT_MAX_FRAME_SIZE,
             max_message_size: Self::DEFAULT_MAX_MESSAGE_SIZE,
             max_pending_pongs: Self::DEFAULT_MAX_PENDING_PONGS,
+            max_queued_events: Self::DEFAULT_MAX_QUEUED_EVENTS,
         }
     }
 
@@ -71,6 +83,14 @@ impl Limits {
     #[must_use]
     pub const fn with_max_pending_pongs(mut self, count: usize) -> Self {
         self.max_pending_pongs = count;
+        self
+    }
+
+    /// Returns these limits with [`max_queued_events`](Self::max_queued_events) set to
+    /// `count`.
+    #[must_use]
+    pub const fn with_max_queued_events(mut self, count: usize) -> Self {
+        self.max_queued_events = count;
         self
     }
 

@@ -6,8 +6,8 @@ use std::ops::Deref;
 
 use bytes::Bytes;
 
-use super::close::CloseFrame;
 use super::error::ProtocolError;
+use crate::close::CloseFrame;
 
 /// The two kinds of data message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -5,7 +5,7 @@
 //! ```text
 //!  transport bytes (any chunking)                                          application
 //!  ─────────────▶ Connection::handle_bytes ──▶ frames ──▶ reassembly ──▶ poll_event ─▶ Event::Message(Text | Binary)
-//!  ─────────────▶ Connection::handle_eof       │  header checks,   UTF-8 (fail fast)     Event::Ping / Pong
+//!  ─────────────▶ Connection::handle_end       │  header checks,   UTF-8 (fail fast)     Event::Ping / Pong
 //!                                              │  unmask in place, Limits              Event::Close / Failed
 //!                                              └─▶ owed Pongs / Close ┐
 //!  ◀──────────── poll_transmit(&mut buf) ◀────────────────────────────┘
@@ -40,27 +40,24 @@
 //! let (response, used) = head::parse_response(&to_client, &head::HeadLimits::default())?.expect("complete");
 //! to_client.drain(..used);
 //! client_handshake.check_response(&response)?;
-//! let mut key = 0u32;
-//! let mut client = Connection::client(Limits::default(), move || {
-//!     key = key.wrapping_mul(747_796_405).wrapping_add(2_891_336_453); // a CSPRNG in production
-//!     key.to_le_bytes()
-//! });
+//! let mut client = Connection::client(Limits::default(), 0x5eed); // seed from a CSPRNG in production
 //! client.send_text("hello", &mut to_server)?;
 //! client.close(CloseCode::NORMAL, "done", &mut to_server)?;
 //!
-//! // Server: the transport delivers the bytes in 3-byte pieces.
+//! // Server: the transport delivers the bytes in 3-byte pieces. After each input, the
+//! // connection's own frames go out first, then the events are handled.
 //! let mut events = Vec::new();
 //! for piece in to_server.chunks(3) {
-//!     server.handle_bytes(piece);
-//!     events.extend(std::iter::from_fn(|| server.poll_event())); // replies would go here
+//!     server.handle_bytes(piece)?;
 //!     let _ = server.poll_transmit(&mut to_client); // Pongs, the Close reply
+//!     events.extend(std::iter::from_fn(|| server.poll_event())); // replies would go here
 //! }
 //! assert_eq!(events[0], Event::Message(Message::text("hello")));
 //! assert!(matches!(&events[1], Event::Close(Some(frame)) if frame.code == CloseCode::NORMAL));
 //! assert_eq!(server.state(), State::Closed); // the reply is in `to_client`: close the TCP connection
 //!
 //! // Client: the server's reply completes the closing handshake.
-//! client.handle_bytes(&to_client);
+//! client.handle_bytes(&to_client)?;
 //! assert!(matches!(client.poll_event(), Some(Event::Close(Some(_)))));
 //! assert_eq!(client.state(), State::Closed);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -76,17 +73,20 @@
 //! - Pings are answered automatically (up to [`Limits::max_pending_pongs`] waiting, then only
 //!   the latest); a Close is answered by echoing its code. Close codes 1012–1014 (IANA
 //!   registry) are accepted besides those of RFC 6455.
-//! - Events take effect when polled: the Close answering the peer's Close or a failure is
-//!   queued when [`poll_event`](Connection::poll_event) hands out that event, so replies to the
-//!   messages before it go out first, as if the frames had been read one at a time.
+//! - One drain order, as in the crate family's sans-IO contract: after every input,
+//!   [`poll_transmit`](Connection::poll_transmit) first, then
+//!   [`poll_event`](Connection::poll_event). The Close answering the peer's Close or a failure
+//!   is queued as soon as that frame is read or the failure found.
+//! - Input is refused with [`InputError::Closed`] once the connection is closed for input,
+//!   and at most [`Limits::max_queued_events`] events wait: beyond them
+//!   [`handle_bytes`](Connection::handle_bytes) stops consuming and says how far it got.
 //! - Non-minimal length encodings are accepted (the RFC requires minimal ones of senders only);
 //!   a 64-bit length with its top bit set is refused.
-//! - The client's masking keys come from a caller-supplied function; the handshake nonce is a
-//!   caller-supplied value.
+//! - The client's masking keys come from a generator seeded by the caller (a `u64` from a
+//!   CSPRNG, see [`Connection::client`]); the handshake nonce is a caller-supplied value.
 //! - With the `tungstenite` feature, `tungstenite` conversions ([`Message`],
 //!   [`Event`], [`CloseFrame`], [`OpCode`] to and from `tungstenite` 0.30 types).
 
-mod close;
 mod connection;
 mod error;
 mod frame;
@@ -98,7 +98,8 @@ mod message;
 mod tungstenite_compat;
 mod utf8;
 
-pub use close::{CloseCode, CloseFrame};
+pub use crate::close::{CloseCode, CloseFrame};
+pub use crate::input::InputError;
 pub use connection::{Connection, State};
 pub use error::{ProtocolError, SendError};
 pub use frame::{FrameHeader, OpCode, Role, write_frame};

@@ -7,10 +7,10 @@ use tungstenite::protocol::frame::coding::{
     CloseCode as TungsteniteCloseCode, Control, Data, OpCode as TungsteniteOpCode,
 };
 
-use super::close::{CloseCode, CloseFrame};
 use super::error::ProtocolError;
 use super::frame::OpCode;
 use super::message::{ControlPayload, Event, Message};
+use crate::close::{CloseCode, CloseFrame};
 
 /// A `tungstenite` value with no counterpart in the engine: the error of the conversions to
 /// and from `tungstenite` 0.30 types (feature `tungstenite`).

@@ -217,10 +217,14 @@ impl Pair {
         let next = self.next_timer().expect("a timer is armed");
         assert!(next >= self.now, "timers never go back");
         self.now = next;
-        if let Some((session, _)) = &mut self.connection {
-            session.handle_timeout(self.now, &self.feed);
+        if let Some((session, _)) = &mut self.connection
+            && !session.is_closed()
+        {
+            session.handle_timeout(self.now, &self.feed).expect("open");
         }
-        self.client.handle_timeout(self.now);
+        if !self.client.is_closed() {
+            self.client.handle_timeout(self.now).expect("open");
+        }
         self.drain_client();
     }
 

@@ -22,7 +22,7 @@ use fedi_stream::c2s::feed::{Feed, Format, Transmit};
 use fedi_stream::c2s::item::Json;
 use fedi_stream::c2s::negotiate;
 use fedi_stream::c2s::socket::{
-    Blob, ClientMessage, DeliveryStatus, Fetched, Incoming, Outgoing, ServerConnection,
+    Blob, ClientMessage, CloseCode, DeliveryStatus, Fetched, Incoming, Outgoing, ServerConnection,
     ServerConnectionEvent, SocketLimits,
 };
 use futures::{SinkExt, StreamExt};
@@ -205,7 +205,7 @@ async fn session(
                     Outgoing::Binary(bytes) => Message::Binary(bytes),
                     Outgoing::Ping => Message::Ping(Bytes::new()),
                     Outgoing::Close { code, reason } => {
-                        websocket::close(&mut socket, code, reason).await;
+                        websocket::close(&mut socket, code.into(), &reason).await;
                         return;
                     }
                     _ => continue,
@@ -241,18 +241,36 @@ async fn session(
         let deadline = connection.poll_timeout();
         tokio::select! {
             incoming = socket.next() => match websocket::receive(&mut socket, incoming).await {
-                Some(Message::Text(text)) => connection.handle_message(Incoming::Text(&text)),
-                Some(Message::Binary(bytes)) => connection.handle_message(Incoming::Binary(&bytes)),
+                // Refused only once closed (the loop ends before) or with events undrained (the
+                // loop drains them all first).
+                Some(Message::Text(text)) => {
+                    if connection.handle_message(Incoming::Text(&text)).is_err() {
+                        return;
+                    }
+                }
+                Some(Message::Binary(bytes)) => {
+                    if connection.handle_message(Incoming::Binary(&bytes)).is_err() {
+                        return;
+                    }
+                }
                 Some(Message::Close(_)) | None => return,
                 Some(_) => {}
             },
             wake = stream::wait(&mut head, deadline, &mut shutdown, stopping) => match wake {
                 Wake::Feed(true) => {}
                 Wake::Feed(false) => return,
-                Wake::Timer => connection.handle_timeout(Instant::now(), &cell.lock()),
+                Wake::Timer => {
+                    if connection.handle_timeout(Instant::now(), &cell.lock()).is_err() {
+                        return;
+                    }
+                }
                 Wake::Shutdown => {
                     stopping = true;
-                    connection.close(1001, "server shutting down", Some(&stream::shutdown_notice()));
+                    connection.close(
+                        CloseCode::GOING_AWAY,
+                        "server shutting down",
+                        Some(&stream::shutdown_notice()),
+                    );
                 }
             },
         }

@@ -317,7 +317,8 @@ impl Connection {
                 () = timer => {
                     let now = Instant::now();
                     for subscribed in &mut self.sessions {
-                        subscribed.session.handle_timeout(now, &subscribed.cell.lock());
+                        // A closed session has no timer left to run; the drain removes it.
+                        let _closed = subscribed.session.handle_timeout(now, &subscribed.cell.lock());
                     }
                 }
                 () = shutdown.wait() => {

@@ -2,26 +2,29 @@
 
 use std::time::Duration;
 
+use crate::random::SplitMix64;
+
 /// Reconnection delays: the server's `retry:` value (or a default) for the first attempt,
-/// doubling with each failure up to a cap, each with up to 50 % added jitter from an injected
-/// seed, so that clients dropped together do not return together.
+/// doubling with each failure up to a cap, each with full jitter drawn from a seed, so that
+/// clients dropped together do not return together.
 ///
-/// The delay of attempt `n` (from 0) is `min(base · 2ⁿ, max(cap, base)) · (1 + j)` with `j` in
-/// `[0, 0.5)`: never shorter than what the server asked for, never longer than 1.5 × the cap
-/// (or the server's value, if larger), and never longer than [`Backoff::MAX_DELAY`] (a day),
-/// whatever a server sends.
+/// The delay of attempt `n` (from 0) is `d = min(base · 2ⁿ, max(cap, base), MAX_DELAY)`
+/// jittered uniformly within `[d / 2, d]`: the one jitter policy of the crate family's sans-IO
+/// contract. It is never longer than the cap (or the server's value, if larger) and never
+/// longer than [`Backoff::MAX_DELAY`] (a day), whatever a server sends; it may be as short as
+/// half of it.
 ///
 /// ```
 /// use std::time::Duration;
 /// use fedi_stream::c2s::client::Backoff;
 ///
-/// let mut backoff = Backoff::new(Duration::from_secs(3), Duration::from_secs(60), 42);
+/// let mut backoff = Backoff::new(Duration::from_secs(4), Duration::from_secs(60), 42);
 /// let first = backoff.next_delay();
-/// assert!(first >= Duration::from_secs(3) && first < Duration::from_millis(4500));
+/// assert!(first >= Duration::from_secs(2) && first <= Duration::from_secs(4));
 /// let second = backoff.next_delay();
-/// assert!(second >= Duration::from_secs(6) && second < Duration::from_secs(9));
+/// assert!(second >= Duration::from_secs(4) && second <= Duration::from_secs(8));
 /// backoff.reset(); // a connection worked: start from the base again
-/// assert!(backoff.next_delay() < Duration::from_millis(4500));
+/// assert!(backoff.next_delay() <= Duration::from_secs(4));
 /// ```
 #[derive(Debug, Clone)]
 pub struct Backoff {
@@ -35,14 +38,16 @@ impl Backoff {
     /// The longest delay ever returned: one day.
     pub const MAX_DELAY: Duration = Duration::from_secs(24 * 60 * 60);
 
-    /// Delays starting at `base`, capped at `cap`, jitter drawn from `seed`.
+    /// Delays starting at `base`, capped at `cap`, jitter drawn from a SplitMix64 generator
+    /// started at `seed` (any value; hosts take it from their own entropy so that clients
+    /// differ).
     #[must_use]
     pub fn new(base: Duration, cap: Duration, seed: u64) -> Self {
         Self {
             base,
             cap,
             attempt: 0,
-            rng: SplitMix64(seed),
+            rng: SplitMix64::new(seed),
         }
     }
 
@@ -72,32 +77,14 @@ impl Backoff {
             .unwrap_or(ceiling)
             .min(ceiling);
         self.attempt = self.attempt.saturating_add(1);
-        // j in [0, 0.5), in 2^-32 steps.
-        let jitter = (self.rng.next() >> 33) as f64 / (1u64 << 32) as f64;
-        let exponential = exponential.min(Self::MAX_DELAY);
-        exponential
-            .saturating_add(exponential.mul_f64(jitter))
-            .min(Self::MAX_DELAY)
+        let delay = exponential.min(Self::MAX_DELAY);
+        let half = delay / 2;
+        half + (delay - half).mul_f64(self.rng.next_unit())
     }
 
     /// Starts over from the base delay (after a connection that worked).
     pub fn reset(&mut self) {
         self.attempt = 0;
-    }
-}
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny, well-mixed generator for jitter; not for
-/// anything secret.
-#[derive(Debug, Clone)]
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
     }
 }
 
@@ -110,13 +97,13 @@ mod tests {
         let base = Duration::from_millis(500);
         let cap = Duration::from_secs(4);
         let mut backoff = Backoff::new(base, cap, 7);
-        let expected_floors = [500, 1000, 2000, 4000, 4000, 4000];
-        for floor in expected_floors {
+        let expected_ceilings = [500, 1000, 2000, 4000, 4000, 4000];
+        for ceiling in expected_ceilings {
             let delay = backoff.next_delay();
-            let floor = Duration::from_millis(floor);
+            let ceiling = Duration::from_millis(ceiling);
             assert!(
-                delay >= floor && delay < floor.mul_f64(1.5),
-                "{delay:?} vs {floor:?}"
+                delay >= ceiling / 2 && delay <= ceiling,
+                "{delay:?} vs {ceiling:?}"
             );
         }
         assert_eq!(backoff.attempt(), 6);
@@ -126,10 +113,12 @@ mod tests {
     fn a_server_retry_above_the_cap_is_honoured() {
         let mut backoff = Backoff::new(Duration::from_secs(3), Duration::from_secs(1), 1);
         for _ in 0..3 {
-            assert!(backoff.next_delay() >= Duration::from_secs(3));
+            let delay = backoff.next_delay();
+            assert!(delay >= Duration::from_millis(1500) && delay <= Duration::from_secs(3));
         }
         let mut absurd = Backoff::new(Duration::from_millis(u64::MAX), Duration::from_secs(1), 1);
-        assert_eq!(absurd.next_delay(), Backoff::MAX_DELAY);
+        let delay = absurd.next_delay();
+        assert!(delay >= Backoff::MAX_DELAY / 2 && delay <= Backoff::MAX_DELAY);
     }
 
     #[test]
@@ -140,6 +129,25 @@ mod tests {
         };
         assert_eq!(delays(5), delays(5));
         assert_ne!(delays(5), delays(6));
+    }
+
+    #[test]
+    fn jitter_spreads_over_the_whole_lower_half() {
+        // Many clients with different seeds: their first delays cover [d/2, d], not one point.
+        let delay = Duration::from_secs(10);
+        let firsts: Vec<Duration> = (0..1000)
+            .map(|seed| Backoff::new(delay, delay, seed).next_delay())
+            .collect();
+        assert!(firsts.iter().all(|d| *d >= delay / 2 && *d <= delay));
+        let low = firsts
+            .iter()
+            .filter(|d| **d < Duration::from_millis(5500))
+            .count();
+        let high = firsts
+            .iter()
+            .filter(|d| **d > Duration::from_millis(9500))
+            .count();
+        assert!(low > 50 && high > 50, "{low} near d/2, {high} near d");
     }
 
     #[test]

@@ -54,9 +54,17 @@ pub struct ClientConfig {
     /// The last item id from an earlier run (restored from storage), sent on the first
     /// connection. Default: none.
     pub last_event_id: Option<String>,
+    /// The most events waiting for [`Client::poll_event`]. Once that many wait, the rest of
+    /// what a body chunk carried stays decoded in the client and is handed out as events are
+    /// polled; the `handle_*` inputs return [`UsageError::Backpressure`] until all of it has
+    /// been polled. At least 2. Default: [`ClientConfig::DEFAULT_MAX_QUEUED_EVENTS`] (1024).
+    pub max_queued_events: usize,
 }
 
 impl ClientConfig {
+    /// Default for [`max_queued_events`](Self::max_queued_events).
+    pub const DEFAULT_MAX_QUEUED_EVENTS: usize = 1024;
+
     /// Defaults for the stream at `url`.
     #[must_use]
     pub fn new(url: Uri) -> Self {
@@ -68,7 +76,16 @@ impl ClientConfig {
             dedup_capacity: Dedup::DEFAULT_CAPACITY,
             limits: sse::Limits::default(),
             last_event_id: None,
+            max_queued_events: Self::DEFAULT_MAX_QUEUED_EVENTS,
         }
+    }
+
+    /// Sets [`max_queued_events`](Self::max_queued_events) (0 and 1 count as 2: one decoded
+    /// event can report a malformed id and the item).
+    #[must_use]
+    pub fn with_max_queued_events(mut self, count: usize) -> Self {
+        self.max_queued_events = count;
+        self
     }
 
     /// Resumes after `id` on the first connection.
@@ -134,6 +151,20 @@ pub enum UsageError {
     /// `handle_body`/`handle_end` without an open stream.
     #[error("no stream is open; a 200 text/event-stream response must come first")]
     NotOpen,
+    /// The client is closed ([`Client::close`], `204 No Content`, or it gave up with
+    /// [`ClientEvent::Failed`]): it takes no more input.
+    #[error("the client is closed; it takes no more input")]
+    Closed,
+    /// [`ClientConfig::max_queued_events`] events wait for [`Client::poll_event`], or more
+    /// of the last body chunk is still to be handed out: drain `poll_event`, then call again.
+    /// Nothing was consumed.
+    #[error(
+        "events wait for poll_event (ClientConfig::max_queued_events is {max}); drain them, then call again"
+    )]
+    Backpressure {
+        /// The limit.
+        max: usize,
+    },
 }
 
 /// What a peer sent that the client could not turn into an item.
@@ -222,17 +253,22 @@ enum State {
 ///    [`handle_response`](Self::handle_response) and every body chunk to
 ///    [`handle_body`](Self::handle_body); call [`handle_end`](Self::handle_end) when the body
 ///    ends or the connection breaks.
-/// 2. After each `handle_*`, drain [`poll_event`](Self::poll_event), then check
-///    [`poll_request`](Self::poll_request) (a reconnect may be due) and
+/// 2. After each `handle_*`, check [`poll_request`](Self::poll_request) (its transmit: a
+///    reconnect may be due), drain [`poll_event`](Self::poll_event), then read
 ///    [`poll_timeout`](Self::poll_timeout).
 /// 3. At the timeout, call [`handle_timeout`](Self::handle_timeout). If it reports
 ///    [`ReconnectCause::Idle`], drop the connection.
 ///
+/// Once closed ([`close`](Self::close), `204`, or [`ClientEvent::Failed`]) every `handle_*`
+/// returns [`UsageError::Closed`]. At most [`ClientConfig::max_queued_events`] events wait;
+/// beyond them the inputs return [`UsageError::Backpressure`] without consuming anything.
+///
 /// # Guarantees
 /// - `Last-Event-ID` is sent only when the client has a non-empty last id.
 /// - An item id delivered once is not delivered again while remembered ([`Dedup`]).
-/// - Delays honour the server's `retry:` as a floor and back off exponentially with jitter
-///   drawn from the injected seed; a connection that delivers anything resets the backoff.
+/// - Delays start from the server's `retry:` and back off exponentially, jittered within
+///   `[delay / 2, delay]` ([`Backoff`]) by a generator seeded at construction; a connection
+///   that delivers anything resets the backoff. A `Retry-After` is a floor.
 /// - `204` stops the client; `200` with another content type and 4xx statuses (except 408 and
 ///   429) make it give up; other failures reconnect.
 ///
@@ -259,7 +295,7 @@ enum State {
 ///
 /// client.handle_end(now)?; // the connection dropped
 /// let Some(ClientEvent::Reconnecting { at, .. }) = client.poll_event() else { panic!() };
-/// client.handle_timeout(at);
+/// client.handle_timeout(at)?;
 /// let again = client.poll_request(at).expect("reconnect");
 /// assert_eq!(again.headers()["last-event-id"], "5");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -277,7 +313,8 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client that connects at once; `seed` drives the backoff jitter.
+    /// A client that connects at once; `seed` starts the SplitMix64 generator of the backoff
+    /// jitter (take it from the host's entropy, so that clients dropped together spread out).
     #[must_use]
     pub fn new(config: ClientConfig, seed: u64) -> Self {
         let decoder = Decoder::new()
@@ -328,16 +365,19 @@ impl Client {
     /// The response head of the request from [`poll_request`](Self::poll_request).
     ///
     /// # Errors
-    /// [`UsageError::NoRequest`] if no request was handed out.
+    /// [`UsageError::Closed`] once closed; [`UsageError::NoRequest`] if no request was
+    /// handed out; [`UsageError::Backpressure`] while events of the last stream wait.
     pub fn handle_response(
         &mut self,
         now: Instant,
         status: StatusCode,
         headers: &HeaderMap,
     ) -> Result<(), UsageError> {
+        self.check_closed()?;
         if self.state != (State::Connecting { sent: true }) {
             return Err(UsageError::NoRequest);
         }
+        self.check_backlog()?;
         if status == StatusCode::NO_CONTENT {
             self.state = State::Closed;
             self.events.push_back(ClientEvent::Stopped);
@@ -371,12 +411,17 @@ impl Client {
     /// A piece of the response body.
     ///
     /// # Errors
-    /// [`UsageError::NotOpen`] if no stream is open.
+    /// [`UsageError::Closed`] once closed; [`UsageError::NotOpen`] if no stream is open;
+    /// [`UsageError::Backpressure`] while events wait beyond
+    /// [`ClientConfig::max_queued_events`] or the last chunk is not yet all handed out
+    /// (nothing is consumed).
     pub fn handle_body(&mut self, now: Instant, bytes: &[u8]) -> Result<(), UsageError> {
-        let State::Open { last_input } = &mut self.state else {
+        self.check_closed()?;
+        if !self.is_open() {
             return Err(UsageError::NotOpen);
-        };
-        *last_input = now;
+        }
+        self.check_backlog()?;
+        self.state = State::Open { last_input: now };
         self.decoder.feed(bytes);
         self.drain_decoder();
         Ok(())
@@ -385,24 +430,32 @@ impl Client {
     /// The body ended or the connection broke: schedules a reconnect.
     ///
     /// # Errors
-    /// [`UsageError::NotOpen`] if no stream is open.
+    /// [`UsageError::Closed`] once closed; [`UsageError::NotOpen`] if no stream is open;
+    /// [`UsageError::Backpressure`] while events of this stream wait to be polled (drain
+    /// them, then call again, so that the reconnect is reported after them).
     pub fn handle_end(&mut self, now: Instant) -> Result<(), UsageError> {
+        self.check_closed()?;
         if !matches!(
             self.state,
             State::Open { .. } | State::Connecting { sent: true }
         ) {
             return Err(UsageError::NotOpen);
         }
-        self.decoder.finish();
-        self.drain_decoder();
+        self.check_backlog()?;
+        self.finish_stream();
         self.wait(now, ReconnectCause::Ended, None);
         Ok(())
     }
 
     /// Call at [`poll_timeout`](Self::poll_timeout) (spurious calls do nothing): makes a due
     /// reconnect available from [`poll_request`](Self::poll_request), or gives up on an idle
-    /// connection ([`ReconnectCause::Idle`]: drop it).
-    pub fn handle_timeout(&mut self, now: Instant) {
+    /// connection ([`ReconnectCause::Idle`]: drop it). A stream whose events wait to be
+    /// polled is not idle: nothing happens until they are.
+    ///
+    /// # Errors
+    /// [`UsageError::Closed`] once closed.
+    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), UsageError> {
+        self.check_closed()?;
         match self.state {
             State::Waiting { until } if now >= until => {
                 self.state = State::Connecting { sent: false };
@@ -410,14 +463,15 @@ impl Client {
             State::Open { last_input }
                 if self
                     .idle_deadline(last_input)
-                    .is_some_and(|deadline| now >= deadline) =>
+                    .is_some_and(|deadline| now >= deadline)
+                    && self.check_backlog().is_ok() =>
             {
-                self.decoder.finish();
-                self.drain_decoder();
+                self.finish_stream();
                 self.wait(now, ReconnectCause::Idle, None);
             }
             _ => {}
         }
+        Ok(())
     }
 
     /// When to call [`handle_timeout`](Self::handle_timeout): the reconnect time, or the idle
@@ -431,13 +485,17 @@ impl Client {
         }
     }
 
-    /// The next event.
+    /// The next event. Hands out what the last body chunk carried beyond
+    /// [`ClientConfig::max_queued_events`] as the queue drains.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<ClientEvent> {
-        self.events.pop_front()
+        let event = self.events.pop_front();
+        self.drain_decoder();
+        event
     }
 
-    /// Stops the client (the host closes the connection).
+    /// Stops the client (the host closes the connection). Events already queued can still be
+    /// polled; every `handle_*` returns [`UsageError::Closed`] from now on.
     pub fn close(&mut self) {
         self.state = State::Closed;
     }
@@ -486,6 +544,35 @@ impl Client {
             .and_then(|idle| last_input.checked_add(idle))
     }
 
+    fn check_closed(&self) -> Result<(), UsageError> {
+        if self.state == State::Closed {
+            Err(UsageError::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// `Err(Backpressure)` while events wait at the bound or decoded outputs wait behind them.
+    fn check_backlog(&self) -> Result<(), UsageError> {
+        let max = self.max_queued_events();
+        if self.events.len() >= max || self.decoder.pending() > 0 {
+            Err(UsageError::Backpressure { max })
+        } else {
+            Ok(())
+        }
+    }
+
+    fn max_queued_events(&self) -> usize {
+        self.config.max_queued_events.max(2)
+    }
+
+    /// Ends the body of the current stream. Called with no backlog; ending a stream discards
+    /// an unfinished block and dispatches nothing (WHATWG HTML, "event stream interpretation").
+    fn finish_stream(&mut self) {
+        self.decoder.finish();
+        debug_assert_eq!(self.decoder.pending(), 0, "finishing dispatches nothing");
+    }
+
     fn fail(&mut self, error: ClientError) {
         self.state = State::Closed;
         self.events.push_back(ClientEvent::Failed(error));
@@ -507,17 +594,25 @@ impl Client {
             .push_back(ClientEvent::Reconnecting { cause, at });
     }
 
+    /// Moves decoded outputs into the event queue while it has room for two events (what one
+    /// output adds at most: a malformed id and the item).
     fn drain_decoder(&mut self) {
-        while let Some(output) = self.decoder.poll() {
-            match output {
-                Ok(Output::Event(event)) => {
-                    self.delivered_on_connection = true;
-                    self.dispatch(event);
-                }
-                Ok(Output::Retry(retry)) => self.backoff.set_base(retry),
-                Ok(Output::Comment(_)) => self.delivered_on_connection = true,
-                Err(error) => self.events.push_back(ClientEvent::Limit(error)),
+        while self.events.len() + 2 <= self.max_queued_events()
+            && let Some(output) = self.decoder.poll()
+        {
+            self.dispatch_output(output);
+        }
+    }
+
+    fn dispatch_output(&mut self, output: Result<Output, DecodeError>) {
+        match output {
+            Ok(Output::Event(event)) => {
+                self.delivered_on_connection = true;
+                self.dispatch(event);
             }
+            Ok(Output::Retry(retry)) => self.backoff.set_base(retry),
+            Ok(Output::Comment(_)) => self.delivered_on_connection = true,
+            Err(error) => self.events.push_back(ClientEvent::Limit(error)),
         }
     }
 
@@ -608,7 +703,7 @@ mod tests {
     }
 
     #[test]
-    fn retry_field_sets_the_reconnect_floor() {
+    fn retry_field_sets_the_reconnect_delay() {
         let now = Instant::now();
         let mut client = client();
         open(&mut client, now);
@@ -618,7 +713,7 @@ mod tests {
             panic!()
         };
         assert_eq!(cause, ReconnectCause::Ended);
-        assert!(at >= now + Duration::from_secs(10) && at < now + Duration::from_secs(15));
+        assert!(at >= now + Duration::from_secs(5) && at <= now + Duration::from_secs(10));
         assert!(client.poll_request(at - Duration::from_millis(1)).is_none());
         assert!(client.poll_request(at).is_some());
     }
@@ -635,7 +730,7 @@ mod tests {
         let Some(ClientEvent::Reconnecting { at, .. }) = client.poll_event() else {
             panic!()
         };
-        assert_eq!(at, now + Backoff::MAX_DELAY);
+        assert!(at >= now + Backoff::MAX_DELAY / 2 && at <= now + Backoff::MAX_DELAY);
     }
 
     #[test]
@@ -701,9 +796,11 @@ mod tests {
         client
             .handle_body(deadline - Duration::from_secs(1), b":\n")
             .unwrap();
-        client.handle_timeout(deadline);
+        client.handle_timeout(deadline).unwrap();
         assert_eq!(client.poll_event(), None);
-        client.handle_timeout(deadline + Duration::from_secs(44));
+        client
+            .handle_timeout(deadline + Duration::from_secs(44))
+            .unwrap();
         assert!(matches!(
             client.poll_event(),
             Some(ClientEvent::Reconnecting {

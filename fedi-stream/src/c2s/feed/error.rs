@@ -39,10 +39,13 @@ pub enum AppendError {
     },
 }
 
-/// The host asked for a session the feed cannot serve.
+/// The host asked for a session the feed cannot serve, or handed a closed session input.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Error)]
 #[non_exhaustive]
 pub enum SessionError {
+    /// The session is closed (its last output was transmitted): it takes no more input.
+    #[error("the session is closed; it takes no more input")]
+    Closed,
     /// The feed does not prepare this format ([`FeedConfig::formats`](super::FeedConfig::formats)).
     #[error("the feed does not serve the {format} format; add it to FeedConfig::formats")]
     FormatNotServed {

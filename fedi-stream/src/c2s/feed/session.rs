@@ -106,7 +106,7 @@ enum State {
 /// // Nothing for 15 s: a keep-alive comment.
 /// let wake = session.poll_timeout().unwrap();
 /// assert_eq!(wake, start + Duration::from_secs(15));
-/// session.handle_timeout(wake, &feed);
+/// session.handle_timeout(wake, &feed)?;
 /// assert_eq!(session.poll_transmit(wake, &feed), Some(Transmit::Body(":\n".into())));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -322,20 +322,27 @@ impl Session {
     /// Call when [`poll_timeout`](Self::poll_timeout) is reached (spurious calls do nothing):
     /// queues a keep-alive if nothing was sent for [`SessionConfig::keep_alive`], and checks
     /// the queue limit, so a subscriber whose transport is stuck is cut off even if the host
-    /// never gets to poll it.
-    pub fn handle_timeout(&mut self, now: Instant, feed: &Feed) {
-        if self.state != State::Open {
-            return;
+    /// never gets to poll it. After [`finish`](Self::finish) or a cut-off it does nothing
+    /// until the last output has been transmitted.
+    ///
+    /// # Errors
+    /// [`SessionError::Closed`] once the session is closed ([`is_closed`](Self::is_closed)).
+    pub fn handle_timeout(&mut self, now: Instant, feed: &Feed) -> Result<(), SessionError> {
+        match self.state {
+            State::Open => {}
+            State::Ending => return Ok(()),
+            State::Closed => return Err(SessionError::Closed),
         }
         if self.cursor < feed.head() && self.beyond_queue_limit(feed, feed.item(self.cursor)) {
             self.cut_off(feed);
-            return;
+            return Ok(());
         }
         if self.keep_alive_at.is_some_and(|at| now >= at) && !self.keep_alive_pending {
             self.pending.push_back(self.format.keep_alive());
             self.keep_alive_pending = true;
             self.keep_alive_at = now.checked_add(self.config.keep_alive);
         }
+        Ok(())
     }
 
     /// When to call [`handle_timeout`](Self::handle_timeout) next; `None` once the session has
@@ -345,7 +352,8 @@ impl Session {
         self.keep_alive_at.filter(|_| self.state == State::Open)
     }
 
-    /// The next event, in the order they happened.
+    /// The next event, in the order they happened. At most two ever wait: how the session
+    /// started (resumed or caught up) and its cut-off.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<SessionEvent> {
         self.events.pop_front()
@@ -666,16 +674,19 @@ data: {"type":"catchUp","reason":"slowConsumer","minId":"1","url":"https://h.exa
         let config = SessionConfig::default().with_keep_alive(Duration::from_secs(10));
         let mut sse = Session::new(&feed, Format::MastodonSse, None, config, start).unwrap();
         assert_eq!(drain(&mut sse, &feed, start), [":)\n"]);
-        sse.handle_timeout(start + Duration::from_secs(9), &feed);
+        sse.handle_timeout(start + Duration::from_secs(9), &feed)
+            .unwrap();
         assert!(!sse.has_pending(&feed));
         let at = sse.poll_timeout().unwrap();
         assert_eq!(at, start + Duration::from_secs(10));
-        sse.handle_timeout(at, &feed);
-        sse.handle_timeout(at + Duration::from_secs(20), &feed);
+        sse.handle_timeout(at, &feed).unwrap();
+        sse.handle_timeout(at + Duration::from_secs(20), &feed)
+            .unwrap();
         assert_eq!(drain(&mut sse, &feed, at), [":thump\n"]);
 
         let mut ws = Session::new(&feed, Format::WebSocket, None, config, start).unwrap();
-        ws.handle_timeout(start + Duration::from_secs(10), &feed);
+        ws.handle_timeout(start + Duration::from_secs(10), &feed)
+            .unwrap();
         assert_eq!(ws.poll_transmit(start, &feed), Some(Transmit::Ping));
     }
 

@@ -7,6 +7,8 @@ use bytes::Bytes;
 
 use crate::c2s::client::Dedup;
 use crate::c2s::item::{CatchUp, ItemId, Json, Meta, StreamEvent};
+use crate::close::{CloseCode, CloseFrame};
+use crate::input::InputError;
 
 use super::envelope::{Incoming, Outgoing};
 use super::error::{EnvelopeError, RequestError};
@@ -71,6 +73,17 @@ struct Pending {
 /// [`poll_transmit`](Self::poll_transmit), then [`poll_event`](Self::poll_event); call
 /// [`handle_timeout`](Self::handle_timeout) at [`poll_timeout`](Self::poll_timeout).
 ///
+/// # Closing and bounds
+/// The connection is closed for input once it closed itself ([`close`](Self::close)), once
+/// the server's Close frame was handed to [`handle_close`](Self::handle_close), or once the
+/// transport ended ([`handle_end`](Self::handle_end)): every `handle_*` then returns
+/// [`InputError::Closed`], requests in flight are forgotten and new ones are refused with
+/// [`RequestError::Closed`]. At most [`SocketLimits::max_in_flight`] requests wait for
+/// answers, [`SocketLimits::max_queued_bytes`] of requests for
+/// [`poll_transmit`](Self::poll_transmit), and [`SocketLimits::max_queued_events`] events
+/// for [`poll_event`](Self::poll_event) (beyond them `handle_message` returns
+/// [`InputError::Backpressure`] without taking the message).
+///
 /// ```
 /// use std::time::Instant;
 /// use fedi_stream::c2s::item::Json;
@@ -82,7 +95,7 @@ struct Pending {
 /// let frame = client.poll_transmit().unwrap();
 /// assert_eq!(frame.bytes().unwrap(), &br#"{"type":"outbox","id":"1","data":{"type":"Note","content":"hi"}}"#[..]);
 ///
-/// client.handle_message(Incoming::Text(r#"{"type":"accepted","id":"1","data":{"activity":"https://h.example/a/1"}}"#));
+/// client.handle_message(Incoming::Text(r#"{"type":"accepted","id":"1","data":{"activity":"https://h.example/a/1"}}"#))?;
 /// let Some(ClientConnectionEvent::Answer(answer)) = client.poll_event() else { panic!() };
 /// assert_eq!(answer.request(), Some(&request));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -97,6 +110,8 @@ pub struct ClientConnection {
     events: VecDeque<ClientConnectionEvent>,
     seen: Dedup,
     last_id: Option<ItemId>,
+    /// Closed for input (and for new requests).
+    closed: bool,
 }
 
 impl ClientConnection {
@@ -112,6 +127,7 @@ impl ClientConnection {
             events: VecDeque::new(),
             seen: Dedup::default(),
             last_id: None,
+            closed: false,
         }
     }
 
@@ -135,6 +151,9 @@ impl ClientConnection {
         now: Instant,
         build: impl FnOnce(RequestId) -> ClientMessage,
     ) -> Result<RequestId, RequestError> {
+        if self.closed {
+            return Err(RequestError::Closed);
+        }
         if self.pending.len() >= self.limits.max_in_flight {
             return Err(RequestError::TooManyInFlight {
                 max: self.limits.max_in_flight,
@@ -224,7 +243,85 @@ impl ClientConnection {
     }
 
     /// One message from the server.
-    pub fn handle_message(&mut self, message: Incoming<'_>) {
+    ///
+    /// # Errors
+    /// [`InputError::Closed`] once the connection is closed for input;
+    /// [`InputError::Backpressure`] while [`SocketLimits::max_queued_events`] events wait:
+    /// drain [`poll_event`](Self::poll_event) and hand the message over again.
+    pub fn handle_message(&mut self, message: Incoming<'_>) -> Result<(), InputError> {
+        self.check_input()?;
+        let max = self.max_queued_events();
+        if self.events.len() >= max {
+            return Err(InputError::Backpressure { max });
+        }
+        self.read(message);
+        Ok(())
+    }
+
+    /// Closes the connection: queues an [`Outgoing::Close`] with `code` and `reason` after
+    /// the requests already queued, and forgets the requests in flight.
+    ///
+    /// # Errors
+    /// [`RequestError::Closed`] if the connection is already closed.
+    pub fn close(
+        &mut self,
+        code: CloseCode,
+        reason: impl Into<String>,
+    ) -> Result<(), RequestError> {
+        if self.closed {
+            return Err(RequestError::Closed);
+        }
+        self.end();
+        self.out.push_back(Outgoing::Close {
+            code,
+            reason: reason.into(),
+        });
+        Ok(())
+    }
+
+    /// The server's Close frame arrived (`None`: it carried no code): requests in flight are
+    /// forgotten, and nothing more is transmitted (the WebSocket layer answers the Close).
+    ///
+    /// # Errors
+    /// [`InputError::Closed`] if the connection was already closed for input.
+    pub fn handle_close(&mut self, frame: Option<CloseFrame>) -> Result<(), InputError> {
+        self.check_input()?;
+        // Whatever the code, the connection is over; the host reconnects if it wants to.
+        drop(frame);
+        self.end();
+        self.out.clear();
+        self.out_bytes = 0;
+        Ok(())
+    }
+
+    /// The transport ended (the TCP connection closed or broke). As
+    /// [`handle_close`](Self::handle_close).
+    ///
+    /// # Errors
+    /// [`InputError::Closed`] if the connection was already closed for input.
+    pub fn handle_end(&mut self) -> Result<(), InputError> {
+        self.handle_close(None)
+    }
+
+    fn end(&mut self) {
+        self.closed = true;
+        self.pending.clear();
+    }
+
+    fn check_input(&self) -> Result<(), InputError> {
+        if self.closed {
+            Err(InputError::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn max_queued_events(&self) -> usize {
+        self.limits.max_queued_events.max(1)
+    }
+
+    /// Decodes one message and queues the event it causes (at most one).
+    fn read(&mut self, message: Incoming<'_>) {
         let message = match ServerMessage::decode(message, &self.limits) {
             Ok(message) => message,
             Err(error) => {
@@ -308,9 +405,16 @@ impl ClientConnection {
         Ok(ClientConnectionEvent::Answer(answer))
     }
 
-    /// Call at [`poll_timeout`](Self::poll_timeout): requests past their deadline are
-    /// reported as [`ClientConnectionEvent::TimedOut`] and forgotten.
-    pub fn handle_timeout(&mut self, now: Instant) {
+    /// Call at [`poll_timeout`](Self::poll_timeout) (spurious calls do nothing): requests
+    /// past their deadline are reported as [`ClientConnectionEvent::TimedOut`] and
+    /// forgotten, oldest first, as many as the event queue has room for; the others are
+    /// reported at the next call ([`poll_timeout`](Self::poll_timeout) stays due).
+    ///
+    /// # Errors
+    /// [`InputError::Closed`] once the connection is closed for input.
+    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), InputError> {
+        self.check_input()?;
+        let room = self.max_queued_events().saturating_sub(self.events.len());
         let mut expired: Vec<RequestId> = self
             .pending
             .iter()
@@ -318,11 +422,12 @@ impl ClientConnection {
             .map(|(request, _)| request.clone())
             .collect();
         expired.sort_by_key(|request| request.as_str().parse::<u64>().unwrap_or(u64::MAX));
-        for request in expired {
+        for request in expired.into_iter().take(room) {
             self.pending.remove(&request);
             self.events
                 .push_back(ClientConnectionEvent::TimedOut { request });
         }
+        Ok(())
     }
 
     /// The earliest request deadline.

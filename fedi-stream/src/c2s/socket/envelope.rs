@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::c2s::item::{JsonError, json_kind_name};
+use crate::close::CloseCode;
 
 use crate::c2s::feed::format::socket::{Data, write};
 
@@ -36,10 +37,12 @@ pub enum Outgoing {
     Ping,
     /// Close the connection with this code and reason, then stop.
     Close {
-        /// The close code (1000 normal, 1008 policy, 1009 too big, 1013 try again later).
-        code: u16,
-        /// A short reason.
-        reason: &'static str,
+        /// The close code ([`CloseCode::NORMAL`], [`CloseCode::GOING_AWAY`],
+        /// [`CloseCode::POLICY_VIOLATION`], [`CloseCode::MESSAGE_TOO_BIG`],
+        /// [`CloseCode::TRY_AGAIN_LATER`]...).
+        code: CloseCode,
+        /// A short reason (at most 123 bytes fit a Close frame).
+        reason: String,
     },
 }
 

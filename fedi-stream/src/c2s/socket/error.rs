@@ -4,6 +4,7 @@
 use thiserror::Error;
 
 use crate::c2s::item::JsonError;
+use crate::close::CloseCode;
 
 /// A message from the peer that is not a valid envelope. The connection answers it with an
 /// `error` message (or closes, see [`EnvelopeError::close_code`]).
@@ -102,9 +103,9 @@ impl EnvelopeError {
     /// for a message beyond the size limits; `None` for errors answered with an `error`
     /// message.
     #[must_use]
-    pub const fn close_code(&self) -> Option<u16> {
+    pub const fn close_code(&self) -> Option<CloseCode> {
         match self {
-            Self::TooLarge { .. } => Some(1009),
+            Self::TooLarge { .. } => Some(CloseCode::MESSAGE_TOO_BIG),
             _ => None,
         }
     }

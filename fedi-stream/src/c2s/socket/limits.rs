@@ -27,6 +27,11 @@ pub struct SocketLimits {
     /// Most bytes of responses (server) or requests (client) queued before the host takes
     /// them with `poll_transmit`. Default: 32 MiB (two maximal blobs).
     pub max_queued_bytes: usize,
+    /// Most events waiting for `poll_event`. Once that many wait, `handle_message` returns
+    /// [`InputError::Backpressure`](super::InputError::Backpressure) without taking the
+    /// message, and a client's `handle_timeout` reports only as many timeouts as fit (the
+    /// rest at the next call). Default: 256.
+    pub max_queued_events: usize,
     /// Client: how long a request may wait for its (first) answer. Default: 30 s.
     pub request_timeout: Duration,
 }
@@ -44,6 +49,8 @@ impl SocketLimits {
     pub const DEFAULT_MAX_IN_FLIGHT: usize = 32;
     /// Default [`max_queued_bytes`](Self::max_queued_bytes).
     pub const DEFAULT_MAX_QUEUED_BYTES: usize = 32 << 20;
+    /// Default [`max_queued_events`](Self::max_queued_events).
+    pub const DEFAULT_MAX_QUEUED_EVENTS: usize = 256;
     /// Default [`request_timeout`](Self::request_timeout).
     pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -57,6 +64,7 @@ impl SocketLimits {
             max_request_id: Self::DEFAULT_MAX_REQUEST_ID,
             max_in_flight: Self::DEFAULT_MAX_IN_FLIGHT,
             max_queued_bytes: Self::DEFAULT_MAX_QUEUED_BYTES,
+            max_queued_events: Self::DEFAULT_MAX_QUEUED_EVENTS,
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
         }
     }
@@ -79,6 +87,13 @@ impl SocketLimits {
     #[must_use]
     pub const fn with_max_queued_bytes(mut self, bytes: usize) -> Self {
         self.max_queued_bytes = bytes;
+        self
+    }
+
+    /// Sets [`max_queued_events`](Self::max_queued_events) (0 counts as 1).
+    #[must_use]
+    pub const fn with_max_queued_events(mut self, events: usize) -> Self {
+        self.max_queued_events = events;
         self
     }
 

@@ -30,7 +30,14 @@
 //!
 //! Size limits ([`SocketLimits`]) bound every message and queue. WebSocket framing, masking and
 //! pings are below this layer: the host's WebSocket library (`tokio-tungstenite`, or this
-//! crate's sans-IO [`websocket`](crate::websocket) engine) carries the messages.
+//! crate's sans-IO [`websocket`](crate::websocket) engine) carries the messages, and tells the
+//! connection when the peer's Close arrived (`handle_close`) or the transport ended
+//! (`handle_end`). Close codes are the crate's one [`CloseCode`] (the engine's too).
+//!
+//! Both connections follow the crate family's sans-IO contract: after every input, drain
+//! `poll_transmit`, then `poll_event`, then read `poll_timeout`; once closed, every
+//! `handle_*` returns [`InputError::Closed`]; a full event queue makes
+//! `handle_message` return [`InputError::Backpressure`] without taking the message.
 //!
 //! A connection that opens without a last id is sent the stream's position first
 //! (`{"type":"meta","id":"…","data":{"type":"position","lastEventId":"…"}}`), which
@@ -43,6 +50,8 @@ mod limits;
 mod message;
 mod server;
 
+pub use crate::close::{CloseCode, CloseFrame};
+pub use crate::input::InputError;
 pub use client::{ClientConnection, ClientConnectionEvent};
 pub use envelope::{Incoming, Outgoing};
 pub use error::{EnvelopeError, RequestError, ResponseError};

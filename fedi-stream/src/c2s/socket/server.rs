@@ -12,6 +12,8 @@ use super::error::{EnvelopeError, ResponseError};
 use super::limits::SocketLimits;
 use super::message::{ClientMessage, DeliveryStatus, Fetched, RequestId, ServerMessage};
 use crate::c2s::item::Json;
+use crate::close::{CloseCode, CloseFrame};
+use crate::input::InputError;
 
 /// What happened on a [`ServerConnection`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,12 +51,24 @@ struct InFlight {
 /// [`poll_event`](Self::poll_event), then read [`poll_timeout`](Self::poll_timeout).
 /// After a [`Outgoing::Close`], send it and close the socket.
 ///
+/// # Closing
+/// The connection is closed for input once it queued its Close ([`close`](Self::close), or a
+/// peer fault that ends the connection), once the client's Close frame was handed to
+/// [`handle_close`](Self::handle_close), or once the transport ended
+/// ([`handle_end`](Self::handle_end)): from then on every `handle_*` returns
+/// [`InputError::Closed`] (a host that keeps reading until the peer answers its Close drops
+/// what it reads). After the peer's Close or the end of the transport nothing more is
+/// transmitted: the WebSocket layer answers the Close itself.
+///
 /// # SocketLimits
 /// [`SocketLimits::max_in_flight`] requests at once (more are refused with status 429),
 /// [`SocketLimits::max_queued_bytes`] of unsent answers (answering beyond it is
 /// [`ResponseError::QueueFull`]; a peer whose refusals would exceed it is closed with 1008),
 /// messages beyond the size limits close with 1009. A subscriber cut off for being slow is
-/// sent the `catchUp` meta message and closed with 1013 (try again later).
+/// sent the `catchUp` meta message and closed with 1013 (try again later). At most
+/// [`SocketLimits::max_queued_events`] events wait for [`poll_event`](Self::poll_event);
+/// beyond them [`handle_message`](Self::handle_message) returns
+/// [`InputError::Backpressure`] without taking the message.
 #[derive(Debug)]
 pub struct ServerConnection {
     session: Session,
@@ -95,10 +109,20 @@ impl ServerConnection {
         Ok(connection)
     }
 
-    /// One message from the client.
-    pub fn handle_message(&mut self, message: Incoming<'_>) {
-        if self.close.is_some() || self.closed {
-            return;
+    /// One message from the client: a request becomes a [`ServerConnectionEvent::Request`],
+    /// anything invalid a [`ServerConnectionEvent::Refused`] (answered with an `error`
+    /// message, or the connection closes).
+    ///
+    /// # Errors
+    /// [`InputError::Closed`] once the connection is closed for input (see
+    /// [Closing](Self#closing)); [`InputError::Backpressure`] while
+    /// [`SocketLimits::max_queued_events`] events wait: drain [`poll_event`](Self::poll_event)
+    /// and hand the message over again.
+    pub fn handle_message(&mut self, message: Incoming<'_>) -> Result<(), InputError> {
+        self.check_input()?;
+        let max = self.max_queued_events();
+        if self.events.len() >= max {
+            return Err(InputError::Backpressure { max });
         }
         match ClientMessage::decode_with_id(message, &self.limits) {
             Ok(request) => {
@@ -123,6 +147,52 @@ impl ServerConnection {
             }
             Err((request, error)) => self.refuse(request, error),
         }
+        Ok(())
+    }
+
+    /// The client's Close frame arrived (`None`: it carried no code). The stream ends at once;
+    /// requests in flight are forgotten (their answers are refused with
+    /// [`ResponseError::Closed`]) and nothing more is transmitted.
+    ///
+    /// # Errors
+    /// [`InputError::Closed`] if the connection was already closed for input.
+    pub fn handle_close(&mut self, frame: Option<CloseFrame>) -> Result<(), InputError> {
+        self.check_input()?;
+        // The code is the peer's business: this side stops either way.
+        drop(frame);
+        self.end();
+        Ok(())
+    }
+
+    /// The transport ended (the TCP connection closed or broke). As
+    /// [`handle_close`](Self::handle_close).
+    ///
+    /// # Errors
+    /// [`InputError::Closed`] if the connection was already closed for input.
+    pub fn handle_end(&mut self) -> Result<(), InputError> {
+        self.check_input()?;
+        self.end();
+        Ok(())
+    }
+
+    fn end(&mut self) {
+        self.session.finish(None);
+        self.in_flight.clear();
+        self.out.clear();
+        self.out_bytes = 0;
+        self.closed = true;
+    }
+
+    fn check_input(&self) -> Result<(), InputError> {
+        if self.close.is_some() || self.closed {
+            Err(InputError::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn max_queued_events(&self) -> usize {
+        self.limits.max_queued_events.max(1)
     }
 
     fn refuse(&mut self, request: Option<RequestId>, error: EnvelopeError) {
@@ -135,17 +205,20 @@ impl ServerConnection {
                 message: error.to_string(),
             };
             if self.queue(answer.to_frame()).is_err() {
-                self.start_close(1008, "too many unanswered messages");
+                self.start_close(CloseCode::POLICY_VIOLATION, "too many unanswered messages");
             }
         }
         self.events
             .push_back(ServerConnectionEvent::Refused { request, error });
     }
 
-    fn start_close(&mut self, code: u16, reason: &'static str) {
+    fn start_close(&mut self, code: CloseCode, reason: &str) {
         if self.close.is_none() {
             self.session.finish(None);
-            self.close = Some(Outgoing::Close { code, reason });
+            self.close = Some(Outgoing::Close {
+                code,
+                reason: reason.to_owned(),
+            });
         }
     }
 
@@ -327,18 +400,23 @@ impl ServerConnection {
         self.answer(request, "error", |_| true, &answer, true)
     }
 
-    /// Closes the connection with `code` (1001 going away, on shutdown), after an optional
-    /// last status (e.g. [`Meta::Restart`](crate::c2s::item::Meta::Restart)). Queued answers are
-    /// still sent; stream items not yet sent are not.
+    /// Closes the connection with `code` ([`CloseCode::GOING_AWAY`] on shutdown) and
+    /// `reason`, after an optional last status (e.g.
+    /// [`Meta::Restart`](crate::c2s::item::Meta::Restart)). Queued answers are still sent;
+    /// stream items not yet sent are not. Does nothing once the connection is closing or
+    /// closed.
     pub fn close(
         &mut self,
-        code: u16,
-        reason: &'static str,
+        code: CloseCode,
+        reason: impl Into<String>,
         last: Option<&crate::c2s::item::Meta>,
     ) {
         if self.close.is_none() && !self.closed {
             self.session.finish(last);
-            self.close = Some(Outgoing::Close { code, reason });
+            self.close = Some(Outgoing::Close {
+                code,
+                reason: reason.into(),
+            });
         }
     }
 
@@ -361,8 +439,8 @@ impl ServerConnection {
             None => {
                 if self.session.is_closed() && self.close.is_none() {
                     self.close = Some(Outgoing::Close {
-                        code: 1013,
-                        reason: "slow consumer: reconnect and catch up",
+                        code: CloseCode::TRY_AGAIN_LATER,
+                        reason: "slow consumer: reconnect and catch up".to_owned(),
                     });
                 }
                 let close = self.close.take()?;
@@ -372,8 +450,11 @@ impl ServerConnection {
         }
     }
 
+    /// Moves the session's events (at most two ever) into the queue, while it has room.
     fn collect_session_events(&mut self) {
-        while let Some(event) = self.session.poll_event() {
+        while self.events.len() < self.max_queued_events()
+            && let Some(event) = self.session.poll_event()
+        {
             self.events.push_back(ServerConnectionEvent::Stream(event));
         }
     }
@@ -381,8 +462,9 @@ impl ServerConnection {
     /// The next event.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<ServerConnectionEvent> {
+        let event = self.events.pop_front();
         self.collect_session_events();
-        self.events.pop_front()
+        event.or_else(|| self.events.pop_front())
     }
 
     /// When to call [`handle_timeout`](Self::handle_timeout) (keep-alive pings, queue checks).
@@ -395,10 +477,16 @@ impl ServerConnection {
         }
     }
 
-    /// Call at [`poll_timeout`](Self::poll_timeout).
-    pub fn handle_timeout(&mut self, now: Instant, feed: &Feed) {
-        self.session.handle_timeout(now, feed);
+    /// Call at [`poll_timeout`](Self::poll_timeout) (spurious calls do nothing).
+    ///
+    /// # Errors
+    /// [`InputError::Closed`] once the connection is closed for input.
+    pub fn handle_timeout(&mut self, now: Instant, feed: &Feed) -> Result<(), InputError> {
+        self.check_input()?;
+        // The session is open while the connection is: it cannot refuse.
+        let _open = self.session.handle_timeout(now, feed);
         self.collect_session_events();
+        Ok(())
     }
 
     /// Whether there is something to send now.
@@ -417,7 +505,8 @@ impl ServerConnection {
         self.in_flight.len()
     }
 
-    /// Whether the close frame was handed out.
+    /// Whether the connection is over: its Close was handed out, or the peer's Close or the
+    /// end of the transport was handled.
     #[must_use]
     pub fn is_closed(&self) -> bool {
         self.closed

@@ -7,11 +7,13 @@ mod send;
 use std::collections::VecDeque;
 use std::fmt;
 
-use super::close::CloseCode;
 use super::frame::Role;
 use super::limits::Limits;
 use super::message::{ControlPayload, DataKind, Event};
 use super::utf8::Utf8Validator;
+use crate::close::CloseCode;
+use crate::input::InputError;
+use crate::random::SplitMix64;
 use receive::Reader;
 
 /// Where a connection is in the closing handshake (RFC 6455 §7).
@@ -22,10 +24,11 @@ pub enum State {
     /// This endpoint sent its Close frame (by [`Connection::close`]) and waits for the
     /// peer's. Incoming messages are still delivered; nothing more can be sent.
     CloseSent,
-    /// [`Connection::poll_event`] has handed out the peer's Close or a failure: the closing
-    /// handshake is complete (or the connection failed, or the transport ended) and nothing
-    /// more can be sent. Once [`Connection::poll_transmit`] has nothing left, a server closes
-    /// the TCP connection; a client waits a little for the server to do so (RFC 6455 §7.1.1).
+    /// The peer's Close was read (and this endpoint's answer queued, unless it sent its Close
+    /// first), the connection failed (its Close queued), or the transport ended: nothing more
+    /// is read or sent by the application. Once [`Connection::poll_transmit`] has nothing
+    /// left, a server closes the TCP connection; a client waits a little for the server to do
+    /// so (RFC 6455 §7.1.1).
     Closed,
 }
 
@@ -34,87 +37,91 @@ pub enum State {
 ///
 /// # Inputs
 /// - [`handle_bytes`](Self::handle_bytes): bytes read from the transport, in any chunking.
-/// - [`handle_eof`](Self::handle_eof): the transport reached its end.
+///   It returns how many it consumed: fewer than given when
+///   [`Limits::max_queued_events`] events wait (drain them and hand over the rest).
+/// - [`handle_end`](Self::handle_end): the transport reached its end.
 /// - `send_*` and [`close`](Self::close): frames the application sends; they are written
 ///   straight into the caller's buffer (after any pending automatic frame, so frames keep
 ///   their order).
 ///
+/// Once the connection is closed for input (the peer's Close frame was read, it failed, the
+/// transport ended, or [`State::Closed`]), both inputs return [`InputError::Closed`].
+///
 /// # Outputs, and the order to drain them
-/// After every input:
-/// 1. [`poll_event`](Self::poll_event) until `None`: messages, pings, pongs, the peer's close,
-///    a failure. Replies the application sends while handling them go out in that order.
-/// 2. [`poll_transmit`](Self::poll_transmit): the frames the connection sends by itself
+/// After every input (the one order of the crate family's sans-IO contract):
+/// 1. [`poll_transmit`](Self::poll_transmit): the frames the connection sends by itself
 ///    (Pongs answering Pings, the Close answering a Close or reporting a failure). Write
 ///    them to the transport.
+/// 2. [`poll_event`](Self::poll_event) until `None`: messages, pings, pongs, the peer's close,
+///    a failure.
 /// 3. [`state`](Self::state): once [`State::Closed`] and nothing is left to transmit, close the
 ///    transport.
 ///
-/// Events take effect when they are polled, as if the application read the frames one by
-/// one: the Close answering the peer's Close or a failure is queued, and the state becomes
-/// [`State::Closed`], when `poll_event` hands out that [`Event::Close`] or [`Event::Failed`].
-/// So replies to the messages that arrived before it still go out before the Close (as
-/// Autobahn cases 3.3 or 5.15 expect), even when all of it came in one read. Pongs are queued
-/// as soon as their Ping is read.
+/// The connection's own answers are queued as soon as the frame that causes them is read:
+/// a Pong when its Ping is read; the Close echoing the peer's Close when that Close is read;
+/// the Close carrying a failure's code when the failure is found. At that moment the state
+/// becomes [`State::Closed`], so an application that reads several messages and the peer's
+/// Close in one [`handle_bytes`](Self::handle_bytes) can no longer answer those messages:
+/// the closing handshake has already been answered (RFC 6455 §5.5.1 lets an endpoint send
+/// its Close after the messages it is still sending, and this engine does not hold the
+/// answer back). A host that wants to answer each message first sets
+/// [`Limits::max_queued_events`] to 1: `handle_bytes` then stops after every event, and the
+/// host replies before it feeds the rest.
 ///
 /// # What it enforces
 /// Masking by role, RSV bits (no extensions are negotiated), reserved opcodes, control frames
 /// of at most 125 bytes and never fragmented, the fragmentation sequence (control frames may
 /// be interleaved), UTF-8 of text checked as it arrives (fail fast, also across fragments and
 /// across calls), close codes and reasons, and [`Limits`]. A violation queues a Close with
-/// 1002, 1007 or 1009 and reports [`Event::Failed`]; after it, input is ignored.
+/// 1002, 1007 or 1009 and reports [`Event::Failed`]; after it, input is refused.
 ///
 /// # Memory
 /// Incoming payload is unmasked straight into the message buffer (no per-frame buffer, no
 /// per-frame allocation); the buffer is handed out as the message, so each message is one
 /// allocation of its own size. The buffer never holds more than
-/// [`Limits::max_message_size`]. Undrained events hold what the input since the last drain
-/// carried: drain [`poll_event`](Self::poll_event) after every
-/// [`handle_bytes`](Self::handle_bytes). At most [`Limits::max_pending_pongs`] automatic
-/// Pongs (for the latest Pings; older ones are dropped, as RFC 6455 §5.5.3 allows) and one
-/// Close wait in [`poll_transmit`](Self::poll_transmit).
+/// [`Limits::max_message_size`]. At most [`Limits::max_queued_events`] events wait for
+/// [`poll_event`](Self::poll_event), at most [`Limits::max_pending_pongs`] automatic Pongs
+/// (for the latest Pings; older ones are dropped, as RFC 6455 §5.5.3 allows) and one Close
+/// wait in [`poll_transmit`](Self::poll_transmit).
 ///
 /// # Time and randomness
 /// The engine has no timers: a host that wants a closing-handshake timeout or keep-alive pings
 /// runs its own clock. A client needs a fresh, unpredictable masking key for every frame: it
-/// is supplied by the function given to [`Connection::client`].
+/// draws them from a generator seeded by [`Connection::client`].
 ///
 /// ```
 /// use fedi_stream::websocket::{Connection, Event, Limits, Message, State};
 ///
 /// let mut server = Connection::server(Limits::default());
-/// let mut counter = 0u32;
-/// let mut client = Connection::client(Limits::default(), move || {
-///     counter += 1; // use a CSPRNG in production
-///     counter.to_be_bytes()
-/// });
+/// let mut client = Connection::client(Limits::default(), 0x5eed); // a CSPRNG seed in production
 ///
 /// let mut wire = Vec::new();
 /// client.send_text("hello", &mut wire)?;
 /// client.send_ping(b"are you there?", &mut wire)?;
 ///
-/// server.handle_bytes(&wire);
+/// assert_eq!(server.handle_bytes(&wire)?, wire.len());
+/// let mut reply = Vec::new();
+/// assert!(server.poll_transmit(&mut reply).is_some()); // the automatic Pong, first
 /// assert_eq!(server.poll_event(), Some(Event::Message(Message::text("hello"))));
 /// assert!(matches!(server.poll_event(), Some(Event::Ping(p)) if p.as_slice() == b"are you there?"));
 /// assert_eq!(server.poll_event(), None);
-/// let mut reply = Vec::new();
-/// assert!(server.poll_transmit(&mut reply).is_some()); // the automatic Pong
 ///
-/// client.handle_bytes(&reply);
+/// client.handle_bytes(&reply)?;
 /// assert!(matches!(client.poll_event(), Some(Event::Pong(_))));
 /// assert_eq!(client.state(), State::Open);
-/// # Ok::<(), fedi_stream::websocket::SendError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Connection {
     role: Role,
     limits: Limits,
-    /// The masking-key source of a client; `None` for a server.
-    masks: Option<Box<dyn FnMut() -> [u8; 4] + Send>>,
+    /// The masking-key generator of a client; `None` for a server.
+    masks: Option<SplitMix64>,
     state: State,
     reader: Reader,
     events: VecDeque<Event>,
     /// Pongs answering the latest Pings, not yet transmitted.
     pending_pongs: VecDeque<ControlPayload>,
-    /// The peer's Close or a failure has been read: the rest of the input is ignored.
+    /// The peer's Close or a failure has been read, or the transport ended: input is refused.
     input_closed: bool,
     /// The Close this endpoint owes (a reply, or a failure's code), not yet transmitted.
     /// `Some(None)` is a Close without a status code.
@@ -133,16 +140,22 @@ impl Connection {
     }
 
     /// A client-side connection: it requires unmasked frames and masks every frame it sends
-    /// with a key from `masks`, called once per frame.
+    /// with a fresh key drawn from a SplitMix64 generator started at `seed`.
     ///
-    /// RFC 6455 §5.3 requires the keys to be unpredictable to the application that supplies
-    /// the payload: use a cryptographically secure generator (such as `getrandom`).
+    /// `seed` must come from a cryptographically secure generator (such as `getrandom`) and
+    /// stay secret. RFC 6455 §10.3 requires the masking keys to be unpredictable to the
+    /// application that supplies the payload, so that it cannot choose the bytes that appear
+    /// on the wire (and poison an intermediary's cache). That application never sees the seed
+    /// nor the frames as written, so a secret random seed makes every key unpredictable to
+    /// it. SplitMix64 is not a cryptographic generator: an observer of the wire who reads
+    /// keys could predict later ones, which §10.3 does not guard against (masking is not
+    /// confidentiality; TLS is).
     #[must_use]
-    pub fn client(limits: Limits, masks: impl FnMut() -> [u8; 4] + Send + 'static) -> Self {
-        Self::new(Role::Client, limits, Some(Box::new(masks)))
+    pub fn client(limits: Limits, seed: u64) -> Self {
+        Self::new(Role::Client, limits, Some(SplitMix64::new(seed)))
     }
 
-    fn new(role: Role, limits: Limits, masks: Option<Box<dyn FnMut() -> [u8; 4] + Send>>) -> Self {
+    fn new(role: Role, limits: Limits, masks: Option<SplitMix64>) -> Self {
         Self {
             role,
             limits,
@@ -189,6 +202,13 @@ impl Connection {
         self.reader.buffered_bytes()
     }
 
+    /// The events waiting for [`poll_event`](Self::poll_event) (at most
+    /// [`Limits::max_queued_events`]).
+    #[must_use]
+    pub fn queued_events(&self) -> usize {
+        self.events.len()
+    }
+
     /// The number of bytes given to [`handle_bytes`](Self::handle_bytes) and processed so far.
     /// Bytes after the peer's Close frame or after a failure are not counted.
     #[must_use]
@@ -196,49 +216,20 @@ impl Connection {
         self.reader.position()
     }
 
-    /// The next event, in the order the peer's frames caused them.
-    ///
-    /// Handing out [`Event::Close`] or [`Event::Failed`] completes the closing handshake: the
-    /// Close this endpoint owes (if it has not sent one) is queued for
-    /// [`poll_transmit`](Self::poll_transmit) and the state becomes [`State::Closed`].
+    /// The next event, in the order the peer's frames caused them. Polling changes nothing
+    /// else: the answers the events call for were queued when their frames were read.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
-        let event = self.events.pop_front()?;
-        match &event {
-            Event::Close(frame) => {
-                if self.state == State::Open {
-                    // Echo the peer's code (RFC 6455 §5.5.1), or send an empty Close for one.
-                    self.pending_close = Some(frame.as_ref().map(|f| f.code));
-                }
-                self.state = State::Closed;
-            }
-            Event::Failed {
-                error: super::ProtocolError::UnexpectedEof { .. },
-                ..
-            } => {
-                // The transport is gone: nothing more can be sent.
-                self.state = State::Closed;
-                self.pending_pongs.clear();
-                self.pending_close = None;
-            }
-            Event::Failed { error, .. } => {
-                if self.state == State::Open {
-                    self.pending_close = Some(Some(error.close_code()));
-                }
-                self.state = State::Closed;
-            }
-            Event::Message(_) | Event::Ping(_) | Event::Pong(_) => {}
-        }
-        Some(event)
+        self.events.pop_front()
     }
 
     /// Writes the frames the connection owes the peer, if any, into `out`: the Pongs for the
     /// latest Pings, then the Close (a reply to the peer's Close, or the close code of a
-    /// failure, queued when [`poll_event`](Self::poll_event) handed out that event). Returns
-    /// the number of bytes written, or `None` if nothing was pending.
+    /// failure). Returns the number of bytes written, or `None` if nothing was pending.
     ///
-    /// Call it after draining [`poll_event`](Self::poll_event). The `send_*` methods also
-    /// write these frames first, so they are never sent out of order.
+    /// Call it first after every input, before draining [`poll_event`](Self::poll_event).
+    /// The `send_*` methods also write these frames first, so they are never sent out of
+    /// order.
     pub fn poll_transmit(&mut self, out: &mut impl bytes::BufMut) -> Option<usize> {
         if !self.wants_transmit() {
             return None;
@@ -250,19 +241,36 @@ impl Connection {
 
     /// The transport ended (TCP FIN or a read error).
     ///
-    /// If neither the peer's Close nor a failure had been read, the connection reports
-    /// [`Event::Failed`] with [`ProtocolError::UnexpectedEof`](super::ProtocolError::UnexpectedEof)
-    /// (close code 1006, which is never sent); handing it out drops whatever was still to be
-    /// transmitted and makes the state [`State::Closed`].
-    pub fn handle_eof(&mut self) {
-        if !self.input_closed && self.state != State::Closed {
-            let error = super::ProtocolError::UnexpectedEof {
-                mid_frame: self.reader.mid_frame(),
-            };
-            let frame_start = self.reader.position();
-            self.events.push_back(Event::Failed { error, frame_start });
-        }
+    /// The connection reports [`Event::Failed`] with
+    /// [`ProtocolError::UnexpectedEof`](super::ProtocolError::UnexpectedEof) (close code 1006,
+    /// which is never sent), drops whatever was still to be transmitted and becomes
+    /// [`State::Closed`].
+    ///
+    /// # Errors
+    /// [`InputError::Closed`] if the connection was already closed for input (the peer's
+    /// Close was read, it failed, the transport ended before, or [`State::Closed`]): the
+    /// closing handshake (or the failure) already ended it, so the end of the transport
+    /// reports nothing.
+    pub fn handle_end(&mut self) -> Result<(), InputError> {
+        self.check_input()?;
+        let error = super::ProtocolError::UnexpectedEof {
+            mid_frame: self.reader.mid_frame(),
+        };
+        let frame_start = self.reader.position();
+        self.events.push_back(Event::Failed { error, frame_start });
         self.input_closed = true;
+        self.state = State::Closed;
+        self.pending_pongs.clear();
+        self.pending_close = None;
+        Ok(())
+    }
+
+    fn check_input(&self) -> Result<(), InputError> {
+        if self.input_closed || self.state == State::Closed {
+            Err(InputError::Closed)
+        } else {
+            Ok(())
+        }
     }
 }
 

@@ -7,7 +7,8 @@ use std::mem;
 use bytes::Bytes;
 
 use super::{Connection, State};
-use crate::websocket::close::{CloseCode, CloseFrame};
+use crate::close::{CloseCode, CloseFrame};
+use crate::input::InputError;
 use crate::websocket::error::ProtocolError;
 use crate::websocket::frame::{FrameHeader, OpCode, Role};
 use crate::websocket::mask::apply_mask;
@@ -145,20 +146,35 @@ impl Reader {
 
 impl Connection {
     /// Processes bytes read from the transport. They may be split anywhere: the events are
-    /// the same for every split of the same stream.
+    /// the same for every split of the same stream. Returns how many bytes were consumed.
     ///
-    /// Every byte is consumed; nothing is kept but a header split across calls (at most 13
-    /// bytes), the data message in progress and a control payload in progress. After the
-    /// peer's Close frame, after a failure, after [`handle_eof`](Self::handle_eof) and in
-    /// [`State::Closed`], input is ignored.
+    /// Every byte is consumed unless [`Limits::max_queued_events`](super::Limits::max_queued_events)
+    /// events come to wait for [`poll_event`](Self::poll_event): then it stops after the byte
+    /// that completed the last of them and returns fewer than `bytes.len()`. Drain
+    /// `poll_transmit` and `poll_event`, then hand over the rest. Nothing is kept but a header
+    /// split across calls (at most 13 bytes), the data message in progress and a control
+    /// payload in progress.
     ///
-    /// Then drain [`poll_event`](Self::poll_event) and [`poll_transmit`](Self::poll_transmit).
-    pub fn handle_bytes(&mut self, bytes: &[u8]) {
-        if self.input_closed || self.state == State::Closed {
-            return;
+    /// Bytes that follow the peer's Close frame or a failure in the same call are dropped
+    /// (nothing may follow a Close, and nothing after a failure is read) and count as
+    /// consumed.
+    ///
+    /// Then drain [`poll_transmit`](Self::poll_transmit) and [`poll_event`](Self::poll_event).
+    ///
+    /// # Errors
+    /// - [`InputError::Closed`] once the connection is closed for input: the peer's Close
+    ///   frame or a failure was read in an earlier call, [`handle_end`](Self::handle_end) was
+    ///   called, or the state is [`State::Closed`].
+    /// - [`InputError::Backpressure`] if [`Limits::max_queued_events`](super::Limits::max_queued_events)
+    ///   events already wait: nothing is consumed.
+    pub fn handle_bytes(&mut self, bytes: &[u8]) -> Result<usize, InputError> {
+        self.check_input()?;
+        let max_events = self.limits.max_queued_events.max(1);
+        if self.events.len() >= max_events {
+            return Err(InputError::Backpressure { max: max_events });
         }
         let mut input = bytes;
-        while !input.is_empty() && !self.input_closed {
+        while !input.is_empty() && !self.input_closed && self.events.len() < max_events {
             let before = input.len();
             let step = match self.reader.step {
                 Step::Header { len } => self.read_header(&mut input, len),
@@ -167,9 +183,12 @@ impl Connection {
             self.reader.position += (before - input.len()) as u64;
             if let Err(error) = step {
                 self.fail(error);
-                return;
             }
         }
+        if self.input_closed {
+            return Ok(bytes.len());
+        }
+        Ok(bytes.len() - input.len())
     }
 
     /// Reads (part of) a frame header; `len` bytes of it arrived in earlier calls.
@@ -320,20 +339,28 @@ impl Connection {
             }
             OpCode::Pong => self.events.push_back(Event::Pong(self.reader.control)),
             OpCode::Close => {
-                // The reply is queued when the application polls this event.
                 let frame = parse_close(&self.reader.control)?;
+                if self.state == State::Open {
+                    // Echo the peer's code (RFC 6455 §5.5.1), or send an empty Close for one.
+                    self.pending_close = Some(frame.as_ref().map(|f| f.code));
+                }
                 self.input_closed = true;
+                self.state = State::Closed;
                 self.events.push_back(Event::Close(frame));
             }
         }
         Ok(())
     }
 
-    /// Fails the connection (RFC 6455 §7.1.7): report the error and ignore the rest of the
-    /// input. The Close carrying the error's code is queued when the application polls the
-    /// event.
+    /// Fails the connection (RFC 6455 §7.1.7): queue the Close carrying the error's code
+    /// (unless this endpoint already sent one), report the error and drop the rest of the
+    /// input.
     fn fail(&mut self, error: ProtocolError) {
+        if self.state == State::Open {
+            self.pending_close = Some(Some(error.close_code()));
+        }
         self.input_closed = true;
+        self.state = State::Closed;
         let frame_start = self.reader.frame_start;
         self.events.push_back(Event::Failed { error, frame_start });
     }

@@ -4,7 +4,7 @@
 use bytes::BufMut;
 
 use super::{Connection, State};
-use crate::websocket::close::{CloseCode, CloseFrame};
+use crate::close::{CloseCode, CloseFrame};
 use crate::websocket::error::SendError;
 use crate::websocket::frame::{OpCode, write_frame};
 use crate::websocket::message::{ControlPayload, DataKind, Message};
@@ -60,11 +60,11 @@ impl Connection {
     /// server.send_fragment(DataKind::Text, &[0xC3], false, &mut wire)?; // half of "é"
     /// server.send_fragment(DataKind::Text, &[0xA9], true, &mut wire)?;
     ///
-    /// let mut client = Connection::client(Limits::default(), || [1, 2, 3, 4]);
-    /// client.handle_bytes(&wire);
+    /// let mut client = Connection::client(Limits::default(), 1);
+    /// client.handle_bytes(&wire)?;
     /// assert!(matches!(client.poll_event(), Some(Event::Ping(_))));
     /// assert_eq!(client.poll_event(), Some(Event::Message(Message::text("café"))));
-    /// # Ok::<(), fedi_stream::websocket::SendError>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
     /// # Errors
@@ -197,7 +197,11 @@ impl Connection {
 
     /// Writes one frame, masked if this is a client.
     fn put(&mut self, opcode: OpCode, fin: bool, payload: &[u8], out: &mut impl BufMut) {
-        let mask = self.masks.as_mut().map(|next| next());
+        // The top 32 bits of each draw: SplitMix64's best-mixed bits.
+        let mask = self
+            .masks
+            .as_mut()
+            .map(|rng| ((rng.next_u64() >> 32) as u32).to_le_bytes());
         write_frame(opcode, fin, mask, payload, out);
     }
 

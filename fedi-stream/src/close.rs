@@ -1,4 +1,6 @@
-//! Close codes and close frames (RFC 6455 §5.5.1, §7.4).
+//! Close codes and close frames (RFC 6455 §5.5.1, §7.4): the one [`CloseCode`] of the crate,
+//! used by the WebSocket engine (`websocket::CloseCode`) and the C2S socket
+//! (`c2s::socket::CloseCode`) alike.
 
 use std::fmt;
 
@@ -6,6 +8,8 @@ use std::fmt;
 ///
 /// Any `u16` can be held; [`is_valid_on_wire`](Self::is_valid_on_wire) says whether a peer may
 /// send it in a Close frame.
+///
+/// The same type is exported as `websocket::CloseCode` and `c2s::socket::CloseCode`.
 ///
 /// ```
 /// use fedi_stream::websocket::CloseCode;
