@@ -84,6 +84,9 @@ impl fmt::Debug for ReqwestStream {
     }
 }
 
+/// Drains every event before it calls an input, so the client's event queue never refuses
+/// one (`UsageError::Backpressure`), and feeds inputs only in the states they fit: the
+/// results of the `handle_*` calls carry nothing to act on.
 struct Driver {
     http: reqwest::Client,
     client: Client,
@@ -138,12 +141,14 @@ impl Driver {
                             self.body = None;
                             let _ = self.client.handle_end(now());
                         }
-                        None => self.client.handle_timeout(now()),
+                        None => {
+                            let _ = self.client.handle_timeout(now());
+                        }
                     }
                 }
                 (None, Some(deadline)) => {
                     tokio::time::sleep_until(deadline).await;
-                    self.client.handle_timeout(now());
+                    let _ = self.client.handle_timeout(now());
                 }
                 // Nothing to wait for and nothing to send: the client is done.
                 (None, None) => return None,

@@ -254,7 +254,8 @@ impl Driver {
                     changed = self.version.changed() => changed.ok()?,
                     () = tokio::time::sleep_until(deadline) => {
                         let feed = self.shared.lock();
-                        self.session.handle_timeout(now(), &feed);
+                        // `Err(Closed)` only: the next look at the session ends the stream.
+                        let _ = self.session.handle_timeout(now(), &feed);
                     }
                 },
                 None => self.version.changed().await.ok()?,
