@@ -163,6 +163,8 @@ mod de;
 mod dispatch;
 mod error;
 pub mod ext;
+#[cfg(feature = "http-signatures")]
+pub mod http_signatures;
 mod iri;
 mod kind;
 mod lang;
