@@ -336,7 +336,14 @@ impl PrivateKey {
         }
     }
 
-    pub(super) fn sign(&self, algorithm: Algorithm, message: &[u8]) -> Result<Vec<u8>, SignError> {
+    /// Signs `message` with `algorithm`: the bytes of a signature, for signature bases built
+    /// elsewhere. Deterministic for both algorithms it signs.
+    ///
+    /// # Errors
+    ///
+    /// [`SignError::KeyMismatch`] when the key is of another kind,
+    /// [`SignError::NeedsRandomness`] for RSA-PSS.
+    pub fn sign(&self, algorithm: Algorithm, message: &[u8]) -> Result<Vec<u8>, SignError> {
         match (&self.pair, algorithm) {
             (Pair::Rsa(pair), Algorithm::RsaPkcs1Sha256) => {
                 let mut signature = vec![0; pair.public().modulus_len()];
