@@ -153,9 +153,18 @@ impl Acct {
 }
 
 impl fmt::Display for Acct {
-    /// `acct:user@host`.
+    /// `acct:user@host`, the user percent-encoded where RFC 7565 asks (outside the unreserved
+    /// and sub-delimiter characters).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "acct:{}@{}", self.user, self.host)
+        f.write_str("acct:")?;
+        for byte in self.user.bytes() {
+            if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=".contains(&byte) {
+                write!(f, "{}", char::from(byte))?;
+            } else {
+                write!(f, "%{byte:02X}")?;
+            }
+        }
+        write!(f, "@{}", self.host)
     }
 }
 

@@ -432,6 +432,17 @@ fn keys_and_algorithms_must_agree() {
         rsa().sign(Algorithm::RsaPssSha512, b"x"),
         Err(SignError::NeedsRandomness)
     ));
+    // One scheme per request: both use the Signature header.
+    let mut cavage = cavage_signed(&key);
+    assert!(matches!(
+        Rfc9421Signer::new(KEY_ID).sign(now(), &mut cavage, &key),
+        Err(SignError::OtherSchemePresent)
+    ));
+    let mut rfc9421 = rfc9421_signed(&key);
+    assert!(matches!(
+        CavageSigner::new(KEY_ID).sign(now(), &mut rfc9421, &key),
+        Err(SignError::OtherSchemePresent)
+    ));
 }
 
 #[test]

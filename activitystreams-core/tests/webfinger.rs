@@ -158,3 +158,21 @@ fn query_reads_resource_and_rels() {
         Err(WebFingerError::MissingResource)
     ));
 }
+
+#[test]
+fn acct_writes_what_it_reads() {
+    for input in [
+        "acct:a%25b@x.example",
+        "acct:caf%C3%A9@x.example",
+        "acct:a.b_c-d~e@x.example",
+    ] {
+        let acct = Acct::parse(input).unwrap();
+        assert_eq!(acct.to_string(), input);
+        assert_eq!(Acct::parse(&acct.to_string()).unwrap(), acct);
+    }
+    assert_eq!(Acct::parse("acct:a%25b@x.example").unwrap().user(), "a%b");
+    assert_eq!(
+        Acct::parse("acct:caf%C3%A9@x.example").unwrap().user(),
+        "café"
+    );
+}

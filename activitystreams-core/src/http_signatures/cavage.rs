@@ -218,14 +218,25 @@ impl CavageSignature {
     ///
     /// # Errors
     ///
-    /// [`SignError::Unwritable`] when the key id holds `"`, `\` or a control character.
+    /// [`SignError::Unwritable`] when the key id or algorithm holds `"`, `\` or a control
+    /// character, or the header list is empty or has a name with such a character or a space.
     pub fn to_header_value(&self) -> Result<String, SignError> {
-        if self
-            .key_id
-            .bytes()
-            .any(|b| b == b'"' || b == b'\\' || b.is_ascii_control())
-        {
+        let quotable = |value: &str| {
+            !value
+                .bytes()
+                .any(|b| b == b'"' || b == b'\\' || b.is_ascii_control())
+        };
+        if !quotable(&self.key_id) {
             return Err(SignError::Unwritable("key id"));
+        }
+        if !self.algorithm.as_deref().is_none_or(quotable)
+            || !self
+                .headers
+                .iter()
+                .all(|h| quotable(h) && !h.is_empty() && !h.contains(' '))
+            || self.headers.is_empty()
+        {
+            return Err(SignError::Unwritable("algorithm or headers"));
         }
         let mut out = format!("keyId=\"{}\"", self.key_id);
         if let Some(algorithm) = &self.algorithm {
@@ -378,13 +389,16 @@ impl CavageSigner {
     }
 
     /// Signs `request`: adds `Date` (from `now`), `Host` (from the URI's authority) and
-    /// `Digest` (of the body) when they are covered and absent, then sets `Signature`.
+    /// `Digest` (of the body) when they are covered and absent, then sets `Signature`
+    /// (replacing an earlier cavage signature).
     ///
     /// Deterministic: the same request, key and time give the same header.
     ///
     /// # Errors
     ///
-    /// [`SignError::KeyMismatch`] for `rsa-sha256` with an Ed25519 key,
+    /// [`SignError::OtherSchemePresent`] when the request has an RFC 9421 signature (it would
+    /// share the `Signature` header), [`SignError::KeyMismatch`] for `rsa-sha256` with an
+    /// Ed25519 key,
     /// [`SignError::Component`] for a covered header the request lacks (or `Host` with no
     /// authority to take it from), [`SignError::Unwritable`] for a key id that cannot be
     /// quoted.
@@ -394,6 +408,9 @@ impl CavageSigner {
         request: &mut Request<B>,
         key: &PrivateKey,
     ) -> Result<(), SignError> {
+        if request.headers().contains_key("signature-input") {
+            return Err(SignError::OtherSchemePresent);
+        }
         let algorithm = match (self.algorithm, key.kind()) {
             (Some(CavageAlgorithm::RsaSha256) | None, KeyKind::Rsa) => CavageAlgorithm::RsaSha256,
             (Some(CavageAlgorithm::RsaSha256), kind) => {

@@ -125,6 +125,10 @@ pub enum SignError {
     /// A parameter cannot be written (a string with a character outside printable ASCII).
     #[error("the {0} cannot be written into the header")]
     Unwritable(&'static str),
+    /// The request already carries a signature of the other scheme: cavage and RFC 9421 both
+    /// use the `Signature` header, so one request carries one scheme only.
+    #[error("the request already carries a signature of the other scheme")]
+    OtherSchemePresent,
     /// The time is before 1970.
     #[error("the time is before the Unix epoch")]
     BeforeEpoch,

@@ -59,7 +59,7 @@
 //! let body = br#"{"type":"Follow","actor":"https://a.example/users/alice"}"#.to_vec();
 //! let mut request = http::Request::post("https://b.example/users/bob/inbox")
 //!     .header("content-type", "application/activity+json")
-//!     .body(body)?;
+//!     .body(body.clone())?;
 //! // Adds Date, Host and Digest, then Signature (hs2019 for an Ed25519 key).
 //! CavageSigner::new(key_id).sign(now, &mut request, &key)?;
 //!
@@ -74,14 +74,16 @@
 //! assert_eq!(verified.scheme, Scheme::Cavage);
 //! assert!(verified.body_digest_verified);
 //!
-//! // The same request signed with RFC 9421 as well: `verify` prefers it.
+//! // A changed body is refused.
+//! let mut changed = request.clone();
+//! *changed.body_mut() = b"{}".to_vec();
+//! assert!(verify(&changed, &mut resolver, &options).is_err());
+//!
+//! // RFC 9421 instead (both schemes use the `Signature` header: one per request).
+//! let mut request = http::Request::post("https://b.example/users/bob/inbox").body(body)?;
 //! Rfc9421Signer::new(key_id).sign(now, &mut request, &key)?;
 //! let verified = verify(&request, &mut resolver, &options)?;
 //! assert_eq!(verified.scheme, Scheme::Rfc9421 { label: "sig1".into() });
-//!
-//! // A changed body is refused.
-//! *request.body_mut() = b"{}".to_vec();
-//! assert!(verify(&request, &mut resolver, &options).is_err());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

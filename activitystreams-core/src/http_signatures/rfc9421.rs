@@ -218,8 +218,8 @@ impl Rfc9421Signer {
     ///
     /// # Errors
     ///
-    /// [`SignError::NeedsRandomness`] when `key` is pinned to RSA-PSS (never: keys sign with
-    /// their default algorithm), [`SignError::Component`] for a component the request cannot
+    /// [`SignError::OtherSchemePresent`] when the request has a cavage `Signature`,
+    /// [`SignError::Component`] for a component the request cannot
     /// give, [`SignError::Unwritable`] for a label, key id, nonce or tag that cannot be
     /// written, [`SignError::BeforeEpoch`] for a time before 1970.
     pub fn sign<B: AsRef<[u8]>>(
@@ -228,6 +228,11 @@ impl Rfc9421Signer {
         request: &mut Request<B>,
         key: &PrivateKey,
     ) -> Result<(), SignError> {
+        if request.headers().contains_key("signature")
+            && !request.headers().contains_key("signature-input")
+        {
+            return Err(SignError::OtherSchemePresent);
+        }
         let algorithm = key.default_algorithm();
         let items = self.items(request.body().as_ref().is_empty())?;
         let content_digest = HeaderName::from_static("content-digest");
