@@ -537,18 +537,8 @@ pub(super) fn verify<B: AsRef<[u8]>>(
         return Err(VerifyError::NotCovered("digest"));
     }
 
+    // The cheap checks come before the signature's public-key operation.
     let string = signature.signing_string(request)?;
-    if !key.key.verify(
-        algorithm,
-        options.allow_legacy_rsa_1024,
-        &string,
-        &signature.signature,
-    ) {
-        return Err(VerifyError::BadSignature {
-            key_id: signature.key_id,
-        });
-    }
-
     if covers("date") {
         let date = joined(request.headers(), "date").unwrap_or_default();
         options.check_time(parse_http_date(&date).ok_or(VerifyError::BadDate)?)?;
@@ -560,6 +550,17 @@ pub(super) fn verify<B: AsRef<[u8]>>(
         options.check_expires(expires)?;
     }
     digest::verify_present(request.headers(), body, options.limits.max_header_bytes)?;
+    if !key.key.verify(
+        algorithm,
+        options.allow_legacy_rsa_1024,
+        &string,
+        &signature.signature,
+    ) {
+        return Err(VerifyError::BadSignature {
+            key_id: signature.key_id,
+        });
+    }
+
     Ok(Verified {
         key_id: signature.key_id,
         owner: key.owner,
