@@ -99,8 +99,10 @@ impl Acct {
     ///
     /// # Errors
     ///
-    /// [`WebFingerError::TooLarge`] beyond [`MAX_ACCT_BYTES`], [`WebFingerError::InvalidAcct`]
-    /// for an empty user, a host that is not a valid domain or IP address, or another scheme.
+    /// [`WebFingerError::TooLarge`] when the input, or the account written back as
+    /// `acct:user@host`, is longer than [`MAX_ACCT_BYTES`]; [`WebFingerError::InvalidAcct`] for
+    /// an empty user or one with whitespace, control characters, `@`, `/`, `?` or `#`, a host
+    /// that is not a DNS name or IP address, or another scheme.
     pub fn parse(input: &str) -> Result<Self, WebFingerError> {
         if input.len() > MAX_ACCT_BYTES {
             return Err(WebFingerError::TooLarge {
@@ -120,12 +122,25 @@ impl Acct {
                 .unwrap_or_default();
         if user.is_empty()
             || user.contains(['@', '/', '?', '#'])
-            || user.chars().any(char::is_whitespace)
+            || user.chars().any(|c| c.is_whitespace() || c.is_control())
         {
             return Err(invalid());
         }
         let host = url::Host::parse(host).map_err(|_| invalid())?.to_string();
-        Ok(Self { user, host })
+        if !host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.[]:".contains(&b))
+        {
+            return Err(invalid());
+        }
+        let acct = Self { user, host };
+        // Percent-encoding can make the written form longer than what was read.
+        if acct.to_string().len() > MAX_ACCT_BYTES {
+            return Err(WebFingerError::TooLarge {
+                limit: MAX_ACCT_BYTES,
+            });
+        }
+        Ok(acct)
     }
 
     /// The user part.

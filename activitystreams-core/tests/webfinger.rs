@@ -176,3 +176,30 @@ fn acct_writes_what_it_reads() {
         "café"
     );
 }
+
+/// Found by the `webfinger_jrd` fuzz target: a user of `"` and `%` signs read within the limit
+/// was written back percent-encoded beyond it, so `to_string` did not parse again; the user
+/// had NUL bytes and the host a `&`.
+#[test]
+fn acct_written_form_stays_within_the_limit() {
+    let long = format!("acct:{}@b.example", "\"".repeat(400));
+    assert!(long.len() < MAX_ACCT_BYTES);
+    assert!(matches!(
+        Acct::parse(&long),
+        Err(WebFingerError::TooLarge { .. })
+    ));
+    for bad in [
+        "acct:a\0b@b.example",
+        "acct:a@b.e&x",
+        "acct:a\u{85}@b.example",
+    ] {
+        assert!(
+            matches!(Acct::parse(bad), Err(WebFingerError::InvalidAcct(_))),
+            "{bad:?}"
+        );
+    }
+    let artifact =
+        include_bytes!("../../fuzz/corpus/webfinger_jrd/regression-acct-written-too-long");
+    let parsed = Acct::parse(std::str::from_utf8(artifact).unwrap());
+    assert!(parsed.is_err(), "{parsed:?}");
+}
