@@ -672,3 +672,24 @@ fn keys_read_from_every_container() {
     let error = PrivateKey::from_pkcs1_der(b"\x30\x00").unwrap_err();
     assert!(std::error::Error::source(&error).is_some());
 }
+
+#[test]
+fn date_must_be_an_imf_fixdate() {
+    let key = ed25519();
+    // RFC 850 and asctime dates, which HTTP recipients may accept, are refused here.
+    for date in [
+        "Sunday, 15-Jun-25 15:06:40 GMT",
+        "Sun Jun 15 15:06:40 2025",
+        "yesterday",
+    ] {
+        let mut request = cavage_signed(&key);
+        request.headers_mut().insert("date", date.parse().unwrap());
+        assert!(
+            matches!(
+                verify(&request, &mut resolver_for(&key), &options()),
+                Err(VerifyError::BadDate)
+            ),
+            "{date}"
+        );
+    }
+}
