@@ -30,6 +30,10 @@
 //!   Spritely's Mandy); [`CollectionChange`] reads Add/Remove/Move.
 //! * [`c2s`]: ActivityPub §5.6, §6, §7.1 and B.11 (outbox posting, ids, addressing, bto/bcc,
 //!   partial updates, tombstones, delivery recipients, forwarding) as pure functions.
+//! * `http_signatures` (feature `http-signatures`): HTTP Signatures (draft-cavage-12 as the
+//!   Fediverse deploys it, and RFC 9421) signed and verified over `http` types, with keys from
+//!   PEM, SPKI, PKCS#1 and PKCS#8.
+//! * `webfinger` (feature `webfinger`): JRD documents and `acct:` resolution to actor ids.
 //!
 //! # Data flow
 //!
@@ -163,6 +167,9 @@ mod de;
 mod dispatch;
 mod error;
 pub mod ext;
+#[cfg(feature = "http-signatures")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http-signatures")))]
+pub mod http_signatures;
 mod iri;
 mod kind;
 mod lang;
@@ -179,6 +186,9 @@ mod string;
 mod typed;
 mod validate;
 mod vocab;
+#[cfg(feature = "webfinger")]
+#[cfg_attr(docsrs, doc(cfg(feature = "webfinger")))]
+pub mod webfinger;
 
 pub use access::ADDRESSING;
 pub use any::{Any, AnyRef, JsonKind};
