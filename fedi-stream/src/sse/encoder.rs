@@ -6,7 +6,7 @@ use bytes::BufMut;
 
 use super::error::EncodeError;
 use super::event::{DEFAULT_EVENT_TYPE, Event};
-use super::line_end;
+use super::line_end::{self, LineEnds};
 
 /// The comment line [`Encoder::keep_alive`] writes.
 pub const KEEP_ALIVE: &[u8] = b":\n";
@@ -119,20 +119,28 @@ impl<'a> From<&'a Event> for OutgoingEvent<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct Encoder {
     bom_pending: bool,
+    /// The line break search for data, set up at the first event.
+    line_ends: Option<LineEnds>,
 }
 
 impl Encoder {
     /// An encoder whose output starts directly with the first line (no BOM).
     #[must_use]
     pub const fn new() -> Self {
-        Self { bom_pending: false }
+        Self {
+            bom_pending: false,
+            line_ends: None,
+        }
     }
 
     /// An encoder that writes a UTF-8 BOM before its first output. Decoders strip it; it is
     /// never needed.
     #[must_use]
     pub const fn with_leading_bom() -> Self {
-        Self { bom_pending: true }
+        Self {
+            bom_pending: true,
+            line_ends: None,
+        }
     }
 
     /// Writes one block: `event`, `id`, `retry`, then `data` lines, then a blank line.
@@ -169,10 +177,27 @@ impl Encoder {
         if let Some(millis) = retry {
             put_field(dst, b"retry: ", format_u64(millis, &mut [0; 20]));
         }
-        if let Some(data) = event.data {
-            put_data(dst, data.as_bytes());
+        match event.data {
+            Some(data) => {
+                // Data is usually long: straight to the vector search.
+                let line_ends = self.line_ends.get_or_insert_with(LineEnds::new);
+                let mut data = data.as_bytes();
+                while let Some(end) = line_ends.find_long(data) {
+                    put_field(dst, b"data: ", data.get(..end).unwrap_or_default());
+                    let crlf = data.get(end..end + 2) == Some(b"\r\n");
+                    data = data.get(end + 1 + usize::from(crlf)..).unwrap_or_default();
+                }
+                // The last data line's LF and the blank line, in one piece.
+                if data.is_empty() {
+                    dst.put_slice(b"data:");
+                } else {
+                    dst.put_slice(b"data: ");
+                    dst.put_slice(data);
+                }
+                dst.put_slice(b"\n\n");
+            }
+            None => dst.put_u8(b'\n'),
         }
-        dst.put_u8(b'\n');
         Ok(())
     }
 
@@ -220,7 +245,8 @@ fn retry_millis(retry: Duration) -> Result<u64, EncodeError> {
 
 /// `prefix` (a field name, a colon and a space) then `value` and LF; for an empty value, the
 /// prefix without its space.
-#[inline]
+// Inlined so that each prefix is a constant whose copy needs no call.
+#[inline(always)]
 fn put_field(dst: &mut impl BufMut, prefix: &'static [u8], value: &[u8]) {
     if value.is_empty() {
         dst.put_slice(prefix.strip_suffix(b" ").unwrap_or(prefix));
@@ -229,16 +255,6 @@ fn put_field(dst: &mut impl BufMut, prefix: &'static [u8], value: &[u8]) {
         dst.put_slice(value);
     }
     dst.put_u8(b'\n');
-}
-
-/// One `data` line per line of `data`, split at CRLF, LF and CR.
-fn put_data(dst: &mut impl BufMut, mut data: &[u8]) {
-    while let Some(end) = line_end::find(data) {
-        put_field(dst, b"data: ", data.get(..end).unwrap_or_default());
-        let crlf = data.get(end..end + 2) == Some(b"\r\n");
-        data = data.get(end + 1 + usize::from(crlf)..).unwrap_or_default();
-    }
-    put_field(dst, b"data: ", data);
 }
 
 /// Decimal digits of `n`, written into the end of `buf`.

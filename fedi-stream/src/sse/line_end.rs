@@ -58,9 +58,10 @@ impl LineEnds {
         find_with(bytes, |rest| self.find_long(rest))
     }
 
-    /// The index of the first CR or LF in `bytes`, if any, with `memchr` from the start.
+    /// The index of the first CR or LF in `bytes`, if any, with `memchr` from the start: for
+    /// text that is usually long.
     #[inline]
-    fn find_long(&self, bytes: &[u8]) -> Option<usize> {
+    pub(super) fn find_long(&self, bytes: &[u8]) -> Option<usize> {
         match &self.vector {
             #[cfg(target_arch = "x86_64")]
             Vector::Avx2(two) => two.find(bytes),
@@ -149,11 +150,7 @@ fn scan_words(
             if rest.is_empty() {
                 return Ok(None);
             }
-            let mut padded = [b' '; 8];
-            for (slot, &byte) in padded.iter_mut().zip(rest) {
-                *slot = byte;
-            }
-            let marked = flags(u64::from_le_bytes(padded));
+            let marked = flags(padded_word(rest));
             return Ok((marked != 0).then(|| offset + first(marked)));
         };
         let marked = flags(u64::from_le_bytes(*word));
@@ -168,6 +165,25 @@ fn scan_words(
     } else {
         Err(offset)
     }
+}
+
+/// `rest` (1 to 7 bytes) as the low bytes of a little-endian word, the others spaces; read with
+/// two overlapping loads rather than byte by byte.
+#[inline]
+fn padded_word(rest: &[u8]) -> u64 {
+    let n = rest.len();
+    let low = if let (Some(first), Some(last)) = (rest.first_chunk::<4>(), rest.last_chunk::<4>()) {
+        u64::from(u32::from_le_bytes(*first))
+            | u64::from(u32::from_le_bytes(*last)) << (8 * (n - 4))
+    } else if let (Some(first), Some(last)) = (rest.first_chunk::<2>(), rest.last_chunk::<2>()) {
+        u64::from(u16::from_le_bytes(*first))
+            | u64::from(u16::from_le_bytes(*last)) << (8 * (n - 2))
+    } else {
+        rest.first().map_or(0, |&byte| u64::from(byte))
+    };
+    low | (ONES * u64::from(b' '))
+        .checked_shl(8 * n as u32)
+        .unwrap_or(0)
 }
 
 /// The high bit of every byte of `word` that is zero, and possibly (through borrows) of bytes
@@ -228,6 +244,16 @@ mod tests {
                 }
                 assert_eq!(find(&vec![filler; len]), None);
             }
+        }
+    }
+
+    #[test]
+    fn pads_short_tails_with_spaces() {
+        for n in 1..8 {
+            let rest: Vec<u8> = (1..=n as u8).collect();
+            let mut expected = [b' '; 8];
+            expected[..n].copy_from_slice(&rest);
+            assert_eq!(padded_word(&rest), u64::from_le_bytes(expected), "{n}");
         }
     }
 

@@ -33,6 +33,7 @@ mod limits;
 mod line_end;
 #[cfg(feature = "stream")]
 mod stream;
+mod utf8;
 
 pub use decoder::Decoder;
 pub use encoder::{Encoder, KEEP_ALIVE, OutgoingEvent};
