@@ -12,8 +12,9 @@ use super::line_end::LineEnds;
 const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
 
 /// The shortest `data` value [`Decoder::scan_lines`] keeps borrowed. Shorter values are copied
-/// at once: the copy costs less than what it saves, since validating UTF-8 in place, at any
-/// alignment, costs more than validating the aligned copy.
+/// at once: below 64 bytes UTF-8 is checked by the standard library, which spends about twice
+/// the instructions on a value at an odd place in a chunk as on its copy at the start of the
+/// data buffer, more than the copy costs.
 const SINGLE_MIN_LEN: usize = 64;
 
 /// Where the decoder is inside the current line.

@@ -3,9 +3,9 @@
 //!
 //! Works on bytes. That is equivalent to the spec's decoded text because every byte the
 //! algorithm looks at (CR, LF, `:`, space, NUL, digits) is ASCII, which the UTF-8 decoder maps
-//! to itself and never absorbs into a replaced sequence. Values are kept as bytes and decoded
-//! (lossily) at dispatch, each on its own, as if each had been decoded when its line ended;
-//! an event's data, id and type are validated together in one pass.
+//! to itself and never absorbs into a replaced sequence. Values are decoded (lossily) each on
+//! its own, as if each had been decoded when its line ended: the event type and the last event
+//! ID when a line changes them, the data, kept as bytes until then, at dispatch.
 
 use std::collections::VecDeque;
 use std::mem;
