@@ -11,6 +11,12 @@ use super::line_end::LineEnds;
 
 const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
 
+/// The shortest `data` value [`Decoder::scan_lines`] keeps borrowed. Shorter values are copied
+/// at once: below 64 bytes UTF-8 is checked by the standard library, which spends about twice
+/// the instructions on a value at an odd place in a chunk as on its copy at the start of the
+/// data buffer, more than the copy costs.
+const SINGLE_MIN_LEN: usize = 64;
+
 /// Where the decoder is inside the current line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Partial {
@@ -59,9 +65,11 @@ enum Mode {
 ///   [`finish`](Self::finish), so one decoder can serve a whole `EventSource` lifetime.
 /// - Linear time: each byte is searched for line ends once, with `memchr` (small chunks inside a
 ///   `data` value are tested 64 bytes at a time inline, and the block where the value ends is
-///   searched a second time); `data` values are copied once, straight into the event, even
-///   when a line spans many chunks; other lines are buffered only when they span chunks;
-///   nothing else already seen is scanned or moved again.
+///   searched a second time). A block's one `data` line that ends in the chunk where its block
+///   ends is copied once, from the chunk into the event; other `data` values are gathered in a
+///   data buffer the decoder keeps from event to event, then copied into the event. Other lines
+///   are buffered only when they span chunks. The event's data is checked as UTF-8 once, at
+///   dispatch. Nothing else already seen is scanned or moved again.
 /// - Bounded memory: at most [`Limits`] worth of line and event data, plus unpolled outputs
 ///   ([`buffered_bytes`](Self::buffered_bytes)).
 ///
@@ -185,10 +193,12 @@ impl Decoder {
     }
 
     /// Bytes of memory (capacity) held for the line and the event data under construction: at
-    /// most `max_line_length + max_event_size`, whatever the input. Not counted: the outputs
-    /// waiting for [`poll`](Self::poll), the event type and id buffer (each at most one line,
-    /// `max_line_length` bytes), and the last event ID (one decoded line: up to
-    /// 3 × `max_line_length` bytes, since an invalid byte decodes to the 3-byte U+FFFD).
+    /// most `max_line_length + max_event_size`, whatever the input. Between events the data
+    /// buffer keeps up to 64 KiB of capacity for the next one. Not counted: the outputs waiting
+    /// for [`poll`](Self::poll), the id buffer (at most one line, `max_line_length` bytes), the
+    /// event type (one line as received and decoded: up to 4 × `max_line_length` bytes, since
+    /// an invalid byte decodes to the 3-byte U+FFFD), and the last event ID (one decoded line:
+    /// up to 3 × `max_line_length` bytes).
     #[must_use]
     pub fn buffered_bytes(&self) -> usize {
         self.line_buf.capacity() + self.interpreter.data_capacity()
@@ -307,18 +317,50 @@ impl Decoder {
     }
 
     /// Scans input that starts at the beginning of a line.
+    ///
+    /// A block's first `data` value, when its whole line is in this chunk, is kept borrowed
+    /// (`single`) rather than copied into the data buffer: if the block ends in the same chunk,
+    /// the usual case for all but the smallest chunks, the event is built straight from the
+    /// chunk. It is copied into the buffer before anything else touches the block's data: another
+    /// `data` line, a line that may exceed a limit, or the end of the chunk.
     fn scan_lines(&mut self, mut input: &[u8]) {
+        let mut single: Option<&[u8]> = None;
         while !input.is_empty() {
-            match self.line_ends.find(input) {
-                Some(end) => {
-                    self.complete_line(input.get(..end).unwrap_or_default());
-                    input = self.after_line_end(input, end);
+            let Some(end) = self.line_ends.find(input) else {
+                self.flush_single(&mut single);
+                return self.continue_line_to_chunk_end(input);
+            };
+            let line = input.get(..end).unwrap_or_default();
+            match single {
+                Some(value) if line.is_empty() => {
+                    self.interpreter.dispatch(Some(value));
+                    single = None;
                 }
-                None => return self.continue_line_to_chunk_end(input),
+                Some(_)
+                    if data_prefix_len(line).is_none()
+                        && line.len() <= self.limits.max_line_length =>
+                {
+                    self.interpreter.line(line);
+                }
+                _ => {
+                    self.flush_single(&mut single);
+                    single = self.complete_line(line, true);
+                }
             }
+            input = self.after_line_end(input, end);
             if self.mode == Mode::Failed {
                 return;
             }
+        }
+        self.flush_single(&mut single);
+    }
+
+    /// Copies a held data value into the data buffer.
+    #[inline]
+    fn flush_single(&mut self, single: &mut Option<&[u8]>) {
+        if let Some(value) = single.take() {
+            self.interpreter
+                .push_data(value, self.limits.max_event_size);
         }
     }
 
@@ -338,26 +380,37 @@ impl Decoder {
         input.get(next..).unwrap_or_default()
     }
 
-    /// A whole line found inside one chunk, with no partial line before it.
-    #[inline]
-    fn complete_line(&mut self, line: &[u8]) {
+    /// A whole line, with no partial line before it. With `may_hold` (the line is in the
+    /// chunk being scanned), a block's first `data` value of at least [`SINGLE_MIN_LEN`] bytes
+    /// is not copied but returned, for [`scan_lines`](Self::scan_lines) to hold.
+    #[inline(always)]
+    fn complete_line<'a>(&mut self, line: &'a [u8], may_hold: bool) -> Option<&'a [u8]> {
         match self.mode {
             Mode::Normal => {}
             Mode::Resync => {
                 if line.is_empty() {
                     self.mode = Mode::Normal;
                 }
-                return;
+                return None;
             }
-            Mode::Failed => return,
+            Mode::Failed => return None,
         }
         if let Some(prefix) = data_prefix_len(line) {
             // As in `continue_line`, the prefix counts against the line limit, the value
             // against the event limit.
+            let value = line.get(prefix..).unwrap_or_default();
             if prefix > self.limits.max_line_length {
                 self.limit_exceeded(Limit::MaxLineLength);
-            } else if self.begin_data(Some(line.len() - prefix)) {
-                self.data_bytes(line.get(prefix..).unwrap_or_default());
+            } else if may_hold
+                && !self.interpreter.has_data()
+                && let Some(value) = Some(value.strip_prefix(b" ").unwrap_or(value))
+                    .filter(|v| (SINGLE_MIN_LEN..=self.limits.max_event_size).contains(&v.len()))
+            {
+                let started = self.interpreter.begin_data(self.limits.max_event_size);
+                debug_assert!(started, "a block's first data value needs no separator");
+                return Some(value);
+            } else if self.begin_data() {
+                self.data_bytes(value);
             }
             self.strip_space = false;
         } else if line.len() > self.limits.max_line_length {
@@ -367,6 +420,7 @@ impl Decoder {
         }
         // A limit error marks the line as skipped, but this line has already ended.
         self.partial = Partial::None;
+        None
     }
 
     /// The rest of the chunk belongs to the current line.
@@ -395,7 +449,7 @@ impl Decoder {
                     // The usual start of a long data line: its whole prefix is here (and, as
                     // in `complete_line`, counts against the line limit).
                     self.partial = Partial::Data;
-                    if self.begin_data(None) {
+                    if self.begin_data() {
                         self.data_bytes(value);
                     }
                     return;
@@ -410,7 +464,7 @@ impl Decoder {
                     if self.line_buf.as_slice() == b"data:" {
                         self.line_buf.clear();
                         self.partial = Partial::Data;
-                        if self.begin_data(None) {
+                        if self.begin_data() {
                             self.data_bytes(tail);
                         }
                         return;
@@ -444,7 +498,7 @@ impl Decoder {
             Partial::Buffered if self.mode == Mode::Normal => {
                 // Taken out for the call, then put back to keep its capacity.
                 let line = std::mem::take(&mut self.line_buf);
-                self.complete_line(&line);
+                self.complete_line(&line, false);
                 self.line_buf = line;
             }
             // A skipped line is never blank, so it cannot end a resynchronisation.
@@ -457,11 +511,9 @@ impl Decoder {
 
     /// Starts a data value, after the `data:` prefix.
     #[inline]
-    fn begin_data(&mut self, exact_len: Option<usize>) -> bool {
+    fn begin_data(&mut self) -> bool {
         self.strip_space = true;
-        let ok = self
-            .interpreter
-            .begin_data(exact_len, self.limits.max_event_size);
+        let ok = self.interpreter.begin_data(self.limits.max_event_size);
         if !ok {
             self.limit_exceeded(Limit::MaxEventSize);
         }

@@ -6,7 +6,7 @@ use bytes::BufMut;
 
 use super::error::EncodeError;
 use super::event::{DEFAULT_EVENT_TYPE, Event};
-use super::line_end;
+use super::line_end::{self, LineEnds};
 
 /// The comment line [`Encoder::keep_alive`] writes.
 pub const KEEP_ALIVE: &[u8] = b":\n";
@@ -119,20 +119,28 @@ impl<'a> From<&'a Event> for OutgoingEvent<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct Encoder {
     bom_pending: bool,
+    /// The line break search for data, set up at the first event.
+    line_ends: Option<LineEnds>,
 }
 
 impl Encoder {
     /// An encoder whose output starts directly with the first line (no BOM).
     #[must_use]
     pub const fn new() -> Self {
-        Self { bom_pending: false }
+        Self {
+            bom_pending: false,
+            line_ends: None,
+        }
     }
 
     /// An encoder that writes a UTF-8 BOM before its first output. Decoders strip it; it is
     /// never needed.
     #[must_use]
     pub const fn with_leading_bom() -> Self {
-        Self { bom_pending: true }
+        Self {
+            bom_pending: true,
+            line_ends: None,
+        }
     }
 
     /// Writes one block: `event`, `id`, `retry`, then `data` lines, then a blank line.
@@ -145,6 +153,9 @@ impl Encoder {
         event: &OutgoingEvent<'_>,
         dst: &mut impl BufMut,
     ) -> Result<(), EncodeError> {
+        if self.encode_short(event, dst) {
+            return Ok(());
+        }
         if let Some(index) = event.event.and_then(|t| line_end::find(t.as_bytes())) {
             return Err(EncodeError::LineBreakInEventType { index });
         }
@@ -169,11 +180,78 @@ impl Encoder {
         if let Some(millis) = retry {
             put_field(dst, b"retry: ", format_u64(millis, &mut [0; 20]));
         }
-        if let Some(data) = event.data {
-            put_data(dst, data.as_bytes());
+        match event.data {
+            Some(data) => self.put_data(data.as_bytes(), dst),
+            None => dst.put_u8(b'\n'),
         }
-        dst.put_u8(b'\n');
         Ok(())
+    }
+
+    /// The usual block, written in three pieces: its lines up to the data's `data: `, assembled
+    /// in a stack buffer while the event type and id are checked a word at a time, then the
+    /// data's first line, then the rest. It takes a block with data that starts with a line of
+    /// text, no `retry`, and an event type and id (if any) of 1 to [`SHORT_VALUE`](line_end::SHORT_VALUE) bytes that
+    /// [`encode`](Self::encode) accepts. Returns `false`, having written nothing, for any other
+    /// block.
+    #[inline]
+    fn encode_short(&mut self, event: &OutgoingEvent<'_>, dst: &mut impl BufMut) -> bool {
+        let (Some(data), None) = (event.data, event.retry) else {
+            return false;
+        };
+        if data
+            .as_bytes()
+            .first()
+            .is_none_or(|&b| b == b'\r' || b == b'\n')
+        {
+            return false;
+        }
+        let mut header = [0; HEADER];
+        let mut len = 0;
+        if let Some(event_type) = event.event {
+            let Some(end) = put_short(&mut header, len, b"event: ", event_type, false) else {
+                return false;
+            };
+            len = end;
+        }
+        if let Some(id) = event.id {
+            let Some(end) = put_short(&mut header, len, b"id: ", id, true) else {
+                return false;
+            };
+            len = end;
+        }
+        len = put(&mut header, len, b"data: ");
+        self.start(dst);
+        dst.put_slice(header.get(..len).unwrap_or_default());
+        self.put_data_lines(data.as_bytes(), dst);
+        true
+    }
+
+    /// `data:` lines for `data`, then the blank line.
+    fn put_data(&mut self, data: &[u8], dst: &mut impl BufMut) {
+        dst.put_slice(if data.first().is_none_or(|&b| b == b'\r' || b == b'\n') {
+            b"data:"
+        } else {
+            b"data: "
+        });
+        self.put_data_lines(data, dst);
+    }
+
+    /// The rest of a `data` line whose prefix is written (the first line of `data`), more
+    /// `data` lines for the other lines of `data`, then the blank line.
+    #[inline]
+    fn put_data_lines(&mut self, mut data: &[u8], dst: &mut impl BufMut) {
+        // Data is usually long: straight to the vector search.
+        let line_ends = self.line_ends.get_or_insert_with(LineEnds::new);
+        while let Some(end) = line_ends.find_long(data) {
+            dst.put_slice(data.get(..end).unwrap_or_default());
+            let crlf = data.get(end..end + 2) == Some(b"\r\n");
+            data = data.get(end + 1 + usize::from(crlf)..).unwrap_or_default();
+            let empty = data.first().is_none_or(|&b| b == b'\r' || b == b'\n');
+            dst.put_slice(if empty { b"\ndata:" } else { b"\ndata: " });
+        }
+        // The last data line's LF and the blank line, in one piece.
+        dst.put_slice(data);
+        dst.put_slice(b"\n\n");
     }
 
     /// Writes a block that only sets the client's reconnection time.
@@ -213,6 +291,41 @@ impl Encoder {
     }
 }
 
+/// The room for a block's lines before its data on the short path: `event: `, a type of up to
+/// [`SHORT_VALUE`](line_end::SHORT_VALUE) bytes and LF, `id: `, an id of up to [`SHORT_VALUE`](line_end::SHORT_VALUE) bytes and LF, and
+/// `data: `; values are written as two whole words.
+const HEADER: usize = 64;
+
+/// Writes `bytes` into `header` from `at` and returns where they end. The short path's layout
+/// keeps every write within [`HEADER`]; one that would not fit is dropped.
+#[inline(always)]
+fn put(header: &mut [u8; HEADER], at: usize, bytes: &[u8]) -> usize {
+    if let Some(slot) = header.get_mut(at..at + bytes.len()) {
+        slot.copy_from_slice(bytes);
+    }
+    at + bytes.len()
+}
+
+/// Writes the line `prefix`, `value` into `header` from `at` and returns where it ends, if
+/// `value` is 1 to [`SHORT_VALUE`](line_end::SHORT_VALUE) bytes without CR or LF (nor NUL, with `nul`).
+#[inline(always)]
+fn put_short(
+    header: &mut [u8; HEADER],
+    at: usize,
+    prefix: &[u8],
+    value: &str,
+    nul: bool,
+) -> Option<usize> {
+    if value.is_empty() {
+        return None;
+    }
+    let [low, high] = line_end::short_value_words(value.as_bytes(), nul)?;
+    let at = put(header, at, prefix);
+    put(header, at, &low.to_le_bytes());
+    put(header, at + 8, &high.to_le_bytes());
+    Some(put(header, at + value.len(), b"\n"))
+}
+
 fn retry_millis(retry: Duration) -> Result<u64, EncodeError> {
     let millis = retry.as_millis();
     u64::try_from(millis).map_err(|_| EncodeError::RetryOutOfRange { millis })
@@ -220,7 +333,8 @@ fn retry_millis(retry: Duration) -> Result<u64, EncodeError> {
 
 /// `prefix` (a field name, a colon and a space) then `value` and LF; for an empty value, the
 /// prefix without its space.
-#[inline]
+// Inlined so that each prefix is a constant whose copy needs no call.
+#[inline(always)]
 fn put_field(dst: &mut impl BufMut, prefix: &'static [u8], value: &[u8]) {
     if value.is_empty() {
         dst.put_slice(prefix.strip_suffix(b" ").unwrap_or(prefix));
@@ -229,16 +343,6 @@ fn put_field(dst: &mut impl BufMut, prefix: &'static [u8], value: &[u8]) {
         dst.put_slice(value);
     }
     dst.put_u8(b'\n');
-}
-
-/// One `data` line per line of `data`, split at CRLF, LF and CR.
-fn put_data(dst: &mut impl BufMut, mut data: &[u8]) {
-    while let Some(end) = line_end::find(data) {
-        put_field(dst, b"data: ", data.get(..end).unwrap_or_default());
-        let crlf = data.get(end..end + 2) == Some(b"\r\n");
-        data = data.get(end + 1 + usize::from(crlf)..).unwrap_or_default();
-    }
-    put_field(dst, b"data: ", data);
 }
 
 /// Decimal digits of `n`, written into the end of `buf`.
@@ -287,6 +391,35 @@ mod tests {
             encode(&OutgoingEvent::new(" lead")).unwrap(),
             "data:  lead\n\n"
         );
+    }
+
+    #[test]
+    fn types_and_ids_of_every_short_length_are_written_alike() {
+        for len in 0..=line_end::SHORT_VALUE + 2 {
+            let value = &"abcdefghijklmnopqrstuvwxyz"[..len];
+            let line = |name: &str| {
+                if value.is_empty() {
+                    format!("{name}:\n")
+                } else {
+                    format!("{name}: {value}\n")
+                }
+            };
+            let event = OutgoingEvent::new("d1\r\n\nd2").with_event(value);
+            let expected = format!("{}data: d1\ndata:\ndata: d2\n\n", line("event"));
+            assert_eq!(encode(&event).unwrap(), expected);
+            let event = event.with_id(value);
+            let expected = format!(
+                "{}{}data: d1\ndata:\ndata: d2\n\n",
+                line("event"),
+                line("id")
+            );
+            assert_eq!(encode(&event).unwrap(), expected);
+            let event = OutgoingEvent::new("x").with_id(value);
+            assert_eq!(
+                encode(&event).unwrap(),
+                format!("{}data: x\n\n", line("id"))
+            );
+        }
     }
 
     #[test]

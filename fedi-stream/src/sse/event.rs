@@ -23,64 +23,20 @@ impl Event {
     /// decoded stream) carrying `data`, whose last event ID is `last_event_id`.
     #[must_use]
     pub fn new(event_type: &str, data: &str, last_event_id: &str) -> Self {
-        let mut text = String::with_capacity(data.len() + last_event_id.len() + event_type.len());
-        text.push_str(data);
-        Self::from_data(text, last_event_id, event_type)
-    }
-
-    /// Completes an event whose `text` holds its data so far; an empty type means the default.
-    fn from_data(mut text: String, last_event_id: &str, event_type: &str) -> Self {
-        let data_len = text.len();
-        text.push_str(last_event_id);
-        text.push_str(if event_type.is_empty() {
+        let event_type = if event_type.is_empty() {
             DEFAULT_EVENT_TYPE
         } else {
             event_type
-        });
+        };
+        let mut text = String::with_capacity(data.len() + last_event_id.len() + event_type.len());
+        text.push_str(data);
+        text.push_str(last_event_id);
+        text.push_str(event_type);
         Self {
             text,
-            data_len,
+            data_len: data.len(),
             id_len: last_event_id.len(),
         }
-    }
-
-    /// Completes an event from undecoded bytes: `data` followed by the raw id and type
-    /// values (an empty type means the default), each decoded on its own with U+FFFD for
-    /// invalid sequences. Valid input, the common case, is validated in one pass and not copied.
-    pub(super) fn from_undecoded(
-        mut data: Vec<u8>,
-        last_event_id: &[u8],
-        event_type: &[u8],
-    ) -> Self {
-        let data_len = data.len();
-        let id_len = last_event_id.len();
-        data.extend_from_slice(last_event_id);
-        data.extend_from_slice(if event_type.is_empty() {
-            DEFAULT_EVENT_TYPE.as_bytes()
-        } else {
-            event_type
-        });
-        let bytes = match String::from_utf8(data) {
-            // Valid as a whole and cut at character boundaries: each part is valid on its own.
-            Ok(text)
-                if text.is_char_boundary(data_len) && text.is_char_boundary(data_len + id_len) =>
-            {
-                return Self {
-                    text,
-                    data_len,
-                    id_len,
-                };
-            }
-            Ok(text) => text.into_bytes(),
-            Err(invalid) => invalid.into_bytes(),
-        };
-        let (data, rest) = bytes.split_at(data_len);
-        let (id, event_type) = rest.split_at(id_len);
-        Self::new(
-            &String::from_utf8_lossy(event_type),
-            &String::from_utf8_lossy(data),
-            &String::from_utf8_lossy(id),
-        )
     }
 
     /// The event type: the block's last `event` value, or `"message"` when it had none or an

@@ -3,18 +3,18 @@
 //!
 //! Works on bytes. That is equivalent to the spec's decoded text because every byte the
 //! algorithm looks at (CR, LF, `:`, space, NUL, digits) is ASCII, which the UTF-8 decoder maps
-//! to itself and never absorbs into a replaced sequence. Values are kept as bytes and decoded
-//! (lossily) at dispatch, each on its own, as if each had been decoded when its line ended;
-//! an event's data, id and type are validated together in one pass.
+//! to itself and never absorbs into a replaced sequence. Values are decoded (lossily) each on
+//! its own, as if each had been decoded when its line ended: the event type and the last event
+//! ID when a line changes them, the data, kept as bytes until then, at dispatch.
 
-use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::mem;
 use std::time::Duration;
 
 use super::error::DecodeError;
-use super::event::{DEFAULT_EVENT_TYPE, Event, Output};
+use super::event::{Event, Output};
 use super::line_end;
+use super::utf8::decode;
 
 /// Length of `data:`, the prefix after which a data line's value starts.
 pub(super) const DATA_PREFIX_LEN: usize = 5;
@@ -28,6 +28,11 @@ pub(super) fn data_prefix_len(line: &[u8]) -> Option<usize> {
         _ => None,
     }
 }
+
+/// The data buffer capacity kept from one event to the next: enough for the documents of
+/// ordinary streams, so they are decoded without allocating anything but the events, while
+/// the memory of an exceptionally large event is released once it is dispatched.
+pub(super) const RETAINED_DATA_CAPACITY: usize = 64 * 1024;
 
 /// Appends `bytes` to `buf`, growing it geometrically but never beyond `limit` bytes of
 /// capacity (unless `buf` must hold more, which callers rule out).
@@ -46,12 +51,6 @@ fn grow_within(buf: &mut Vec<u8>, needed: usize, limit: usize) {
     buf.reserve_exact(target - buf.len());
 }
 
-/// UTF-8 decode with U+FFFD for invalid sequences (checking the common valid case first, which
-/// is faster than going straight to the lossy decoder).
-fn decode(bytes: &[u8]) -> Cow<'_, str> {
-    std::str::from_utf8(bytes).map_or_else(|_| String::from_utf8_lossy(bytes), Cow::Borrowed)
-}
-
 /// A valid `retry` value: only ASCII digits (at least one), base ten, fitting in `u64`.
 /// Larger values are ignored, as Chromium does.
 fn parse_retry(value: &[u8]) -> Option<u64> {
@@ -67,16 +66,24 @@ fn parse_retry(value: &[u8]) -> Option<u64> {
 /// The event being built and what the stream has reported so far.
 #[derive(Debug)]
 pub(super) struct Interpreter {
-    /// The data buffer, without the spec's trailing LF (LFs are added between values instead).
+    /// The data buffer, undecoded, without the spec's trailing LF (LFs are added between
+    /// values instead). Kept from event to event (up to [`RETAINED_DATA_CAPACITY`]), so that
+    /// decoding allocates only the events it hands out.
     data: Vec<u8>,
     /// Whether a `data` field was seen: the spec's "data buffer is not empty".
     has_data: bool,
-    /// Length of the previous event's data: the capacity to start a streamed data buffer with.
-    data_hint: usize,
-    // The spec's event type buffer and last event ID buffer, undecoded, and its last event ID
-    // string; reused, so they allocate only when they outgrow their capacity.
-    event_type: Vec<u8>,
+    /// Whether the block set its event type: the spec's "event type buffer" is then
+    /// `event_type`, otherwise empty.
+    has_type: bool,
+    /// The latest `event` value, decoded, and as received: a stream that repeats its type is
+    /// decoded once.
+    event_type: String,
+    event_type_raw: Vec<u8>,
+    /// The spec's last event ID buffer, undecoded.
     id_buffer: Vec<u8>,
+    /// An `id` field was seen since the last event ID was set from `id_buffer`.
+    id_changed: bool,
+    /// The spec's last event ID string.
     last_event_id: String,
     comments: bool,
     out: VecDeque<Result<Output, DecodeError>>,
@@ -87,9 +94,11 @@ impl Interpreter {
         Self {
             data: Vec::new(),
             has_data: false,
-            data_hint: 0,
-            event_type: Vec::new(),
+            has_type: false,
+            event_type: String::new(),
+            event_type_raw: Vec::new(),
             id_buffer: Vec::new(),
+            id_changed: false,
             last_event_id: String::new(),
             comments: false,
             out: VecDeque::new(),
@@ -103,6 +112,7 @@ impl Interpreter {
     pub(super) fn seed_last_event_id(&mut self, id: &str) {
         id.clone_into(&mut self.last_event_id);
         id.as_bytes().clone_into(&mut self.id_buffer);
+        self.id_changed = false;
     }
 
     pub(super) fn last_event_id(&self) -> &str {
@@ -127,9 +137,10 @@ impl Interpreter {
     }
 
     /// Processes one complete line that is not a `data` field.
+    #[inline(always)]
     pub(super) fn line(&mut self, line: &[u8]) {
         match line.split_first() {
-            None => self.dispatch(),
+            None => self.dispatch(None),
             Some((b':', comment)) => {
                 if self.comments {
                     let text = comment.strip_prefix(b" ").unwrap_or(comment);
@@ -154,8 +165,17 @@ impl Interpreter {
 
     fn field(&mut self, name: &[u8], value: &[u8]) {
         match name {
-            b"event" => value.clone_into(&mut self.event_type),
-            b"id" if !value.contains(&0) => value.clone_into(&mut self.id_buffer),
+            b"event" => {
+                if value != self.event_type_raw {
+                    value.clone_into(&mut self.event_type_raw);
+                    (*decode(value)).clone_into(&mut self.event_type);
+                }
+                self.has_type = true;
+            }
+            b"id" if !value.contains(&0) => {
+                value.clone_into(&mut self.id_buffer);
+                self.id_changed = true;
+            }
             b"retry" => {
                 if let Some(millis) = parse_retry(value) {
                     self.out
@@ -167,11 +187,10 @@ impl Interpreter {
     }
 
     /// Starts a `data` field: the LF that separates it from the previous value, if any.
-    /// `exact_len` is the value's length when the whole line is at hand.
     ///
     /// Returns `false`, changing nothing, if the separator would exceed `max_event_size`.
     #[inline]
-    pub(super) fn begin_data(&mut self, exact_len: Option<usize>, max_event_size: usize) -> bool {
+    pub(super) fn begin_data(&mut self, max_event_size: usize) -> bool {
         if self.has_data {
             if self.data.len() >= max_event_size {
                 return false;
@@ -179,19 +198,14 @@ impl Interpreter {
             extend_within(&mut self.data, b"\n", max_event_size);
         } else {
             self.has_data = true;
-            // Room for the id and type too, which will share the event's allocation, as far as
-            // the limit allows.
-            let hint = exact_len.unwrap_or(self.data_hint);
-            let extra = self.id_buffer.len() + self.event_type.len().max(DEFAULT_EVENT_TYPE.len());
-            let capacity = hint.saturating_add(extra).min(max_event_size);
-            if self.data.capacity() == 0 {
-                // After a dispatch: a fresh allocation is cheaper than growing an empty one.
-                self.data = Vec::with_capacity(capacity);
-            } else {
-                self.data.reserve_exact(capacity);
-            }
         }
         true
+    }
+
+    /// Whether the block under construction has a `data` field.
+    #[inline]
+    pub(super) fn has_data(&self) -> bool {
+        self.has_data
     }
 
     /// Appends bytes of the current `data` value; the caller has checked that the data stays
@@ -223,30 +237,46 @@ impl Interpreter {
         self.data.capacity()
     }
 
-    /// The blank line: WHATWG "dispatch the event".
-    fn dispatch(&mut self) {
-        if !mem::take(&mut self.has_data) {
+    /// The blank line: WHATWG "dispatch the event". `single` is the block's data when it is
+    /// one value the decoder has not copied into the data buffer.
+    pub(super) fn dispatch(&mut self, single: Option<&[u8]>) {
+        if mem::take(&mut self.id_changed) {
             (*decode(&self.id_buffer)).clone_into(&mut self.last_event_id);
-            self.event_type.clear();
+        }
+        let event_type = if mem::take(&mut self.has_type) {
+            self.event_type.as_str()
+        } else {
+            ""
+        };
+        if !mem::take(&mut self.has_data) {
             return;
         }
-        let data = mem::take(&mut self.data);
-        self.data_hint = data.len();
-        let event = Event::from_undecoded(data, &self.id_buffer, &self.event_type);
-        event.last_event_id().clone_into(&mut self.last_event_id);
-        self.event_type.clear();
+        let data = decode(single.unwrap_or(&self.data));
+        let event = Event::new(event_type, &data, &self.last_event_id);
+        self.clear_data();
         self.out.push_back(Ok(Output::Event(event)));
+    }
+
+    /// Empties the data buffer, keeping its allocation for the next event unless it grew
+    /// beyond [`RETAINED_DATA_CAPACITY`].
+    fn clear_data(&mut self) {
+        if self.data.capacity() > RETAINED_DATA_CAPACITY {
+            self.data = Vec::new();
+        } else {
+            self.data.clear();
+        }
     }
 
     /// Forgets the block under construction, as if it had never been sent: its data, its event
     /// type and its `id` (the last event ID stays what the last dispatch made it).
     pub(super) fn discard_block(&mut self) {
-        self.data.clear();
+        self.clear_data();
         self.has_data = false;
-        self.event_type.clear();
+        self.has_type = false;
         self.last_event_id
             .as_bytes()
             .clone_into(&mut self.id_buffer);
+        self.id_changed = false;
     }
 }
 

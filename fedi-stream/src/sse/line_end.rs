@@ -58,9 +58,10 @@ impl LineEnds {
         find_with(bytes, |rest| self.find_long(rest))
     }
 
-    /// The index of the first CR or LF in `bytes`, if any, with `memchr` from the start.
+    /// The index of the first CR or LF in `bytes`, if any, with `memchr` from the start: for
+    /// text that is usually long.
     #[inline]
-    fn find_long(&self, bytes: &[u8]) -> Option<usize> {
+    pub(super) fn find_long(&self, bytes: &[u8]) -> Option<usize> {
         match &self.vector {
             #[cfg(target_arch = "x86_64")]
             Vector::Avx2(two) => two.find(bytes),
@@ -82,6 +83,30 @@ pub(super) fn find(bytes: &[u8]) -> Option<usize> {
 #[inline]
 pub(super) fn find_line_end_or_nul(bytes: &[u8]) -> Option<usize> {
     scan_words(bytes, usize::MAX, |word| cr_or_lf(word) | zero_bytes(word)).unwrap_or(None)
+}
+
+/// The longest value [`short_value_words`] takes.
+pub(super) const SHORT_VALUE: usize = 16;
+
+/// `value` as two little-endian words padded with spaces, if it is at most [`SHORT_VALUE`]
+/// bytes long and holds no CR or LF (nor NUL, with `nul`): a short value checked and then
+/// written a word at a time, without a call.
+#[inline]
+pub(super) fn short_value_words(value: &[u8], nul: bool) -> Option<[u64; 2]> {
+    if value.len() > SHORT_VALUE {
+        return None;
+    }
+    let word = |bytes: &[u8]| match bytes.first_chunk::<8>() {
+        Some(word) => u64::from_le_bytes(*word),
+        None if bytes.is_empty() => ONES * u64::from(b' '),
+        None => padded_word(bytes),
+    };
+    let (low, high) = value.split_at(value.len().min(8));
+    let words = [word(low), word(high)];
+    let marked = words.iter().fold(0, |marked, &word| {
+        marked | cr_or_lf(word) | if nul { zero_bytes(word) } else { 0 }
+    });
+    (marked == 0).then_some(words)
 }
 
 /// The size of [`append_blocks_to_line_end`]'s blocks.
@@ -149,11 +174,7 @@ fn scan_words(
             if rest.is_empty() {
                 return Ok(None);
             }
-            let mut padded = [b' '; 8];
-            for (slot, &byte) in padded.iter_mut().zip(rest) {
-                *slot = byte;
-            }
-            let marked = flags(u64::from_le_bytes(padded));
+            let marked = flags(padded_word(rest));
             return Ok((marked != 0).then(|| offset + first(marked)));
         };
         let marked = flags(u64::from_le_bytes(*word));
@@ -168,6 +189,25 @@ fn scan_words(
     } else {
         Err(offset)
     }
+}
+
+/// `rest` (1 to 7 bytes) as the low bytes of a little-endian word, the others spaces; read with
+/// two overlapping loads rather than byte by byte.
+#[inline]
+fn padded_word(rest: &[u8]) -> u64 {
+    let n = rest.len();
+    let low = if let (Some(first), Some(last)) = (rest.first_chunk::<4>(), rest.last_chunk::<4>()) {
+        u64::from(u32::from_le_bytes(*first))
+            | u64::from(u32::from_le_bytes(*last)) << (8 * (n - 4))
+    } else if let (Some(first), Some(last)) = (rest.first_chunk::<2>(), rest.last_chunk::<2>()) {
+        u64::from(u16::from_le_bytes(*first))
+            | u64::from(u16::from_le_bytes(*last)) << (8 * (n - 2))
+    } else {
+        rest.first().map_or(0, |&byte| u64::from(byte))
+    };
+    low | (ONES * u64::from(b' '))
+        .checked_shl(8 * n as u32)
+        .unwrap_or(0)
 }
 
 /// The high bit of every byte of `word` that is zero, and possibly (through borrows) of bytes
@@ -228,6 +268,41 @@ mod tests {
                 }
                 assert_eq!(find(&vec![filler; len]), None);
             }
+        }
+    }
+
+    #[test]
+    fn short_values_are_refused_with_a_line_end_or_nul_or_when_long() {
+        for len in 0..=SHORT_VALUE + 1 {
+            let value: Vec<u8> = (0..len).map(|i| b'a' + i as u8).collect();
+            let words = short_value_words(&value, true);
+            if len > SHORT_VALUE {
+                assert_eq!(words, None);
+                continue;
+            }
+            let mut expected = [b' '; 16];
+            expected[..len].copy_from_slice(&value);
+            let [low, high] = words.expect("a short plain value");
+            assert_eq!(&low.to_le_bytes(), &expected[..8]);
+            assert_eq!(&high.to_le_bytes(), &expected[8..]);
+            for at in 0..len {
+                for (byte, nul) in [(b'\r', false), (b'\n', false), (0, true)] {
+                    let mut bad = value.clone();
+                    bad[at] = byte;
+                    assert_eq!(short_value_words(&bad, true), None, "{bad:?}");
+                    assert_eq!(short_value_words(&bad, false).is_some(), nul, "{bad:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pads_short_tails_with_spaces() {
+        for n in 1..8 {
+            let rest: Vec<u8> = (1..=n as u8).collect();
+            let mut expected = [b' '; 8];
+            expected[..n].copy_from_slice(&rest);
+            assert_eq!(padded_word(&rest), u64::from_le_bytes(expected), "{n}");
         }
     }
 

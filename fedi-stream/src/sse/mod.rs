@@ -36,6 +36,7 @@ mod limits;
 mod line_end;
 #[cfg(feature = "stream")]
 mod stream;
+mod utf8;
 
 #[cfg(feature = "tokio-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio-util")))]
