@@ -100,8 +100,8 @@
 //!   `http`.
 //! - `websocket` (default): the [`websocket`] engine; brings `httparse`, `base64`, `sha1`,
 //!   `simdutf8` and `http`.
-//! - `sse` (implied by `c2s`): the [`sse`] codec alone, with `memchr`, `bytes` and
-//!   `thiserror` only: `default-features = false, features = ["sse"]` builds the codec without
+//! - `sse` (implied by `c2s`): the [`sse`] codec alone, with `memchr`, `simdutf8`, `bytes`
+//!   and `thiserror` only: `default-features = false, features = ["sse"]` builds the codec without
 //!   the AS2 types, `url` or `chrono`.
 //! - `stream`: `sse::DecodeStream`, an adapter from a `futures_core::Stream` of byte chunks
 //!   to a stream of SSE outputs.

@@ -1,20 +1,15 @@
 //! Bytes to text: the one place where the decoder checks UTF-8.
 //!
-//! With the crate's `websocket` feature (on by default) `simdutf8` is linked anyway, and valid
-//! text is checked with SIMD instructions where the CPU has them: on ASCII, several times fewer
-//! instructions than `std::str::from_utf8`. Without it the standard library's check is used.
-//! Both accept exactly the valid UTF-8 sequences; only the speed differs.
+//! Valid text is checked with `simdutf8`, with SIMD instructions where the CPU has them: on
+//! ASCII, several times fewer instructions than `std::str::from_utf8`, and it accepts exactly
+//! the same sequences.
 
 use std::borrow::Cow;
 
 /// `bytes` as text, if they are valid UTF-8.
 #[inline]
 pub(super) fn to_str(bytes: &[u8]) -> Option<&str> {
-    #[cfg(feature = "websocket")]
-    let text = simdutf8::basic::from_utf8(bytes).ok();
-    #[cfg(not(feature = "websocket"))]
-    let text = std::str::from_utf8(bytes).ok();
-    text
+    simdutf8::basic::from_utf8(bytes).ok()
 }
 
 /// `bytes` decoded as the Encoding Standard's UTF-8 decoder does, each invalid sequence
