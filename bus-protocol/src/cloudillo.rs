@@ -206,17 +206,21 @@ impl Frame {
         }
     }
 
-    /// The server message this frame carries (see the module table). `unix` stamps messages
-    /// whose frame has no time of its own (`pong`).
+    /// The server message this frame carries (see the module table). `wall` (the wall clock,
+    /// as everywhere in the crate) stamps messages whose frame has no time of its own (`pong`),
+    /// in unix seconds.
     ///
     /// # Errors
     /// [`DecodeError::InvalidFields`] naming the field when an `ACTION` lacks `actionId`,
     /// `type`, `issuer.idTag` or a readable `createdAt`.
-    pub fn to_server_message(&self, unix: i64) -> Result<Mapped<ServerMessage>, DecodeError> {
+    pub fn to_server_message(
+        &self,
+        wall: std::time::SystemTime,
+    ) -> Result<Mapped<ServerMessage>, DecodeError> {
         match self.cmd {
             Command::Ack if self.data.get("status").and_then(Value::as_str) == Some("pong") => {
                 Ok(Mapped::Message(ServerMessage::Pong(Pong {
-                    timestamp: unix,
+                    timestamp: crate::wall_clock::unix_seconds(wall),
                 })))
             }
             Command::Action => {

@@ -89,7 +89,7 @@ fn action_maps_to_an_action_notice_and_back() {
         status: Some(ActionStatus::Active),
     };
     assert_eq!(
-        f.to_server_message(0),
+        f.to_server_message(std::time::UNIX_EPOCH),
         Ok(Mapped::Message(ServerMessage::Action(expected.clone())))
     );
     let back =
@@ -97,7 +97,7 @@ fn action_maps_to_an_action_notice_and_back() {
     assert_eq!(back.cmd, Command::Action);
     assert_eq!(back.data["createdAt"], "2025-02-02T08:00:00Z");
     assert_eq!(
-        back.to_server_message(0),
+        back.to_server_message(std::time::UNIX_EPOCH),
         Ok(Mapped::Message(ServerMessage::Action(expected)))
     );
 }
@@ -106,7 +106,7 @@ fn action_maps_to_an_action_notice_and_back() {
 fn pong_and_non_overlapping_commands() {
     let (pong, _) = frame("server-ack-pong.json");
     assert_eq!(
-        pong.to_server_message(42),
+        pong.to_server_message(std::time::UNIX_EPOCH + std::time::Duration::from_secs(42)),
         Ok(Mapped::Message(ServerMessage::Pong(Pong { timestamp: 42 })))
     );
     assert_eq!(
@@ -119,7 +119,11 @@ fn pong_and_non_overlapping_commands() {
         "server-file-id-generated.json",
     ] {
         let (f, _) = frame(name);
-        assert_eq!(f.to_server_message(0), Ok(Mapped::NoEquivalent), "{name}");
+        assert_eq!(
+            f.to_server_message(std::time::UNIX_EPOCH),
+            Ok(Mapped::NoEquivalent),
+            "{name}"
+        );
     }
     let (n, _) = frame("server-notification.json");
     assert_eq!(n.cmd, Command::Notification);
@@ -134,7 +138,7 @@ fn pong_and_non_overlapping_commands() {
 #[test]
 fn action_without_required_fields_is_a_typed_error() {
     let f = Frame::decode(br#"{"id":"1","cmd":"ACTION","data":{"type":"POST","issuer":{"idTag":"a"},"createdAt":"2025-02-02T08:00:00Z"}}"#).unwrap();
-    let err = f.to_server_message(0).unwrap_err();
+    let err = f.to_server_message(std::time::UNIX_EPOCH).unwrap_err();
     assert_eq!(
         err,
         DecodeError::InvalidFields {
@@ -149,8 +153,9 @@ fn the_fields_cloudillo_apps_read_map_both_ways() {
     // A comment by bob on alice's post, addressed to alice, as the deployed server's
     // `build_action_message` writes it (absent optional fields as `null`).
     let text = r#"{"id":"q","cmd":"ACTION","data":{"actionId":"a2","tempId":null,"type":"CMNT","subType":"UPD","parentId":"a1","issuer":{"idTag":"bob.example.com"},"audience":{"idTag":"alice.example.com"},"content":"nice","attachments":null,"subject":null,"createdAt":"2025-02-02T08:00:00Z","status":"N","visibility":null,"flags":null,"x":null}}"#;
-    let Ok(Mapped::Message(ServerMessage::Action(notice))) =
-        Frame::decode(text.as_bytes()).unwrap().to_server_message(0)
+    let Ok(Mapped::Message(ServerMessage::Action(notice))) = Frame::decode(text.as_bytes())
+        .unwrap()
+        .to_server_message(std::time::UNIX_EPOCH)
     else {
         panic!("not an action");
     };
@@ -194,7 +199,7 @@ fn misshapen_optional_action_fields_are_typed_errors() {
         );
         let err = Frame::decode(text.as_bytes())
             .unwrap()
-            .to_server_message(0)
+            .to_server_message(std::time::UNIX_EPOCH)
             .unwrap_err();
         match err {
             DecodeError::InvalidFields {

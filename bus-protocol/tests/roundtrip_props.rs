@@ -177,7 +177,7 @@ proptest! {
         let frame = bus_protocol::cloudillo::Frame::from_server_message(&message, "7").unwrap();
         let decoded = bus_protocol::cloudillo::Frame::decode(&frame.encode()).unwrap();
         prop_assert_eq!(
-            decoded.to_server_message(0).unwrap(),
+            decoded.to_server_message(std::time::UNIX_EPOCH).unwrap(),
             bus_protocol::cloudillo::Mapped::Message(message)
         );
     }

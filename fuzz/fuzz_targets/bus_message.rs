@@ -17,6 +17,6 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(Frame::decode(&f.encode()).as_ref(), Ok(&f));
         let _ = f.ack();
         let _ = f.to_client_message();
-        let _ = f.to_server_message(0);
+        let _ = f.to_server_message(std::time::UNIX_EPOCH);
     }
 });

@@ -142,7 +142,7 @@ fuzz_target!(|ops: Vec<Op>| {
                     "{frame:?}"
                 );
                 frame
-                    .to_server_message(0)
+                    .to_server_message(std::time::UNIX_EPOCH)
                     .expect("ACTION data that reads back");
             } else {
                 // Everything written to a seed session is a valid server message.
