@@ -9,11 +9,11 @@
 
 use std::time::{Duration, Instant};
 
-use fedi_stream::c2s::item::{ItemId, Json, Meta, StreamEvent};
 use fedi_stream::c2s::feed::{Feed, FeedConfig, FeedLimits, SessionConfig};
+use fedi_stream::c2s::item::{ItemId, Json, Meta, StreamEvent};
 use fedi_stream::c2s::socket::{
-    Blob, ClientConnection, ClientMessage, DeliveryStatus, Fetched, InputError, Outgoing, SocketLimits, Incoming,
-    ServerConnection, ServerConnectionEvent, ServerMessage,
+    Blob, ClientConnection, ClientMessage, DeliveryStatus, Fetched, Incoming, InputError, Outgoing,
+    ServerConnection, ServerConnectionEvent, ServerMessage, SocketLimits,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -163,7 +163,9 @@ fuzz_target!(|data: &[u8]| {
             .poll_timeout()
             .is_some_and(|deadline| deadline <= now)
         {
-            server.handle_timeout(now, &feed).expect("open while it has a timer");
+            server
+                .handle_timeout(now, &feed)
+                .expect("open while it has a timer");
         }
         assert!(feed.len() <= 8);
     }

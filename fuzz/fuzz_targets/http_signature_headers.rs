@@ -22,7 +22,10 @@ fn request(headers: &[(&str, &[u8])]) -> Option<http::Request<Vec<u8>>> {
     let mut builder = http::Request::post("https://b.example/inbox?a=1&b=%20")
         .header("host", "b.example")
         .header("date", "Sun, 15 Jun 2025 15:06:40 GMT")
-        .header("digest", "SHA-256=RBNvo1WzZ4oRRq0W9+hknpT7T8If536DEMBg9hyq/4o=");
+        .header(
+            "digest",
+            "SHA-256=RBNvo1WzZ4oRRq0W9+hknpT7T8If536DEMBg9hyq/4o=",
+        );
     for (name, value) in headers {
         builder = builder.header(*name, http::HeaderValue::from_bytes(value).ok()?);
     }
@@ -40,7 +43,9 @@ fuzz_target!(|input: &[u8]| {
             .with_max_header_bytes(64)
             .with_max_components(3)
     };
-    let key = PrivateKey::ed25519_from_seed(&[1; 32]).unwrap().public_key();
+    let key = PrivateKey::ed25519_from_seed(&[1; 32])
+        .unwrap()
+        .public_key();
     let mut resolver = |id: &str| Some(VerifyingKey::new(key.clone(), id.to_owned()));
     let options = VerifyOptions::new(
         SystemTime::UNIX_EPOCH + Duration::from_secs(1_750_000_000),
@@ -54,7 +59,9 @@ fuzz_target!(|input: &[u8]| {
         0 => {
             if let Ok(parsed) = CavageSignature::parse(data, &limits) {
                 assert!(data.len() <= limits.max_header_bytes);
-                assert!(!parsed.headers.is_empty() && parsed.headers.len() <= limits.max_components);
+                assert!(
+                    !parsed.headers.is_empty() && parsed.headers.len() <= limits.max_components
+                );
                 if let Ok(written) = parsed.to_header_value() {
                     let big = Limits::default().with_max_header_bytes(usize::MAX);
                     assert_eq!(CavageSignature::parse(written.as_bytes(), &big), Ok(parsed));
@@ -67,8 +74,7 @@ fuzz_target!(|input: &[u8]| {
         }
         1 => {
             let (input, signature) = data.split_at(usize::from(*split).min(data.len()));
-            if let Some(request) =
-                request(&[("signature-input", input), ("signature", signature)])
+            if let Some(request) = request(&[("signature-input", input), ("signature", signature)])
             {
                 let _ = rfc9421_signature_base(&request, None, &limits);
                 let _ = signature_key_id(request.headers(), &options);

@@ -2,7 +2,9 @@
 //! never panic, and what decodes re-encodes to the same frame; subscriptions stay bounded.
 #![no_main]
 
-use fedi_stream::c2s::mastodon::{ClientCommand, StreamingEvent, FrameLimits, ServerFrame, Subscriptions};
+use fedi_stream::c2s::mastodon::{
+    ClientCommand, FrameLimits, ServerFrame, StreamingEvent, Subscriptions,
+};
 use fedi_stream::sse;
 use libfuzzer_sys::fuzz_target;
 

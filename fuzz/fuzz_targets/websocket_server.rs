@@ -13,9 +13,7 @@
 #![no_main]
 
 use fedi_fuzz::cut_stream;
-use fedi_stream::websocket::{
-    Connection, Event, FrameHeader, InputError, Limits, OpCode, State,
-};
+use fedi_stream::websocket::{Connection, Event, FrameHeader, InputError, Limits, OpCode, State};
 use libfuzzer_sys::fuzz_target;
 
 type Outcome = (Vec<Event>, Vec<(OpCode, Vec<u8>)>, State);
