@@ -105,7 +105,7 @@ pub enum DecodeError {
         limit: usize,
     },
     /// The body is not JSON.
-    #[error("body is not valid JSON: {0}")]
+    #[error("body is not valid JSON")]
     Json(#[source] serde_json::Error),
     /// The body is JSON that the model refuses.
     #[error("{model} refused{}: {reason}", if path.is_empty() { String::new() } else { format!(" at `{path}`") })]

@@ -123,11 +123,11 @@ pub struct Outbound {
 #[non_exhaustive]
 pub enum Rejection {
     /// The key is not a Cattle Drive key (cattle_grid binds no queue to it): drop it.
-    #[error("unrecognized key: {0}")]
+    #[error("unrecognized key")]
     Unrecognized(#[source] TopicError),
     /// The publisher may not publish on this key (a broker enforcing the topic rules would have
     /// refused it): drop it, answer nothing.
-    #[error("unauthorized: {0}")]
+    #[error("unauthorized")]
     Unauthorized(#[source] AuthorizationError),
     /// The body was refused; publish `reply`, an [`ErrorMessage`] on `error.NAME`, as
     /// cattle_grid's exception middleware does.

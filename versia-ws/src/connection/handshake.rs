@@ -59,7 +59,7 @@ pub enum HandshakeError {
         found: SignedBy,
     },
     /// Our own request or response could not be signed (local misuse).
-    #[error("cannot sign: {0}")]
+    #[error("cannot sign")]
     Sign(#[from] SignError),
     /// The wall clock passed in cannot be written as unix seconds (local misuse, 500).
     #[error("unusable wall clock")]

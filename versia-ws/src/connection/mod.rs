@@ -133,7 +133,7 @@ pub enum ConnectionError {
     #[error("unusable wall clock")]
     Clock(#[from] ClockError),
     /// The message could not be signed.
-    #[error("cannot sign the message: {0}")]
+    #[error("cannot sign the message")]
     Sign(#[from] SignError),
     /// A pre-signed message to send has an unreadable signature.
     #[error("the message to send is not signed properly: {0}")]

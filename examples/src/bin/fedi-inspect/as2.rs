@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use activitystreams_core::{Object, Prop, Text, validate_document};
 
+use crate::with_causes;
+
 /// Subcommands of `fedi-inspect as2`. A FILE of `-` reads standard input.
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum Command {
@@ -127,18 +129,6 @@ fn type_column(object: &Object<'_>) -> String {
             .and_then(|v| serde_json::to_string(&v).ok())
             .unwrap_or_else(|| "-".to_owned()),
     }
-}
-
-/// An error's message followed by its causes' (`not valid JSON: expected ...`).
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        message.push_str(": ");
-        message.push_str(&e.to_string());
-        cause = e.source();
-    }
-    message
 }
 
 /// Messages go on one line of the report.

@@ -65,7 +65,7 @@ fn render(routing_key: &str, body: &[u8]) -> Result<String, String> {
         RoutingKey::parse(routing_key, transport_of(routing_key)).map_err(|e| e.to_string())?;
     let kind = key.kind();
     let message = Message::decode(&key.route, body, &Limits::default())
-        .map_err(|e| format!("invalid {kind} body: {e}"))?;
+        .map_err(|e| format!("invalid {kind} body: {}", crate::with_causes(&e)))?;
     let json = String::from_utf8(message.to_json()).map_err(|e| e.to_string())?;
     Ok(format!("{{\"kind\":\"{kind}\",\"message\":{json}}}"))
 }

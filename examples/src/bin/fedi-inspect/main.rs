@@ -52,3 +52,15 @@ fn main() -> ExitCode {
         Command::Versia(command) => versia::run(command),
     }
 }
+
+/// An error's message followed by its causes' (`not valid JSON: expected ...`).
+pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        message.push_str(": ");
+        message.push_str(&e.to_string());
+        cause = e.source();
+    }
+    message
+}
