@@ -297,16 +297,12 @@ async fn actions_cross_instances(fan_out: FanOut) {
     .to_string();
     let url = format!("{}/.versia/v0.6/inbox", pair.a.base);
     let mut signed = http::Request::post(&url).body(body.clone()).unwrap();
-    let unix = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
     SignatureHeaders::sign_request(
         &mut signed,
         &peer_key(),
         SignedBy::instance(PEER),
         Version::V0_6,
-        unix,
+        std::time::SystemTime::now(),
     )
     .unwrap();
     let headers: Vec<(&str, &str)> = signed

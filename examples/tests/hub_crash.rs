@@ -126,16 +126,12 @@ fn versia_delivery(base: &str) -> (Vec<(String, String)>, String) {
     let mut signed = http::Request::post(format!("{base}/.versia/v0.6/inbox"))
         .body(body.as_bytes().to_vec())
         .unwrap();
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
     SignatureHeaders::sign_request(
         &mut signed,
         &peer_key(),
         SignedBy::instance(PEER),
         Version::V0_6,
-        now,
+        SystemTime::now(),
     )
     .unwrap();
     let headers = signed

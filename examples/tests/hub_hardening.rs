@@ -27,13 +27,6 @@ fn peer_key() -> PrivateKey {
     PrivateKey::from_seed(&[7; 32])
 }
 
-fn unix() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs()
-}
-
 /// `host:port` of a base URL.
 fn address(base: &str) -> &str {
     base.trim_start_matches("http://")
@@ -52,7 +45,7 @@ async fn start(body_read_timeout: Duration) -> TestHub {
 }
 
 /// The three Versia signature headers of a POST to the inbox with `body`, as header lines.
-fn signature_lines(key: &PrivateKey, signer: &str, at: u64, body: &[u8]) -> String {
+fn signature_lines(key: &PrivateKey, signer: &str, at: SystemTime, body: &[u8]) -> String {
     let mut request = http::Request::post(INBOX).body(body.to_vec()).unwrap();
     SignatureHeaders::sign_request(
         &mut request,
@@ -109,7 +102,7 @@ async fn a_stalled_body_is_answered_408_and_the_connection_closed() {
          Content-Length: {}\r\n{}\r\n",
         address(&hub.base),
         body.len(),
-        signature_lines(&peer_key(), PEER, unix(), body.as_bytes())
+        signature_lines(&peer_key(), PEER, SystemTime::now(), body.as_bytes())
     );
     let (answer, closed) =
         raw_exchange(address(&hub.base), &head, &body.as_bytes()[..10], PATIENCE).await;
@@ -239,14 +232,21 @@ async fn unsigned_deliveries_are_refused_before_their_bodies_are_read() {
     const CONNECTIONS: usize = 200;
     let body = Arc::new(vec![b' '; MIB]);
     let stranger = PrivateKey::from_seed(&[9; 32]);
-    let now = unix();
+    let now = SystemTime::now();
+    let unix = now
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs();
     let variants: [(String, u16); 4] = [
         (String::new(), 401),
         (signature_lines(&stranger, "stranger.test", now, &body), 401),
-        (signature_lines(&peer_key(), PEER, now - 3_600, &body), 422),
+        (
+            signature_lines(&peer_key(), PEER, now - Duration::from_secs(3_600), &body),
+            422,
+        ),
         (
             format!(
-                "versia-signature: bm90IGEgc2lnbmF0dXJl\r\nversia-signed-at: {now}\r\n\
+                "versia-signature: bm90IGEgc2lnbmF0dXJl\r\nversia-signed-at: {unix}\r\n\
                  versia-signed-by: {PEER}\r\n"
             ),
             401,
@@ -298,7 +298,7 @@ async fn unsigned_deliveries_are_refused_before_their_bodies_are_read() {
         &peer_key(),
         SignedBy::instance(PEER),
         Version::V0_6,
-        unix(),
+        SystemTime::now(),
     )
     .unwrap();
     let headers: Vec<(String, String)> = request
@@ -398,7 +398,7 @@ async fn inbox_bodies_are_read_a_few_at_a_time() {
          Content-Length: {}\r\n{}\r\n",
         address(&hub.base),
         body.len(),
-        signature_lines(&peer_key(), PEER, unix(), body.as_bytes())
+        signature_lines(&peer_key(), PEER, SystemTime::now(), body.as_bytes())
     );
     // One delivery whose signature headers pass stalls in its body: the next one is turned
     // away at once, before its body is read.

@@ -4,7 +4,7 @@
 
 mod hub_common;
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use fedi_examples::hub::VersiaPeer;
@@ -23,13 +23,6 @@ const INBOX: &str = "/.versia/v0.6/inbox";
 
 fn peer_key() -> PrivateKey {
     PrivateKey::from_seed(&[7; 32])
-}
-
-fn unix() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs()
 }
 
 async fn start() -> TestHub {
@@ -62,7 +55,7 @@ fn signed_post(
     body: &str,
     key: &PrivateKey,
     signer: &str,
-    at: u64,
+    at: SystemTime,
 ) -> Vec<(String, String)> {
     let mut request = http::Request::post(format!("{}{INBOX}", hub.base))
         .body(body.as_bytes().to_vec())
@@ -159,7 +152,7 @@ async fn hub_key(hub: &TestHub) -> SignerKey {
         &url.parse().unwrap(),
         &reply.headers,
         &reply.body,
-        Some(unix()),
+        Some(SystemTime::now()),
         &mut signer.clone(),
     )
     .expect("the metadata response is signed by the hub");
@@ -179,7 +172,7 @@ async fn a_signed_note_is_accepted_and_reaches_the_mentioned_user() {
     let hub = start().await;
     let mut alice = bus(&hub, ALICE, &["action"]).await;
     let body = note("n1", "hello alice");
-    let headers = signed_post(&hub, &body, &peer_key(), PEER, unix());
+    let headers = signed_post(&hub, &body, &peer_key(), PEER, SystemTime::now());
     let reply = post(&hub, &headers, &body).await;
     assert_eq!(
         reply.status,
@@ -222,7 +215,7 @@ async fn a_peer_speaks_only_for_its_own_users_in_the_inbox() {
     let mut alice = bus(&hub, ALICE, &["action"]).await;
     for (id, author) in [("f1", "third.test:mallory"), ("f2", "hub.test:alice")] {
         let body = note_by(id, author, "forged");
-        let headers = signed_post(&hub, &body, &peer_key(), PEER, unix());
+        let headers = signed_post(&hub, &body, &peer_key(), PEER, SystemTime::now());
         let reply = post(&hub, &headers, &body).await;
         assert_eq!(reply.status, 403, "{author}");
         assert_eq!(reply.json()["code"], "foreign_author", "{author}");
@@ -231,7 +224,7 @@ async fn a_peer_speaks_only_for_its_own_users_in_the_inbox() {
     // a third instance is only a reference.
     for (id, author) in [("o1", "carol"), ("o2", "peer.test:carol")] {
         let body = note_by(id, author, &format!("from {author}"));
-        let headers = signed_post(&hub, &body, &peer_key(), PEER, unix());
+        let headers = signed_post(&hub, &body, &peer_key(), PEER, SystemTime::now());
         let reply = post(&hub, &headers, &body).await;
         assert_eq!(
             reply.status,
@@ -253,25 +246,31 @@ async fn tampered_unknown_stale_and_unsigned_deliveries_are_refused() {
     let hub = start().await;
     let body = note("n2", "original");
 
-    let headers = signed_post(&hub, &body, &peer_key(), PEER, unix());
+    let headers = signed_post(&hub, &body, &peer_key(), PEER, SystemTime::now());
     let tampered = body.replace("original", "tampered");
     let reply = post(&hub, &headers, &tampered).await;
     assert_eq!(reply.status, 401);
     assert_eq!(reply.json()["code"], "signature_mismatch");
 
     let stranger = PrivateKey::from_seed(&[9; 32]);
-    let headers = signed_post(&hub, &body, &stranger, "stranger.test", unix());
+    let headers = signed_post(&hub, &body, &stranger, "stranger.test", SystemTime::now());
     let reply = post(&hub, &headers, &body).await;
     assert_eq!(reply.status, 401);
     assert_eq!(reply.json()["code"], "unknown_signer");
 
     // The right signer name with the wrong key.
-    let headers = signed_post(&hub, &body, &stranger, PEER, unix());
+    let headers = signed_post(&hub, &body, &stranger, PEER, SystemTime::now());
     let reply = post(&hub, &headers, &body).await;
     assert_eq!(reply.status, 401);
     assert_eq!(reply.json()["code"], "signature_mismatch");
 
-    let headers = signed_post(&hub, &body, &peer_key(), PEER, unix() - 600);
+    let headers = signed_post(
+        &hub,
+        &body,
+        &peer_key(),
+        PEER,
+        SystemTime::now() - Duration::from_secs(600),
+    );
     let reply = post(&hub, &headers, &body).await;
     assert_eq!(reply.status, 422);
     assert_eq!(reply.json()["code"], "stale");

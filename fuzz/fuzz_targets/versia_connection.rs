@@ -94,7 +94,7 @@ fuzz_target!(|operations: Vec<Operation>| {
                 by_peer,
             } => {
                 let signer = if by_peer { &bob } else { &eve };
-                let at = unix.saturating_add_signed(i64::from(offset));
+                let at = UNIX_EPOCH + Duration::from_secs(unix.saturating_add_signed(i64::from(offset)));
                 WebSocketMessage::sign(
                     &signer.key,
                     &signer.signer,

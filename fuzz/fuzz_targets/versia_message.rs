@@ -6,6 +6,8 @@
 
 #![no_main]
 
+use std::time::{Duration, UNIX_EPOCH};
+
 use libfuzzer_sys::fuzz_target;
 use versia_ws::entity::Entity;
 use versia_ws::message::{DEFAULT_MAX_MESSAGE_BYTES, verify_messages};
@@ -24,15 +26,16 @@ fuzz_target!(|data: &[u8]| {
     let Ok(message) = WebSocketMessage::decode(text, DEFAULT_MAX_MESSAGE_BYTES) else {
         return;
     };
+    let now = UNIX_EPOCH + Duration::from_secs(NOW);
     let mut key = PrivateKey::from_seed(&[7; 32]).public_key();
     for version in [Version::V0_5, Version::V0_6] {
         let options = VerifyOptions::new(version);
-        let single = message.verify(&options, PATH, Some(NOW), &mut key);
+        let single = message.verify(&options, PATH, Some(now), &mut key);
         let batch = verify_messages(
             &options,
             PATH,
             std::slice::from_ref(&message),
-            Some(NOW),
+            Some(now),
             &mut key,
         );
         assert_eq!(batch.len(), 1);

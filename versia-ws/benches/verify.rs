@@ -10,6 +10,7 @@
 //! `cargo bench -p versia-ws --bench verify`
 
 use std::hint::black_box;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use versia_ws::message::{DEFAULT_MAX_MESSAGE_BYTES, verify_messages};
@@ -19,6 +20,11 @@ use versia_ws::{PrivateKey, SignedBy, VerifyOptions, Version, WebSocketMessage};
 const PATH: &str = "/.versia/v0.6/ws";
 const T: u64 = 1_729_243_417;
 const BURST: usize = 64;
+
+/// The wall clock at `T`.
+fn wall() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(T)
+}
 
 /// A Note entity of exactly 1024 bytes.
 fn entity_1kib(tag: usize) -> String {
@@ -36,7 +42,7 @@ fn single(c: &mut Criterion) {
     let key = PrivateKey::from_seed(&[7; 32]);
     let signer = SignedBy::instance("bob.example");
     let message =
-        WebSocketMessage::sign(&key, &signer, Version::V0_6, PATH, T, entity_1kib(0)).unwrap();
+        WebSocketMessage::sign(&key, &signer, Version::V0_6, PATH, wall(), entity_1kib(0)).unwrap();
     let frame = message.encode();
     let public = key.public_key();
     let options = VerifyOptions::new(Version::V0_6);
@@ -87,7 +93,7 @@ fn single(c: &mut Criterion) {
         let mut resolver = public.clone();
         b.iter(|| {
             black_box(&message)
-                .verify(&options, PATH, Some(T), &mut resolver)
+                .verify(&options, PATH, Some(wall()), &mut resolver)
                 .unwrap()
         })
     });
@@ -96,7 +102,7 @@ fn single(c: &mut Criterion) {
         b.iter(|| {
             WebSocketMessage::decode(black_box(&frame), DEFAULT_MAX_MESSAGE_BYTES)
                 .unwrap()
-                .verify(&options, PATH, Some(T), &mut resolver)
+                .verify(&options, PATH, Some(wall()), &mut resolver)
                 .unwrap()
         })
     });
@@ -108,7 +114,8 @@ fn burst(c: &mut Criterion) {
     let signer = SignedBy::instance("bob.example");
     let messages: Vec<WebSocketMessage> = (0..BURST)
         .map(|tag| {
-            WebSocketMessage::sign(&key, &signer, Version::V0_6, PATH, T, entity_1kib(tag)).unwrap()
+            WebSocketMessage::sign(&key, &signer, Version::V0_6, PATH, wall(), entity_1kib(tag))
+                .unwrap()
         })
         .collect();
     let public = key.public_key();
@@ -121,7 +128,7 @@ fn burst(c: &mut Criterion) {
         b.iter(|| {
             for message in black_box(&messages) {
                 message
-                    .verify(&options, PATH, Some(T), &mut resolver)
+                    .verify(&options, PATH, Some(wall()), &mut resolver)
                     .unwrap();
             }
         })
@@ -129,8 +136,13 @@ fn burst(c: &mut Criterion) {
     group.bench_function("batch", |b| {
         let mut resolver = public.clone();
         b.iter(|| {
-            let verdicts =
-                verify_messages(&options, PATH, black_box(&messages), Some(T), &mut resolver);
+            let verdicts = verify_messages(
+                &options,
+                PATH,
+                black_box(&messages),
+                Some(wall()),
+                &mut resolver,
+            );
             assert!(verdicts.iter().all(Result::is_ok));
         })
     });

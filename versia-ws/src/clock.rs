@@ -4,11 +4,25 @@
 //! own wall clock. The crate reads no clock: the host passes a [`SystemTime`] and the crate
 //! converts it here, once, into the whole seconds the signed string and the time window use.
 //!
-//! The connection and its handshake take the [`SystemTime`] and report an unusable one as
-//! their own local-misuse error. The stand-alone signature functions (`signature::verify*`,
-//! `WebSocketMessage::sign` and `verify`, `replay::ReplayCache`) take unix seconds, converted
-//! with [`unix_seconds`] first: their [`VerifyError`](crate::VerifyError) describes only the
-//! peer's input, so a failing local clock is not theirs to report.
+//! Every public function that needs the wall clock takes a [`SystemTime`]; what happens to one
+//! that cannot be written as unix seconds (before 1970, or after [`MAX_UNIX_SECONDS`]) depends
+//! on whether the operation is local or judges a peer:
+//!
+//! - **Signing** is local: the time becomes the `signed_at` a peer will read, so an unusable
+//!   clock is refused with [`unix_seconds`]'s [`ClockError`], reported by each signer as its
+//!   own error ([`SignError::Clock`](crate::signature::SignError::Clock) for
+//!   `SignatureHeaders::sign_request*` and `WebSocketMessage::sign*`; the connection's and the
+//!   handshake's `Clock` variants).
+//! - **Verifying** judges the peer's input, and [`VerifyError`](crate::VerifyError) describes
+//!   only that input. The stand-alone verifiers (`signature::verify*`,
+//!   `WebSocketMessage::verify`, `message::verify_messages`, `VerifyOptions::check_time`) and
+//!   `replay::ReplayCache` therefore convert with [`unix_seconds_saturating`]: a clock before
+//!   the epoch counts as 0 and one past the limit as [`MAX_UNIX_SECONDS`]. A real signature
+//!   then falls outside the time window and is refused with the window's own error
+//!   ([`VerifyError::Stale`](crate::VerifyError::Stale) or
+//!   [`VerifyError::FromTheFuture`](crate::VerifyError::FromTheFuture)), which is what a peer
+//!   is told when the clocks disagree. The connection and its handshake refuse such a clock
+//!   before verifying anything, as local misuse.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -49,6 +63,17 @@ pub fn unix_seconds(wall: SystemTime) -> Result<u64, ClockError> {
     Ok(seconds)
 }
 
+/// Whole seconds from the unix epoch to `wall`, clamped into `0..=MAX_UNIX_SECONDS`: a time
+/// before the epoch gives 0, one after [`MAX_UNIX_SECONDS`] gives that limit. This is how the
+/// verifiers read the local clock (see the [module docs](self)); never panics.
+pub fn unix_seconds_saturating(wall: SystemTime) -> u64 {
+    match unix_seconds(wall) {
+        Ok(seconds) => seconds,
+        Err(ClockError::BeforeEpoch) => 0,
+        Err(ClockError::TooFarAhead { limit, .. }) => limit,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +102,19 @@ mod tests {
                 limit: MAX_UNIX_SECONDS
             })
         );
+    }
+
+    #[test]
+    fn saturating_clamps_into_the_range() {
+        let at = UNIX_EPOCH + Duration::from_millis(1_729_243_417_999);
+        assert_eq!(unix_seconds_saturating(at), 1_729_243_417);
+        assert_eq!(
+            unix_seconds_saturating(UNIX_EPOCH - Duration::from_secs(1)),
+            0
+        );
+        let late = UNIX_EPOCH + Duration::from_secs(MAX_UNIX_SECONDS + 1);
+        assert_eq!(unix_seconds_saturating(late), MAX_UNIX_SECONDS);
+        let last = UNIX_EPOCH + Duration::from_secs(MAX_UNIX_SECONDS);
+        assert_eq!(unix_seconds_saturating(last), MAX_UNIX_SECONDS);
     }
 }

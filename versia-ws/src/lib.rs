@@ -8,9 +8,9 @@
 //! documented connection protocol ([`connection`]).
 //!
 //! **No IO inside.** The crate reads no clock, opens no socket, spawns nothing and draws no
-//! randomness: hosts pass bytes, frames, `Instant`s and the wall clock (a `SystemTime`, or unix
-//! seconds for the stand-alone signature functions) in, and take frames, events and deadlines
-//! out. Key lookup and key caches are the host's ([`KeyResolver`]).
+//! randomness: hosts pass bytes, frames, `Instant`s and the wall clock (a `SystemTime`, for the
+//! connection and the stand-alone signature functions alike; [`clock`] says how one before
+//! 1970 or past 9999 is treated) in, and take frames, events and deadlines out. Key lookup and key caches are the host's ([`KeyResolver`]).
 //!
 //! The sans-IO contract of the crate family (`handle_*` in, `poll_*` out, `now` passed in,
 //! every queue bounded) is written once in `docs/sans-io-contract.md` in the repository, with
@@ -111,17 +111,20 @@
 //! ```
 //! use versia_ws::signature::{SignatureHeaders, verify_request};
 //! use versia_ws::{PrivateKey, SignedBy, VerifyError, VerifyOptions, Version};
+//! use std::time::{Duration, SystemTime, UNIX_EPOCH};
 //!
+//! // The host's wall clock (normally SystemTime::now()).
+//! let at = |unix: u64| UNIX_EPOCH + Duration::from_secs(unix);
 //! let key = PrivateKey::from_pkcs8_base64("MC4CAQAwBQYDK2VwBCIEILrNXhbWxC/MhKQDsJOAAF1FH/R+Am5G/eZKnqNum5ro").unwrap();
 //! let mut request = http::Request::post("https://alice.example/.versia/v0.6/inbox")
 //!     .body(br#"{"content":"Hello, world!"}"#.to_vec())
 //!     .unwrap();
-//! SignatureHeaders::sign_request(&mut request, &key, SignedBy::instance("bob.com"), Version::V0_6, 1_729_243_417).unwrap();
+//! SignatureHeaders::sign_request(&mut request, &key, SignedBy::instance("bob.com"), Version::V0_6, at(1_729_243_417)).unwrap();
 //!
 //! let options = VerifyOptions::new(Version::V0_6);
 //! let mut bobs_key = key.public_key();
-//! assert!(verify_request(&options, &request, Some(1_729_243_500), &mut bobs_key).is_ok());
-//! let late = verify_request(&options, &request, Some(1_729_243_717 + 1), &mut bobs_key).unwrap_err();
+//! assert!(verify_request(&options, &request, Some(at(1_729_243_500)), &mut bobs_key).is_ok());
+//! let late = verify_request(&options, &request, Some(at(1_729_243_717 + 1)), &mut bobs_key).unwrap_err();
 //! assert!(matches!(late, VerifyError::Stale { .. }));
 //! assert_eq!(late.status(), 422);
 //! ```

@@ -15,10 +15,12 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::time::SystemTime;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::batch::{BatchItem, verify_batch};
+use crate::clock::{unix_seconds, unix_seconds_saturating};
 use crate::key::{KeyResolver, PrivateKey, PublicKey};
 use crate::path::PathForm;
 use crate::signature::{
@@ -139,13 +141,20 @@ impl WebSocketMessage {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// Signs `entity` as `signed_by` at `signed_at` for the WebSocket endpoint at `path`.
+    /// Signs `entity` as `signed_by` at the wall clock `wall` (its whole unix seconds become
+    /// `signed_at`) for the WebSocket endpoint at `path`.
+    ///
+    /// Refuses with [`SignError::Clock`](crate::signature::SignError::Clock) a wall clock before
+    /// 1970 or after [`MAX_UNIX_SECONDS`](crate::clock::MAX_UNIX_SECONDS), with
+    /// [`SignError::Input`](crate::signature::SignError::Input) a path that cannot be signed,
+    /// and with [`SignError::SignedBy`](crate::signature::SignError::SignedBy) a signer the
+    /// version cannot name.
     pub fn sign(
         key: &PrivateKey,
         signed_by: &SignedBy,
         version: Version,
         path: &str,
-        signed_at: u64,
+        wall: SystemTime,
         entity: impl Into<String>,
     ) -> Result<Self, crate::signature::SignError> {
         Self::sign_in(
@@ -153,7 +162,7 @@ impl WebSocketMessage {
             signed_by,
             version,
             path,
-            signed_at,
+            wall,
             entity,
             PathForm::Strict,
         )
@@ -168,10 +177,11 @@ impl WebSocketMessage {
         signed_by: &SignedBy,
         version: Version,
         path: &str,
-        signed_at: u64,
+        wall: SystemTime,
         entity: impl Into<String>,
         form: PathForm,
     ) -> Result<Self, crate::signature::SignError> {
+        let signed_at = unix_seconds(wall)?;
         let entity = entity.into();
         let input = SignatureInput::new(MESSAGE_METHOD, path, signed_at, entity.as_bytes())?;
         let signed_by_text = signed_by.to_header_value(version)?;
@@ -205,16 +215,18 @@ impl WebSocketMessage {
             .map_err(VerifyError::InvalidRequest)
     }
 
-    /// Verifies the message as received on the endpoint at `path` (see
-    /// [`crate::signature::verify`] for the order of checks). Replay protection is the
-    /// caller's ([`crate::replay::ReplayCache`]) or the connection's.
+    /// Verifies the message as received on the endpoint at `path`, checking the window at the
+    /// wall clock `wall` when given (see [`crate::signature::verify`] for the order of checks,
+    /// and [`VerifyOptions::check_time`] for a clock before 1970 or past the limit). Replay
+    /// protection is the caller's ([`crate::replay::ReplayCache`]) or the connection's.
     pub fn verify(
         &self,
         options: &VerifyOptions,
         path: &str,
-        now: Option<u64>,
+        wall: Option<SystemTime>,
         keys: &mut impl KeyResolver,
     ) -> Result<Verified, VerifyError> {
+        let now = wall.map(unix_seconds_saturating);
         let prepared = self.prepare(options, path, now, keys)?;
         let path_form = crate::signature::check_signature(
             options,
@@ -226,7 +238,7 @@ impl WebSocketMessage {
         Ok(prepared.into_verified(path_form))
     }
 
-    /// Everything but the curve arithmetic: parse, window, key.
+    /// Everything but the curve arithmetic: parse, window (at `now`, unix seconds), key.
     pub(crate) fn prepare(
         &self,
         options: &VerifyOptions,
@@ -237,7 +249,7 @@ impl WebSocketMessage {
         self.claim(options, path, now)?.resolve(keys)
     }
 
-    /// Parses the fields and checks the window (no key lookup yet).
+    /// Parses the fields and checks the window at `now`, unix seconds (no key lookup yet).
     pub(crate) fn claim(
         &self,
         options: &VerifyOptions,
@@ -250,7 +262,7 @@ impl WebSocketMessage {
             .signer(options.version())
             .map_err(VerifyError::InvalidSignedBy)?;
         if let Some(now) = now {
-            options.check_time(input.signed_at(), now)?;
+            options.check_time_at(input.signed_at(), now)?;
         }
         Ok(Claim {
             input,
@@ -302,15 +314,17 @@ impl Prepared {
 }
 
 /// Verifies a burst of messages received on the endpoint at `path`, with the batch equation
-/// ([`crate::batch`]). Each result is the one [`WebSocketMessage::verify`] gives for that
-/// message (see the batch module for the one documented exception).
+/// ([`crate::batch`]), checking the window at the wall clock `wall` when given. Each result is
+/// the one [`WebSocketMessage::verify`] gives for that message at that clock (see the batch
+/// module for the one documented exception).
 pub fn verify_messages(
     options: &VerifyOptions,
     path: &str,
     messages: &[WebSocketMessage],
-    now: Option<u64>,
+    wall: Option<SystemTime>,
     keys: &mut impl KeyResolver,
 ) -> Vec<Result<Verified, VerifyError>> {
+    let now = wall.map(unix_seconds_saturating);
     let prepared: Vec<Result<Prepared, VerifyError>> = messages
         .iter()
         .map(|message| message.prepare(options, path, now, keys))

@@ -9,7 +9,9 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
+use std::time::SystemTime;
 
+use crate::clock::unix_seconds_saturating;
 use crate::signature::{DEFAULT_MAX_SKEW_SECS, Signature};
 
 /// Default number of signatures remembered.
@@ -30,7 +32,11 @@ pub enum ReplayError {
     },
 }
 
-/// The memory of accepted signatures. Time is passed in (unix seconds).
+/// The memory of accepted signatures. The wall clock is passed in as a [`SystemTime`] and read
+/// with [`unix_seconds_saturating`], as the verifiers read it: a clock before 1970 counts as
+/// 0 (nothing expires), one past [`MAX_UNIX_SECONDS`](crate::clock::MAX_UNIX_SECONDS) as that
+/// limit (everything signed before it expires, and the window check refuses those messages
+/// at that clock anyway).
 #[derive(Debug, Clone)]
 pub struct ReplayCache {
     capacity: usize,
@@ -71,8 +77,13 @@ impl ReplayCache {
         self.seen.is_empty()
     }
 
-    /// Forgets every signature whose window closed before `now`.
-    pub fn expire(&mut self, now: u64) {
+    /// Forgets every signature whose window closed before the wall clock `wall`.
+    pub fn expire(&mut self, wall: SystemTime) {
+        self.expire_at(unix_seconds_saturating(wall));
+    }
+
+    /// [`ReplayCache::expire`] at `now`, unix seconds.
+    fn expire_at(&mut self, now: u64) {
         while let Some(Reverse((expiry, bytes))) = self.expiries.peek() {
             if *expiry >= now {
                 break;
@@ -82,9 +93,15 @@ impl ReplayCache {
         }
     }
 
-    /// Whether `signature` would be accepted now (not seen, room left), without recording it.
-    pub fn check(&mut self, signature: &Signature, now: u64) -> Result<(), ReplayError> {
-        self.expire(now);
+    /// Whether `signature` would be accepted at the wall clock `wall` (not seen, room left),
+    /// without recording it. Expires what closed before `wall` first.
+    pub fn check(&mut self, signature: &Signature, wall: SystemTime) -> Result<(), ReplayError> {
+        self.check_at(signature, unix_seconds_saturating(wall))
+    }
+
+    /// [`ReplayCache::check`] at `now`, unix seconds.
+    pub(crate) fn check_at(&mut self, signature: &Signature, now: u64) -> Result<(), ReplayError> {
+        self.expire_at(now);
         if self.seen.contains(signature) {
             return Err(ReplayError::Replayed);
         }
@@ -96,14 +113,26 @@ impl ReplayCache {
         Ok(())
     }
 
-    /// Records an accepted signature (after verification succeeded), or refuses it.
+    /// Records a signature accepted at the wall clock `wall` (after verification succeeded),
+    /// remembering it until its `signed_at` (unix seconds, the message's) leaves the window;
+    /// or refuses it, recording nothing.
     pub fn insert(
+        &mut self,
+        signature: &Signature,
+        signed_at: u64,
+        wall: SystemTime,
+    ) -> Result<(), ReplayError> {
+        self.insert_at(signature, signed_at, unix_seconds_saturating(wall))
+    }
+
+    /// [`ReplayCache::insert`] at `now`, unix seconds.
+    pub(crate) fn insert_at(
         &mut self,
         signature: &Signature,
         signed_at: u64,
         now: u64,
     ) -> Result<(), ReplayError> {
-        self.check(signature, now)?;
+        self.check_at(signature, now)?;
         self.seen.insert(*signature);
         self.expiries.push(Reverse((
             signed_at.saturating_add(self.max_skew),
@@ -156,6 +185,13 @@ impl ReplayGuard for std::sync::Arc<std::sync::Mutex<ReplayCache>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::MAX_UNIX_SECONDS;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    /// The wall clock at `unix` seconds.
+    fn wall(unix: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(unix)
+    }
 
     fn signature(tag: u8) -> Signature {
         Signature::from_bytes([tag; 64])
@@ -164,32 +200,35 @@ mod tests {
     #[test]
     fn replay_inside_window_then_forgotten() {
         let mut cache = ReplayCache::new(4, 300);
-        cache.insert(&signature(1), 1000, 1000).unwrap();
+        cache.insert(&signature(1), 1000, wall(1000)).unwrap();
         assert_eq!(
-            cache.insert(&signature(1), 1000, 1200),
+            cache.insert(&signature(1), 1000, wall(1200)),
             Err(ReplayError::Replayed)
         );
         // At 1300 the message is still inside the window (inclusive) and still remembered.
-        assert_eq!(cache.check(&signature(1), 1300), Err(ReplayError::Replayed));
+        assert_eq!(
+            cache.check(&signature(1), wall(1300)),
+            Err(ReplayError::Replayed)
+        );
         // At 1301 the window check would refuse it; the cache forgets it.
-        assert_eq!(cache.check(&signature(1), 1301), Ok(()));
+        assert_eq!(cache.check(&signature(1), wall(1301)), Ok(()));
         assert!(cache.is_empty());
     }
 
     #[test]
     fn full_cache_refuses_instead_of_forgetting() {
         let mut cache = ReplayCache::new(2, 300);
-        cache.insert(&signature(1), 1000, 1000).unwrap();
-        cache.insert(&signature(2), 1000, 1000).unwrap();
+        cache.insert(&signature(1), 1000, wall(1000)).unwrap();
+        cache.insert(&signature(2), 1000, wall(1000)).unwrap();
         assert_eq!(
-            cache.insert(&signature(3), 1000, 1000),
+            cache.insert(&signature(3), 1000, wall(1000)),
             Err(ReplayError::Full { capacity: 2 })
         );
         assert_eq!(
-            cache.insert(&signature(1), 1000, 1000),
+            cache.insert(&signature(1), 1000, wall(1000)),
             Err(ReplayError::Replayed)
         );
-        cache.insert(&signature(3), 1400, 1400).unwrap();
+        cache.insert(&signature(3), 1400, wall(1400)).unwrap();
         assert_eq!(cache.len(), 1);
     }
 
@@ -199,15 +238,15 @@ mod tests {
         let mut first = shared.clone();
         let mut second = shared.clone();
         first
-            .with_cache(|cache| cache.insert(&signature(9), 10, 10))
+            .with_cache(|cache| cache.insert(&signature(9), 10, wall(10)))
             .unwrap();
         assert_eq!(
-            second.with_cache(|cache| cache.check(&signature(9), 10)),
+            second.with_cache(|cache| cache.check(&signature(9), wall(10))),
             Err(ReplayError::Replayed)
         );
         let mut locked = std::sync::Arc::new(std::sync::Mutex::new(ReplayCache::default()));
         locked
-            .with_cache(|cache| cache.insert(&signature(9), 10, 10))
+            .with_cache(|cache| cache.insert(&signature(9), 10, wall(10)))
             .unwrap();
         assert_eq!(locked.with_cache(|cache| cache.len()), 1);
     }
@@ -215,8 +254,37 @@ mod tests {
     #[test]
     fn future_signatures_live_longer() {
         let mut cache = ReplayCache::new(8, 300);
-        cache.insert(&signature(1), 1300, 1000).unwrap();
-        assert_eq!(cache.check(&signature(1), 1600), Err(ReplayError::Replayed));
-        assert_eq!(cache.check(&signature(1), 1601), Ok(()));
+        cache.insert(&signature(1), 1300, wall(1000)).unwrap();
+        assert_eq!(
+            cache.check(&signature(1), wall(1600)),
+            Err(ReplayError::Replayed)
+        );
+        assert_eq!(cache.check(&signature(1), wall(1601)), Ok(()));
+    }
+
+    #[test]
+    fn unusable_wall_clocks_are_clamped() {
+        let mut cache = ReplayCache::new(8, 300);
+        cache.insert(&signature(1), 200, wall(100)).unwrap();
+        // Before the epoch counts as 0: nothing has expired, the replay is still refused.
+        let before_epoch = UNIX_EPOCH - Duration::from_secs(1);
+        assert_eq!(
+            cache.check(&signature(1), before_epoch),
+            Err(ReplayError::Replayed)
+        );
+        cache.insert(&signature(2), 0, before_epoch).unwrap();
+        assert_eq!(cache.len(), 2);
+        // Past the limit counts as the limit: every window has closed.
+        let far_future = wall(MAX_UNIX_SECONDS) + Duration::from_secs(1_000);
+        cache.expire(far_future);
+        assert!(cache.is_empty());
+        // A signature whose window reaches the limit is still remembered there.
+        cache
+            .insert(&signature(3), MAX_UNIX_SECONDS, far_future)
+            .unwrap();
+        assert_eq!(
+            cache.check(&signature(3), far_future),
+            Err(ReplayError::Replayed)
+        );
     }
 }

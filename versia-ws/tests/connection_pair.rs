@@ -14,6 +14,11 @@ use versia_ws::{PrivateKey, SignedBy, SignerKey, VerifyError, Version, WebSocket
 
 const T0: u64 = 1_729_243_417;
 
+/// The wall clock at `unix` seconds.
+fn at(unix: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(unix)
+}
+
 /// A virtual clock: a monotonic origin plus the unix time it stands for.
 #[derive(Clone, Copy)]
 struct Clock {
@@ -32,7 +37,7 @@ impl Clock {
         self.origin + self.elapsed
     }
     fn wall(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(T0) + self.elapsed
+        at(T0) + self.elapsed
     }
     fn advance(&mut self, by: Duration) {
         self.elapsed += by;
@@ -328,7 +333,7 @@ fn burst_with_bad_messages_rejects_exactly_those() {
             &bob.identity.signer,
             Version::V0_6,
             path,
-            T0,
+            at(T0),
             note(&format!("b{index}")),
         )
         .unwrap();
@@ -378,7 +383,7 @@ fn handshake_refusals_have_their_status() {
     );
     let acceptor = Acceptor::new(config.clone(), alice.identity.clone());
     let signed_request = |method: &str, path: &str, unix: u64| {
-        let wall = UNIX_EPOCH + Duration::from_secs(unix);
+        let wall = at(unix);
         let mut request = http::Request::builder()
             .method(method)
             .uri(path)
@@ -570,7 +575,7 @@ fn signer_must_belong_to_the_peer() {
         &eve.identity.signer,
         Version::V0_6,
         Version::V0_6.ws_path(),
-        T0,
+        at(T0),
         note("e1"),
     )
     .unwrap();
@@ -640,7 +645,7 @@ fn v05_user_signers_on_the_peer_host() {
         &user,
         Version::V0_5,
         "/.versia/v0.5/ws",
-        T0,
+        at(T0),
         note("u1"),
     )
     .unwrap();
@@ -649,7 +654,7 @@ fn v05_user_signers_on_the_peer_host() {
         &SignedBy::user("https://eve.example/users/7"),
         Version::V0_5,
         "/.versia/v0.5/ws",
-        T0,
+        at(T0),
         note("u2"),
     )
     .unwrap();
@@ -658,7 +663,7 @@ fn v05_user_signers_on_the_peer_host() {
         &SignedBy::user("https://bob.example/users/8"),
         Version::V0_5,
         "/.versia/v0.5/ws",
-        T0,
+        at(T0),
         note("u3"),
     )
     .unwrap();
@@ -1138,7 +1143,7 @@ proptest! {
                         &signer.identity.signer,
                         Version::V0_6,
                         Version::V0_6.ws_path(),
-                        T0 + secs,
+                        at(T0 + secs),
                         note("late"),
                     )
                     .unwrap()

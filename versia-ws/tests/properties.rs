@@ -1,5 +1,7 @@
 //! Property tests: codec round trips, sign/verify, and batch verdicts equal to single ones.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use proptest::prelude::*;
 use versia_ws::batch::{BatchItem, verify_batch};
 use versia_ws::entity::Entity;
@@ -10,6 +12,11 @@ use versia_ws::{
     PrivateKey, PublicKey, Signature, SignedBy, VerifyError, VerifyOptions, Version,
     WebSocketMessage,
 };
+
+/// The wall clock at `unix` seconds.
+fn wall(unix: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(unix)
+}
 
 proptest! {
     #[test]
@@ -77,7 +84,7 @@ proptest! {
         let options = VerifyOptions::new(Version::V0_6);
         let signer = SignedBy::instance("bob.com");
         let mut public = key.public_key();
-        prop_assert!(verify(&options, &input, &signer, &signature, Some(signed_at), &mut public).is_ok());
+        prop_assert!(verify(&options, &input, &signer, &signature, Some(wall(signed_at)), &mut public).is_ok());
         if !body.is_empty() {
             let mut tampered = body.clone();
             let index = flip.index(tampered.len());
@@ -185,7 +192,7 @@ proptest! {
         let signed_at = 1_000_000;
         let mut request = http::Request::post("/.versia/v0.6/inbox").body(body.clone()).unwrap();
         let headers = versia_ws::signature::SignatureHeaders::sign_request(
-            &mut request, &key, SignedBy::instance("bob.com"), Version::V0_6, signed_at,
+            &mut request, &key, SignedBy::instance("bob.com"), Version::V0_6, wall(signed_at),
         ).unwrap();
         let signature = corrupt(headers.signature, corruption, &key);
         request.headers_mut().insert("versia-signature", signature.to_base64().parse().unwrap());
@@ -195,7 +202,7 @@ proptest! {
         }
         let (parts, _) = request.into_parts();
         let head = http::Request::from_parts(parts.clone(), ());
-        let now = Some(signed_at + offset);
+        let now = Some(wall(signed_at + offset));
         let options = VerifyOptions::new(Version::V0_6);
         let public = key.public_key();
         let resolver = move |signer: &SignedBy| {

@@ -3,11 +3,12 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
+use versia_ws::clock::{ClockError, MAX_UNIX_SECONDS};
 use versia_ws::connection::{
     Acceptor, Config, Event, Initiator, LocalIdentity, RejectReason, Transmit,
 };
-use versia_ws::message::DEFAULT_MAX_MESSAGE_BYTES;
-use versia_ws::signature::{ErrorClass, SignaturePart, verify_request};
+use versia_ws::message::{DEFAULT_MAX_MESSAGE_BYTES, verify_messages};
+use versia_ws::signature::{ErrorClass, SignError, SignaturePart, verify_request};
 use versia_ws::{
     KeyError, PrivateKey, PublicKey, SignedBy, SignerKey, VerifyError, VerifyOptions, Version,
     WebSocketMessage,
@@ -31,10 +32,14 @@ fn bob() -> (PrivateKey, SignedBy) {
 
 fn signed(entity: &str) -> WebSocketMessage {
     let (key, signer) = bob();
-    WebSocketMessage::sign(&key, &signer, Version::V0_6, PATH, T, entity).unwrap()
+    WebSocketMessage::sign(&key, &signer, Version::V0_6, PATH, wall(T), entity).unwrap()
 }
 
 fn check(message: &WebSocketMessage, now: u64) -> Result<(), VerifyError> {
+    check_at(message, wall(now))
+}
+
+fn check_at(message: &WebSocketMessage, clock: SystemTime) -> Result<(), VerifyError> {
     let (key, signer) = bob();
     let mut resolver = SignerKey {
         signer,
@@ -44,7 +49,7 @@ fn check(message: &WebSocketMessage, now: u64) -> Result<(), VerifyError> {
         .verify(
             &VerifyOptions::new(Version::V0_6),
             PATH,
-            Some(now),
+            Some(clock),
             &mut resolver,
         )
         .map(|_| ())
@@ -75,7 +80,12 @@ fn wrong_key() {
         key: PrivateKey::from_seed(&[12u8; 32]).public_key(),
     };
     let error = message
-        .verify(&VerifyOptions::new(Version::V0_6), PATH, Some(T), &mut eve)
+        .verify(
+            &VerifyOptions::new(Version::V0_6),
+            PATH,
+            Some(wall(T)),
+            &mut eve,
+        )
         .unwrap_err();
     assert!(matches!(error, VerifyError::WrongKey { .. }), "{error:?}");
     assert_eq!(error.status(), 401);
@@ -89,6 +99,77 @@ fn stale_and_future_timestamps() {
     let future = check(&signed(ENTITY), T - 301).unwrap_err();
     assert!(matches!(future, VerifyError::FromTheFuture { .. }));
     assert_eq!(future.status(), 422);
+}
+
+/// A wall clock before 1970 or past `clock::MAX_UNIX_SECONDS` is the verifier's own problem,
+/// not the peer's: it is clamped, and the message falls outside the window.
+#[test]
+fn unusable_local_clocks_fall_outside_the_window() {
+    let before_epoch = UNIX_EPOCH - Duration::from_secs(1);
+    let far_future = wall(MAX_UNIX_SECONDS) + Duration::from_secs(1);
+    let message = signed(ENTITY);
+    assert_eq!(
+        check_at(&message, before_epoch),
+        Err(VerifyError::FromTheFuture {
+            signed_at: T,
+            now: 0,
+            max_skew: 300
+        })
+    );
+    assert_eq!(
+        check_at(&message, far_future),
+        Err(VerifyError::Stale {
+            signed_at: T,
+            now: MAX_UNIX_SECONDS,
+            max_skew: 300
+        })
+    );
+    // The batch path reads the clock the same way.
+    let (key, signer) = bob();
+    let mut resolver = SignerKey {
+        signer,
+        key: key.public_key(),
+    };
+    let options = VerifyOptions::new(Version::V0_6);
+    let burst = vec![message.clone(); 5];
+    for clock in [before_epoch, far_future] {
+        let verdicts = verify_messages(&options, PATH, &burst, Some(clock), &mut resolver);
+        assert_eq!(verdicts.len(), burst.len());
+        for verdict in verdicts {
+            assert_eq!(verdict.map(|_| ()), check_at(&message, clock));
+        }
+    }
+}
+
+/// Signing is local: a clock that cannot be written as `signed_at` is refused, not clamped.
+#[test]
+fn unusable_local_clocks_are_refused_when_signing() {
+    let (key, signer) = bob();
+    let sign_at = |clock| WebSocketMessage::sign(&key, &signer, Version::V0_6, PATH, clock, ENTITY);
+    assert_eq!(
+        sign_at(UNIX_EPOCH - Duration::from_secs(1)),
+        Err(SignError::Clock(ClockError::BeforeEpoch))
+    );
+    assert_eq!(
+        sign_at(wall(MAX_UNIX_SECONDS + 1)),
+        Err(SignError::Clock(ClockError::TooFarAhead {
+            seconds: MAX_UNIX_SECONDS + 1,
+            limit: MAX_UNIX_SECONDS
+        }))
+    );
+    let error = sign_at(wall(MAX_UNIX_SECONDS + 1)).unwrap_err();
+    let source = std::error::Error::source(&error).expect("the clock error is the source");
+    assert!(source.to_string().contains("past the limit"), "{source}");
+    // The last writable second signs, and its message verifies at that clock.
+    let last = sign_at(wall(MAX_UNIX_SECONDS) + Duration::from_millis(999)).unwrap();
+    assert_eq!(last.signed_at, MAX_UNIX_SECONDS.to_string());
+    assert_eq!(check_at(&last, wall(MAX_UNIX_SECONDS)), Ok(()));
+    let first = sign_at(UNIX_EPOCH).unwrap();
+    assert_eq!(first.signed_at, "0");
+    assert_eq!(
+        check_at(&first, UNIX_EPOCH - Duration::from_secs(5)),
+        Ok(())
+    );
 }
 
 #[test]
@@ -236,7 +317,7 @@ fn http_request_missing_headers_is_401() {
     let error = verify_request(
         &VerifyOptions::new(Version::V0_6),
         &request,
-        Some(T),
+        Some(wall(T)),
         &mut bob().0.public_key(),
     )
     .unwrap_err();

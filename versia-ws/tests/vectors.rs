@@ -1,5 +1,7 @@
 //! Known-answer tests from `tests/data/versia/vectors.md` (sources in `tests/data/SOURCES.md`).
 
+use std::time::{Duration, UNIX_EPOCH};
+
 use versia_ws::signature::{SignatureInput, body_digest, verify};
 use versia_ws::{PrivateKey, PublicKey, Signature, SignedBy, VerifyError, VerifyOptions, Version};
 
@@ -188,7 +190,7 @@ fn derived_vectors_current_layout() {
             &input,
             &signer,
             &signature,
-            Some(signed_at + 299),
+            Some(UNIX_EPOCH + Duration::from_secs(signed_at + 299)),
             &mut public,
         )
         .unwrap();

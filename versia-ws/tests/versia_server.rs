@@ -163,7 +163,7 @@ fn versia_server_signatures_verify_and_ours_are_the_same_bytes() {
             &input,
             &signer,
             &signature,
-            Some(signed_at),
+            Some(wall(signed_at)),
             &mut public,
         )
         .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -181,7 +181,7 @@ fn versia_server_signatures_verify_and_ours_are_the_same_bytes() {
             &input,
             &signer,
             &signature,
-            Some(signed_at),
+            Some(wall(signed_at)),
             &mut public,
         );
         assert_eq!(strict.is_ok(), same_as_strict, "{name}: {strict:?}");
@@ -220,7 +220,7 @@ fn http_requests_sign_and_verify_in_the_versia_server_form() {
             &private,
             SignedBy::instance("bob.example"),
             Version::V0_6,
-            signed_at,
+            wall(signed_at),
             PathForm::VersiaServer,
         )
         .unwrap();
@@ -233,7 +233,7 @@ fn http_requests_sign_and_verify_in_the_versia_server_form() {
         let verified = verify_request(
             &options(PathMode::AlsoVersiaServer),
             &request,
-            Some(signed_at),
+            Some(wall(signed_at)),
             &mut public,
         )
         .unwrap_or_else(|e| panic!("{}: {e}", vector.name));
@@ -263,7 +263,7 @@ fn bodies_that_text_decoding_changes_are_refused_both_ways() {
                     &input,
                     &signer,
                     &signature,
-                    Some(signed_at),
+                    Some(wall(signed_at)),
                     &mut public
                 ),
                 Err(VerifyError::SignatureMismatch),
@@ -362,7 +362,7 @@ fn a_connection_takes_the_versia_server_message_and_signs_in_that_form() {
         &bob.signer,
         Version::V0_6,
         path,
-        signed_at,
+        wall(signed_at),
         "\u{feff}{}",
         PathForm::Strict,
     );

@@ -229,10 +229,6 @@ impl Module for VersiaModule {
 }
 
 impl Versia {
-    fn unix(&self) -> u64 {
-        u64::try_from(unix_now()).unwrap_or(0)
-    }
-
     /// Whether the request's `Versia-Signed-By` names a peer that runs versia-server. An
     /// unverified claim: it only picks the path forms, and verification then needs that peer's
     /// key.
@@ -257,21 +253,25 @@ impl Versia {
         } else {
             PathForm::Strict
         };
-        let signed = SignatureInput::for_response(
-            request.method(),
-            request.uri(),
-            self.unix(),
-            self.metadata.as_bytes(),
-        )
-        .map_err(versia_ws::signature::SignError::from)
-        .and_then(|input| {
-            SignatureHeaders::sign_in(
-                &self.identity.key,
-                &input,
-                self.identity.signer.clone(),
-                form,
-            )
-        });
+        let signed = versia_ws::clock::unix_seconds(SystemTime::now())
+            .map_err(versia_ws::signature::SignError::from)
+            .and_then(|signed_at| {
+                SignatureInput::for_response(
+                    request.method(),
+                    request.uri(),
+                    signed_at,
+                    self.metadata.as_bytes(),
+                )
+                .map_err(versia_ws::signature::SignError::from)
+            })
+            .and_then(|input| {
+                SignatureHeaders::sign_in(
+                    &self.identity.key,
+                    &input,
+                    self.identity.signer.clone(),
+                    form,
+                )
+            });
         match signed {
             Ok(headers) => {
                 if let Err(e) = headers.write_to(response.headers_mut(), VERSION) {
@@ -291,14 +291,14 @@ impl Versia {
         if request.method() != Method::POST {
             return web::method_not_allowed("POST");
         }
-        let unix = self.unix();
+        let wall = SystemTime::now();
         let options = if self.is_versia_server_peer(&request) {
             self.options.with_path_mode(PathMode::AlsoVersiaServer)
         } else {
             self.options
         };
         let head =
-            match verify_request_head(&options, &request, Some(unix), &mut self.peers.clone()) {
+            match verify_request_head(&options, &request, Some(wall), &mut self.peers.clone()) {
                 Ok(head) => head,
                 Err(e) => {
                     tracing::info!(error = %e, "versia inbox: signature refused before the body");
@@ -362,7 +362,7 @@ impl Versia {
             .replay
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(&verified.signature, verified.signed_at, self.unix());
+            .insert(&verified.signature, verified.signed_at, SystemTime::now());
         match remembered {
             Ok(()) => {}
             Err(ReplayError::Replayed) => return Err(replayed()),

@@ -140,7 +140,7 @@ impl Initiator {
         mut keys: K,
         replay: R,
     ) -> Result<Connection<K, R>, HandshakeError> {
-        let unix_now = unix_seconds(wall)?;
+        unix_seconds(wall)?;
         if status != StatusCode::SWITCHING_PROTOCOLS {
             return Err(HandshakeError::Refused {
                 status: status.as_u16(),
@@ -153,7 +153,7 @@ impl Initiator {
             &uri,
             response_headers,
             b"",
-            Some(unix_now),
+            Some(wall),
             &mut keys,
         )
         .map_err(HandshakeError::Verify)?;
@@ -262,12 +262,12 @@ impl Acceptor {
             &input,
             &claimed.signed_by,
             &claimed.signature,
-            Some(unix_now),
+            Some(wall),
             &mut keys,
         )
         .map_err(HandshakeError::Verify)?;
         replay
-            .with_cache(|cache| cache.insert(&verified.signature, verified.signed_at, unix_now))
+            .with_cache(|cache| cache.insert_at(&verified.signature, verified.signed_at, unix_now))
             .map_err(|error| match error {
                 ReplayError::Replayed => HandshakeError::Verify(VerifyError::Replayed {
                     signed_at: verified.signed_at,

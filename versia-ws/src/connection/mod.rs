@@ -420,13 +420,14 @@ impl<K: KeyResolver, R: ReplayGuard> Connection<K, R> {
         wall: SystemTime,
         entity: impl Into<String>,
     ) -> Result<Signature, ConnectionError> {
-        let unix_now = unix_seconds(wall)?;
+        // Checked here so an unusable clock is `ConnectionError::Clock`, as on the input side.
+        unix_seconds(wall)?;
         let message = WebSocketMessage::sign_in(
             &self.identity.key,
             &self.identity.signer,
             self.config.version,
             self.config.path(),
-            unix_now,
+            wall,
             entity,
             self.config.sign_path_form,
         )?;
@@ -576,7 +577,7 @@ impl<K: KeyResolver, R: ReplayGuard> Connection<K, R> {
                 };
                 let signed_at = ready.input.signed_at();
                 self.replay
-                    .with_cache(|cache| cache.insert(&ready.signature, signed_at, unix_now))
+                    .with_cache(|cache| cache.insert_at(&ready.signature, signed_at, unix_now))
                     .map_err(|error| match error {
                         ReplayError::Replayed => {
                             RejectReason::Verify(VerifyError::Replayed { signed_at })
@@ -631,7 +632,7 @@ impl<K: KeyResolver, R: ReplayGuard> Connection<K, R> {
         });
         match self
             .replay
-            .with_cache(|cache| cache.check(&ready.signature, unix_now))
+            .with_cache(|cache| cache.check_at(&ready.signature, unix_now))
         {
             Ok(()) if in_batch.insert(ready.signature) => Ok(ready),
             Ok(()) | Err(ReplayError::Replayed) => Err(replayed),

@@ -1,7 +1,10 @@
 //! Reading and writing `Versia-Signature`, `Versia-Signed-At` and `Versia-Signed-By`.
 
+use std::time::SystemTime;
+
 use http::{HeaderMap, HeaderName, HeaderValue};
 
+use crate::clock::{ClockError, unix_seconds};
 use crate::key::PrivateKey;
 use crate::path::PathForm;
 use crate::signature::{InputError, Signature, SignatureInput, VerifyError, sign, sign_in};
@@ -46,6 +49,10 @@ pub enum SignError {
         "the body is not UTF-8 text without a byte-order mark; versia-server would hash other bytes than those sent, so it cannot be signed in the versia-server form"
     )]
     BodyNotText,
+    /// The wall clock to sign at cannot be written as `signed_at`: it is before 1970 or after
+    /// [`MAX_UNIX_SECONDS`](crate::clock::MAX_UNIX_SECONDS) (see [`crate::clock`]).
+    #[error("the wall clock cannot be written as signed_at")]
+    Clock(#[from] ClockError),
 }
 
 impl SignatureHeaders {
@@ -73,35 +80,35 @@ impl SignatureHeaders {
         })
     }
 
-    /// Signs an `http` request in place (method, path, body) and sets the three headers.
+    /// Signs an `http` request in place (method, path, body) at the wall clock `wall` (its
+    /// whole unix seconds become `Versia-Signed-At`) and sets the three headers.
+    ///
+    /// Refuses, leaving the request untouched: [`SignError::Clock`] for a wall clock before
+    /// 1970 or after [`MAX_UNIX_SECONDS`](crate::clock::MAX_UNIX_SECONDS),
+    /// [`SignError::Input`] for a method or path that cannot be signed, and
+    /// [`SignError::SignedBy`] for a signer the version cannot name.
     pub fn sign_request<B: AsRef<[u8]>>(
         request: &mut http::Request<B>,
         key: &PrivateKey,
         signed_by: SignedBy,
         version: Version,
-        signed_at: u64,
+        wall: SystemTime,
     ) -> Result<Self, SignError> {
-        Self::sign_request_in(
-            request,
-            key,
-            signed_by,
-            version,
-            signed_at,
-            PathForm::Strict,
-        )
+        Self::sign_request_in(request, key, signed_by, version, wall, PathForm::Strict)
     }
 
     /// [`SignatureHeaders::sign_request`] with the path in `form` (e.g.
-    /// [`PathForm::VersiaServer`] for a peer running versia-server).
+    /// [`PathForm::VersiaServer`] for a peer running versia-server, which also refuses a body
+    /// that is not text: [`SignError::BodyNotText`]).
     pub fn sign_request_in<B: AsRef<[u8]>>(
         request: &mut http::Request<B>,
         key: &PrivateKey,
         signed_by: SignedBy,
         version: Version,
-        signed_at: u64,
+        wall: SystemTime,
         form: PathForm,
     ) -> Result<Self, SignError> {
-        let input = SignatureInput::from_request(request, signed_at)?;
+        let input = SignatureInput::from_request(request, unix_seconds(wall)?)?;
         let headers = Self::sign_in(key, &input, signed_by, form)?;
         headers.write_to(request.headers_mut(), version)?;
         Ok(headers)
@@ -191,6 +198,25 @@ pub fn parse_signed_at(text: &str) -> Result<u64, VerifyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::MAX_UNIX_SECONDS;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    /// An inbox POST signed by bob.com at `wall`, and the outcome of signing it.
+    fn signed_inbox_post(
+        wall: SystemTime,
+    ) -> (http::Request<Vec<u8>>, Result<SignatureHeaders, SignError>) {
+        let mut request = http::Request::post("https://alice.com/.versia/v0.6/inbox")
+            .body(b"{}".to_vec())
+            .unwrap();
+        let outcome = SignatureHeaders::sign_request(
+            &mut request,
+            &PrivateKey::from_seed(&[2u8; 32]),
+            SignedBy::instance("bob.com"),
+            Version::V0_6,
+            wall,
+        );
+        (request, outcome)
+    }
 
     #[test]
     fn signed_at_forms() {
@@ -218,24 +244,42 @@ mod tests {
 
     #[test]
     fn sign_and_read_back() {
-        let key = PrivateKey::from_seed(&[2u8; 32]);
-        let mut request = http::Request::builder()
-            .method("POST")
-            .uri("https://alice.com/.versia/v0.6/inbox")
-            .body(b"{}".to_vec())
-            .unwrap();
-        let written = SignatureHeaders::sign_request(
-            &mut request,
-            &key,
-            SignedBy::instance("bob.com"),
-            Version::V0_6,
-            1729243417,
-        )
-        .unwrap();
+        let (request, written) =
+            signed_inbox_post(UNIX_EPOCH + Duration::from_millis(1_729_243_417_999));
+        let written = written.unwrap();
         assert_eq!(request.headers()["versia-signed-by"], "bob.com");
         assert_eq!(request.headers()["versia-signed-at"], "1729243417");
         let read = SignatureHeaders::from_headers(request.headers(), Version::V0_6).unwrap();
         assert_eq!(read, written);
+    }
+
+    #[test]
+    fn unusable_wall_clocks_are_refused_when_signing() {
+        let last = UNIX_EPOCH + Duration::from_secs(MAX_UNIX_SECONDS);
+        let cases = [
+            (
+                UNIX_EPOCH - Duration::from_nanos(1),
+                ClockError::BeforeEpoch,
+            ),
+            (
+                last + Duration::from_secs(1),
+                ClockError::TooFarAhead {
+                    seconds: MAX_UNIX_SECONDS + 1,
+                    limit: MAX_UNIX_SECONDS,
+                },
+            ),
+        ];
+        for (wall, expected) in cases {
+            let (request, refused) = signed_inbox_post(wall);
+            assert_eq!(refused, Err(SignError::Clock(expected)));
+            assert!(request.headers().is_empty(), "nothing was written");
+        }
+        // The edges themselves are writable.
+        for (wall, text) in [(UNIX_EPOCH, "0"), (last, "253402300799")] {
+            let (request, written) = signed_inbox_post(wall);
+            assert!(written.is_ok());
+            assert_eq!(request.headers()[SIGNED_AT_HEADER], text);
+        }
     }
 
     #[test]

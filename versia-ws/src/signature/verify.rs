@@ -1,5 +1,8 @@
 //! Strict verification, the time window, and the 401/422 mapping.
 
+use std::time::SystemTime;
+
+use crate::clock::unix_seconds_saturating;
 use crate::key::{KeyResolver, PublicKey};
 use crate::path::{PathForm, PathMode};
 use crate::signature::{InputError, Signature, SignatureHeaders, SignatureInput};
@@ -117,7 +120,8 @@ pub enum VerifyError {
     Stale {
         /// The message's time.
         signed_at: u64,
-        /// The time verification ran at.
+        /// The wall clock verification ran at, in unix seconds (clamped into
+        /// `0..=MAX_UNIX_SECONDS`, [`crate::clock::unix_seconds_saturating`]).
         now: u64,
         /// The allowed skew in seconds.
         max_skew: u64,
@@ -127,7 +131,8 @@ pub enum VerifyError {
     FromTheFuture {
         /// The message's time.
         signed_at: u64,
-        /// The time verification ran at.
+        /// The wall clock verification ran at, in unix seconds (clamped into
+        /// `0..=MAX_UNIX_SECONDS`, [`crate::clock::unix_seconds_saturating`]).
         now: u64,
         /// The allowed skew in seconds.
         max_skew: u64,
@@ -225,8 +230,18 @@ impl VerifyOptions {
         self.path_mode
     }
 
-    /// The window check alone: `Ok` when `signed_at` is within the skew of `now`.
-    pub fn check_time(&self, signed_at: u64, now: u64) -> Result<(), VerifyError> {
+    /// The window check alone: `Ok` when `signed_at` (unix seconds, the peer's) is within the
+    /// skew of the wall clock `wall`, both ends inclusive. `wall` is read with
+    /// [`unix_seconds_saturating`]: a clock before 1970 or past
+    /// [`MAX_UNIX_SECONDS`](crate::clock::MAX_UNIX_SECONDS) is clamped, so the signature falls
+    /// outside the window and is refused as [`VerifyError::Stale`] or
+    /// [`VerifyError::FromTheFuture`] (see [`crate::clock`]).
+    pub fn check_time(&self, signed_at: u64, wall: SystemTime) -> Result<(), VerifyError> {
+        self.check_time_at(signed_at, unix_seconds_saturating(wall))
+    }
+
+    /// [`VerifyOptions::check_time`] with the local clock already in unix seconds.
+    pub(crate) fn check_time_at(&self, signed_at: u64, now: u64) -> Result<(), VerifyError> {
         let max_skew = self.max_skew_secs;
         if signed_at.saturating_add(max_skew) < now {
             return Err(VerifyError::Stale {
@@ -260,7 +275,8 @@ pub struct Verified {
 }
 
 /// Verifies `signature` by `signer` over `input`, in this order:
-/// 1. the window, when `now` is given (`None` skips it: offline inspection only);
+/// 1. the window at the wall clock `wall`, when given (`None` skips it: offline inspection
+///    only; an unusable clock is clamped as [`VerifyOptions::check_time`] says);
 /// 2. the key: resolved for `signer`, and its owner must be `signer`;
 /// 3. the encoding checks of [`Signature::check_canonical`];
 /// 4. strict Ed25519 over the signed string, then, if allowed and different, over
@@ -270,11 +286,11 @@ pub fn verify(
     input: &SignatureInput,
     signer: &SignedBy,
     signature: &Signature,
-    now: Option<u64>,
+    wall: Option<SystemTime>,
     keys: &mut impl KeyResolver,
 ) -> Result<Verified, VerifyError> {
-    if let Some(now) = now {
-        options.check_time(input.signed_at(), now)?;
+    if let Some(wall) = wall {
+        options.check_time(input.signed_at(), wall)?;
     }
     let key = resolve_key(keys, signer)?;
     let path_form = check_signature(options, input, &input.signed_string(), &key, signature)?;
@@ -346,15 +362,15 @@ pub(crate) fn retry_versia_server(
 pub fn verify_request<B: AsRef<[u8]>>(
     options: &VerifyOptions,
     request: &http::Request<B>,
-    now: Option<u64>,
+    wall: Option<SystemTime>,
     keys: &mut impl KeyResolver,
 ) -> Result<Verified, VerifyError> {
-    verify_request_head(options, request, now, keys)?.verify_body(request.body().as_ref())
+    verify_request_head(options, request, wall, keys)?.verify_body(request.body().as_ref())
 }
 
 /// A signed request whose head passed every check that does not need its body: the three
 /// headers parse, the method and path can be signed, `signed_at` is inside the window (when a
-/// time was given), the signer has a key that belongs to it, and the signature passes the
+/// wall clock was given), the signer has a key that belongs to it, and the signature passes the
 /// encoding checks of [`Signature::check_canonical`]. What is left is the body's digest and
 /// the Ed25519 check: [`CheckedHead::verify_body`].
 ///
@@ -411,7 +427,7 @@ impl CheckedHead {
 /// method, URI and headers alone (its body type is not used). In order:
 /// 1. the three headers ([`SignatureHeaders::from_headers`]);
 /// 2. the method and path ([`crate::signature::InputError`] as [`VerifyError::InvalidRequest`]);
-/// 3. the window, when `now` is given;
+/// 3. the window at the wall clock `wall`, when given ([`VerifyOptions::check_time`]);
 /// 4. the key: resolved for the signer, and its owner must be the signer;
 /// 5. the signature's encoding checks ([`Signature::check_canonical`]).
 ///
@@ -421,17 +437,19 @@ impl CheckedHead {
 /// ```
 /// use versia_ws::signature::{SignatureHeaders, verify_request_head};
 /// use versia_ws::{PrivateKey, SignedBy, VerifyError, VerifyOptions, Version};
+/// use std::time::{Duration, UNIX_EPOCH};
 ///
 /// let key = PrivateKey::from_seed(&[1; 32]);
 /// let body = br#"{"type":"Note"}"#.to_vec();
 /// let mut request = http::Request::post("/.versia/v0.6/inbox").body(body.clone()).unwrap();
-/// SignatureHeaders::sign_request(&mut request, &key, SignedBy::instance("bob.com"), Version::V0_6, 1_000).unwrap();
+/// let at = |unix| UNIX_EPOCH + Duration::from_secs(unix);
+/// SignatureHeaders::sign_request(&mut request, &key, SignedBy::instance("bob.com"), Version::V0_6, at(1_000)).unwrap();
 ///
 /// // The host has only the head so far.
 /// let (parts, _) = request.into_parts();
 /// let head = http::Request::from_parts(parts, ());
 /// let options = VerifyOptions::new(Version::V0_6);
-/// let checked = verify_request_head(&options, &head, Some(1_010), &mut key.public_key()).unwrap();
+/// let checked = verify_request_head(&options, &head, Some(at(1_010)), &mut key.public_key()).unwrap();
 /// assert_eq!(checked.signer(), &SignedBy::instance("bob.com"));
 ///
 /// // … reads the body, then:
@@ -441,15 +459,15 @@ impl CheckedHead {
 pub fn verify_request_head<B>(
     options: &VerifyOptions,
     request: &http::Request<B>,
-    now: Option<u64>,
+    wall: Option<SystemTime>,
     keys: &mut impl KeyResolver,
 ) -> Result<CheckedHead, VerifyError> {
     let claimed = SignatureHeaders::from_headers(request.headers(), options.version())?;
     let input =
         SignatureInput::from_method_uri(request.method(), request.uri(), claimed.signed_at, b"")
             .map_err(VerifyError::InvalidRequest)?;
-    if let Some(now) = now {
-        options.check_time(claimed.signed_at, now)?;
+    if let Some(wall) = wall {
+        options.check_time(claimed.signed_at, wall)?;
     }
     let key = resolve_key(keys, &claimed.signed_by)?;
     claimed.signature.check_canonical()?;
@@ -462,17 +480,18 @@ pub fn verify_request_head<B>(
     })
 }
 
-/// Verifies a signed response to the request with `request_method` and `request_uri`.
+/// Verifies a signed response to the request with `request_method` and `request_uri`, at the
+/// wall clock `wall` when given (as [`verify`]).
 pub fn verify_response(
     options: &VerifyOptions,
     request_method: &http::Method,
     request_uri: &http::Uri,
     response_headers: &http::HeaderMap,
     response_body: &[u8],
-    now: Option<u64>,
+    wall: Option<SystemTime>,
     keys: &mut impl KeyResolver,
 ) -> Result<Verified, VerifyError> {
-    verify_headers(options, response_headers, now, keys, |signed_at| {
+    verify_headers(options, response_headers, wall, keys, |signed_at| {
         SignatureInput::for_response(request_method, request_uri, signed_at, response_body)
     })
 }
@@ -481,7 +500,7 @@ pub fn verify_response(
 fn verify_headers(
     options: &VerifyOptions,
     headers: &http::HeaderMap,
-    now: Option<u64>,
+    wall: Option<SystemTime>,
     keys: &mut impl KeyResolver,
     input: impl FnOnce(u64) -> Result<SignatureInput, InputError>,
 ) -> Result<Verified, VerifyError> {
@@ -492,7 +511,7 @@ fn verify_headers(
         &input,
         &claimed.signed_by,
         &claimed.signature,
-        now,
+        wall,
         keys,
     )
 }
@@ -500,8 +519,15 @@ fn verify_headers(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::MAX_UNIX_SECONDS;
     use crate::key::{PrivateKey, SignerKey};
     use crate::signature::sign;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    /// The wall clock at `unix` seconds.
+    fn wall(unix: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(unix)
+    }
 
     fn setup() -> (PrivateKey, SignatureInput, SignedBy) {
         let key = PrivateKey::from_seed(&[9u8; 32]);
@@ -512,10 +538,10 @@ mod tests {
     #[test]
     fn window_is_inclusive_at_five_minutes() {
         let options = VerifyOptions::new(Version::V0_6);
-        assert_eq!(options.check_time(1000, 1300), Ok(()));
-        assert_eq!(options.check_time(1300, 1000), Ok(()));
+        assert_eq!(options.check_time(1000, wall(1300)), Ok(()));
+        assert_eq!(options.check_time(1300, wall(1000)), Ok(()));
         assert_eq!(
-            options.check_time(1000, 1301),
+            options.check_time(1000, wall(1301)),
             Err(VerifyError::Stale {
                 signed_at: 1000,
                 now: 1301,
@@ -523,10 +549,45 @@ mod tests {
             })
         );
         assert!(matches!(
-            options.check_time(1301, 1000),
+            options.check_time(1301, wall(1000)),
             Err(VerifyError::FromTheFuture { .. })
         ));
-        assert_eq!(options.check_time(u64::MAX, u64::MAX), Ok(()));
+        assert_eq!(options.check_time_at(u64::MAX, u64::MAX), Ok(()));
+    }
+
+    #[test]
+    fn unusable_wall_clocks_fall_outside_the_window() {
+        let options = VerifyOptions::new(Version::V0_6);
+        let before_epoch = UNIX_EPOCH - Duration::from_secs(10);
+        assert_eq!(
+            options.check_time(1_000, before_epoch),
+            Err(VerifyError::FromTheFuture {
+                signed_at: 1_000,
+                now: 0,
+                max_skew: 300
+            })
+        );
+        // Counted as 0: a signature of the first 300 s is still inside.
+        assert_eq!(options.check_time(300, before_epoch), Ok(()));
+        let far_future = wall(MAX_UNIX_SECONDS) + Duration::from_secs(86_400 * 365);
+        assert_eq!(
+            options.check_time(1_729_243_417, far_future),
+            Err(VerifyError::Stale {
+                signed_at: 1_729_243_417,
+                now: MAX_UNIX_SECONDS,
+                max_skew: 300
+            })
+        );
+
+        let (key, input, bob) = setup();
+        let signature = sign(&key, &input);
+        let mut public = key.public_key();
+        for (clock, expected) in [(before_epoch, "from_the_future"), (far_future, "stale")] {
+            let error = verify(&options, &input, &bob, &signature, Some(clock), &mut public)
+                .expect_err("outside the window");
+            assert_eq!(error.code(), expected);
+            assert_eq!(error.status(), 422);
+        }
     }
 
     #[test]
@@ -568,7 +629,7 @@ mod tests {
                 &input,
                 &bob,
                 &signature,
-                Some(1_000_000),
+                Some(wall(1_000_000)),
                 &mut own
             )
             .is_ok()
@@ -598,7 +659,7 @@ mod tests {
             key,
             SignedBy::instance("bob.com"),
             Version::V0_6,
-            at,
+            wall(at),
         )
         .unwrap();
         let (parts, _) = request.into_parts();
@@ -617,7 +678,8 @@ mod tests {
         let body = br#"{"type":"Note","author":"carol"}"#;
         let head = signed_head(&key, body, 1_000);
 
-        let checked = verify_request_head(&options, &head, Some(1_100), &mut bobs_key).unwrap();
+        let checked =
+            verify_request_head(&options, &head, Some(wall(1_100)), &mut bobs_key).unwrap();
         assert_eq!(checked.signer(), &bob);
         assert_eq!(checked.signed_at(), 1_000);
         let verified = checked.verify_body(body).unwrap();
@@ -634,18 +696,18 @@ mod tests {
         // another owner, a malleated signature.
         let bare = http::Request::post("/.versia/v0.6/inbox").body(()).unwrap();
         assert_eq!(
-            verify_request_head(&options, &bare, Some(1_000), &mut bobs_key),
+            verify_request_head(&options, &bare, Some(wall(1_000)), &mut bobs_key),
             Err(VerifyError::MissingHeader {
                 name: "versia-signature"
             })
         );
         let mut nobody = |_: &SignedBy| None;
         assert!(matches!(
-            verify_request_head(&options, &head, Some(1_000), &mut nobody),
+            verify_request_head(&options, &head, Some(wall(1_000)), &mut nobody),
             Err(VerifyError::UnknownSigner { .. })
         ));
         assert!(matches!(
-            verify_request_head(&options, &head, Some(1_301), &mut bobs_key),
+            verify_request_head(&options, &head, Some(wall(1_301)), &mut bobs_key),
             Err(VerifyError::Stale { .. })
         ));
         let mut eves_key = SignerKey {
@@ -653,7 +715,7 @@ mod tests {
             key: key.public_key(),
         };
         assert!(matches!(
-            verify_request_head(&options, &head, Some(1_000), &mut eves_key),
+            verify_request_head(&options, &head, Some(wall(1_000)), &mut eves_key),
             Err(VerifyError::WrongKey { .. })
         ));
         let mut malleated = head;
@@ -664,7 +726,7 @@ mod tests {
             Signature::from_bytes(bytes).to_base64().parse().unwrap(),
         );
         assert_eq!(
-            verify_request_head(&options, &malleated, Some(1_000), &mut bobs_key),
+            verify_request_head(&options, &malleated, Some(wall(1_000)), &mut bobs_key),
             Err(VerifyError::NonCanonicalSignature {
                 part: SignaturePart::S
             })

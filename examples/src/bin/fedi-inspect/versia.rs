@@ -2,7 +2,9 @@
 
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use versia_ws::clock::MAX_UNIX_SECONDS;
 use versia_ws::message::DEFAULT_MAX_MESSAGE_BYTES;
 use versia_ws::path::{PathForm, PathMode};
 use versia_ws::signature::{SignatureInput, sign_in, verify};
@@ -122,7 +124,7 @@ pub(crate) fn run(command: Command) -> ExitCode {
             &public_key,
             &request,
             &signature,
-            now,
+            now.map(wall_clock),
             path_mode(versia_server_paths),
         ),
         Command::WsVerify {
@@ -134,7 +136,7 @@ pub(crate) fn run(command: Command) -> ExitCode {
         } => run_ws_verify(
             &public_key,
             &path,
-            now,
+            now.map(wall_clock),
             versia_version,
             path_mode(versia_server_paths),
         ),
@@ -185,11 +187,18 @@ fn run_sign(private_key: &str, request: &RequestArgs, form: PathForm) -> Result<
     writeln!(stdout, "{signature}").map_err(|error| error.to_string())
 }
 
+/// The wall clock at `--now` unix seconds. The verifiers clamp a clock past
+/// [`MAX_UNIX_SECONDS`] to that limit, so clamping here first changes no verdict and cannot
+/// overflow `SystemTime`.
+fn wall_clock(unix: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(unix.min(MAX_UNIX_SECONDS))
+}
+
 fn run_verify(
     public_key: &str,
     request: &RequestArgs,
     signature: &str,
-    now: Option<u64>,
+    now: Option<SystemTime>,
     path_mode: PathMode,
 ) -> Result<(), String> {
     let mut key = PublicKey::from_spki_base64(public_key)
@@ -207,7 +216,7 @@ fn run_verify(
 fn run_ws_verify(
     public_key: &str,
     path: &str,
-    now: Option<u64>,
+    now: Option<SystemTime>,
     version: Option<Version>,
     path_mode: PathMode,
 ) -> Result<(), String> {
