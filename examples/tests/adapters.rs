@@ -6,7 +6,7 @@ mod hub_common;
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use fedi_examples::hub::Storage;
+use fedi_examples::hub::{Storage, VersiaPeer};
 use hub_common::{ALICE, BOB, PATIENCE, TestHub, post_to_outbox};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
@@ -298,4 +298,47 @@ async fn the_bus_client_reconnects_after_the_server_restarts() {
     client.succeeds().await;
     hub.stop().await;
     std::fs::remove_dir_all(dir).expect("remove the data");
+}
+
+#[tokio::test]
+async fn the_versia_client_delivers_a_signed_entity_and_prints_the_ack() {
+    let peer_key = versia_ws::PrivateKey::from_seed(&[7; 32]);
+    let mut config = hub_common::config();
+    config.versia.domain = Some("hub.test".into());
+    config.versia.peers = vec![VersiaPeer::new(
+        "peer.test",
+        peer_key.public_key().to_spki_base64(),
+    )];
+    let hub = TestHub::start_with(config).await;
+    let metadata = hub_common::get(&format!("{}/.well-known/versia", hub.base), None)
+        .await
+        .json();
+    let hub_key = metadata["public_key"]["key"]
+        .as_str()
+        .expect("the hub's key");
+    let note = json!({
+        "id": "adapter-note",
+        "type": "Note",
+        "created_at": "2024-10-18T09:23:37Z",
+        "author": "carol",
+        "content": {"text/plain": {"content": "over the versia client"}},
+        "group": null,
+        "mentions": ["hub.test:alice"],
+    })
+    .to_string();
+    let mut client = Running::start(
+        "versia_client",
+        &[
+            &hub.ws_base,
+            "hub.test",
+            hub_key,
+            "peer.test",
+            &peer_key.to_pkcs8_base64(),
+            &note,
+        ],
+    );
+    assert_eq!(client.line().await, "ack\tadapter-note");
+    assert_eq!(client.line().await, "closed\t1000");
+    client.succeeds().await;
+    hub.stop().await;
 }
