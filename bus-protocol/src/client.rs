@@ -33,6 +33,12 @@ use crate::message::{
     Subscription,
 };
 
+#[cfg(feature = "tokio-tungstenite")]
+mod websocket;
+#[cfg(feature = "tokio-tungstenite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-tungstenite")))]
+pub use websocket::{COMMAND_QUEUE, ClientHandle, DriverEvent, HandleError, WebSocketClient};
+
 /// Timers and limits of a client. `Default` gives the seed's values where it has one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {

@@ -103,6 +103,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Feature `tokio-tungstenite`
+//! [`client::WebSocketClient`] drives a [`client::Client`] over `tokio-tungstenite` and
+//! tokio's timer: its events are a `Stream`, commands go through a cloneable
+//! [`client::ClientHandle`], and the client's reconnects, backoff, pings and replays run on
+//! their own. Its documentation has the complete example. Without the feature the crate
+//! compiles no runtime; with it, no TLS is chosen (the application enables
+//! `tokio-tungstenite`'s TLS feature it wants for `wss://`).
+//!
 //! # Decisions
 //! - Sessions start authenticated: the host validates the token at the upgrade, as the seed's
 //!   server does; token expiry is signalled by the host ([`session::Session::handle_token_expired`])

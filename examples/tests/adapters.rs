@@ -6,7 +6,7 @@ mod hub_common;
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use fedi_examples::hub::Storage;
+use fedi_examples::hub::{Storage, VersiaPeer};
 use hub_common::{ALICE, BOB, PATIENCE, TestHub, post_to_outbox};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
@@ -104,6 +104,27 @@ async fn hub_on(data: &std::path::Path, port: u16) -> TestHub {
     TestHub::start_on(config, listener).await
 }
 
+/// A directory for the test `name`'s data (removed by the test), and its data path.
+fn scratch(name: &str) -> (PathBuf, PathBuf) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("adapters-{name}-{}", std::process::id()));
+    let data = dir.join("data");
+    (dir, data)
+}
+
+/// A hub on any port keeping its state in `data`, and the port: `hub_on(data, port)` starts
+/// it again where clients reach it.
+async fn restartable_hub(data: &std::path::Path) -> (TestHub, u16) {
+    let hub = hub_on(data, 0).await;
+    let port = hub
+        .base
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("a port");
+    (hub, port)
+}
+
 #[tokio::test]
 async fn framed_read_with_the_sse_codec_follows_an_inbox() {
     let hub = TestHub::start().await;
@@ -128,16 +149,8 @@ async fn framed_read_with_the_sse_codec_follows_an_inbox() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reqwest_client_resumes_after_the_server_restarts() {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("adapters-reqwest-{}", std::process::id()));
-    let data = dir.join("data");
-    let hub = hub_on(&data, 0).await;
-    let port: u16 = hub
-        .base
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("a port");
+    let (dir, data) = scratch("reqwest");
+    let (hub, port) = restartable_hub(&data).await;
     let inbox = format!("{}/users/alice/inbox", hub.base);
     let mut client = Running::start("sse_reqwest_client", &[&inbox, ALICE, "3"]);
     assert_eq!(client.line().await, "opened");
@@ -224,4 +237,108 @@ async fn an_axum_outbox_on_a_shared_feed_streams_and_resumes() {
         .collect();
     assert_eq!(ids, [second, third]);
     drop(server);
+}
+
+/// The next line of the Bus example that is not `disconnected` (reconnect attempts).
+async fn after_reconnects(client: &mut Running) -> String {
+    loop {
+        let line = client.line().await;
+        if line != "disconnected" {
+            return line;
+        }
+    }
+}
+
+/// Reads the Bus example up to its `pong`: from then on its subscription is in place.
+async fn bus_subscribed(client: &mut Running) {
+    assert_eq!(after_reconnects(client).await, "connected\talice");
+    let line = client.line().await;
+    let pong: Value = line
+        .strip_prefix("message\t")
+        .and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or_else(|| panic!("a message line: {line:?}"));
+    assert_eq!(pong["type"], "pong");
+}
+
+/// The content of the action on a Bus example's `action<TAB>JSON` line.
+fn action_content(line: &str) -> Value {
+    let action: Value = line
+        .strip_prefix("action\t")
+        .and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or_else(|| panic!("an action line: {line:?}"));
+    assert_eq!(action["type"], "action");
+    action["content"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bus_client_reconnects_after_the_server_restarts() {
+    let (dir, data) = scratch("bus");
+    let (hub, port) = restartable_hub(&data).await;
+    let url = format!("{}/ws/bus", hub.ws_base);
+    let mut client = Running::start("bus_client", &[&url, ALICE, "2"]);
+    bus_subscribed(&mut client).await;
+    note_to_alice(&hub.base, "before the restart").await;
+    assert_eq!(
+        action_content(&client.line().await),
+        json!("before the restart")
+    );
+
+    // The server goes away and comes back on the same port: the client reconnects on its
+    // own, subscribes again, and gets what reaches alice from then on.
+    hub.stop().await;
+    assert_eq!(client.line().await, "disconnected");
+    let hub = hub_on(&data, port).await;
+    bus_subscribed(&mut client).await;
+    note_to_alice(&hub.base, "after the restart").await;
+    assert_eq!(
+        action_content(&client.line().await),
+        json!("after the restart")
+    );
+    // After COUNT actions it stops: a clean close, and the process exits with success.
+    client.succeeds().await;
+    hub.stop().await;
+    std::fs::remove_dir_all(dir).expect("remove the data");
+}
+
+#[tokio::test]
+async fn the_versia_client_delivers_a_signed_entity_and_prints_the_ack() {
+    let peer_key = versia_ws::PrivateKey::from_seed(&[7; 32]);
+    let mut config = hub_common::config();
+    config.versia.domain = Some("hub.test".into());
+    config.versia.peers = vec![VersiaPeer::new(
+        "peer.test",
+        peer_key.public_key().to_spki_base64(),
+    )];
+    let hub = TestHub::start_with(config).await;
+    let metadata = hub_common::get(&format!("{}/.well-known/versia", hub.base), None)
+        .await
+        .json();
+    let hub_key = metadata["public_key"]["key"]
+        .as_str()
+        .expect("the hub's key");
+    let note = json!({
+        "id": "adapter-note",
+        "type": "Note",
+        "created_at": "2024-10-18T09:23:37Z",
+        "author": "carol",
+        "content": {"text/plain": {"content": "over the versia client"}},
+        "group": null,
+        "mentions": ["hub.test:alice"],
+    })
+    .to_string();
+    let mut client = Running::start(
+        "versia_client",
+        &[
+            &hub.ws_base,
+            "hub.test",
+            hub_key,
+            "peer.test",
+            &peer_key.to_pkcs8_base64(),
+            &note,
+        ],
+    );
+    assert_eq!(client.line().await, "ack\tadapter-note");
+    assert_eq!(client.line().await, "closed\t1000");
+    client.succeeds().await;
+    hub.stop().await;
 }

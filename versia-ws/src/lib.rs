@@ -29,6 +29,11 @@
 //! | [`entity`] | typed, lossless Versia entities; who may author what ([`entity::check_author`]) |
 //! | [`connection`] | the connection protocol (a small spec) and its machine |
 //!
+//! With the `tokio-tungstenite` feature, [`client::connect`] opens the initiating side of
+//! the instance WebSocket over `tokio-tungstenite` (signed upgrade, checked `101`) and its
+//! [`client::Client`] drives the connection with tokio's timer; its documentation has the
+//! complete example. Without the feature no runtime is compiled in; with it, no TLS is chosen.
+//!
 //! # Data flow
 //!
 //! ```text
@@ -160,6 +165,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod batch;
+#[cfg(feature = "tokio-tungstenite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-tungstenite")))]
+pub mod client;
 pub mod clock;
 pub mod connection;
 pub mod entity;
