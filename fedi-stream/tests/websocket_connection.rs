@@ -267,6 +267,61 @@ fn invalid_utf8_fails_with_1007() {
 }
 
 #[test]
+fn long_text_is_read_whole_and_its_errors_located_in_every_chunking() {
+    // Longer than the engine's 8 KiB unmasking block, with 2-, 3- and 4-byte sequences that
+    // straddle every block boundary and chunk boundary below.
+    let text = "ascii, κόσμε, €, 😀; ".repeat(1500);
+    assert!(text.len() > 40_000);
+    let mut invalid = text.clone().into_bytes();
+    let bad_at = 30_001; // beyond three blocks
+    invalid[bad_at] = 0xFF;
+    for (name, mut connection, frame, bad) in [
+        (
+            "server",
+            server(),
+            masked(OpCode::Text, true, text.as_bytes()),
+            masked(OpCode::Text, true, &invalid),
+        ),
+        (
+            "client",
+            client(),
+            unmasked(OpCode::Text, true, text.as_bytes()),
+            unmasked(OpCode::Text, true, &invalid),
+        ),
+    ] {
+        for chunk in [1, 7, 4096, 8193, frame.len()] {
+            let mut fresh = if name == "server" { server() } else { client() };
+            let mut events = Vec::new();
+            for piece in frame.chunks(chunk) {
+                events.extend(feed(&mut fresh, piece).0);
+            }
+            assert_eq!(
+                events,
+                vec![Event::Message(Message::Text(text.clone()))],
+                "{name}, chunks of {chunk}"
+            );
+            let mut broken = if name == "server" { server() } else { client() };
+            let mut events = Vec::new();
+            for piece in bad.chunks(chunk) {
+                if broken.handle_bytes(piece) == Err(InputError::Closed) {
+                    break;
+                }
+                events.extend(drain(&mut broken).0);
+            }
+            assert!(
+                matches!(&events[..], [Event::Failed { error: ProtocolError::InvalidUtf8 { offset }, .. }] if *offset == bad_at as u64),
+                "{name}, chunks of {chunk}: {events:?}"
+            );
+        }
+        // The same connection reads the message twice: its buffers are reused.
+        for _ in 0..2 {
+            let (events, _) = feed(&mut connection, &frame);
+            assert_eq!(events, vec![Event::Message(Message::Text(text.clone()))]);
+        }
+    }
+}
+
+#[test]
 fn utf8_errors_fail_fast_across_fragments_and_inside_frames() {
     // Autobahn 6.4.1: the first fragment is invalid; the failure comes before the rest arrives.
     let mut s = server();

@@ -140,6 +140,9 @@ pub(super) fn split_incomplete(bytes: &[u8]) -> (&[u8], &[u8]) {
 /// sequence that cannot be valid, from the start of `complete`.
 pub(super) fn validate<'a>(complete: &'a [u8], tail: &[u8]) -> Result<&'a str, usize> {
     let text = from_utf8(complete).map_err(|e| e.valid_up_to())?;
+    if tail.is_empty() {
+        return Ok(text);
+    }
     match str::from_utf8(tail) {
         Err(e) if e.error_len().is_some() => Err(complete.len()),
         // A prefix of a valid sequence, or (unreachable from `split_incomplete`) a whole one.

@@ -76,10 +76,13 @@ pub enum State {
 /// 1002, 1007 or 1009 and reports [`Event::Failed`]; after it, input is refused.
 ///
 /// # Memory
-/// Incoming payload is unmasked straight into the message buffer (no per-frame buffer, no
-/// per-frame allocation); the buffer is handed out as the message, so each message is one
-/// allocation of its own size. The buffer never holds more than
-/// [`Limits::max_message_size`]. At most [`Limits::max_queued_events`] events wait for
+/// Binary payload is unmasked straight into the message buffer. Masked text is unmasked while
+/// it is copied (one pass) into a scratch buffer of at most 8 KiB + 3 bytes, allocated once
+/// per connection and reused, validated there while it is in the cache and appended to the
+/// message; unmasked text (a client's input) is validated where it lies in the input. No
+/// per-frame buffer, no per-frame allocation: the message buffer is handed out as the
+/// message, so each message is one allocation of its own size. The buffer never holds more
+/// than [`Limits::max_message_size`]. At most [`Limits::max_queued_events`] events wait for
 /// [`poll_event`](Self::poll_event), at most [`Limits::max_pending_pongs`] automatic Pongs
 /// (for the latest Pings; older ones are dropped, as RFC 6455 §5.5.3 allows) and one Close
 /// wait in [`poll_transmit`](Self::poll_transmit).

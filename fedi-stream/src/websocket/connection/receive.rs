@@ -1,6 +1,6 @@
 //! The receiving half: frame headers, binary payload unmasked straight into the message
-//! buffer, text unmasked and validated a block at a time, reassembly, control frames and the
-//! peer's close.
+//! buffer, text unmasked while copied into a reused scratch block and validated there,
+//! reassembly, control frames and the peer's close.
 
 use std::mem;
 
@@ -11,7 +11,7 @@ use crate::close::{CloseCode, CloseFrame};
 use crate::input::InputError;
 use crate::websocket::error::ProtocolError;
 use crate::websocket::frame::{FrameHeader, OpCode, Role};
-use crate::websocket::mask::apply_mask;
+use crate::websocket::mask::{apply_mask, unmask_into};
 use crate::websocket::message::{ControlPayload, DataKind, Event, Message};
 use crate::websocket::utf8::{split_incomplete, validate};
 
@@ -19,9 +19,12 @@ use crate::websocket::utf8::{split_incomplete, validate};
 /// a peer cannot make the connection allocate more than it actually sends plus this.
 const MAX_RESERVE: usize = 1 << 20;
 
-/// Text is unmasked and validated through a reused buffer this many bytes at a time, so the
-/// buffer stays small whatever the chunk size.
+/// Masked text is unmasked into a reused scratch buffer and validated there this many bytes at
+/// a time, so the buffer stays small (and in the L1 cache) whatever the chunk size.
 const TEXT_BLOCK: usize = 8 * 1024;
+
+/// The most bytes of an unfinished UTF-8 sequence carried from one payload chunk to the next.
+const MAX_CARRY: usize = 3;
 
 /// Where the reader is inside the current frame.
 #[derive(Debug, Clone, Copy)]
@@ -48,10 +51,13 @@ pub(super) struct Reader {
     data: Vec<u8>,
     /// The validated text of the text message in progress.
     text: String,
-    /// Unmasked text bytes not yet validated: at most 3 bytes (the start of a sequence that
-    /// the next bytes finish) between payload chunks, at most [`TEXT_BLOCK`] + 3 while one is
-    /// processed. Its capacity is reused.
-    pending_text: Vec<u8>,
+    /// Scratch for text: the carried bytes, then a block unmasked from the input, validated in
+    /// place. It grows on demand to at most [`MAX_CARRY`] + [`TEXT_BLOCK`] bytes and is
+    /// reused for every message.
+    scratch: Vec<u8>,
+    /// Text bytes at the start of `scratch` not yet validated: at most [`MAX_CARRY`] (the
+    /// start of a sequence that the next bytes finish).
+    carry: u8,
     /// The payload of the control frame in progress, unmasked.
     control: ControlPayload,
 }
@@ -66,13 +72,14 @@ impl Reader {
             message: None,
             data: Vec::new(),
             text: String::new(),
-            pending_text: Vec::new(),
+            scratch: Vec::new(),
+            carry: 0,
             control: ControlPayload::empty(),
         }
     }
 
     pub(super) fn buffered_bytes(&self) -> usize {
-        self.data.len() + self.text.len() + self.pending_text.len()
+        self.data.len() + self.text.len() + usize::from(self.carry)
     }
 
     pub(super) const fn position(&self) -> u64 {
@@ -100,30 +107,69 @@ impl Reader {
             }
             return Ok(());
         }
-        let mut offset = offset;
-        for block in chunk.chunks(TEXT_BLOCK) {
-            let start = self.pending_text.len();
-            self.pending_text.extend_from_slice(block);
-            if let Some(key) = mask {
-                apply_mask(&mut self.pending_text[start..], key, offset);
+        match mask {
+            // Unmasked text with nothing carried is validated where it lies, in the input.
+            None if self.carry == 0 => {
+                let (complete, tail) = split_incomplete(chunk);
+                push_valid(&mut self.text, complete, tail)?;
+                self.carry_over(tail);
+                Ok(())
             }
-            offset += block.len();
-            let (complete, tail) = split_incomplete(&self.pending_text);
-            let text = validate(complete, tail).map_err(|at| ProtocolError::InvalidUtf8 {
-                offset: (self.text.len() + at) as u64,
-            })?;
-            self.text.push_str(text);
-            let used = complete.len();
-            self.pending_text.drain(..used);
+            _ => {
+                let mut offset = offset;
+                for block in chunk.chunks(TEXT_BLOCK) {
+                    self.append_text_block(block, mask, offset)?;
+                    offset += block.len();
+                }
+                Ok(())
+            }
         }
+    }
+
+    /// Unmasks (or copies) `block` into the scratch buffer after the carried bytes, in one
+    /// pass, validates them while they are in the cache and appends the valid text.
+    fn append_text_block(
+        &mut self,
+        block: &[u8],
+        mask: Option<[u8; 4]>,
+        offset: usize,
+    ) -> Result<(), ProtocolError> {
+        let carried = usize::from(self.carry);
+        let end = carried + block.len();
+        if self.scratch.len() < end {
+            self.scratch.resize(end, 0);
+        }
+        let room = &mut self.scratch[carried..end];
+        match mask {
+            Some(key) => unmask_into(room, block, key, offset),
+            None => room.copy_from_slice(block),
+        }
+        let (complete, tail) = split_incomplete(&self.scratch[..end]);
+        push_valid(&mut self.text, complete, tail)?;
+        let used = complete.len();
+        self.scratch.copy_within(used..end, 0);
+        self.carry = (end - used) as u8;
         Ok(())
+    }
+
+    /// Keeps `tail` (at most [`MAX_CARRY`] bytes) for the next chunk.
+    fn carry_over(&mut self, tail: &[u8]) {
+        if self.scratch.len() < MAX_CARRY {
+            self.scratch.resize(MAX_CARRY, 0);
+        }
+        self.scratch[..tail.len()].copy_from_slice(tail);
+        self.carry = tail.len() as u8;
     }
 
     /// Makes room for `len` more payload bytes, up to [`MAX_RESERVE`].
     fn reserve(&mut self, kind: DataKind, len: u64) {
         let len = usize::try_from(len).unwrap_or(usize::MAX).min(MAX_RESERVE);
+        // The first frame of a message finds an empty buffer (the last one was handed out):
+        // one allocation of the announced size, without `reserve`'s growth path.
         match kind {
+            DataKind::Binary if self.data.capacity() == 0 => self.data = Vec::with_capacity(len),
             DataKind::Binary => self.data.reserve(len),
+            DataKind::Text if self.text.capacity() == 0 => self.text = String::with_capacity(len),
             DataKind::Text => self.text.reserve(len),
         }
     }
@@ -133,9 +179,7 @@ impl Reader {
         self.message = None;
         match kind {
             DataKind::Binary => Ok(Message::Binary(Bytes::from(mem::take(&mut self.data)))),
-            DataKind::Text if self.pending_text.is_empty() => {
-                Ok(Message::Text(mem::take(&mut self.text)))
-            }
+            DataKind::Text if self.carry == 0 => Ok(Message::Text(mem::take(&mut self.text))),
             // The message ended inside a multi-byte sequence.
             DataKind::Text => Err(ProtocolError::InvalidUtf8 {
                 offset: self.text.len() as u64,
@@ -364,6 +408,16 @@ impl Connection {
         let frame_start = self.reader.frame_start;
         self.events.push_back(Event::Failed { error, frame_start });
     }
+}
+
+/// Validates `complete` (and that `tail` can start a sequence) and appends it to `text`; the
+/// error's offset counts from the start of `text`.
+fn push_valid(text: &mut String, complete: &[u8], tail: &[u8]) -> Result<(), ProtocolError> {
+    let valid = validate(complete, tail).map_err(|at| ProtocolError::InvalidUtf8 {
+        offset: (text.len() + at) as u64,
+    })?;
+    text.push_str(valid);
+    Ok(())
 }
 
 /// The body of a Close frame: nothing, or a valid code and a UTF-8 reason.
