@@ -10,7 +10,7 @@
 //! with [`unix_seconds`] first: their [`VerifyError`](crate::VerifyError) describes only the
 //! peer's input, so a failing local clock is not theirs to report.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use web_time::{SystemTime, UNIX_EPOCH};
 
 /// The latest wall clock accepted: 9999-12-31T23:59:59Z, in unix seconds. Later times are
 /// refused rather than written as `signed_at` values no peer can date.
