@@ -24,7 +24,7 @@
 //! [`ClientError::Closed`].
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use web_time::{Duration, Instant};
 
 use crate::backoff::{Backoff, BackoffConfig};
 use crate::close::{CloseCode, CloseFrame};

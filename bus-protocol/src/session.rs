@@ -28,7 +28,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use web_time::{Duration, Instant, SystemTime};
 
 use crate::close::{CloseCode, CloseFrame};
 use crate::cloudillo::{Command, Frame};

@@ -4,7 +4,7 @@
 //! dropped: it replaces any earlier pending one and is released when the interval ends, so
 //! watchers always end up with the final state.
 
-use std::time::{Duration, Instant};
+use web_time::{Duration, Instant};
 
 /// The state of one throttled stream of values.
 #[derive(Debug, Clone, PartialEq, Eq)]

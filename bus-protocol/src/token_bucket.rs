@@ -5,7 +5,7 @@
 //! "theoretical arrival time") instead of a token count and a refill time. That keeps a
 //! session's rate state at 16 bytes.
 
-use std::time::{Duration, Instant};
+use web_time::{Duration, Instant};
 
 /// A message rate: `per_minute` sustained, `burst` at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! The wall clock the host passes in, as the unix seconds the Bus messages carry.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use web_time::{SystemTime, UNIX_EPOCH};
 
 /// `wall` in whole unix seconds, rounded down: an instant before 1970 is negative, and one
 /// beyond the range of `i64` saturates. Never panics.

@@ -24,7 +24,7 @@
 //!   is told when the clocks disagree. The connection and its handshake refuse such a clock
 //!   before verifying anything, as local misuse.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use web_time::{SystemTime, UNIX_EPOCH};
 
 /// The latest wall clock accepted: 9999-12-31T23:59:59Z, in unix seconds. Later times are
 /// refused rather than written as `signed_at` values no peer can date.

@@ -57,7 +57,7 @@ pub use correlation::{CorrelationId, InvalidCorrelationId};
 use correlation::CorrelationIds;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::time::{Duration, Instant};
+use web_time::{Duration, Instant};
 
 use crate::message::{
     DecodeError, ErrorBody, EventInformation, Limits, Message, Request, Response, Trigger,

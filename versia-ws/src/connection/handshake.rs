@@ -1,6 +1,6 @@
 //! Opening a connection: the signed upgrade request and the signed `101` response.
 
-use std::time::{Instant, SystemTime};
+use web_time::{Instant, SystemTime};
 
 use http::{HeaderMap, Method, StatusCode};
 

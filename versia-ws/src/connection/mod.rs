@@ -87,7 +87,7 @@ pub use event::{CloseCode, Event, Received, RejectReason, Side, Transmit};
 pub use handshake::{Accepted, Acceptor, HandshakeError, Initiator, Rejection};
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::time::{Instant, SystemTime};
+use web_time::{Instant, SystemTime};
 
 use crate::batch::{BatchItem, verify_batch};
 use crate::clock::{ClockError, unix_seconds};

@@ -1,6 +1,6 @@
 //! A token bucket: `rate` frames per second on average, bursts up to `burst`.
 
-use std::time::Instant;
+use web_time::Instant;
 
 /// One frame costs this many micro-tokens.
 const COST: u128 = 1_000_000;

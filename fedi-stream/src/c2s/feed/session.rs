@@ -1,7 +1,7 @@
 //! [`Session`]: one subscriber's position in a [`Feed`], its resume, keep-alives and cut-off.
 
 use std::collections::VecDeque;
-use std::time::Instant;
+use web_time::Instant;
 
 use crate::c2s::item::{CatchUp, CatchUpReason, ItemId, Meta};
 

@@ -1,7 +1,7 @@
 //! [`ClientConnection`]: the client side of one WebSocket C2S connection.
 
 use std::collections::{HashMap, VecDeque};
-use std::time::Instant;
+use web_time::Instant;
 
 use bytes::Bytes;
 

@@ -1,7 +1,7 @@
 //! [`ServerConnection`]: the server side of one WebSocket C2S connection.
 
 use std::collections::{HashMap, VecDeque};
-use std::time::Instant;
+use web_time::Instant;
 
 use crate::c2s::feed::{
     Feed, Format, Session, SessionConfig, SessionError, SessionEvent, Transmit,
