@@ -19,6 +19,8 @@ use crate::hub::cluster::{Cluster, ClusterError};
 use crate::hub::config::{Config, Limits};
 use crate::hub::db::{Db, DbError};
 use crate::hub::drive::DriveModule;
+use crate::hub::federation::FederationModule;
+use crate::hub::federation::keys::ActorKeys;
 use crate::hub::mastodon::MastodonModule;
 use crate::hub::module::Module;
 use crate::hub::store::{self, Quotas, Store, StoreConfig};
@@ -37,6 +39,8 @@ pub(crate) struct Core {
     pub(crate) base: url::Url,
     pub(crate) limits: Limits,
     pub(crate) cluster: Arc<Cluster>,
+    /// The signing keys of local actors.
+    pub(crate) keys: Arc<ActorKeys>,
     shutdown: watch::Receiver<bool>,
     tasks: Mutex<Option<mpsc::Sender<()>>>,
 }
@@ -224,7 +228,9 @@ impl Server {
         .await?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let (tasks_tx, tasks_rx) = mpsc::channel(1);
+        let keys = Arc::new(ActorKeys::new(store.db().clone()));
         let core = Arc::new(Core {
+            keys,
             accounts,
             store: Arc::new(store),
             base_url,
@@ -246,6 +252,7 @@ impl Server {
             Arc::new(versia),
             Arc::new(mastodon),
             Arc::new(drive),
+            Arc::new(FederationModule::new(core.clone())),
         ];
         Ok(Server {
             core,

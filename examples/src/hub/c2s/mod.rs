@@ -45,6 +45,8 @@ use serde_json::{Value, json};
 
 use crate::hub::accounts::Account;
 use crate::hub::bus::Bus;
+use crate::hub::federation::KEY_FRAGMENT;
+use crate::hub::federation::keys::ActorKeyError;
 use crate::hub::module::{Handler, Module};
 use crate::hub::server::{AuthError, Core};
 use crate::hub::store::{BoxKind, Cursor, Reader, Store, StoreError};
@@ -186,7 +188,7 @@ impl C2s {
         match (route(&path), request.method()) {
             (Route::Object, _) if get => self.object(&request).await,
             (Route::Blob, _) if get => self.blob(&request).await,
-            (Route::Actor(name), _) if known(name) && get => self.actor(name, &request),
+            (Route::Actor(name), _) if known(name) && get => self.actor(name, &request).await,
             (Route::Box(name, BoxKind::Outbox), &Method::POST) if known(name) => {
                 let name = name.to_owned();
                 self.post_outbox(&name, request).await
@@ -236,9 +238,11 @@ impl C2s {
         (!name.contains('/') && self.core.accounts.contains(name)).then(|| name.to_owned())
     }
 
-    /// The actor document of `name` as `viewer` sees it: the stream endpoints (C2S WebSocket,
-    /// event source, and the hub's Bus) only for the actor itself.
-    fn actor_document(&self, name: &str, viewer: Viewer) -> Value {
+    /// The actor document of `name` as `viewer` sees it: its public key (made on first use),
+    /// and the stream endpoints (C2S WebSocket, event source, and the hub's Bus) only for the
+    /// actor itself.
+    async fn actor_document(&self, name: &str, viewer: Viewer) -> Result<Value, ActorKeyError> {
+        let key = self.core.keys.get(name).await?;
         let id = self.actor_id(name);
         let mut actor = json!({
             "@context": activitystreams_core::AS2_CONTEXT,
@@ -250,6 +254,11 @@ impl C2s {
             "outbox": format!("{id}/outbox"),
             "followers": format!("{id}/followers"),
             "following": format!("{id}/following"),
+            "publicKey": {
+                "id": format!("{id}{KEY_FRAGMENT}"),
+                "owner": id,
+                "publicKeyPem": key.public_pem,
+            },
         });
         let ws = format!("{}{USERS}{name}/ws", web::ws_base(&self.core.base_url));
         let mut endpoints = StreamEndpoints::new();
@@ -272,16 +281,25 @@ impl C2s {
             );
             endpoints.insert("bus".into(), bus.into());
         }
-        actor
+        Ok(actor)
     }
 
-    fn actor(&self, name: &str, request: &Request) -> Response {
+    async fn actor(&self, name: &str, request: &Request) -> Response {
         let owner = self
             .core
             .authenticate(request, false)
             .is_ok_and(|a| a.name() == name);
         let viewer = if owner { Viewer::Owner } else { Viewer::Other };
-        as2(StatusCode::OK, &self.actor_document(name, viewer))
+        match self.actor_document(name, viewer).await {
+            Ok(actor) => as2(StatusCode::OK, &actor),
+            Err(e) => {
+                tracing::error!(error = %e, account = name, "actor key unavailable");
+                web::error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the actor's key is unavailable",
+                )
+            }
+        }
     }
 
     /// The viewer of `request`: the account of its bearer token (header only: object and

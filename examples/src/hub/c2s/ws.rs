@@ -388,7 +388,8 @@ impl C2s {
     /// others see it).
     async fn lookup(&self, id: &str, reader: Reader<'_>) -> Option<Json> {
         if let Some(name) = self.local_name(id) {
-            return Json::from_serialize(&self.actor_document(&name, Viewer::Other)).ok();
+            return Json::from_serialize(&self.actor_document(&name, Viewer::Other).await.ok()?)
+                .ok();
         }
         let seen = self.store.object(id, reader).await.ok()??;
         Json::from_bytes(seen.json).ok()

@@ -9,7 +9,7 @@
 use super::{Conn, DbError, Engine, transaction};
 
 /// The migrations, oldest first; version `n` is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The first schema.
 ///
@@ -107,6 +107,21 @@ CREATE TABLE drive_documents (
     account TEXT NOT NULL,
     document TEXT NOT NULL,
     bytes BIGINT NOT NULL
+);
+";
+
+/// Federation: the signing keys of local actors.
+///
+/// - `actor_keys`: one key per account, made the first time the actor is shown or signs
+///   (`algorithm` names it, `ed25519`: `secret` is the 32-byte seed), with its public key as
+///   PEM for the actor document.
+const V3: &str = "
+CREATE TABLE actor_keys (
+    account TEXT PRIMARY KEY,
+    algorithm TEXT NOT NULL,
+    secret BYTES NOT NULL,
+    public_pem TEXT NOT NULL,
+    created_at BIGINT NOT NULL
 );
 ";
 
