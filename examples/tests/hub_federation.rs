@@ -1,13 +1,20 @@
 //! Federation over the wire: WebFinger, actor keys (kept across restarts on SQLite and
-//! PostgreSQL).
+//! PostgreSQL), signed deliveries to inboxes and the attacks on them.
 
 mod hub_common;
 
-use activitystreams_core::http_signatures::PublicKey;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use activitystreams_core::http_signatures::{CavageSigner, PrivateKey, PublicKey};
 use activitystreams_core::webfinger::{Acct, Jrd};
+use bytes::Bytes;
 use fedi_examples::hub::Storage;
-use hub_common::{TestDatabase, TestHub, config, get};
-use serde_json::Value;
+use http_body_util::Full;
+use hub_common::{ALICE, Reply, TestDatabase, TestHub, config, get};
+use serde_json::{Value, json};
 
 fn webfinger(hub: &TestHub, resource: &str) -> String {
     format!("{}/.well-known/webfinger?resource={resource}", hub.base)
@@ -87,4 +94,316 @@ async fn actor_keys_are_kept_in_postgres() {
         return;
     };
     keys_survive_a_restart(Storage::Postgres(database.url())).await;
+}
+
+/// Actors of a server nobody here runs as a hub: documents served over plain HTTP on
+/// loopback, each actor with an Ed25519 key the test signs with.
+struct RemoteServer {
+    base: String,
+    keys: HashMap<String, PrivateKey>,
+}
+
+impl RemoteServer {
+    /// Serves the actors `names`, and the documents `extra(base)` gives by path, until the
+    /// test ends.
+    async fn start(
+        names: &[&str],
+        extra: impl FnOnce(&str) -> Vec<(String, Value)>,
+    ) -> RemoteServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut keys = HashMap::new();
+        let mut documents = HashMap::new();
+        for name in names {
+            let key = key_of(name);
+            let id = format!("{base}/users/{name}");
+            documents.insert(
+                format!("/users/{name}"),
+                json!({
+                    "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+                    "id": id, "type": "Person", "inbox": format!("{id}/inbox"),
+                    "publicKey": {"id": format!("{id}#main-key"), "owner": id,
+                                  "publicKeyPem": key.public_key().to_pem().unwrap()},
+                }),
+            );
+            keys.insert((*name).to_owned(), key);
+        }
+        documents.extend(extra(&base));
+        let documents = Arc::new(documents);
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let documents = documents.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(
+                        move |request: hyper::Request<hyper::body::Incoming>| {
+                            let found = documents.get(request.uri().path()).cloned();
+                            async move {
+                                let mut response = hyper::Response::new(Full::new(Bytes::from(
+                                    found.as_ref().map(Value::to_string).unwrap_or_default(),
+                                )));
+                                if found.is_none() {
+                                    *response.status_mut() = http::StatusCode::NOT_FOUND;
+                                }
+                                Ok::<_, Infallible>(response)
+                            }
+                        },
+                    );
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        RemoteServer { base, keys }
+    }
+
+    fn actor(&self, name: &str) -> String {
+        format!("{}/users/{name}", self.base)
+    }
+
+    /// A `Create` of a note by `actor` to `to`.
+    fn note(&self, actor: &str, to: &str, text: &str) -> Value {
+        let id = format!("{actor}/notes/{text}");
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{id}/activity"), "type": "Create", "actor": actor, "to": [to],
+            "object": {"id": id, "type": "Note", "attributedTo": actor, "content": text, "to": [to]},
+        })
+    }
+}
+
+/// The test key of a remote actor (one per first letter of the name).
+fn key_of(name: &str) -> PrivateKey {
+    PrivateKey::ed25519_from_seed(&[name.as_bytes()[0]; 32]).unwrap()
+}
+
+/// A POST of `body` to `inbox`, signed (cavage) with `key` as `key_id` at `at`.
+fn signed(
+    inbox: &str,
+    body: Vec<u8>,
+    key_id: &str,
+    key: &PrivateKey,
+    at: SystemTime,
+) -> http::Request<Vec<u8>> {
+    let mut signed = http::Request::post(inbox)
+        .header("content-type", "application/activity+json")
+        .body(body)
+        .unwrap();
+    CavageSigner::new(key_id)
+        .sign(at, &mut signed, key)
+        .unwrap();
+    signed
+}
+
+/// Sends `request` with `body` instead of its own (the `Host` it signed is the one the
+/// test client sends).
+async fn send_with_body(request: &http::Request<Vec<u8>>, body: Vec<u8>) -> Reply {
+    let headers: Vec<(String, String)> = request
+        .headers()
+        .iter()
+        .filter(|(k, _)| *k != http::header::HOST)
+        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+        .collect();
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    hub_common::request(
+        "POST",
+        &request.uri().to_string(),
+        &headers,
+        Bytes::from(body),
+    )
+    .await
+}
+
+/// POSTs `body` to `inbox`, signed with `signer`'s own key at `at` when given.
+async fn deliver(
+    remote: &RemoteServer,
+    inbox: &str,
+    body: Vec<u8>,
+    signer: Option<(&str, SystemTime)>,
+) -> Reply {
+    let Some((name, at)) = signer else {
+        return hub_common::request(
+            "POST",
+            inbox,
+            &[("content-type", "application/activity+json")],
+            Bytes::from(body),
+        )
+        .await;
+    };
+    let key_id = format!("{}#main-key", remote.actor(name));
+    let request = signed(inbox, body.clone(), &key_id, &remote.keys[name], at);
+    send_with_body(&request, body).await
+}
+
+/// A hub that may fetch from loopback (where the remote server of the tests runs).
+async fn federating_hub() -> TestHub {
+    let mut config = config();
+    config.federation.allow_private_addresses = true;
+    config.limits.max_body_bytes = 16 * 1024;
+    TestHub::start_with(config).await
+}
+
+fn alice_inbox(hub: &TestHub) -> String {
+    format!("{}/users/alice/inbox", hub.base)
+}
+
+/// carol's note to alice of `hub`.
+fn carol_to_alice(remote: &RemoteServer, hub: &TestHub, text: &str) -> Vec<u8> {
+    let alice = format!("{}/users/alice", hub.base);
+    remote
+        .note(&remote.actor("carol"), &alice, text)
+        .to_string()
+        .into_bytes()
+}
+
+async fn inbox_texts(hub: &TestHub) -> Vec<String> {
+    let page = get(
+        &format!("{}/users/alice/inbox?page=true", hub.base),
+        Some(ALICE),
+    )
+    .await
+    .json();
+    page["orderedItems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["object"]["content"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_signed_delivery_reaches_the_inbox_once() {
+    let remote = RemoteServer::start(&["carol"], |_| Vec::new()).await;
+    let hub = federating_hub().await;
+    let inbox = alice_inbox(&hub);
+    let body = carol_to_alice(&remote, &hub, "hello");
+
+    let first = deliver(
+        &remote,
+        &inbox,
+        body.clone(),
+        Some(("carol", SystemTime::now())),
+    )
+    .await;
+    assert_eq!(first.status, 202, "{:?}", first.body);
+    // The same delivery again (a replay inside the window) is stored once.
+    let again = deliver(&remote, &inbox, body, Some(("carol", SystemTime::now()))).await;
+    assert_eq!(again.status, 202);
+    assert_eq!(inbox_texts(&hub).await, ["hello"]);
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn deliveries_without_a_valid_signature_of_their_actor_are_refused() {
+    let remote = RemoteServer::start(&["carol", "mallory"], |_| Vec::new()).await;
+    let hub = federating_hub().await;
+    let inbox = alice_inbox(&hub);
+    let by_carol = |text: &str| carol_to_alice(&remote, &hub, text);
+    let now = SystemTime::now();
+
+    let unsigned = deliver(&remote, &inbox, by_carol("unsigned"), None).await;
+    assert_eq!(unsigned.status, 401);
+    // mallory signs carol's activity with her own key.
+    let forged = deliver(&remote, &inbox, by_carol("forged"), Some(("mallory", now))).await;
+    assert_eq!(forged.status, 403);
+    let old = deliver(
+        &remote,
+        &inbox,
+        by_carol("old"),
+        Some(("carol", now - Duration::from_secs(3600))),
+    )
+    .await;
+    assert_eq!(old.status, 401);
+    let future = deliver(
+        &remote,
+        &inbox,
+        by_carol("future"),
+        Some(("carol", now + Duration::from_secs(3600))),
+    )
+    .await;
+    assert_eq!(future.status, 401);
+    let big = deliver(
+        &remote,
+        &inbox,
+        by_carol(&"x".repeat(32 * 1024)),
+        Some(("carol", now)),
+    )
+    .await;
+    assert_eq!(big.status, 413);
+    // A body changed after signing.
+    let key_id = format!("{}#main-key", remote.actor("carol"));
+    let request = signed(
+        &inbox,
+        by_carol("signed"),
+        &key_id,
+        &remote.keys["carol"],
+        now,
+    );
+    let changed = send_with_body(&request, by_carol("changed")).await;
+    assert_eq!(changed.status, 401);
+
+    assert!(
+        inbox_texts(&hub).await.is_empty(),
+        "nothing refused was stored"
+    );
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_key_is_trusted_only_for_the_actor_whose_document_lists_it() {
+    // eve's document lists mallory's key, claiming carol as its owner: key-id confusion.
+    let remote = RemoteServer::start(&["carol", "mallory"], |base| {
+        let eve = format!("{base}/users/eve");
+        vec![(
+            "/users/eve".to_owned(),
+            json!({"id": eve, "type": "Person", "publicKey": {
+                "id": format!("{eve}#main-key"), "owner": format!("{base}/users/carol"),
+                "publicKeyPem": key_of("mallory").public_key().to_pem().unwrap()}}),
+        )]
+    })
+    .await;
+    let eve = format!("{}/users/eve", remote.base);
+    let hub = federating_hub().await;
+    let inbox = alice_inbox(&hub);
+    let body = carol_to_alice(&remote, &hub, "x");
+    let now = SystemTime::now();
+
+    for key_id in [
+        format!("{eve}#main-key"),
+        // A key id naming no document.
+        format!("{}/users/nobody#main-key", remote.base),
+        // carol's document, but a key id it does not list.
+        format!("{}#other-key", remote.actor("carol")),
+    ] {
+        let request = signed(&inbox, body.clone(), &key_id, &key_of("mallory"), now);
+        assert_eq!(
+            send_with_body(&request, body.clone()).await.status,
+            401,
+            "{key_id}"
+        );
+    }
+    assert!(inbox_texts(&hub).await.is_empty());
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn keys_on_private_addresses_are_not_fetched_unless_allowed() {
+    let remote = RemoteServer::start(&["carol"], |_| Vec::new()).await;
+    let hub = TestHub::start().await;
+    let inbox = alice_inbox(&hub);
+    let body = carol_to_alice(&remote, &hub, "ssrf");
+    let refused = deliver(&remote, &inbox, body, Some(("carol", SystemTime::now()))).await;
+    assert_eq!(refused.status, 401);
+    assert!(
+        String::from_utf8_lossy(&refused.body).contains("non-public address"),
+        "{:?}",
+        refused.body
+    );
+    hub.stop().await;
 }

@@ -20,6 +20,7 @@ use crate::hub::config::{Config, Limits};
 use crate::hub::db::{Db, DbError};
 use crate::hub::drive::DriveModule;
 use crate::hub::federation::FederationModule;
+use crate::hub::federation::inbox::SignedInbox;
 use crate::hub::federation::keys::ActorKeys;
 use crate::hub::mastodon::MastodonModule;
 use crate::hub::module::Module;
@@ -41,6 +42,8 @@ pub(crate) struct Core {
     pub(crate) cluster: Arc<Cluster>,
     /// The signing keys of local actors.
     pub(crate) keys: Arc<ActorKeys>,
+    /// The checks of signed deliveries, with the remote keys they fetched.
+    pub(crate) signed_inbox: Arc<SignedInbox>,
     shutdown: watch::Receiver<bool>,
     tasks: Mutex<Option<mpsc::Sender<()>>>,
 }
@@ -231,6 +234,7 @@ impl Server {
         let keys = Arc::new(ActorKeys::new(store.db().clone()));
         let core = Arc::new(Core {
             keys,
+            signed_inbox: Arc::new(SignedInbox::new(&config.federation)),
             accounts,
             store: Arc::new(store),
             base_url,

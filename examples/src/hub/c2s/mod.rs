@@ -25,7 +25,8 @@
 //! `attributedTo` is refused.
 //!
 //! Decisions: the hub delivers locally only (remote recipients are logged and reported as
-//! failed deliveries, not contacted: federation is Versia's job here); inboxes accept no POST;
+//! failed deliveries, not contacted); inboxes accept signed server-to-server POSTs (see
+//! [`crate::hub::federation`]);
 //! `followers`/`following` are empty (follows are not tracked); outbox side effects other than
 //! storing, `Update` and `Delete` are logged. `proxy` and `fetch` answer from this hub's
 //! objects, actors and blobs; nothing remote is fetched.
@@ -53,6 +54,7 @@ use crate::hub::store::{BoxKind, Cursor, Reader, Store, StoreError};
 use crate::hub::stream;
 use crate::hub::web::{self, Request, Response};
 use blobs::BLOBS;
+use post::Delivery;
 
 /// Where actors live.
 pub(crate) const USERS: &str = "/users/";
@@ -210,10 +212,10 @@ impl C2s {
                     }),
                 )
             }
-            (Route::Box(name, BoxKind::Inbox), &Method::POST) if known(name) => web::error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "this hub delivers locally; it does not accept server-to-server posts",
-            ),
+            (Route::Box(name, BoxKind::Inbox), &Method::POST) if known(name) => {
+                let name = name.to_owned();
+                self.post_inbox(&name, request).await
+            }
             (
                 Route::Actor(name)
                 | Route::Box(name, _)
@@ -338,6 +340,43 @@ impl C2s {
             Ok(Some((media_type, bytes))) => blobs::respond(&media_type, bytes),
             Ok(None) => web::error(StatusCode::NOT_FOUND, format!("no blob at {path}")),
             Err(e) => store_error(&e),
+        }
+    }
+
+    /// A server-to-server delivery to `name`'s inbox: `202` once stored (or when it was stored
+    /// before), `401`/`403`/`400` as `federation::inbox::Refusal` says, `413`/`408` for the body.
+    async fn post_inbox(&self, name: &str, request: Request) -> Response {
+        let (parts, body) = request.into_parts();
+        let body = match web::read_body(body, &self.core.limits).await {
+            Ok(body) => body,
+            Err(e) => return e.response(),
+        };
+        let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let Ok(uri) = format!("{}{target}", self.core.base_url).parse() else {
+            return web::error(StatusCode::BAD_REQUEST, "unusable request target");
+        };
+        let mut signed = http::Request::new(body);
+        *signed.method_mut() = parts.method;
+        *signed.uri_mut() = uri;
+        *signed.headers_mut() = parts.headers;
+        let activity = match self
+            .core
+            .signed_inbox
+            .check(&signed, std::time::SystemTime::now())
+            .await
+        {
+            Ok(activity) => activity,
+            Err(refusal) => {
+                tracing::info!(%refusal, inbox = name, "delivery refused");
+                return web::error(refusal.status(), refusal.to_string());
+            }
+        };
+        match self.deliver_remote(activity, Some(name)).await {
+            Ok(_) | Err(Delivery::Store(StoreError::Conflict(_))) => {
+                web::json(StatusCode::ACCEPTED, "application/json", &json!({}))
+            }
+            Err(Delivery::Refused(message)) => web::error(StatusCode::BAD_REQUEST, message),
+            Err(Delivery::Store(e)) => store_error(&e),
         }
     }
 

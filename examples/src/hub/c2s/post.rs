@@ -43,6 +43,17 @@ pub(crate) struct Posted {
     pub(crate) not_contacted: Vec<String>,
 }
 
+/// Why an activity from another server was not delivered.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Delivery {
+    /// The hub does not store it.
+    #[error("{0}")]
+    Refused(String),
+    /// The store refused it.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
 /// A refused post: the HTTP status and what was wrong.
 pub(crate) struct Refused {
     pub(crate) status: StatusCode,
@@ -225,19 +236,8 @@ impl C2s {
     /// recipients and removed before delivery; the activity keeps its id (refused if taken)
     /// and is owned by its actor. Returns the number of inboxes reached.
     pub(crate) async fn deliver_external(&self, activity: Value) -> usize {
-        match self.prepare_external(activity) {
-            Ok(Some((post, notice))) => {
-                let local = post.inboxes.clone();
-                if let Err(e) = self.store.commit(post).await {
-                    tracing::info!(error = %e, "external activity not delivered");
-                    return 0;
-                }
-                for recipient in &local {
-                    self.bus.publish_federated(&notice, recipient);
-                }
-                local.len()
-            }
-            Ok(None) => 0,
+        match self.deliver_remote(activity, None).await {
+            Ok(reached) => reached,
             Err(message) => {
                 tracing::info!(%message, "external activity not delivered");
                 0
@@ -245,7 +245,37 @@ impl C2s {
         }
     }
 
-    fn prepare_external(&self, activity: Value) -> Result<Option<(NewPost, ActionNotice)>, String> {
+    /// [`C2s::deliver_external`] for an activity that arrived in `inbox` (an account name),
+    /// which receives it whatever its addressing says. Returns the number of inboxes reached.
+    ///
+    /// # Errors
+    /// [`Delivery::Refused`] for an activity the hub does not store (no actor, too many
+    /// addressees, an actor that is a hub account), [`Delivery::Store`] when the store refuses
+    /// it (its id is taken: a delivery seen before).
+    pub(crate) async fn deliver_remote(
+        &self,
+        activity: Value,
+        inbox: Option<&str>,
+    ) -> Result<usize, Delivery> {
+        let Some((post, notice)) = self
+            .prepare_external(activity, inbox)
+            .map_err(Delivery::Refused)?
+        else {
+            return Ok(0);
+        };
+        let local = post.inboxes.clone();
+        self.store.commit(post).await.map_err(Delivery::Store)?;
+        for recipient in &local {
+            self.bus.publish_federated(&notice, recipient);
+        }
+        Ok(local.len())
+    }
+
+    fn prepare_external(
+        &self,
+        activity: Value,
+        inbox: Option<&str>,
+    ) -> Result<Option<(NewPost, ActionNotice)>, String> {
         let mut object = Object::from_value(activity).map_err(|e| e.to_string())?;
         let max = self.core.limits.max_recipients;
         check_size(&object, max).map_err(|refused| refused.message)?;
@@ -255,18 +285,24 @@ impl C2s {
         if self.local_name(&actor).is_some() {
             return Err("an external activity may not speak for a hub account".into());
         }
-        let audience = audience_of(&object);
+        let mut audience = audience_of(&object);
         let owner_view = object.to_value().map_err(|e| e.to_string())?;
         let blind = c2s::strip_blind(&mut object).map_err(|e| e.to_string())?;
         let mut expand = |id: &str| self.expand(id);
         let limits = DeliveryLimits::default().with_max_recipients(max);
         let recipients = c2s::delivery_recipients(&object, &blind, &mut expand, limits)
             .map_err(|e| e.to_string())?;
-        let local: Vec<String> = recipients
+        let mut local: Vec<String> = recipients
             .actors
             .iter()
             .filter_map(|id| self.local_name(id))
             .collect();
+        if let Some(name) = inbox
+            && !local.iter().any(|n| n == name)
+        {
+            local.push(name.to_owned());
+            audience.push(self.actor_id(name));
+        }
         if local.is_empty() {
             return Ok(None);
         }

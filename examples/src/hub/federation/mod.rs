@@ -4,10 +4,21 @@
 //!  GET /.well-known/webfinger?resource=acct:NAME@HOST   JRD: `self` link ─► the actor id
 //!  GET /users/{name}                                    publicKey {id: ACTOR#main-key,
 //!                                                       owner, publicKeyPem} (c2s module)
+//!  POST /users/{name}/inbox   body bounded (Limits) ─► signature_key_id ─► key: cache, or a
+//!                             bounded fetch of the key id's document ─► verify (Date within
+//!                             the skew) ─► actor == key owner ─► the inbox (c2s module) ─► 202
 //! ```
 //!
 //! Authorization: WebFinger and the public keys are public (they only say what the actor
-//! document says to anyone).
+//! document says to anyone). An inbox accepts an activity only from the actor that signed it:
+//! `401` without a valid signature (or with a `Date` outside
+//! [`FederationConfig::signature_skew`](crate::hub::FederationConfig::signature_skew)), `403`
+//! when the activity's actor is not the key's owner. The key document must carry the id it is
+//! fetched by, the key exactly the signature's key id, and its owner must be on the key's
+//! origin. A delivery repeated within the window is answered `202` and stored once (its id is
+//! taken). Outgoing fetches reach only public addresses unless
+//! [`FederationConfig::allow_private_addresses`](crate::hub::FederationConfig::allow_private_addresses)
+//! is set (SSRF), within a size and time bound.
 //!
 //! Decisions:
 //! - Actor keys are **Ed25519** (signed `hs2019` in cavage signatures), made with a seed from
@@ -19,6 +30,8 @@
 //!   4.4) cannot verify this hub's deliveries. Keys read from the database are verified RSA or
 //!   Ed25519 alike, so an RSA key imported in `actor_keys` is the path to them later.
 
+pub(crate) mod fetch;
+pub(crate) mod inbox;
 pub(crate) mod keys;
 mod webfinger;
 
