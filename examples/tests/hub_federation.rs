@@ -13,7 +13,9 @@ use activitystreams_core::webfinger::{Acct, Jrd};
 use bytes::Bytes;
 use fedi_examples::hub::Storage;
 use http_body_util::Full;
-use hub_common::{ALICE, Reply, TestDatabase, TestHub, config, get};
+use hub_common::{
+    ALICE, BOB, Reply, TestDatabase, TestHub, config, get, next_json, send_json, ws_connect,
+};
 use serde_json::{Value, json};
 
 fn webfinger(hub: &TestHub, resource: &str) -> String {
@@ -241,12 +243,101 @@ async fn deliver(
     send_with_body(&request, body).await
 }
 
-/// A hub that may fetch from loopback (where the remote server of the tests runs).
-async fn federating_hub() -> TestHub {
+/// The configuration of a hub that may fetch from loopback (where the other servers of the
+/// tests run) and retries deliveries after a second.
+fn federating() -> fedi_examples::hub::Config {
     let mut config = config();
     config.federation.allow_private_addresses = true;
+    config.federation.delivery_retry = Duration::from_secs(1);
     config.limits.max_body_bytes = 16 * 1024;
-    TestHub::start_with(config).await
+    config
+}
+
+async fn federating_hub() -> TestHub {
+    TestHub::start_with(federating()).await
+}
+
+/// bob of `hub` posts a note to `to` over the C2S WebSocket; returns the `delivery` status
+/// reported for `to` (after `done`).
+async fn bob_posts(hub: &TestHub, to: &str, text: &str) -> String {
+    let mut socket = ws_connect(&format!("{}/users/bob/ws?token={BOB}", hub.ws_base), None).await;
+    let post = json!({"type": "outbox", "id": "p1", "data": {"type": "Note", "content": text, "to": [to]}});
+    send_json(&mut socket, &post).await;
+    let mut status = None;
+    loop {
+        let envelope = next_json(&mut socket).await;
+        match envelope["type"].as_str() {
+            Some("delivery") if envelope["data"]["recipient"] == to => {
+                status = envelope["data"]["status"].as_str().map(str::to_owned);
+            }
+            Some("done") => return status.expect("a delivery status for the recipient"),
+            Some("error") => panic!("{envelope}"),
+            _ => {}
+        }
+    }
+}
+
+/// Waits until alice's inbox on `hub` shows `texts`.
+async fn wait_for_inbox(hub: &TestHub, texts: &[&str]) {
+    let deadline = tokio::time::Instant::now() + hub_common::PATIENCE;
+    loop {
+        let seen = inbox_texts(hub).await;
+        if seen == texts {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "alice's inbox: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_note_from_one_hub_reaches_an_inbox_on_another() {
+    let a = federating_hub().await;
+    let b = federating_hub().await;
+    let alice = format!("{}/users/alice", a.base);
+    assert_eq!(bob_posts(&b, &alice, "across").await, "delivered");
+    wait_for_inbox(&a, &["across"]).await;
+    // What arrived is bob's, signed by B's key for him.
+    let page = get(&format!("{alice}/inbox?page=true"), Some(ALICE))
+        .await
+        .json();
+    assert_eq!(
+        page["orderedItems"][0]["actor"],
+        Value::from(format!("{}/users/bob", b.base))
+    );
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn a_delivery_to_a_server_that_is_down_is_kept_and_retried_after_a_restart() {
+    let dir = std::env::temp_dir().join(format!("fedi-hub-queue-{}", std::process::id()));
+    let mut with_dir = federating();
+    with_dir.storage = Storage::Directory(dir.clone());
+    // A's address, with nothing listening on it yet.
+    let reserved = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = reserved.local_addr().unwrap();
+    drop(reserved);
+    let alice = format!("http://{address}/users/alice");
+
+    // B keeps its address (its actor ids) across the restart.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let b_address = listener.local_addr().unwrap();
+    let b = TestHub::start_on(with_dir.clone(), listener).await;
+    assert_eq!(bob_posts(&b, &alice, "later").await, "retrying");
+    b.stop().await;
+
+    let listener = tokio::net::TcpListener::bind(address).await.unwrap();
+    let a = TestHub::start_on(federating(), listener).await;
+    let listener = tokio::net::TcpListener::bind(b_address).await.unwrap();
+    let b = TestHub::start_on(with_dir, listener).await;
+    wait_for_inbox(&a, &["later"]).await;
+    a.stop().await;
+    b.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 fn alice_inbox(hub: &TestHub) -> String {

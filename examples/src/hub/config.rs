@@ -177,6 +177,14 @@ pub struct FederationConfig {
     pub fetch_timeout: Duration,
     /// Remote keys kept in memory (default 1,024; the cache is emptied when full).
     pub key_cache: usize,
+    /// Outgoing deliveries waiting in the database (default 10,000; more are reported
+    /// `failed` at once).
+    pub delivery_queue: usize,
+    /// Attempts per delivery before it is reported failed (default 8).
+    pub delivery_attempts: u32,
+    /// The wait after the first failed attempt (default 30 s), doubled after each further one
+    /// up to an hour, each drawn within `[delay / 2, delay]`.
+    pub delivery_retry: Duration,
 }
 
 impl Default for FederationConfig {
@@ -187,6 +195,9 @@ impl Default for FederationConfig {
             fetch_max_bytes: 256 * 1024,
             fetch_timeout: Duration::from_secs(10),
             key_cache: 1_024,
+            delivery_queue: 10_000,
+            delivery_attempts: 8,
+            delivery_retry: Duration::from_secs(30),
         }
     }
 }

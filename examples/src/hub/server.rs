@@ -22,6 +22,7 @@ use crate::hub::drive::DriveModule;
 use crate::hub::federation::FederationModule;
 use crate::hub::federation::inbox::SignedInbox;
 use crate::hub::federation::keys::ActorKeys;
+use crate::hub::federation::outbox::Deliverer;
 use crate::hub::mastodon::MastodonModule;
 use crate::hub::module::Module;
 use crate::hub::store::{self, Quotas, Store, StoreConfig};
@@ -44,6 +45,8 @@ pub(crate) struct Core {
     pub(crate) keys: Arc<ActorKeys>,
     /// The checks of signed deliveries, with the remote keys they fetched.
     pub(crate) signed_inbox: Arc<SignedInbox>,
+    /// Outgoing deliveries to other servers.
+    pub(crate) deliverer: Arc<Deliverer>,
     shutdown: watch::Receiver<bool>,
     tasks: Mutex<Option<mpsc::Sender<()>>>,
 }
@@ -232,7 +235,14 @@ impl Server {
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let (tasks_tx, tasks_rx) = mpsc::channel(1);
         let keys = Arc::new(ActorKeys::new(store.db().clone()));
+        let deliverer = Arc::new(Deliverer::new(
+            store.db().clone(),
+            keys.clone(),
+            &config.federation,
+            base_url.clone(),
+        ));
         let core = Arc::new(Core {
+            deliverer,
             keys,
             signed_inbox: Arc::new(SignedInbox::new(&config.federation)),
             accounts,

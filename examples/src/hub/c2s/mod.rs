@@ -24,8 +24,8 @@
 //! and `Delete` change only the poster's own objects; a `Create`'s object naming another
 //! `attributedTo` is refused.
 //!
-//! Decisions: the hub delivers locally only (remote recipients are logged and reported as
-//! failed deliveries, not contacted); inboxes accept signed server-to-server POSTs (see
+//! Decisions: remote recipients are delivered to by [`crate::hub::federation`] (a durable
+//! queue, signed POSTs, retries), the first attempt made before the post is answered; inboxes accept signed server-to-server POSTs (see
 //! [`crate::hub::federation`]);
 //! `followers`/`following` are empty (follows are not tracked); outbox side effects other than
 //! storing, `Update` and `Delete` are logged. `proxy` and `fetch` answer from this hub's

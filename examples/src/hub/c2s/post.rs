@@ -26,6 +26,7 @@ use serde_json::Value;
 
 use super::blobs::BLOBS;
 use super::{C2s, OBJECTS};
+use crate::hub::federation::outbox::Outcome;
 use crate::hub::server::unix_now;
 use crate::hub::store::{Change, NewPost, StoreError, Views};
 
@@ -39,8 +40,8 @@ pub(crate) struct Posted {
     pub(crate) object: Option<String>,
     /// The hub accounts it was delivered to (actor ids).
     pub(crate) delivered: Vec<String>,
-    /// Addressees the hub did not contact (remote actors).
-    pub(crate) not_contacted: Vec<String>,
+    /// Remote addressees, with what became of the first attempt to deliver to each.
+    pub(crate) remote: Vec<(String, Outcome)>,
 }
 
 /// Why an activity from another server was not delivered.
@@ -101,6 +102,22 @@ impl C2s {
         self.forward_to_bus(&prepared.delivery, author, &prepared.local)
             .await;
         tracing::info!(author, location = %prepared.post.activity.id, item = committed.outbox, recipients = prepared.local.len(), "outbox post");
+        let remote = match prepared.delivery.to_value() {
+            Ok(activity) => {
+                let deliverer = &self.core.deliverer;
+                let attempts = prepared
+                    .not_contacted
+                    .iter()
+                    .map(|recipient| deliverer.deliver(author, recipient, &activity));
+                let outcomes = futures::future::join_all(attempts).await;
+                prepared.not_contacted.into_iter().zip(outcomes).collect()
+            }
+            Err(e) => prepared
+                .not_contacted
+                .into_iter()
+                .map(|recipient| (recipient, Outcome::Failed(e.to_string())))
+                .collect(),
+        };
         Ok(Posted {
             stored: prepared.stored,
             location: prepared.post.activity.id,
@@ -110,7 +127,7 @@ impl C2s {
                 .iter()
                 .map(|name| self.actor_id(name))
                 .collect(),
-            not_contacted: prepared.not_contacted,
+            remote,
         })
     }
 
@@ -180,7 +197,7 @@ impl C2s {
         })
     }
 
-    /// The recipients that are hub accounts (not `author`), and the others.
+    /// The recipients that are hub accounts (not `author`), and the remote others.
     fn split_recipients(&self, actors: Vec<String>, author: &str) -> (Vec<String>, Vec<String>) {
         let mut local = Vec::new();
         let mut not_contacted = Vec::new();
@@ -188,10 +205,7 @@ impl C2s {
             match self.local_name(&id) {
                 Some(recipient) if recipient != author => local.push(recipient),
                 Some(_) => {}
-                None => {
-                    tracing::info!(recipient = %id, "remote recipient not contacted (the hub delivers locally)");
-                    not_contacted.push(id);
-                }
+                None => not_contacted.push(id),
             }
         }
         (local, not_contacted)

@@ -9,7 +9,7 @@
 use super::{Conn, DbError, Engine, transaction};
 
 /// The migrations, oldest first; version `n` is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The first schema.
 ///
@@ -123,6 +123,24 @@ CREATE TABLE actor_keys (
     public_pem TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
+";
+
+/// Federation: the queue of outgoing deliveries.
+///
+/// - `deliveries`: one row per activity and remote recipient, written before the first
+///   attempt and deleted once the recipient's server accepted it or the hub gave up; `attempts`
+///   made so far and when the next is due (unix seconds).
+const V4: &str = "
+CREATE TABLE deliveries (
+    id TEXT PRIMARY KEY,
+    sender TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attempts BIGINT NOT NULL,
+    next_at BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX deliveries_due ON deliveries (next_at);
 ";
 
 /// An arbitrary key for the advisory lock that serialises migrations on PostgreSQL.

@@ -32,13 +32,6 @@ pub(crate) enum ActorKeyError {
 #[derive(Debug)]
 pub(crate) struct ActorKey {
     /// The private key, for signing deliveries.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "outgoing deliveries, which sign, are not wired yet"
-        )
-    )]
     pub(crate) private: PrivateKey,
     /// The public key as PEM (`publicKeyPem`).
     pub(crate) public_pem: String,

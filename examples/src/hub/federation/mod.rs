@@ -7,6 +7,9 @@
 //!  POST /users/{name}/inbox   body bounded (Limits) ─► signature_key_id ─► key: cache, or a
 //!                             bounded fetch of the key id's document ─► verify (Date within
 //!                             the skew) ─► actor == key owner ─► the inbox (c2s module) ─► 202
+//!  C2S post to a remote actor ─► `deliveries` row (durable) ─► GET the actor's document
+//!     (bounded) ─► its `inbox` ─► POST signed (cavage, the sender's key) ─► `delivered`, or
+//!     `retrying` (kept; the worker retries with backoff) or `failed` on the C2S WebSocket
 //! ```
 //!
 //! Authorization: WebFinger and the public keys are public (they only say what the actor
@@ -33,13 +36,14 @@
 pub(crate) mod fetch;
 pub(crate) mod inbox;
 pub(crate) mod keys;
+pub(crate) mod outbox;
 mod webfinger;
 
 use std::sync::Arc;
 
 use http::Method;
 
-use crate::hub::module::{Handler, Module};
+use crate::hub::module::{Handler, Module, Starting};
 use crate::hub::server::Core;
 use crate::hub::web::{self, Request};
 
@@ -60,6 +64,12 @@ impl FederationModule {
 impl Module for FederationModule {
     fn name(&self) -> &'static str {
         "federation"
+    }
+
+    fn start(&self) -> Starting {
+        let deliverer = self.core.deliverer.clone();
+        tokio::spawn(deliverer.run(self.core.shutdown(), self.core.guard()));
+        Box::pin(async { Ok(()) })
     }
 
     fn claims(&self, request: &Request) -> bool {
