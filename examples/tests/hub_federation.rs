@@ -260,8 +260,22 @@ async fn federating_hub() -> TestHub {
 /// bob of `hub` posts a note to `to` over the C2S WebSocket; returns the `delivery` status
 /// reported for `to` (after `done`).
 async fn bob_posts(hub: &TestHub, to: &str, text: &str) -> String {
-    let mut socket = ws_connect(&format!("{}/users/bob/ws?token={BOB}", hub.ws_base), None).await;
-    let post = json!({"type": "outbox", "id": "p1", "data": {"type": "Note", "content": text, "to": [to]}});
+    let note = json!({"type": "Note", "content": text, "to": [to]});
+    post_over_socket(hub, "bob", BOB, &note, to).await
+}
+
+/// `name` of `hub` posts `activity` over the C2S WebSocket; returns the `delivery` status
+/// reported for `to` (after `done`).
+async fn post_over_socket(
+    hub: &TestHub,
+    name: &str,
+    token: &str,
+    activity: &Value,
+    to: &str,
+) -> String {
+    let url = format!("{}/users/{name}/ws?token={token}", hub.ws_base);
+    let mut socket = ws_connect(&url, None).await;
+    let post = json!({"type": "outbox", "id": "p1", "data": activity});
     send_json(&mut socket, &post).await;
     let mut status = None;
     loop {
@@ -274,6 +288,32 @@ async fn bob_posts(hub: &TestHub, to: &str, text: &str) -> String {
             Some("error") => panic!("{envelope}"),
             _ => {}
         }
+    }
+}
+
+/// Waits until `name`'s inbox on `hub` has an activity of type `kind`.
+async fn wait_for_type(hub: &TestHub, name: &str, token: &str, kind: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + hub_common::PATIENCE;
+    loop {
+        let page = get(
+            &format!("{}/users/{name}/inbox?page=true", hub.base),
+            Some(token),
+        )
+        .await
+        .json();
+        if let Some(found) = page["orderedItems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["type"] == kind)
+        {
+            return found.clone();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{name}'s inbox: {page}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -497,4 +537,37 @@ async fn keys_on_private_addresses_are_not_fetched_unless_allowed() {
         refused.body
     );
     hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_follow_across_hubs_is_accepted_and_the_followed_actors_posts_reach_the_follower() {
+    let a = federating_hub().await;
+    let b = federating_hub().await;
+    let bob = format!("{}/users/bob", b.base);
+    let follow = json!({"type": "Follow", "object": bob, "to": [bob]});
+    assert_eq!(
+        post_over_socket(&a, "alice", ALICE, &follow, &bob).await,
+        "delivered"
+    );
+
+    let received = wait_for_type(&b, "bob", BOB, "Follow").await;
+    assert_eq!(
+        received["actor"],
+        Value::from(format!("{}/users/alice", a.base))
+    );
+    let accept = wait_for_type(&a, "alice", ALICE, "Accept").await;
+    assert_eq!(accept["actor"], Value::from(bob.clone()));
+    assert_eq!(accept["object"]["type"], "Follow");
+
+    // bob posts to his followers only: alice on A is one.
+    let followers = format!("{bob}/followers");
+    let note = json!({"type": "Note", "content": "for my followers", "to": [followers]});
+    let alice = format!("{}/users/alice", a.base);
+    assert_eq!(
+        post_over_socket(&b, "bob", BOB, &note, &alice).await,
+        "delivered"
+    );
+    wait_for_inbox(&a, &["for my followers", ""]).await;
+    a.stop().await;
+    b.stop().await;
 }

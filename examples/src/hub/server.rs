@@ -20,6 +20,7 @@ use crate::hub::config::{Config, Limits};
 use crate::hub::db::{Db, DbError};
 use crate::hub::drive::DriveModule;
 use crate::hub::federation::FederationModule;
+use crate::hub::federation::followers::Followers;
 use crate::hub::federation::inbox::SignedInbox;
 use crate::hub::federation::keys::ActorKeys;
 use crate::hub::federation::outbox::Deliverer;
@@ -47,6 +48,8 @@ pub(crate) struct Core {
     pub(crate) signed_inbox: Arc<SignedInbox>,
     /// Outgoing deliveries to other servers.
     pub(crate) deliverer: Arc<Deliverer>,
+    /// Remote followers of local actors.
+    pub(crate) followers: Arc<Followers>,
     shutdown: watch::Receiver<bool>,
     tasks: Mutex<Option<mpsc::Sender<()>>>,
 }
@@ -241,7 +244,9 @@ impl Server {
             &config.federation,
             base_url.clone(),
         ));
+        let followers = Arc::new(Followers::new(store.db().clone()));
         let core = Arc::new(Core {
+            followers,
             deliverer,
             keys,
             signed_inbox: Arc::new(SignedInbox::new(&config.federation)),

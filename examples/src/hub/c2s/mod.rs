@@ -371,13 +371,56 @@ impl C2s {
                 return web::error(refusal.status(), refusal.to_string());
             }
         };
+        let follow = self.follow_of(name, &activity);
         match self.deliver_remote(activity, Some(name)).await {
-            Ok(_) | Err(Delivery::Store(StoreError::Conflict(_))) => {
+            Ok(_) => {
+                if let Some((follower, follow)) = follow {
+                    self.accept_follow(name, follower, follow).await;
+                }
+                web::json(StatusCode::ACCEPTED, "application/json", &json!({}))
+            }
+            Err(Delivery::Store(StoreError::Conflict(_))) => {
                 web::json(StatusCode::ACCEPTED, "application/json", &json!({}))
             }
             Err(Delivery::Refused(message)) => web::error(StatusCode::BAD_REQUEST, message),
             Err(Delivery::Store(e)) => store_error(&e),
         }
+    }
+
+    /// The follower and the activity, when `activity` is a `Follow` of `name`'s actor.
+    fn follow_of(&self, name: &str, activity: &Value) -> Option<(String, Value)> {
+        let object = match &activity["object"] {
+            Value::String(id) => id.as_str(),
+            object => object["id"].as_str()?,
+        };
+        (activity["type"] == "Follow" && object == self.actor_id(name)).then(|| {
+            let follower = activity["actor"].as_str().unwrap_or_default().to_owned();
+            (follower, activity.clone())
+        })
+    }
+
+    /// Records `follower` as following `name` and sends it an `Accept` (queued: it is retried
+    /// like any delivery).
+    async fn accept_follow(&self, name: &str, follower: String, follow: Value) {
+        if let Err(e) = self.core.followers.add(name, &follower).await {
+            tracing::error!(error = %e, "follower not recorded");
+            return;
+        }
+        let actor = self.actor_id(name);
+        let accept = json!({
+            "@context": activitystreams_core::AS2_CONTEXT,
+            "id": format!("{}{OBJECTS}{}", self.core.base_url, crate::hub::random::hex(16)),
+            "type": "Accept",
+            "actor": actor,
+            "object": follow,
+            "to": [follower],
+        });
+        let deliverer = self.core.deliverer.clone();
+        let name = name.to_owned();
+        tokio::spawn(async move {
+            let outcome = deliverer.deliver(&name, &follower, &accept).await;
+            tracing::info!(%follower, ?outcome, "Accept sent");
+        });
     }
 
     async fn post_outbox(&self, name: &str, request: Request) -> Response {

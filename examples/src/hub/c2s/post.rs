@@ -97,7 +97,19 @@ impl C2s {
     /// `activitystreams_core::c2s`, commits it with its deliveries to the hub accounts it
     /// addresses, then forwards it to the Bus.
     pub(crate) async fn post(&self, author: &str, body: &[u8]) -> Result<Posted, Refused> {
-        let prepared = self.prepare(author, body)?;
+        let followers = self
+            .core
+            .followers
+            .of(author, self.core.limits.max_recipients)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "followers unreadable");
+                Refused {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    message: "the followers cannot be read".into(),
+                }
+            })?;
+        let prepared = self.prepare(author, body, &followers)?;
         let committed = self.store.commit(prepared.post.clone()).await?;
         self.forward_to_bus(&prepared.delivery, author, &prepared.local)
             .await;
@@ -131,7 +143,12 @@ impl C2s {
         })
     }
 
-    fn prepare(&self, author: &str, body: &[u8]) -> Result<Prepared, Refused> {
+    fn prepare(
+        &self,
+        author: &str,
+        body: &[u8],
+        followers: &[String],
+    ) -> Result<Prepared, Refused> {
         let posted = Object::from_slice(body).map_err(|e| {
             let cause = std::error::Error::source(&e)
                 .map(|cause| format!(": {cause}"))
@@ -153,7 +170,14 @@ impl C2s {
             (Err(e), _) | (_, Err(e)) => return Err(Refused::bad(format!("cannot store: {e}"))),
         };
         let created = accepted.activity.is(Kind::Create);
-        let mut expand = |id: &str| self.expand(id);
+        let own_followers = format!("{actor}/followers");
+        let mut expand = |id: &str| {
+            if id == own_followers {
+                Expansion::Collection(followers.to_vec())
+            } else {
+                self.expand(id)
+            }
+        };
         let limits = DeliveryLimits::default().with_max_recipients(max);
         let recipients =
             c2s::delivery_recipients(&accepted.delivery, &accepted.blind, &mut expand, limits)
@@ -239,7 +263,7 @@ impl C2s {
             .strip_suffix("/followers")
             .and_then(|actor| self.local_name(actor));
         if followers.is_some() {
-            // Follows are not tracked: a local followers collection is empty.
+            // Another actor's followers, or an external activity's: not for this post to reach.
             return Expansion::Collection(Vec::new());
         }
         Expansion::Actor

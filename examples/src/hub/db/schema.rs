@@ -9,7 +9,7 @@
 use super::{Conn, DbError, Engine, transaction};
 
 /// The migrations, oldest first; version `n` is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The first schema.
 ///
@@ -141,6 +141,16 @@ CREATE TABLE deliveries (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX deliveries_due ON deliveries (next_at);
+";
+
+/// Federation: remote actors following local ones (recorded when their `Follow` arrives).
+const V5: &str = "
+CREATE TABLE followers (
+    account TEXT NOT NULL,
+    follower TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (account, follower)
+);
 ";
 
 /// An arbitrary key for the advisory lock that serialises migrations on PostgreSQL.

@@ -10,6 +10,8 @@
 //!  C2S post to a remote actor ─► `deliveries` row (durable) ─► GET the actor's document
 //!     (bounded) ─► its `inbox` ─► POST signed (cavage, the sender's key) ─► `delivered`, or
 //!     `retrying` (kept; the worker retries with backoff) or `failed` on the C2S WebSocket
+//!  incoming Follow of a local actor ─► `followers` row ─► Accept delivered to the follower;
+//!     a post addressed to the actor's followers reaches them as remote recipients
 //! ```
 //!
 //! Authorization: WebFinger and the public keys are public (they only say what the actor
@@ -34,6 +36,7 @@
 //!   Ed25519 alike, so an RSA key imported in `actor_keys` is the path to them later.
 
 pub(crate) mod fetch;
+pub(crate) mod followers;
 pub(crate) mod inbox;
 pub(crate) mod keys;
 pub(crate) mod outbox;
