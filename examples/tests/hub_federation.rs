@@ -338,7 +338,13 @@ async fn a_note_from_one_hub_reaches_an_inbox_on_another() {
     let a = federating_hub().await;
     let b = federating_hub().await;
     let alice = format!("{}/users/alice", a.base);
+    let mut stream = hub_common::event_stream(&format!("{alice}/inbox"), ALICE, None).await;
     assert_eq!(bob_posts(&b, &alice, "across").await, "delivered");
+    // Streamed to alice as a local delivery is, and kept in her inbox.
+    let event = stream.next().await;
+    assert_eq!(event.event_type(), "inbox");
+    let streamed: Value = serde_json::from_str(event.data()).unwrap();
+    assert_eq!(streamed["object"]["content"], "across");
     wait_for_inbox(&a, &["across"]).await;
     // What arrived is bob's, signed by B's key for him.
     let page = get(&format!("{alice}/inbox?page=true"), Some(ALICE))
