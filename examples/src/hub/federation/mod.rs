@@ -18,9 +18,9 @@
 //! document says to anyone). An inbox accepts an activity only from the actor that signed it:
 //! `401` without a valid signature (or with a `Date` outside
 //! [`FederationConfig::signature_skew`](crate::hub::FederationConfig::signature_skew)), `403`
-//! when the activity's actor is not the key's owner. The key document must carry the id it is
-//! fetched by, the key exactly the signature's key id, and its owner must be on the key's
-//! origin. A delivery repeated within the window is answered `202` and stored once (its id is
+//! when the activity's actor is not the key's owner. The key's actor document must carry the id it
+//! is fetched by and list a key whose id is exactly the signature's key id and whose owner is
+//! that document. A delivery repeated within the window is answered `202` and stored once (its id is
 //! taken). Outgoing fetches reach only public addresses unless
 //! [`FederationConfig::allow_private_addresses`](crate::hub::FederationConfig::allow_private_addresses)
 //! is set (SSRF), within a size and time bound.
@@ -31,9 +31,9 @@
 //!   ring, which signs and verifies, cannot generate RSA keys, and the RustCrypto `rsa` crate,
 //!   which can, is not taken in for one operation whose keys would then be signed by a
 //!   different library than made them. Ed25519 is what hubs speak between themselves and what
-//!   current servers accept (`hs2019`); servers that accept only `rsa-sha256` (Mastodon before
-//!   4.4) cannot verify this hub's deliveries. Keys read from the database are verified RSA or
-//!   Ed25519 alike, so an RSA key imported in `actor_keys` is the path to them later.
+//!   `hs2019` carries; servers that accept only RSA keys (Mastodon-style servers) cannot
+//!   verify this hub's deliveries. Incoming signatures are verified with RSA and Ed25519
+//!   keys alike.
 
 pub(crate) mod fetch;
 pub(crate) mod followers;
