@@ -35,6 +35,8 @@ pub struct Config {
     pub versia: VersiaConfig,
     /// Serve the accounts over Cattle Drive on RabbitMQ (`None`: not at all).
     pub cattle: Option<CattleConfig>,
+    /// ActivityPub federation: what the hub may fetch, how much clock skew it accepts.
+    pub federation: FederationConfig,
     /// How long shutdown waits for open connections to finish before dropping them.
     pub shutdown_grace: Duration,
 }
@@ -53,6 +55,7 @@ impl Config {
             cluster: None,
             versia: VersiaConfig::default(),
             cattle: None,
+            federation: FederationConfig::default(),
             shutdown_grace: Duration::from_secs(5),
         }
     }
@@ -151,6 +154,50 @@ impl Default for Limits {
             versia_inbox_reads: 64,
             header_read_timeout: Duration::from_secs(30),
             body_read_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// ActivityPub federation settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FederationConfig {
+    /// Fetch from loopback, private, link-local and other non-public addresses (default off).
+    /// Off, the hub refuses every outgoing fetch whose host resolves to such an address, so a
+    /// signature's key id cannot make it reach its own network (SSRF). Turn it on only for
+    /// hubs that federate on one machine or one private network.
+    pub allow_private_addresses: bool,
+    /// How far a signature's `Date` (or `created`) may be from the hub's clock (default 5
+    /// minutes, either way).
+    pub signature_skew: Duration,
+    /// Largest document fetched from another server (default 256 KiB).
+    pub fetch_max_bytes: usize,
+    /// Time allowed for one outgoing fetch: resolving, connecting, sending and reading
+    /// (default 10 s).
+    pub fetch_timeout: Duration,
+    /// Remote keys kept in memory (default 1,024; the cache is emptied when full).
+    pub key_cache: usize,
+    /// Outgoing deliveries waiting in the database (default 10,000; more are reported
+    /// `failed` at once).
+    pub delivery_queue: usize,
+    /// Attempts per delivery before it is reported failed (default 8).
+    pub delivery_attempts: u32,
+    /// The wait after the first failed attempt (default 30 s), doubled after each further one
+    /// up to an hour, each drawn within `[delay / 2, delay]`.
+    pub delivery_retry: Duration,
+}
+
+impl Default for FederationConfig {
+    fn default() -> Self {
+        FederationConfig {
+            allow_private_addresses: false,
+            signature_skew: Duration::from_secs(300),
+            fetch_max_bytes: 256 * 1024,
+            fetch_timeout: Duration::from_secs(10),
+            key_cache: 1_024,
+            delivery_queue: 10_000,
+            delivery_attempts: 8,
+            delivery_retry: Duration::from_secs(30),
         }
     }
 }

@@ -20,6 +20,7 @@
 //!                      │   mastodon /api/v1/streaming[/…] ──► fedi_stream,        │
 //!                      │         /api/v{1,2}/instance, verify_credentials         │
 //!                      │   drive  /actor/… ; RabbitMQ ──► cattle_drive_types      │
+//!                      │   federation /.well-known/webfinger ──► webfinger, keys  │
 //!                      │ shared: accounts + tokens, the store (SQLite/PostgreSQL, │
 //!                      │         feeds following it), limits, shutdown, tasks,    │
 //!                      │         cluster notices (PostgreSQL / Redis / NATS)      │
@@ -58,6 +59,7 @@ mod cluster;
 mod config;
 mod db;
 mod drive;
+mod federation;
 mod mastodon;
 mod module;
 mod page;
@@ -72,7 +74,7 @@ mod ws;
 
 pub use accounts::{Account, AccountError, AccountSeed, MAX_NAME_LEN};
 pub use cluster::{Broker, ClusterConfig, ClusterError};
-pub use config::{Config, Limits, VersiaConfig, VersiaPeer};
+pub use config::{Config, FederationConfig, Limits, VersiaConfig, VersiaPeer};
 pub use db::{DbError, Storage};
 pub use drive::CattleConfig;
 pub use server::{ServeError, Server, serve};

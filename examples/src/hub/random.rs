@@ -26,3 +26,11 @@ pub(crate) fn seed32() -> [u8; 32] {
     getrandom::fill(&mut seed).expect("the operating system's random number generator failed");
     seed
 }
+
+/// A random number in `[low, high]` (`low` when `high < low`).
+pub(crate) fn between(low: u64, high: u64) -> u64 {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
+    let span = high.saturating_sub(low).saturating_add(1);
+    low + u64::from_le_bytes(bytes) % span
+}

@@ -19,6 +19,11 @@ use crate::hub::cluster::{Cluster, ClusterError};
 use crate::hub::config::{Config, Limits};
 use crate::hub::db::{Db, DbError};
 use crate::hub::drive::DriveModule;
+use crate::hub::federation::FederationModule;
+use crate::hub::federation::followers::Followers;
+use crate::hub::federation::inbox::SignedInbox;
+use crate::hub::federation::keys::ActorKeys;
+use crate::hub::federation::outbox::Deliverer;
 use crate::hub::mastodon::MastodonModule;
 use crate::hub::module::Module;
 use crate::hub::store::{self, Quotas, Store, StoreConfig};
@@ -37,6 +42,14 @@ pub(crate) struct Core {
     pub(crate) base: url::Url,
     pub(crate) limits: Limits,
     pub(crate) cluster: Arc<Cluster>,
+    /// The signing keys of local actors.
+    pub(crate) keys: Arc<ActorKeys>,
+    /// The checks of signed deliveries, with the remote keys they fetched.
+    pub(crate) signed_inbox: Arc<SignedInbox>,
+    /// Outgoing deliveries to other servers.
+    pub(crate) deliverer: Arc<Deliverer>,
+    /// Remote followers of local actors.
+    pub(crate) followers: Arc<Followers>,
     shutdown: watch::Receiver<bool>,
     tasks: Mutex<Option<mpsc::Sender<()>>>,
 }
@@ -224,7 +237,19 @@ impl Server {
         .await?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let (tasks_tx, tasks_rx) = mpsc::channel(1);
+        let keys = Arc::new(ActorKeys::new(store.db().clone()));
+        let deliverer = Arc::new(Deliverer::new(
+            store.db().clone(),
+            keys.clone(),
+            &config.federation,
+            base_url.clone(),
+        ));
+        let followers = Arc::new(Followers::new(store.db().clone()));
         let core = Arc::new(Core {
+            followers,
+            deliverer,
+            keys,
+            signed_inbox: Arc::new(SignedInbox::new(&config.federation)),
             accounts,
             store: Arc::new(store),
             base_url,
@@ -246,6 +271,7 @@ impl Server {
             Arc::new(versia),
             Arc::new(mastodon),
             Arc::new(drive),
+            Arc::new(FederationModule::new(core.clone())),
         ];
         Ok(Server {
             core,

@@ -24,8 +24,9 @@
 //! and `Delete` change only the poster's own objects; a `Create`'s object naming another
 //! `attributedTo` is refused.
 //!
-//! Decisions: the hub delivers locally only (remote recipients are logged and reported as
-//! failed deliveries, not contacted: federation is Versia's job here); inboxes accept no POST;
+//! Decisions: remote recipients are delivered to by [`crate::hub::federation`] (a durable
+//! queue, signed POSTs, retries), the first attempt made before the post is answered; inboxes accept signed server-to-server POSTs (see
+//! [`crate::hub::federation`]);
 //! `followers`/`following` are empty (follows are not tracked); outbox side effects other than
 //! storing, `Update` and `Delete` are logged. `proxy` and `fetch` answer from this hub's
 //! objects, actors and blobs; nothing remote is fetched.
@@ -45,12 +46,15 @@ use serde_json::{Value, json};
 
 use crate::hub::accounts::Account;
 use crate::hub::bus::Bus;
+use crate::hub::federation::KEY_FRAGMENT;
+use crate::hub::federation::keys::ActorKeyError;
 use crate::hub::module::{Handler, Module};
 use crate::hub::server::{AuthError, Core};
 use crate::hub::store::{BoxKind, Cursor, Reader, Store, StoreError};
 use crate::hub::stream;
 use crate::hub::web::{self, Request, Response};
 use blobs::BLOBS;
+use post::Delivery;
 
 /// Where actors live.
 pub(crate) const USERS: &str = "/users/";
@@ -186,7 +190,7 @@ impl C2s {
         match (route(&path), request.method()) {
             (Route::Object, _) if get => self.object(&request).await,
             (Route::Blob, _) if get => self.blob(&request).await,
-            (Route::Actor(name), _) if known(name) && get => self.actor(name, &request),
+            (Route::Actor(name), _) if known(name) && get => self.actor(name, &request).await,
             (Route::Box(name, BoxKind::Outbox), &Method::POST) if known(name) => {
                 let name = name.to_owned();
                 self.post_outbox(&name, request).await
@@ -208,10 +212,10 @@ impl C2s {
                     }),
                 )
             }
-            (Route::Box(name, BoxKind::Inbox), &Method::POST) if known(name) => web::error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "this hub delivers locally; it does not accept server-to-server posts",
-            ),
+            (Route::Box(name, BoxKind::Inbox), &Method::POST) if known(name) => {
+                let name = name.to_owned();
+                self.post_inbox(&name, request).await
+            }
             (
                 Route::Actor(name)
                 | Route::Box(name, _)
@@ -236,9 +240,11 @@ impl C2s {
         (!name.contains('/') && self.core.accounts.contains(name)).then(|| name.to_owned())
     }
 
-    /// The actor document of `name` as `viewer` sees it: the stream endpoints (C2S WebSocket,
-    /// event source, and the hub's Bus) only for the actor itself.
-    fn actor_document(&self, name: &str, viewer: Viewer) -> Value {
+    /// The actor document of `name` as `viewer` sees it: its public key (made on first use),
+    /// and the stream endpoints (C2S WebSocket, event source, and the hub's Bus) only for the
+    /// actor itself.
+    async fn actor_document(&self, name: &str, viewer: Viewer) -> Result<Value, ActorKeyError> {
+        let key = self.core.keys.get(name).await?;
         let id = self.actor_id(name);
         let mut actor = json!({
             "@context": activitystreams_core::AS2_CONTEXT,
@@ -250,6 +256,11 @@ impl C2s {
             "outbox": format!("{id}/outbox"),
             "followers": format!("{id}/followers"),
             "following": format!("{id}/following"),
+            "publicKey": {
+                "id": format!("{id}{KEY_FRAGMENT}"),
+                "owner": id,
+                "publicKeyPem": key.public_pem,
+            },
         });
         let ws = format!("{}{USERS}{name}/ws", web::ws_base(&self.core.base_url));
         let mut endpoints = StreamEndpoints::new();
@@ -272,16 +283,25 @@ impl C2s {
             );
             endpoints.insert("bus".into(), bus.into());
         }
-        actor
+        Ok(actor)
     }
 
-    fn actor(&self, name: &str, request: &Request) -> Response {
+    async fn actor(&self, name: &str, request: &Request) -> Response {
         let owner = self
             .core
             .authenticate(request, false)
             .is_ok_and(|a| a.name() == name);
         let viewer = if owner { Viewer::Owner } else { Viewer::Other };
-        as2(StatusCode::OK, &self.actor_document(name, viewer))
+        match self.actor_document(name, viewer).await {
+            Ok(actor) => as2(StatusCode::OK, &actor),
+            Err(e) => {
+                tracing::error!(error = %e, account = name, "actor key unavailable");
+                web::error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the actor's key is unavailable",
+                )
+            }
+        }
     }
 
     /// The viewer of `request`: the account of its bearer token (header only: object and
@@ -321,6 +341,86 @@ impl C2s {
             Ok(None) => web::error(StatusCode::NOT_FOUND, format!("no blob at {path}")),
             Err(e) => store_error(&e),
         }
+    }
+
+    /// A server-to-server delivery to `name`'s inbox: `202` once stored (or when it was stored
+    /// before), `401`/`403`/`400` as `federation::inbox::Refusal` says, `413`/`408` for the body.
+    async fn post_inbox(&self, name: &str, request: Request) -> Response {
+        let (parts, body) = request.into_parts();
+        let body = match web::read_body(body, &self.core.limits).await {
+            Ok(body) => body,
+            Err(e) => return e.response(),
+        };
+        let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let Ok(uri) = format!("{}{target}", self.core.base_url).parse() else {
+            return web::error(StatusCode::BAD_REQUEST, "unusable request target");
+        };
+        let mut signed = http::Request::new(body);
+        *signed.method_mut() = parts.method;
+        *signed.uri_mut() = uri;
+        *signed.headers_mut() = parts.headers;
+        let activity = match self
+            .core
+            .signed_inbox
+            .check(&signed, std::time::SystemTime::now())
+            .await
+        {
+            Ok(activity) => activity,
+            Err(refusal) => {
+                tracing::info!(%refusal, inbox = name, "delivery refused");
+                return web::error(refusal.status(), refusal.to_string());
+            }
+        };
+        let follow = self.follow_of(name, &activity);
+        match self.deliver_remote(activity, Some(name)).await {
+            Ok(_) => {
+                if let Some((follower, follow)) = follow {
+                    self.accept_follow(name, follower, follow).await;
+                }
+                web::json(StatusCode::ACCEPTED, "application/json", &json!({}))
+            }
+            Err(Delivery::Store(StoreError::Conflict(_))) => {
+                web::json(StatusCode::ACCEPTED, "application/json", &json!({}))
+            }
+            Err(Delivery::Refused(message)) => web::error(StatusCode::BAD_REQUEST, message),
+            Err(Delivery::Store(e)) => store_error(&e),
+        }
+    }
+
+    /// The follower and the activity, when `activity` is a `Follow` of `name`'s actor.
+    fn follow_of(&self, name: &str, activity: &Value) -> Option<(String, Value)> {
+        let object = match &activity["object"] {
+            Value::String(id) => id.as_str(),
+            object => object["id"].as_str()?,
+        };
+        (activity["type"] == "Follow" && object == self.actor_id(name)).then(|| {
+            let follower = activity["actor"].as_str().unwrap_or_default().to_owned();
+            (follower, activity.clone())
+        })
+    }
+
+    /// Records `follower` as following `name` and sends it an `Accept` (queued: it is retried
+    /// like any delivery).
+    async fn accept_follow(&self, name: &str, follower: String, follow: Value) {
+        if let Err(e) = self.core.followers.add(name, &follower).await {
+            tracing::error!(error = %e, "follower not recorded");
+            return;
+        }
+        let actor = self.actor_id(name);
+        let accept = json!({
+            "@context": activitystreams_core::AS2_CONTEXT,
+            "id": format!("{}{OBJECTS}{}", self.core.base_url, crate::hub::random::hex(16)),
+            "type": "Accept",
+            "actor": actor,
+            "object": follow,
+            "to": [follower],
+        });
+        let deliverer = self.core.deliverer.clone();
+        let name = name.to_owned();
+        tokio::spawn(async move {
+            let outcome = deliverer.deliver(&name, &follower, &accept).await;
+            tracing::info!(%follower, ?outcome, "Accept sent");
+        });
     }
 
     async fn post_outbox(&self, name: &str, request: Request) -> Response {

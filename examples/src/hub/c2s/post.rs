@@ -26,6 +26,7 @@ use serde_json::Value;
 
 use super::blobs::BLOBS;
 use super::{C2s, OBJECTS};
+use crate::hub::federation::outbox::Outcome;
 use crate::hub::server::unix_now;
 use crate::hub::store::{Change, NewPost, StoreError, Views};
 
@@ -39,8 +40,19 @@ pub(crate) struct Posted {
     pub(crate) object: Option<String>,
     /// The hub accounts it was delivered to (actor ids).
     pub(crate) delivered: Vec<String>,
-    /// Addressees the hub did not contact (remote actors).
-    pub(crate) not_contacted: Vec<String>,
+    /// Remote addressees, with what became of the first attempt to deliver to each.
+    pub(crate) remote: Vec<(String, Outcome)>,
+}
+
+/// Why an activity from another server was not delivered.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Delivery {
+    /// The hub does not store it.
+    #[error("{0}")]
+    Refused(String),
+    /// The store refused it.
+    #[error(transparent)]
+    Store(StoreError),
 }
 
 /// A refused post: the HTTP status and what was wrong.
@@ -85,11 +97,39 @@ impl C2s {
     /// `activitystreams_core::c2s`, commits it with its deliveries to the hub accounts it
     /// addresses, then forwards it to the Bus.
     pub(crate) async fn post(&self, author: &str, body: &[u8]) -> Result<Posted, Refused> {
-        let prepared = self.prepare(author, body)?;
+        let followers = self
+            .core
+            .followers
+            .of(author, self.core.limits.max_recipients)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "followers unreadable");
+                Refused {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    message: "the followers cannot be read".into(),
+                }
+            })?;
+        let prepared = self.prepare(author, body, &followers)?;
         let committed = self.store.commit(prepared.post.clone()).await?;
         self.forward_to_bus(&prepared.delivery, author, &prepared.local)
             .await;
         tracing::info!(author, location = %prepared.post.activity.id, item = committed.outbox, recipients = prepared.local.len(), "outbox post");
+        let remote = match prepared.delivery.to_value() {
+            Ok(activity) => {
+                let deliverer = &self.core.deliverer;
+                let attempts = prepared
+                    .not_contacted
+                    .iter()
+                    .map(|recipient| deliverer.deliver(author, recipient, &activity));
+                let outcomes = futures::future::join_all(attempts).await;
+                prepared.not_contacted.into_iter().zip(outcomes).collect()
+            }
+            Err(e) => prepared
+                .not_contacted
+                .into_iter()
+                .map(|recipient| (recipient, Outcome::Failed(e.to_string())))
+                .collect(),
+        };
         Ok(Posted {
             stored: prepared.stored,
             location: prepared.post.activity.id,
@@ -99,11 +139,16 @@ impl C2s {
                 .iter()
                 .map(|name| self.actor_id(name))
                 .collect(),
-            not_contacted: prepared.not_contacted,
+            remote,
         })
     }
 
-    fn prepare(&self, author: &str, body: &[u8]) -> Result<Prepared, Refused> {
+    fn prepare(
+        &self,
+        author: &str,
+        body: &[u8],
+        followers: &[String],
+    ) -> Result<Prepared, Refused> {
         let posted = Object::from_slice(body).map_err(|e| {
             let cause = std::error::Error::source(&e)
                 .map(|cause| format!(": {cause}"))
@@ -125,7 +170,14 @@ impl C2s {
             (Err(e), _) | (_, Err(e)) => return Err(Refused::bad(format!("cannot store: {e}"))),
         };
         let created = accepted.activity.is(Kind::Create);
-        let mut expand = |id: &str| self.expand(id);
+        let own_followers = format!("{actor}/followers");
+        let mut expand = |id: &str| {
+            if id == own_followers {
+                Expansion::Collection(followers.to_vec())
+            } else {
+                self.expand(id)
+            }
+        };
         let limits = DeliveryLimits::default().with_max_recipients(max);
         let recipients =
             c2s::delivery_recipients(&accepted.delivery, &accepted.blind, &mut expand, limits)
@@ -169,7 +221,7 @@ impl C2s {
         })
     }
 
-    /// The recipients that are hub accounts (not `author`), and the others.
+    /// The recipients that are hub accounts (not `author`), and the remote others.
     fn split_recipients(&self, actors: Vec<String>, author: &str) -> (Vec<String>, Vec<String>) {
         let mut local = Vec::new();
         let mut not_contacted = Vec::new();
@@ -177,10 +229,7 @@ impl C2s {
             match self.local_name(&id) {
                 Some(recipient) if recipient != author => local.push(recipient),
                 Some(_) => {}
-                None => {
-                    tracing::info!(recipient = %id, "remote recipient not contacted (the hub delivers locally)");
-                    not_contacted.push(id);
-                }
+                None => not_contacted.push(id),
             }
         }
         (local, not_contacted)
@@ -214,7 +263,7 @@ impl C2s {
             .strip_suffix("/followers")
             .and_then(|actor| self.local_name(actor));
         if followers.is_some() {
-            // Follows are not tracked: a local followers collection is empty.
+            // Another actor's followers, or an external activity's: not for this post to reach.
             return Expansion::Collection(Vec::new());
         }
         Expansion::Actor
@@ -225,19 +274,8 @@ impl C2s {
     /// recipients and removed before delivery; the activity keeps its id (refused if taken)
     /// and is owned by its actor. Returns the number of inboxes reached.
     pub(crate) async fn deliver_external(&self, activity: Value) -> usize {
-        match self.prepare_external(activity) {
-            Ok(Some((post, notice))) => {
-                let local = post.inboxes.clone();
-                if let Err(e) = self.store.commit(post).await {
-                    tracing::info!(error = %e, "external activity not delivered");
-                    return 0;
-                }
-                for recipient in &local {
-                    self.bus.publish_federated(&notice, recipient);
-                }
-                local.len()
-            }
-            Ok(None) => 0,
+        match self.deliver_remote(activity, None).await {
+            Ok(reached) => reached,
             Err(message) => {
                 tracing::info!(%message, "external activity not delivered");
                 0
@@ -245,7 +283,37 @@ impl C2s {
         }
     }
 
-    fn prepare_external(&self, activity: Value) -> Result<Option<(NewPost, ActionNotice)>, String> {
+    /// [`C2s::deliver_external`] for an activity that arrived in `inbox` (an account name),
+    /// which receives it whatever its addressing says. Returns the number of inboxes reached.
+    ///
+    /// # Errors
+    /// [`Delivery::Refused`] for an activity the hub does not store (no actor, too many
+    /// addressees, an actor that is a hub account), [`Delivery::Store`] when the store refuses
+    /// it (its id is taken: a delivery seen before).
+    pub(crate) async fn deliver_remote(
+        &self,
+        activity: Value,
+        inbox: Option<&str>,
+    ) -> Result<usize, Delivery> {
+        let Some((post, notice)) = self
+            .prepare_external(activity, inbox)
+            .map_err(Delivery::Refused)?
+        else {
+            return Ok(0);
+        };
+        let local = post.inboxes.clone();
+        self.store.commit(post).await.map_err(Delivery::Store)?;
+        for recipient in &local {
+            self.bus.publish_federated(&notice, recipient);
+        }
+        Ok(local.len())
+    }
+
+    fn prepare_external(
+        &self,
+        activity: Value,
+        inbox: Option<&str>,
+    ) -> Result<Option<(NewPost, ActionNotice)>, String> {
         let mut object = Object::from_value(activity).map_err(|e| e.to_string())?;
         let max = self.core.limits.max_recipients;
         check_size(&object, max).map_err(|refused| refused.message)?;
@@ -255,18 +323,24 @@ impl C2s {
         if self.local_name(&actor).is_some() {
             return Err("an external activity may not speak for a hub account".into());
         }
-        let audience = audience_of(&object);
+        let mut audience = audience_of(&object);
         let owner_view = object.to_value().map_err(|e| e.to_string())?;
         let blind = c2s::strip_blind(&mut object).map_err(|e| e.to_string())?;
         let mut expand = |id: &str| self.expand(id);
         let limits = DeliveryLimits::default().with_max_recipients(max);
         let recipients = c2s::delivery_recipients(&object, &blind, &mut expand, limits)
             .map_err(|e| e.to_string())?;
-        let local: Vec<String> = recipients
+        let mut local: Vec<String> = recipients
             .actors
             .iter()
             .filter_map(|id| self.local_name(id))
             .collect();
+        if let Some(name) = inbox
+            && !local.iter().any(|n| n == name)
+        {
+            local.push(name.to_owned());
+            audience.push(self.actor_id(name));
+        }
         if local.is_empty() {
             return Ok(None);
         }

@@ -32,6 +32,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use super::{BLOBS, C2s};
+use crate::hub::federation::outbox::Outcome;
 use crate::hub::store::{BoxKind, Reader};
 use crate::hub::stream::{self, FeedCell, Wake};
 use crate::hub::web::{self, Request, Response};
@@ -304,19 +305,22 @@ impl C2s {
                                     None,
                                 )?;
                             }
-                            for recipient in &posted.not_contacted {
-                                connection.delivery(
-                                    &request,
-                                    recipient,
-                                    DeliveryStatus::Failed,
-                                    Some("this hub delivers to its own accounts only"),
-                                )?;
+                            let mut failed = 0;
+                            for (recipient, outcome) in &posted.remote {
+                                let (status, why) = match outcome {
+                                    Outcome::Delivered => (DeliveryStatus::Delivered, None),
+                                    Outcome::Retrying(why) => {
+                                        (DeliveryStatus::Retrying, Some(why.as_str()))
+                                    }
+                                    Outcome::Failed(why) => {
+                                        failed += 1;
+                                        (DeliveryStatus::Failed, Some(why.as_str()))
+                                    }
+                                };
+                                connection.delivery(&request, recipient, status, why)?;
                             }
-                            connection.done(
-                                &request,
-                                posted.delivered.len() as u64,
-                                posted.not_contacted.len() as u64,
-                            )
+                            let delivered = posted.delivered.len() + posted.remote.len() - failed;
+                            connection.done(&request, delivered as u64, failed as u64)
                         }),
                     Err(refused) => {
                         connection.fail(&request, refused.status.as_u16(), &refused.message)
@@ -388,7 +392,8 @@ impl C2s {
     /// others see it).
     async fn lookup(&self, id: &str, reader: Reader<'_>) -> Option<Json> {
         if let Some(name) = self.local_name(id) {
-            return Json::from_serialize(&self.actor_document(&name, Viewer::Other)).ok();
+            return Json::from_serialize(&self.actor_document(&name, Viewer::Other).await.ok()?)
+                .ok();
         }
         let seen = self.store.object(id, reader).await.ok()??;
         Json::from_bytes(seen.json).ok()

@@ -9,7 +9,7 @@
 use super::{Conn, DbError, Engine, transaction};
 
 /// The migrations, oldest first; version `n` is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The first schema.
 ///
@@ -107,6 +107,49 @@ CREATE TABLE drive_documents (
     account TEXT NOT NULL,
     document TEXT NOT NULL,
     bytes BIGINT NOT NULL
+);
+";
+
+/// Federation: the signing keys of local actors.
+///
+/// - `actor_keys`: one key per account, made the first time the actor is shown or signs
+///   (`algorithm` names it, `ed25519`: `secret` is the 32-byte seed), with its public key as
+///   PEM for the actor document.
+const V3: &str = "
+CREATE TABLE actor_keys (
+    account TEXT PRIMARY KEY,
+    algorithm TEXT NOT NULL,
+    secret BYTES NOT NULL,
+    public_pem TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+";
+
+/// Federation: the queue of outgoing deliveries.
+///
+/// - `deliveries`: one row per activity and remote recipient, written before the first
+///   attempt and deleted once the recipient's server accepted it or the hub gave up; `attempts`
+///   made so far and when the next is due (unix seconds).
+const V4: &str = "
+CREATE TABLE deliveries (
+    id TEXT PRIMARY KEY,
+    sender TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attempts BIGINT NOT NULL,
+    next_at BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX deliveries_due ON deliveries (next_at);
+";
+
+/// Federation: remote actors following local ones (recorded when their `Follow` arrives).
+const V5: &str = "
+CREATE TABLE followers (
+    account TEXT NOT NULL,
+    follower TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (account, follower)
 );
 ";
 

@@ -1,0 +1,92 @@
+//! Federation with other ActivityPub servers: WebFinger and the actors' signing keys.
+//!
+//! ```text
+//!  GET /.well-known/webfinger?resource=acct:NAME@HOST   JRD: `self` link ─► the actor id
+//!  GET /users/{name}                                    publicKey {id: ACTOR#main-key,
+//!                                                       owner, publicKeyPem} (c2s module)
+//!  POST /users/{name}/inbox   body bounded (Limits) ─► signature_key_id ─► key: cache, or a
+//!                             bounded fetch of the key id's document ─► verify (Date within
+//!                             the skew) ─► actor == key owner ─► the inbox (c2s module) ─► 202
+//!  C2S post to a remote actor ─► `deliveries` row (durable) ─► GET the actor's document
+//!     (bounded) ─► its `inbox` ─► POST signed (cavage, the sender's key) ─► `delivered`, or
+//!     `retrying` (kept; the worker retries with backoff) or `failed` on the C2S WebSocket
+//!  incoming Follow of a local actor ─► `followers` row ─► Accept delivered to the follower;
+//!     a post addressed to the actor's followers reaches them as remote recipients
+//! ```
+//!
+//! Authorization: WebFinger and the public keys are public (they only say what the actor
+//! document says to anyone). An inbox accepts an activity only from the actor that signed it:
+//! `401` without a valid signature (or with a `Date` outside
+//! [`FederationConfig::signature_skew`](crate::hub::FederationConfig::signature_skew)), `403`
+//! when the activity's actor is not the key's owner. The key's actor document must carry the id it
+//! is fetched by and list a key whose id is exactly the signature's key id and whose owner is
+//! that document. A delivery repeated within the window is answered `202` and stored once (its id is
+//! taken). Outgoing fetches reach only public addresses unless
+//! [`FederationConfig::allow_private_addresses`](crate::hub::FederationConfig::allow_private_addresses)
+//! is set (SSRF), within a size and time bound.
+//!
+//! Decisions:
+//! - Actor keys are **Ed25519** (signed `hs2019` in cavage signatures), made with a seed from
+//!   the operating system on the actor's first use and kept in the database (`actor_keys`):
+//!   ring, which signs and verifies, cannot generate RSA keys, and the RustCrypto `rsa` crate,
+//!   which can, is not taken in for one operation whose keys would then be signed by a
+//!   different library than made them. Ed25519 is what hubs speak between themselves and what
+//!   `hs2019` carries; servers that accept only RSA keys (Mastodon-style servers) cannot
+//!   verify this hub's deliveries. Incoming signatures are verified with RSA and Ed25519
+//!   keys alike.
+
+pub(crate) mod fetch;
+pub(crate) mod followers;
+pub(crate) mod inbox;
+pub(crate) mod keys;
+pub(crate) mod outbox;
+mod webfinger;
+
+use std::sync::Arc;
+
+use http::Method;
+
+use crate::hub::module::{Handler, Module, Starting};
+use crate::hub::server::Core;
+use crate::hub::web::{self, Request};
+
+/// The fragment of an actor's key id: `ACTOR#main-key`.
+pub(crate) const KEY_FRAGMENT: &str = "#main-key";
+
+/// Serves [`webfinger::PATH`].
+pub(crate) struct FederationModule {
+    core: Arc<Core>,
+}
+
+impl FederationModule {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        FederationModule { core }
+    }
+}
+
+impl Module for FederationModule {
+    fn name(&self) -> &'static str {
+        "federation"
+    }
+
+    fn start(&self) -> Starting {
+        let deliverer = self.core.deliverer.clone();
+        tokio::spawn(deliverer.run(self.core.shutdown(), self.core.guard()));
+        Box::pin(async { Ok(()) })
+    }
+
+    fn claims(&self, request: &Request) -> bool {
+        request.uri().path() == webfinger::PATH
+    }
+
+    fn handle(&self, request: Request) -> Handler {
+        let core = self.core.clone();
+        Box::pin(async move {
+            if matches!(*request.method(), Method::GET | Method::HEAD) {
+                webfinger::answer(&core, &request)
+            } else {
+                web::method_not_allowed("GET, HEAD")
+            }
+        })
+    }
+}

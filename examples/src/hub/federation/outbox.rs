@@ -1,0 +1,290 @@
+//! Outgoing deliveries: each activity and remote recipient is a row of `deliveries` before
+//! the first attempt, so nothing accepted is lost on a restart; a worker retries what failed
+//! with exponential backoff and jitter.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use activitystreams_core::http_signatures::CavageSigner;
+use bytes::Bytes;
+use http_body_util::Full;
+use serde_json::Value;
+
+use super::KEY_FRAGMENT;
+use super::fetch::{FetchError, Fetcher};
+use super::keys::ActorKeys;
+use crate::hub::c2s::actor_url;
+use crate::hub::config::FederationConfig;
+use crate::hub::db::{Db, DbError};
+use crate::hub::random;
+use crate::hub::server::{Shutdown, TaskGuard, unix_now};
+
+/// Longest wait between two attempts.
+const MAX_RETRY: Duration = Duration::from_secs(3600);
+/// Deliveries the worker attempts per round.
+const BATCH: i64 = 16;
+
+/// What became of one delivery, as the C2S WebSocket reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// The recipient's server accepted it.
+    Delivered,
+    /// It failed for now; it stays queued and is retried.
+    Retrying(String),
+    /// The hub gave up on it.
+    Failed(String),
+}
+
+/// Why one attempt failed.
+enum AttemptError {
+    /// Worth retrying (a timeout, a `5xx`, an unreachable server).
+    Temporary(String),
+    /// Never going to work (no inbox, a refused address, a `4xx`).
+    Permanent(String),
+}
+
+impl From<FetchError> for AttemptError {
+    fn from(e: FetchError) -> Self {
+        match e {
+            FetchError::Url(_) | FetchError::Private { .. } | FetchError::TooLarge(_) => {
+                AttemptError::Permanent(e.to_string())
+            }
+            _ => AttemptError::Temporary(e.to_string()),
+        }
+    }
+}
+
+/// Delivers activities of local actors to other servers' inboxes.
+pub(crate) struct Deliverer {
+    db: Db,
+    keys: Arc<ActorKeys>,
+    fetcher: Fetcher,
+    config: FederationConfig,
+    base_url: String,
+}
+
+impl Deliverer {
+    pub(crate) fn new(
+        db: Db,
+        keys: Arc<ActorKeys>,
+        config: &FederationConfig,
+        base_url: String,
+    ) -> Self {
+        Deliverer {
+            db,
+            keys,
+            fetcher: Fetcher::new(config),
+            config: config.clone(),
+            base_url,
+        }
+    }
+
+    /// Queues `activity` of account `sender` for the actor `recipient` (durably: the row is
+    /// committed first) and makes the first attempt.
+    pub(crate) async fn deliver(&self, sender: &str, recipient: &str, activity: &Value) -> Outcome {
+        let id = random::hex(16);
+        let body = activity.to_string();
+        // The worker leaves the row alone while this first attempt runs.
+        let claim = unix_now() + self.claim_seconds();
+        let max = i64::try_from(self.config.delivery_queue).unwrap_or(i64::MAX);
+        let row = (
+            id.clone(),
+            sender.to_owned(),
+            recipient.to_owned(),
+            body.clone(),
+        );
+        let queued = self
+            .db
+            .run(move |conn| {
+                let (id, sender, recipient, body) = row;
+                if conn.query_int("SELECT COUNT(*) FROM deliveries", &[])? >= max {
+                    return Ok::<_, DbError>(false);
+                }
+                conn.execute(
+                    "INSERT INTO deliveries (id, sender, recipient, body, attempts, next_at, created_at)
+                     VALUES ($1, $2, $3, $4, 0, $5, $6)",
+                    &[
+                        id.as_str().into(),
+                        sender.as_str().into(),
+                        recipient.as_str().into(),
+                        body.as_str().into(),
+                        claim.into(),
+                        unix_now().into(),
+                    ],
+                )?;
+                Ok(true)
+            })
+            .await;
+        match queued {
+            Ok(true) => self.attempt(&id, sender, recipient, &body, 0).await,
+            Ok(false) => Outcome::Failed("the delivery queue is full".into()),
+            Err(e) => Outcome::Failed(format!("not queued: {e}")),
+        }
+    }
+
+    /// Retries due deliveries every second until shutdown.
+    pub(crate) async fn run(self: Arc<Self>, mut shutdown: Shutdown, _guard: TaskGuard) {
+        loop {
+            tokio::select! {
+                () = shutdown.wait() => return,
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+            let claim = self.claim_seconds();
+            let due = self
+                .db
+                .run(move |conn| {
+                    let now = unix_now();
+                    let rows = conn.query(
+                        "SELECT id, sender, recipient, body, attempts FROM deliveries
+                         WHERE next_at <= $1 ORDER BY next_at LIMIT $2",
+                        &[now.into(), BATCH.into()],
+                    )?;
+                    let mut due = Vec::with_capacity(rows.len());
+                    for mut row in rows {
+                        let id = row.take_text(0)?;
+                        conn.execute(
+                            "UPDATE deliveries SET next_at = $1 WHERE id = $2",
+                            &[(now + claim).into(), id.as_str().into()],
+                        )?;
+                        let (sender, recipient) = (row.take_text(1)?, row.take_text(2)?);
+                        due.push((id, sender, recipient, row.take_text(3)?, row.int(4)?));
+                    }
+                    Ok::<_, DbError>(due)
+                })
+                .await;
+            match due {
+                Ok(due) => {
+                    for (id, sender, recipient, body, attempts) in due {
+                        let outcome = self
+                            .attempt(&id, &sender, &recipient, &body, attempts)
+                            .await;
+                        tracing::info!(%recipient, ?outcome, attempts, "delivery retried");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "delivery queue unreadable"),
+            }
+        }
+    }
+
+    /// Seconds a row is left alone while an attempt runs: longer than its two fetches.
+    fn claim_seconds(&self) -> i64 {
+        i64::try_from(self.config.fetch_timeout.as_secs()).unwrap_or(60) * 2 + 1
+    }
+
+    async fn attempt(
+        &self,
+        id: &str,
+        sender: &str,
+        recipient: &str,
+        body: &str,
+        attempts: i64,
+    ) -> Outcome {
+        let made = attempts + 1;
+        let outcome = match self.send(sender, recipient, body).await {
+            Ok(()) => Outcome::Delivered,
+            Err(AttemptError::Temporary(why))
+                if made < i64::from(self.config.delivery_attempts) =>
+            {
+                Outcome::Retrying(why)
+            }
+            Err(AttemptError::Temporary(why) | AttemptError::Permanent(why)) => {
+                Outcome::Failed(why)
+            }
+        };
+        let id = id.to_owned();
+        let next_at = unix_now() + backoff(self.config.delivery_retry, made);
+        let keep = matches!(outcome, Outcome::Retrying(_));
+        let stored = self
+            .db
+            .run(move |conn| {
+                if keep {
+                    conn.execute(
+                        "UPDATE deliveries SET attempts = $1, next_at = $2 WHERE id = $3",
+                        &[made.into(), next_at.into(), id.as_str().into()],
+                    )?;
+                } else {
+                    conn.execute(
+                        "DELETE FROM deliveries WHERE id = $1",
+                        &[id.as_str().into()],
+                    )?;
+                }
+                Ok::<_, DbError>(())
+            })
+            .await;
+        if let Err(e) = stored {
+            tracing::warn!(error = %e, "delivery state not stored");
+        }
+        outcome
+    }
+
+    /// One attempt: the recipient's inbox from its actor document, then the signed POST.
+    async fn send(&self, sender: &str, recipient: &str, body: &str) -> Result<(), AttemptError> {
+        let (status, document) = self.fetcher.get_json(recipient).await?;
+        check_status(status)?;
+        let document: Value = serde_json::from_slice(&document)
+            .map_err(|e| AttemptError::Permanent(format!("actor document: {e}")))?;
+        let inbox = document["inbox"]
+            .as_str()
+            .ok_or_else(|| AttemptError::Permanent("the actor has no inbox".into()))?;
+        let key = self
+            .keys
+            .get(sender)
+            .await
+            .map_err(|e| AttemptError::Temporary(e.to_string()))?;
+        let permanent = |e: &dyn std::fmt::Display| AttemptError::Permanent(e.to_string());
+        let mut request = http::Request::post(inbox)
+            .header(http::header::CONTENT_TYPE, "application/activity+json")
+            .body(body.as_bytes().to_vec())
+            .map_err(|e| permanent(&e))?;
+        let key_id = format!("{}{KEY_FRAGMENT}", actor_url(&self.base_url, sender));
+        CavageSigner::new(key_id)
+            .sign(SystemTime::now(), &mut request, &key.private)
+            .map_err(|e| permanent(&e))?;
+        let (parts, body) = request.into_parts();
+        let request = http::Request::from_parts(parts, Full::new(Bytes::from(body)));
+        let (status, _) = self.fetcher.send(request).await?;
+        check_status(status)
+    }
+}
+
+/// Seconds to wait after `made` failed attempts: `retry` doubled per further attempt, at most
+/// an hour, drawn within `[delay / 2, delay]`.
+fn backoff(retry: Duration, made: i64) -> i64 {
+    let doublings = u32::try_from(made.saturating_sub(1))
+        .unwrap_or(u32::MAX)
+        .min(16);
+    let delay = retry
+        .saturating_mul(1 << doublings)
+        .min(MAX_RETRY)
+        .as_secs();
+    i64::try_from(random::between(delay / 2, delay)).unwrap_or(i64::MAX)
+}
+
+/// `2xx` succeeds; `408`, `429` and `5xx` are worth retrying; every other status is final.
+fn check_status(status: http::StatusCode) -> Result<(), AttemptError> {
+    if status.is_success() {
+        Ok(())
+    } else if status.is_server_error()
+        || status == http::StatusCode::REQUEST_TIMEOUT
+        || status == http::StatusCode::TOO_MANY_REQUESTS
+    {
+        Err(AttemptError::Temporary(format!("answered {status}")))
+    } else {
+        Err(AttemptError::Permanent(format!("answered {status}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_double_within_half_to_full_and_stop_at_an_hour() {
+        let retry = Duration::from_secs(30);
+        for _ in 0..200 {
+            assert!((15..=30).contains(&backoff(retry, 1)));
+            assert!((60..=120).contains(&backoff(retry, 3)));
+            assert!((1800..=3600).contains(&backoff(retry, 40)));
+        }
+    }
+}
