@@ -215,7 +215,7 @@ impl Frame {
     /// `type`, `issuer.idTag` or a readable `createdAt`.
     pub fn to_server_message(
         &self,
-        wall: std::time::SystemTime,
+        wall: web_time::SystemTime,
     ) -> Result<Mapped<ServerMessage>, DecodeError> {
         match self.cmd {
             Command::Ack if self.data.get("status").and_then(Value::as_str) == Some("pong") => {

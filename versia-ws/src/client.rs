@@ -3,7 +3,7 @@
 //! [`Connection`] with tokio's timer.
 
 use std::future::poll_fn;
-use std::time::SystemTime;
+use web_time::SystemTime;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;

@@ -9,7 +9,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
-use std::time::SystemTime;
+use web_time::SystemTime;
 
 use crate::clock::unix_seconds_saturating;
 use crate::signature::{DEFAULT_MAX_SKEW_SECS, Signature};

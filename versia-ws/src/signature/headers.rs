@@ -1,6 +1,6 @@
 //! Reading and writing `Versia-Signature`, `Versia-Signed-At` and `Versia-Signed-By`.
 
-use std::time::SystemTime;
+use web_time::SystemTime;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 

@@ -1,6 +1,6 @@
 //! Strict verification, the time window, and the 401/422 mapping.
 
-use std::time::SystemTime;
+use web_time::SystemTime;
 
 use crate::clock::unix_seconds_saturating;
 use crate::key::{KeyResolver, PublicKey};
