@@ -13,7 +13,7 @@ use super::components::{Target, joined};
 use super::digest;
 use super::error::{ComponentError, ParseError, SignError, VerifyError};
 use super::keys::{Algorithm, KeyKind, PrivateKey};
-use super::verify::{KeyResolver, Limits, Scheme, Verified, VerifyOptions};
+use super::verify::{Candidate, KeyResolver, Limits, Scheme, Verified, VerifyOptions};
 
 const SIGNATURE: &str = "Signature";
 
@@ -502,11 +502,15 @@ pub(super) fn verify<B: AsRef<[u8]>>(
     options: &VerifyOptions,
 ) -> Result<Verified, VerifyError> {
     let signature = CavageSignature::parse(value, &options.limits)?;
-    let key = resolver
-        .resolve(&signature.key_id)
-        .ok_or_else(|| VerifyError::UnknownKey {
-            key_id: signature.key_id.clone(),
-        })?;
+    // Computed before the fields move into the candidate; it fails only on a missing header.
+    let string = signature.signing_string(request);
+    let candidate = Candidate {
+        key_id: signature.key_id,
+        scheme: Scheme::Cavage,
+        covered: signature.headers,
+        signature: signature.signature,
+    };
+    let key = candidate.resolve(resolver)?;
     let algorithm = key.algorithm();
     let named_matches = match signature.algorithm.as_deref() {
         None | Some("hs2019") => true,
@@ -520,26 +524,21 @@ pub(super) fn verify<B: AsRef<[u8]>>(
             key: key.key.kind(),
         });
     }
-    let covers = |name: &str| signature.headers.iter().any(|h| h == name);
     let requirements = options.requirements;
-    if requirements.request_target && !covers("(request-target)") {
+    if requirements.request_target && !candidate.covers("(request-target)") {
         return Err(VerifyError::NotCovered("(request-target)"));
     }
-    if requirements.host && !covers("host") {
+    if requirements.host && !candidate.covers("host") {
         return Err(VerifyError::NotCovered("host"));
     }
-    if requirements.time && !covers("date") && !covers("(created)") {
+    if requirements.time && !candidate.covers("date") && !candidate.covers("(created)") {
         return Err(VerifyError::NoTime);
     }
-    let body = request.body().as_ref();
-    let body_digest_verified = covers("digest") || covers("content-digest");
-    if requirements.body_digest && !body.is_empty() && !body_digest_verified {
-        return Err(VerifyError::NotCovered("digest"));
-    }
+    candidate.body_digest_covered(request.body().as_ref(), options, "digest")?;
 
     // The cheap checks come before the signature's public-key operation.
-    let string = signature.signing_string(request)?;
-    if covers("date") {
+    let string = string?;
+    if candidate.covers("date") {
         let date = joined(request.headers(), "date").unwrap_or_default();
         options.check_time(parse_http_date(&date).ok_or(VerifyError::BadDate)?)?;
     }
@@ -549,24 +548,5 @@ pub(super) fn verify<B: AsRef<[u8]>>(
     if let Some(expires) = signature.expires.as_deref().and_then(seconds) {
         options.check_expires(expires)?;
     }
-    digest::verify_present(request.headers(), body, options.limits.max_header_bytes)?;
-    if !key.key.verify(
-        algorithm,
-        options.allow_legacy_rsa_1024,
-        &string,
-        &signature.signature,
-    ) {
-        return Err(VerifyError::BadSignature {
-            key_id: signature.key_id,
-        });
-    }
-
-    Ok(Verified {
-        key_id: signature.key_id,
-        owner: key.owner,
-        algorithm,
-        scheme: Scheme::Cavage,
-        covered: signature.headers,
-        body_digest_verified,
-    })
+    candidate.conclude(request, key, algorithm, &string, options)
 }

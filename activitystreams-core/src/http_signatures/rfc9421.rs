@@ -11,7 +11,7 @@ use super::digest;
 use super::error::{ComponentError, ParseError, SignError, VerifyError};
 use super::keys::{Algorithm, PrivateKey};
 use super::structured::{self, BareItem, Item, Member, Parameters};
-use super::verify::{KeyResolver, Limits, Scheme, Verified, VerifyOptions};
+use super::verify::{Candidate, KeyResolver, Limits, Scheme, Verified, VerifyOptions};
 
 const SIGNATURE_INPUT: &str = "Signature-Input";
 const SIGNATURE: &str = "Signature";
@@ -403,15 +403,22 @@ pub(super) fn verify<B: AsRef<[u8]>>(
         options.label.as_deref(),
         &options.limits,
     )?;
-    let covered: Vec<String> = signature
-        .items
-        .iter()
-        .map(|item| match &item.bare {
-            BareItem::String(name) => name.clone(),
-            _ => String::new(),
-        })
-        .collect();
-    let covers = |name: &str| covered.iter().any(|c| c == name);
+    let candidate = Candidate {
+        covered: signature
+            .items
+            .iter()
+            .map(|item| match &item.bare {
+                BareItem::String(name) => name.clone(),
+                _ => String::new(),
+            })
+            .collect(),
+        key_id: signature.key_id,
+        scheme: Scheme::Rfc9421 {
+            label: signature.label,
+        },
+        signature: signature.signature,
+    };
+    let covers = |name: &str| candidate.covers(name);
     let requirements = options.requirements;
     if requirements.request_target
         && !(covers("@method")
@@ -422,11 +429,7 @@ pub(super) fn verify<B: AsRef<[u8]>>(
     if requirements.host && !(covers("@target-uri") || covers("@authority") || covers("host")) {
         return Err(VerifyError::NotCovered("@authority"));
     }
-    let body = request.body().as_ref();
-    let body_digest_verified = covers("content-digest") || covers("digest");
-    if requirements.body_digest && !body.is_empty() && !body_digest_verified {
-        return Err(VerifyError::NotCovered("content-digest"));
-    }
+    candidate.body_digest_covered(request.body().as_ref(), options, "content-digest")?;
     let created = integer_param(&signature.params, "created")?;
     match created {
         Some(created) => options.check_time(created)?,
@@ -437,11 +440,7 @@ pub(super) fn verify<B: AsRef<[u8]>>(
         options.check_expires(expires)?;
     }
 
-    let key = resolver
-        .resolve(&signature.key_id)
-        .ok_or_else(|| VerifyError::UnknownKey {
-            key_id: signature.key_id.clone(),
-        })?;
+    let key = candidate.resolve(resolver)?;
     let algorithm = match structured::param(&signature.params, "alg") {
         None => key.algorithm(),
         Some(BareItem::String(name)) => {
@@ -465,33 +464,13 @@ pub(super) fn verify<B: AsRef<[u8]>>(
             ));
         }
     };
-    digest::verify_present(request.headers(), body, options.limits.max_header_bytes)?;
     let target = Target {
         method: request.method(),
         uri: request.uri(),
         headers: request.headers(),
     };
     let (base, _) = signature_base(&target, &signature.items, &signature.params)?;
-    if !key.key.verify(
-        algorithm,
-        options.allow_legacy_rsa_1024,
-        &base,
-        &signature.signature,
-    ) {
-        return Err(VerifyError::BadSignature {
-            key_id: signature.key_id,
-        });
-    }
-    Ok(Verified {
-        key_id: signature.key_id,
-        owner: key.owner,
-        algorithm,
-        scheme: Scheme::Rfc9421 {
-            label: signature.label,
-        },
-        covered,
-        body_digest_verified,
-    })
+    candidate.conclude(request, key, algorithm, &base, options)
 }
 
 /// The RFC 9421 signature base a request gives for a `Signature-Input` value and label (the

@@ -3,6 +3,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use http::Request;
+
+use super::digest;
 use super::error::VerifyError;
 use super::keys::{Algorithm, KeyKind, PublicKey};
 
@@ -155,6 +158,87 @@ impl VerifyOptions {
             return Err(VerifyError::Expired);
         }
         Ok(())
+    }
+}
+
+/// What both schemes have once a signature's header is read: the signer, what it covers
+/// and what was signed. [`Candidate::conclude`] runs the checks they share.
+pub(super) struct Candidate {
+    /// The key id the signature names.
+    pub(super) key_id: String,
+    /// The scheme the signature was read with.
+    pub(super) scheme: Scheme,
+    /// The covered components, lower-case.
+    pub(super) covered: Vec<String>,
+    /// The signature bytes.
+    pub(super) signature: Vec<u8>,
+}
+
+impl Candidate {
+    /// Whether the signature covers `name`.
+    pub(super) fn covers(&self, name: &str) -> bool {
+        self.covered.iter().any(|c| c == name)
+    }
+
+    /// Whether a body digest is covered (`Digest` or `Content-Digest`); refuses a non-empty
+    /// body without one when [`Requirements::body_digest`] asks for it, naming `required`.
+    pub(super) fn body_digest_covered(
+        &self,
+        body: &[u8],
+        options: &VerifyOptions,
+        required: &'static str,
+    ) -> Result<bool, VerifyError> {
+        let covered = self.covers("digest") || self.covers("content-digest");
+        if options.requirements.body_digest && !body.is_empty() && !covered {
+            return Err(VerifyError::NotCovered(required));
+        }
+        Ok(covered)
+    }
+
+    /// The key the resolver has for the signature's key id.
+    pub(super) fn resolve(
+        &self,
+        resolver: &mut dyn KeyResolver,
+    ) -> Result<VerifyingKey, VerifyError> {
+        resolver
+            .resolve(&self.key_id)
+            .ok_or_else(|| VerifyError::UnknownKey {
+                key_id: self.key_id.clone(),
+            })
+    }
+
+    /// The checks every scheme ends with, cheapest first: a digest header present must match
+    /// the body, then the public-key operation over `signed` (the cavage signing string or the
+    /// RFC 9421 signature base).
+    pub(super) fn conclude<B: AsRef<[u8]>>(
+        self,
+        request: &Request<B>,
+        key: VerifyingKey,
+        algorithm: Algorithm,
+        signed: &[u8],
+        options: &VerifyOptions,
+    ) -> Result<Verified, VerifyError> {
+        let body = request.body().as_ref();
+        let body_digest_verified = self.covers("digest") || self.covers("content-digest");
+        digest::verify_present(request.headers(), body, options.limits.max_header_bytes)?;
+        if !key.key.verify(
+            algorithm,
+            options.allow_legacy_rsa_1024,
+            signed,
+            &self.signature,
+        ) {
+            return Err(VerifyError::BadSignature {
+                key_id: self.key_id,
+            });
+        }
+        Ok(Verified {
+            key_id: self.key_id,
+            owner: key.owner,
+            algorithm,
+            scheme: self.scheme,
+            covered: self.covered,
+            body_digest_verified,
+        })
     }
 }
 
