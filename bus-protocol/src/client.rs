@@ -248,6 +248,12 @@ impl Client {
         self.clear_typing();
     }
 
+    /// The configuration the client was made with.
+    #[must_use]
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
     /// Whether the client is stopped (closed).
     #[must_use]
     pub fn is_closed(&self) -> bool {

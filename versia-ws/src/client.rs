@@ -3,6 +3,7 @@
 //! [`Connection`] with tokio's timer.
 
 use std::future::poll_fn;
+use std::time::Duration;
 use web_time::SystemTime;
 
 use futures_util::{SinkExt, StreamExt};
@@ -29,7 +30,14 @@ pub enum ConnectError {
     /// The upgrade could not be signed, or the `101` was not signed by the expected peer.
     #[error("the Versia handshake failed")]
     Handshake(#[from] HandshakeError),
+    /// The server did not complete the upgrade in time.
+    #[error("the WebSocket upgrade took longer than {0:?}")]
+    TimedOut(Duration),
 }
+
+/// The bound [`connect`] puts on the upgrade and a [`Client`] on writing what is queued, until
+/// [`Client::set_write_timeout`] changes it: 10 s.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Opens the instance WebSocket at `base` (`wss://peer.example`, or `ws://` on a test network:
 /// the initiator's path is appended) with an upgrade signed at the system wall clock, checks
@@ -44,6 +52,20 @@ pub async fn connect<K: KeyResolver>(
     initiator: Initiator,
     keys: K,
 ) -> Result<Client<K>, ConnectError> {
+    connect_within(DEFAULT_TIMEOUT, base, initiator, keys).await
+}
+
+/// [`connect`] with the upgrade (connecting, the request and the `101`) bounded by `limit`
+/// instead of [`DEFAULT_TIMEOUT`].
+///
+/// # Errors
+/// As [`connect`], and [`ConnectError::TimedOut`] when the upgrade takes longer than `limit`.
+pub async fn connect_within<K: KeyResolver>(
+    limit: Duration,
+    base: &str,
+    initiator: Initiator,
+    keys: K,
+) -> Result<Client<K>, ConnectError> {
     let upgrade_error = |error| ConnectError::Upgrade(Box::new(error));
     let mut request = format!("{base}{}", initiator.path())
         .into_client_request()
@@ -51,8 +73,9 @@ pub async fn connect<K: KeyResolver>(
     request
         .headers_mut()
         .extend(initiator.request_headers(SystemTime::now())?);
-    let (socket, response) = tokio_tungstenite::connect_async(request)
+    let (socket, response) = tokio::time::timeout(limit, tokio_tungstenite::connect_async(request))
         .await
+        .map_err(|_| ConnectError::TimedOut(limit))?
         .map_err(upgrade_error)?;
     let connection = initiator.finish(
         now(),
@@ -64,6 +87,7 @@ pub async fn connect<K: KeyResolver>(
     Ok(Client {
         connection,
         socket: Some(socket),
+        write_timeout: DEFAULT_TIMEOUT,
     })
 }
 
@@ -101,6 +125,8 @@ pub struct Client<K> {
     connection: Connection<K>,
     /// `None` once the transport ended or the connection closed.
     socket: Option<Socket>,
+    /// The bound on writing what is queued.
+    write_timeout: Duration,
 }
 
 impl<K: KeyResolver> Client<K> {
@@ -180,8 +206,26 @@ impl<K: KeyResolver> Client<K> {
         }
     }
 
-    /// Writes every queued transmit; a transport that fails ends the connection.
+    /// Bounds each write of what is queued (one call of [`Client::next_event`] writes it all):
+    /// a peer that does not take it within `limit` has its transport ended, as one that
+    /// fails does, so a peer that stops reading cannot hold the client. Default
+    /// [`DEFAULT_TIMEOUT`].
+    pub fn set_write_timeout(&mut self, limit: Duration) {
+        self.write_timeout = limit;
+    }
+
+    /// Writes every queued transmit within the write timeout; a transport that fails or
+    /// stalls ends the connection.
     async fn write(&mut self) {
+        if tokio::time::timeout(self.write_timeout, self.write_queued())
+            .await
+            .is_err()
+        {
+            self.transport_ended();
+        }
+    }
+
+    async fn write_queued(&mut self) {
         while let Some(socket) = &mut self.socket {
             if poll_fn(|cx| socket.poll_ready_unpin(cx)).await.is_err() {
                 self.transport_ended();

@@ -139,7 +139,10 @@ type RequestFor = Box<dyn FnMut(&str) -> Result<Request, tungstenite::Error> + S
 /// Close frame.
 ///
 /// Every event is handed out before the next frame, timer or command is fed to the client,
-/// so its queues never reach [`super::ClientConfig::max_pending`]. Time is tokio's
+/// so its queues never reach [`super::ClientConfig::max_pending`]. A write (a message or the
+/// Close frame) that the server does not take within [`super::ClientConfig::pong_timeout`]
+/// ends the connection, as a missing pong does: a server that stops reading cannot hold the
+/// driver, and the client reconnects with its backoff. Time is tokio's
 /// (`tokio::time::Instant`, converted to `std`), so a test with tokio's paused clock drives
 /// the timers too. TLS (`wss://`) needs one of `tokio-tungstenite`'s TLS features, enabled by
 /// the application; this crate enables none.
@@ -393,7 +396,9 @@ impl Driver {
                     return;
                 };
                 let text = message.to_json_string();
-                if socket.send(Message::text(text)).await.is_err() {
+                let limit = self.client.config().pong_timeout;
+                let sent = tokio::time::timeout(limit, socket.send(Message::text(text))).await;
+                if !matches!(sent, Ok(Ok(()))) {
                     self.socket = None;
                     let _ = self.client.handle_end(now());
                 }
@@ -405,9 +410,10 @@ impl Driver {
                         code: u16::from(frame.code).into(),
                         reason: frame.reason.into(),
                     };
-                    // The client already counts the connection as gone: a failed close
-                    // changes nothing.
-                    let _ = socket.close(Some(frame)).await;
+                    // The client already counts the connection as gone: a failed or
+                    // stalled close changes nothing.
+                    let limit = self.client.config().pong_timeout;
+                    let _ = tokio::time::timeout(limit, socket.close(Some(frame))).await;
                 }
             }
         }
