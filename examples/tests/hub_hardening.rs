@@ -1,4 +1,5 @@
-//! The hub against hostile clients, over the wire: request bodies have a deadline, the Versia
+//! The hub against hostile clients, over the wire: request bodies have a deadline, a client
+//! that stops reading is dropped after `write_stall_timeout` (its slot freed), the Versia
 //! inbox refuses unsigned deliveries before reading their bodies (checked on the real binary,
 //! with 200 connections and its resident memory), and every response says `nosniff`.
 
@@ -433,5 +434,70 @@ async fn inbox_bodies_are_read_a_few_at_a_time() {
     assert!(started.elapsed() < Duration::from_secs(2), "at once");
     let (first, _) = stalled.await.unwrap();
     assert_eq!(raw_status(&first), Some(408));
+    hub.stop().await;
+}
+
+/// Opens alice's C2S WebSocket on a socket with a small receive buffer: the upgrade's status,
+/// and the socket when it is `101`.
+async fn c2s_socket_that_never_reads(address: &str) -> (u16, Option<TcpStream>) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stream = socket
+        .connect(address.parse().unwrap())
+        .await
+        .expect("connect");
+    let request = format!(
+        "GET /users/alice/ws?token={ALICE} HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("request");
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).await.expect("the answer") == 0 {
+            break;
+        }
+        head.push(byte[0]);
+    }
+    let status = raw_status(&head).unwrap_or(0);
+    (status, (status == 101).then_some(stream))
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_after_the_write_stall_timeout() {
+    let mut config = hub_common::config();
+    config.limits.c2s_sockets_per_account = 1;
+    config.limits.write_stall_timeout = Duration::from_secs(1);
+    let hub = TestHub::start_with(config).await;
+    let address = address(&hub.base).to_owned();
+
+    let (status, deaf) = c2s_socket_that_never_reads(&address).await;
+    assert_eq!(status, 101);
+    let (status, _) = c2s_socket_that_never_reads(&address).await;
+    assert_eq!(status, 429, "one C2S WebSocket per account");
+
+    // Notes to alice until far more is sent to her socket than the socket buffers hold.
+    let big = "x".repeat(512 * 1024);
+    for _ in 0..16 {
+        let note =
+            json!({"type": "Note", "content": big, "to": [format!("{}/users/alice", hub.base)]});
+        let reply = hub_common::post_to_outbox(&hub.base, "bob", hub_common::BOB, &note).await;
+        assert_eq!(reply.status, 201);
+    }
+    // The stalled socket is dropped, which frees alice's one slot.
+    let started = Instant::now();
+    loop {
+        let (status, socket) = c2s_socket_that_never_reads(&address).await;
+        if status == 101 {
+            drop(socket);
+            break;
+        }
+        assert_eq!(status, 429);
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the socket that stopped reading still holds the slot"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(deaf);
     hub.stop().await;
 }

@@ -123,6 +123,11 @@ pub struct Limits {
     /// 10 s, so at least 100 KiB/s for a body of `max_body_bytes`). A body not complete in time
     /// is answered `408 Request Timeout` and the connection is closed.
     pub body_read_timeout: Duration,
+    /// Time a connection may take no byte of what the hub writes to it (a client that stops
+    /// reading) before the hub drops it (default 30 s). It covers every response, server-sent
+    /// event stream and WebSocket alike, so a client cannot hold a connection, its task and
+    /// its buffers by not reading.
+    pub write_stall_timeout: Duration,
 }
 
 impl Limits {
@@ -154,6 +159,7 @@ impl Default for Limits {
             versia_inbox_reads: 64,
             header_read_timeout: Duration::from_secs(30),
             body_read_timeout: Duration::from_secs(10),
+            write_stall_timeout: Duration::from_secs(30),
         }
     }
 }

@@ -66,6 +66,7 @@ mod page;
 mod queue;
 mod random;
 mod server;
+mod stall;
 mod store;
 mod stream;
 mod versia;

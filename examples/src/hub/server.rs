@@ -26,6 +26,7 @@ use crate::hub::federation::keys::ActorKeys;
 use crate::hub::federation::outbox::Deliverer;
 use crate::hub::mastodon::MastodonModule;
 use crate::hub::module::Module;
+use crate::hub::stall::WriteStall;
 use crate::hub::store::{self, Quotas, Store, StoreConfig};
 use crate::hub::versia::{VersiaError, VersiaModule};
 use crate::hub::web::{self, Credentials, Request, Response};
@@ -432,7 +433,10 @@ async fn connection(
         .timer(TokioTimer::new())
         .header_read_timeout(core.limits.header_read_timeout);
     let conn = builder
-        .serve_connection(TokioIo::new(stream), service)
+        .serve_connection(
+            TokioIo::new(WriteStall::new(stream, core.limits.write_stall_timeout)),
+            service,
+        )
         .with_upgrades();
     tokio::pin!(conn);
     let result = tokio::select! {
