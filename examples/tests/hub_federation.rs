@@ -14,7 +14,7 @@ use bytes::Bytes;
 use fedi_examples::hub::Storage;
 use http_body_util::Full;
 use hub_common::{
-    ALICE, BOB, Reply, TestDatabase, TestHub, config, get, next_json, send_json, ws_connect,
+    ALICE, BOB, Reply, TestDatabase, TestHub, config, federating, get, post_over_socket,
 };
 use serde_json::{Value, json};
 
@@ -243,16 +243,6 @@ async fn deliver(
     send_with_body(&request, body).await
 }
 
-/// The configuration of a hub that may fetch from loopback (where the other servers of the
-/// tests run) and retries deliveries after a second.
-fn federating() -> fedi_examples::hub::Config {
-    let mut config = config();
-    config.federation.allow_private_addresses = true;
-    config.federation.delivery_retry = Duration::from_secs(1);
-    config.limits.max_body_bytes = 16 * 1024;
-    config
-}
-
 async fn federating_hub() -> TestHub {
     TestHub::start_with(federating()).await
 }
@@ -262,33 +252,6 @@ async fn federating_hub() -> TestHub {
 async fn bob_posts(hub: &TestHub, to: &str, text: &str) -> String {
     let note = json!({"type": "Note", "content": text, "to": [to]});
     post_over_socket(hub, "bob", BOB, &note, to).await
-}
-
-/// `name` of `hub` posts `activity` over the C2S WebSocket; returns the `delivery` status
-/// reported for `to` (after `done`).
-async fn post_over_socket(
-    hub: &TestHub,
-    name: &str,
-    token: &str,
-    activity: &Value,
-    to: &str,
-) -> String {
-    let url = format!("{}/users/{name}/ws?token={token}", hub.ws_base);
-    let mut socket = ws_connect(&url, None).await;
-    let post = json!({"type": "outbox", "id": "p1", "data": activity});
-    send_json(&mut socket, &post).await;
-    let mut status = None;
-    loop {
-        let envelope = next_json(&mut socket).await;
-        match envelope["type"].as_str() {
-            Some("delivery") if envelope["data"]["recipient"] == to => {
-                status = envelope["data"]["status"].as_str().map(str::to_owned);
-            }
-            Some("done") => return status.expect("a delivery status for the recipient"),
-            Some("error") => panic!("{envelope}"),
-            _ => {}
-        }
-    }
 }
 
 /// Waits until `name`'s inbox on `hub` has an activity of type `kind`.
