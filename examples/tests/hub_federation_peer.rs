@@ -175,7 +175,7 @@ async fn a_note_goes_each_way_between_the_hub_and_cattle_grid() {
 
     // cattle_grid serves its actors only to signed requests.
     let unsigned = get(&moo, None).await;
-    assert_eq!(unsigned.status, 401);
+    assert_eq!(unsigned.status, 401, "{:?}", unsigned.body);
 
     // cattle_grid to the hub: cattle_grid fetches alice (signed by its own key-fetching actor),
     // signs the delivery with moo's RSA key (rsa-sha256); the hub fetches moo's key (signed as

@@ -60,6 +60,15 @@ fn hop_by_hop(name: &HeaderName) -> bool {
     .contains(name)
 }
 
+/// Headers the front sets for cattle_grid.
+fn set_by_the_front(name: &HeaderName) -> bool {
+    let name = name.as_str();
+    name.starts_with("x-cattle-grid-")
+        || name.starts_with("x-original-")
+        || name == "x-ap-location"
+        || name == "x-forwarded-proto"
+}
+
 fn value(text: &str) -> Result<HeaderValue, String> {
     HeaderValue::from_str(text).map_err(|e| e.to_string())
 }
@@ -85,10 +94,11 @@ async fn pass(
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
+    // What the front sets is never taken from the client.
     let mut passed: HeaderMap = parts
         .headers
         .iter()
-        .filter(|(name, _)| !hop_by_hop(name))
+        .filter(|(name, _)| !hop_by_hop(name) && !set_by_the_front(name))
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
 

@@ -44,6 +44,8 @@ pub(crate) struct CattleGrid {
     /// The base URL its actors are made under.
     pub(crate) base_url: String,
     front: Option<tokio::task::JoinHandle<()>>,
+    /// Its own HTTP port (the front's upstream).
+    port: u16,
 }
 
 /// An unused loopback port.
@@ -154,6 +156,7 @@ impl CattleGrid {
                 vhost,
                 base_url: base_url.to_owned(),
                 front: None,
+                port,
             }),
             Err(error) => {
                 let _ = rabbitmqctl(&["delete_vhost", &vhost]);
@@ -174,16 +177,30 @@ impl CattleGrid {
     }
 
     /// Asks `info` until cattle_grid has bound its queues and answers (requests published
-    /// before that are routed nowhere and time out).
+    /// before that are routed nowhere and time out), then, behind a front, waits until its
+    /// HTTP port accepts connections (uvicorn binds it after the broker has started).
     pub(crate) async fn wait_for_info(&self, client: &CattleClient) -> InformationResponse {
         let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
+        let info = loop {
             match client.request(Request::Info(InfoRequest)).await {
-                Ok(Response::Info(info)) => return info,
+                Ok(Response::Info(info)) => break info,
                 Err(RequestError::TimedOut) if Instant::now() < deadline => continue,
                 other => panic!("info: {other:?}\ncattle_grid log:\n{}", self.log()),
             }
+        };
+        while self.front.is_some()
+            && tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_err()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "cattle_grid's HTTP port is closed\ncattle_grid log:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        info
     }
 
     /// The client's next unsolicited event within 10 s; fails the test with the log without.
