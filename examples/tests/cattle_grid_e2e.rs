@@ -1,150 +1,31 @@
 //! End to end against a real cattle_grid 0.5.22 process, driven by our Rust client over AMQP:
 //! info, create_actor, fetch, send_message.
 //!
-//! The test starts cattle_grid itself (`cattle_grid_e2e/serve.py` in the `cattle-interop` venv,
-//! prepared by `scripts/setup/cattle-grid.sh`) with a sqlite file in a fresh directory and its
-//! own RabbitMQ virtual host (cattle_grid declares durable queues of fixed names, so parallel
-//! runs must not share a vhost), and removes both when done. Needs the venv, RabbitMQ on
-//! 127.0.0.1:5672 and `rabbitmqctl`; skips with a notice without them unless FEDI_TEST_STRICT
-//! is set.
+//! The test starts cattle_grid itself (`cattle_common::grid`: `cattle_grid_e2e/serve.py` in
+//! the `cattle-interop` venv, prepared by `scripts/setup/cattle-grid.sh`, with a sqlite file in
+//! a fresh directory and its own RabbitMQ virtual host), and removes both when done. Needs the
+//! venv, RabbitMQ on 127.0.0.1:5672 and `rabbitmqctl`; skips with a notice without them unless
+//! FEDI_TEST_STRICT is set.
 
 #[allow(dead_code, reason = "each test file uses a part of the shared helpers")]
 mod cattle_common;
 
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cattle_common::{account, rabbitmqctl, seed, service_up, strict, unique_suffix};
+use cattle_common::grid::{CattleGrid, skip, venv_python};
+use cattle_common::{account, seed, service_up, unique_suffix};
 use cattle_drive_types::client::{Client, ClientConfig, ClientEvent, RequestFailure};
 use cattle_drive_types::message::{
     ActivityMessage, CreateActorRequest, ErrorBody, FetchMessage, InfoRequest, Message, Request,
     Response, Trigger,
 };
-use cattle_drive_types::topic::{AccountName, Transport};
+use cattle_drive_types::topic::Transport;
 use fedi_examples::cattle::amqp::AmqpLink;
 use fedi_examples::cattle::{CattleClient, RequestError, TriggerOutcome};
 use serde_json::{Value, json};
 
 /// The base URL cattle_grid is configured with.
 const BASE_URL: &str = "http://localhost";
-
-fn skip(reason: &str) -> bool {
-    assert!(!strict(), "{reason}: run scripts/test");
-    eprintln!("skipping: {reason}");
-    false
-}
-
-fn venv_python() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let root = root.canonicalize().unwrap_or(root);
-    let python = root.join(".venvs/cattle-interop/bin/python");
-    python.exists().then_some(python)
-}
-
-/// A running cattle_grid; dropping it stops the process and removes its vhost and directory.
-struct CattleGrid {
-    child: Child,
-    dir: PathBuf,
-    vhost: String,
-}
-
-impl CattleGrid {
-    fn start(python: &Path, account: &AccountName, suffix: &str) -> Result<CattleGrid, String> {
-        let vhost = format!("cattle-e2e-{suffix}");
-        rabbitmqctl(&["add_vhost", &vhost])?;
-        let dir = std::env::temp_dir().join(format!("cattle-grid-e2e-{suffix}"));
-        // From here on, drop cleans up whatever was made.
-        let spawned = (|| {
-            fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-            rabbitmqctl(&["set_permissions", "-p", &vhost, "guest", ".*", ".*", ".*"])?;
-            let config = format!(
-                "amqp_url = \"amqp://guest:guest@127.0.0.1:5672/{vhost}\"\n\
-                 db_url = \"sqlite+aiosqlite:///cattle_grid.db\"\n\
-                 processor_in_app = true\n\n[frontend]\nbase_urls = [\"{BASE_URL}\"]\n"
-            );
-            fs::write(dir.join("cattle_grid.toml"), config).map_err(|e| e.to_string())?;
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .map_err(|e| e.to_string())?
-                .port();
-            let script =
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cattle_grid_e2e/serve.py");
-            let bin = python.parent().map(Path::to_path_buf).unwrap_or_default();
-            let path = format!(
-                "{}:{}",
-                bin.display(),
-                std::env::var("PATH").unwrap_or_default()
-            );
-            let log = fs::File::create(dir.join("cattle_grid.log")).map_err(|e| e.to_string())?;
-            let err = log.try_clone().map_err(|e| e.to_string())?;
-            Command::new(python)
-                .arg(script)
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--account",
-                    account.as_str(),
-                    "--password",
-                    suffix,
-                ])
-                .current_dir(&dir)
-                .env("PATH", path)
-                .stdin(Stdio::null())
-                .stdout(log)
-                .stderr(err)
-                .spawn()
-                .map_err(|e| e.to_string())
-        })();
-        match spawned {
-            Ok(child) => Ok(CattleGrid { child, dir, vhost }),
-            Err(error) => {
-                let _ = rabbitmqctl(&["delete_vhost", &vhost]);
-                let _ = fs::remove_dir_all(&dir);
-                Err(error)
-            }
-        }
-    }
-
-    fn amqp_uri(&self) -> String {
-        format!("amqp://guest:guest@127.0.0.1:5672/{}", self.vhost)
-    }
-
-    fn log(&self) -> String {
-        fs::read_to_string(self.dir.join("cattle_grid.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for CattleGrid {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = rabbitmqctl(&["delete_vhost", &self.vhost]);
-        let _ = fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Asks `info` until cattle_grid has bound its queues and answers (requests published before
-/// that are routed nowhere and time out).
-async fn wait_for_info(
-    client: &CattleClient,
-    grid: &CattleGrid,
-) -> cattle_drive_types::message::InformationResponse {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        match client.request(Request::Info(InfoRequest)).await {
-            Ok(Response::Info(info)) => return info,
-            Err(RequestError::TimedOut) if Instant::now() < deadline => continue,
-            other => panic!("info: {other:?}\ncattle_grid log:\n{}", grid.log()),
-        }
-    }
-}
-
-async fn next_event(client: &mut CattleClient, grid: &CattleGrid) -> ClientEvent {
-    let event = cattle_common::next_event_within(client, Duration::from_secs(10)).await;
-    event.unwrap_or_else(|| panic!("no event within 10 s\ncattle_grid log:\n{}", grid.log()))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_client_against_a_real_cattle_grid() {
@@ -158,7 +39,7 @@ async fn our_client_against_a_real_cattle_grid() {
     };
     let suffix = unique_suffix();
     let alice = account("e2e", &suffix);
-    let grid = match CattleGrid::start(&python, &alice, &suffix) {
+    let grid = match CattleGrid::start(&python, &alice, &suffix, BASE_URL) {
         Ok(grid) => grid,
         Err(error) => {
             skip(&format!("cannot start cattle_grid: {error}"));
@@ -178,7 +59,7 @@ async fn our_client_against_a_real_cattle_grid() {
     let mut client = CattleClient::start(core, link, deliveries).unwrap_or_else(|e| panic!("{e}"));
 
     // info: the real server's names and versions.
-    let info = wait_for_info(&client, &grid).await;
+    let info = grid.wait_for_info(&client).await;
     let ready = started.elapsed();
     assert_eq!(info.account_name, alice.as_str());
     assert_eq!(
@@ -238,7 +119,7 @@ async fn our_client_against_a_real_cattle_grid() {
     let Err(RequestError::Failed(RequestFailure::Error(first))) = fetched else {
         panic!("fetch: {fetched:?}\n{}", grid.log())
     };
-    let second = match next_event(&mut client, &grid).await {
+    let second = match grid.next_event(&mut client).await {
         ClientEvent::Unsolicited {
             message: Message::Error(body),
             correlation_id: Some(_),
@@ -277,7 +158,7 @@ async fn our_client_against_a_real_cattle_grid() {
     let Ok(TriggerOutcome::Sent(sent_id)) = sent else {
         panic!("send_message: {sent:?}")
     };
-    match next_event(&mut client, &grid).await {
+    match grid.next_event(&mut client).await {
         ClientEvent::Event {
             activity_type,
             event,

@@ -5,16 +5,18 @@ mod hub_common;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use activitystreams_core::http_signatures::{CavageSigner, PrivateKey, PublicKey};
+use activitystreams_core::http_signatures::{
+    CavageSigner, PrivateKey, PublicKey, VerifyOptions, VerifyingKey, verify,
+};
 use activitystreams_core::webfinger::{Acct, Jrd};
 use bytes::Bytes;
 use fedi_examples::hub::Storage;
 use http_body_util::Full;
 use hub_common::{
-    ALICE, BOB, Reply, TestDatabase, TestHub, config, get, next_json, send_json, ws_connect,
+    ALICE, BOB, Reply, TestDatabase, TestHub, config, federating, get, post_over_socket,
 };
 use serde_json::{Value, json};
 
@@ -103,6 +105,8 @@ async fn actor_keys_are_kept_in_postgres() {
 struct RemoteServer {
     base: String,
     keys: HashMap<String, PrivateKey>,
+    /// Every request it was sent (without body), in order.
+    requests: Arc<Mutex<Vec<http::Request<Vec<u8>>>>>,
 }
 
 impl RemoteServer {
@@ -132,16 +136,24 @@ impl RemoteServer {
         }
         documents.extend(extra(&base));
         let documents = Arc::new(documents);
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let recorded = requests.clone();
         tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
                 let documents = documents.clone();
+                let recorded = recorded.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(
                         move |request: hyper::Request<hyper::body::Incoming>| {
                             let found = documents.get(request.uri().path()).cloned();
+                            let mut seen = http::Request::new(Vec::new());
+                            *seen.method_mut() = request.method().clone();
+                            *seen.uri_mut() = request.uri().clone();
+                            *seen.headers_mut() = request.headers().clone();
+                            recorded.lock().unwrap().push(seen);
                             async move {
                                 let mut response = hyper::Response::new(Full::new(Bytes::from(
                                     found.as_ref().map(Value::to_string).unwrap_or_default(),
@@ -159,7 +171,28 @@ impl RemoteServer {
                 });
             }
         });
-        RemoteServer { base, keys }
+        RemoteServer {
+            base,
+            keys,
+            requests,
+        }
+    }
+
+    /// The requests it was sent for `path`.
+    fn requests_for(&self, path: &str) -> Vec<http::Request<Vec<u8>>> {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.uri().path() == path)
+            .map(|r| {
+                let mut copy = http::Request::new(Vec::new());
+                *copy.method_mut() = r.method().clone();
+                *copy.uri_mut() = r.uri().clone();
+                *copy.headers_mut() = r.headers().clone();
+                copy
+            })
+            .collect()
     }
 
     fn actor(&self, name: &str) -> String {
@@ -243,16 +276,6 @@ async fn deliver(
     send_with_body(&request, body).await
 }
 
-/// The configuration of a hub that may fetch from loopback (where the other servers of the
-/// tests run) and retries deliveries after a second.
-fn federating() -> fedi_examples::hub::Config {
-    let mut config = config();
-    config.federation.allow_private_addresses = true;
-    config.federation.delivery_retry = Duration::from_secs(1);
-    config.limits.max_body_bytes = 16 * 1024;
-    config
-}
-
 async fn federating_hub() -> TestHub {
     TestHub::start_with(federating()).await
 }
@@ -262,33 +285,6 @@ async fn federating_hub() -> TestHub {
 async fn bob_posts(hub: &TestHub, to: &str, text: &str) -> String {
     let note = json!({"type": "Note", "content": text, "to": [to]});
     post_over_socket(hub, "bob", BOB, &note, to).await
-}
-
-/// `name` of `hub` posts `activity` over the C2S WebSocket; returns the `delivery` status
-/// reported for `to` (after `done`).
-async fn post_over_socket(
-    hub: &TestHub,
-    name: &str,
-    token: &str,
-    activity: &Value,
-    to: &str,
-) -> String {
-    let url = format!("{}/users/{name}/ws?token={token}", hub.ws_base);
-    let mut socket = ws_connect(&url, None).await;
-    let post = json!({"type": "outbox", "id": "p1", "data": activity});
-    send_json(&mut socket, &post).await;
-    let mut status = None;
-    loop {
-        let envelope = next_json(&mut socket).await;
-        match envelope["type"].as_str() {
-            Some("delivery") if envelope["data"]["recipient"] == to => {
-                status = envelope["data"]["status"].as_str().map(str::to_owned);
-            }
-            Some("done") => return status.expect("a delivery status for the recipient"),
-            Some("error") => panic!("{envelope}"),
-            _ => {}
-        }
-    }
 }
 
 /// Waits until `name`'s inbox on `hub` has an activity of type `kind`.
@@ -429,6 +425,20 @@ async fn a_signed_delivery_reaches_the_inbox_once() {
     )
     .await;
     assert_eq!(first.status, 202, "{:?}", first.body);
+    // carol's key was fetched once, signed by alice (whose inbox it is) with her published key.
+    let fetches = remote.requests_for("/users/carol");
+    assert_eq!(fetches.len(), 1);
+    let alice = format!("{}/users/alice", hub.base);
+    let alice_key = PublicKey::from_pem(&public_key_pem(&hub, "alice").await).unwrap();
+    let key_id = format!("{alice}#main-key");
+    let options = VerifyOptions::new(SystemTime::now(), Duration::from_secs(300));
+    let verified = verify(
+        &fetches[0],
+        &mut |id: &str| (id == key_id).then(|| VerifyingKey::new(alice_key.clone(), &alice)),
+        &options,
+    )
+    .expect("the key fetch is signed by alice");
+    assert_eq!(verified.owner, alice);
     // The same delivery again (a replay inside the window) is stored once.
     let again = deliver(&remote, &inbox, body, Some(("carol", SystemTime::now()))).await;
     assert_eq!(again.status, 202);

@@ -1,5 +1,9 @@
 //! What the AMQP and MQTT Cattle Drive tests share: names, the broker check, and the protocol
-//! walk both transports must pass.
+//! walk both transports must pass; and a real cattle_grid process ([`grid`]) with its HTTP
+//! front ([`front`]).
+
+pub(crate) mod front;
+pub(crate) mod grid;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -12,7 +12,7 @@ use futures::{SinkExt, StreamExt};
 use http_body_util::{BodyExt, Full};
 use hyper::header::{self, HeaderValue};
 use hyper_util::rt::TokioIo;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -47,6 +47,16 @@ pub(crate) fn config() -> Config {
         AccountSeed::new("alice", ALICE),
         AccountSeed::new("bob", BOB),
     ])
+}
+
+/// The configuration of a hub that may fetch from loopback (where the other servers of the
+/// tests run) and retries deliveries after a second.
+pub(crate) fn federating() -> Config {
+    let mut config = config();
+    config.federation.allow_private_addresses = true;
+    config.federation.delivery_retry = Duration::from_secs(1);
+    config.limits.max_body_bytes = 16 * 1024;
+    config
 }
 
 impl TestHub {
@@ -272,6 +282,33 @@ pub(crate) async fn post_to_outbox(
         Bytes::from(activity.to_string()),
     )
     .await
+}
+
+/// `name` of `hub` posts `activity` over the C2S WebSocket; returns the `delivery` status
+/// reported for `to` (after `done`).
+pub(crate) async fn post_over_socket(
+    hub: &TestHub,
+    name: &str,
+    token: &str,
+    activity: &Value,
+    to: &str,
+) -> String {
+    let url = format!("{}/users/{name}/ws?token={token}", hub.ws_base);
+    let mut socket = ws_connect(&url, None).await;
+    let post = json!({"type": "outbox", "id": "p1", "data": activity});
+    send_json(&mut socket, &post).await;
+    let mut status = None;
+    loop {
+        let envelope = next_json(&mut socket).await;
+        match envelope["type"].as_str() {
+            Some("delivery") if envelope["data"]["recipient"] == to => {
+                status = envelope["data"]["status"].as_str().map(str::to_owned);
+            }
+            Some("done") => return status.expect("a delivery status for the recipient"),
+            Some("error") => panic!("{envelope}"),
+            _ => {}
+        }
+    }
 }
 
 /// Whether a local service accepts connections at `address`. When it does not, the test is

@@ -47,6 +47,7 @@ use serde_json::{Value, json};
 use crate::hub::accounts::Account;
 use crate::hub::bus::Bus;
 use crate::hub::federation::KEY_FRAGMENT;
+use crate::hub::federation::fetch::FetchSigner;
 use crate::hub::federation::keys::ActorKeyError;
 use crate::hub::module::{Handler, Module};
 use crate::hub::server::{AuthError, Core};
@@ -359,10 +360,23 @@ impl C2s {
         *signed.method_mut() = parts.method;
         *signed.uri_mut() = uri;
         *signed.headers_mut() = parts.headers;
+        // The signer's key, when not cached, is fetched signed as the inbox's actor.
+        let key = match self.core.keys.get(name).await {
+            Ok(key) => Some(key),
+            Err(e) => {
+                tracing::warn!(error = %e, inbox = name, "key fetches go unsigned");
+                None
+            }
+        };
+        let key_id = format!("{}{KEY_FRAGMENT}", self.actor_id(name));
+        let signer = key.as_ref().map(|key| FetchSigner {
+            key_id: &key_id,
+            key: &key.private,
+        });
         let activity = match self
             .core
             .signed_inbox
-            .check(&signed, std::time::SystemTime::now())
+            .check(&signed, std::time::SystemTime::now(), signer)
             .await
         {
             Ok(activity) => activity,

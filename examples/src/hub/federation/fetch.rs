@@ -3,9 +3,15 @@
 //!
 //! Only `http://` URLs are fetched: the hub links no TLS client (put it behind a proxy that
 //! originates TLS, or federate over plain HTTP on a private network).
+//!
+//! Documents are fetched signed when a local actor's key is at hand ("authorized fetch"):
+//! servers that serve actors only to a signed request (cattle_grid, Mastodon in secure mode)
+//! answer them; servers that do not check ignore the signature.
 
 use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+
+use activitystreams_core::http_signatures::{CavageSigner, PrivateKey, SignError};
 
 use bytes::Bytes;
 use http::StatusCode;
@@ -48,6 +54,18 @@ pub(crate) enum FetchError {
     /// The request could not be built.
     #[error("invalid request")]
     Request(#[from] http::Error),
+    /// The request could not be signed.
+    #[error("the request could not be signed")]
+    Sign(#[from] SignError),
+}
+
+/// The local actor a fetch is signed as: its key id (`ACTOR#main-key`) and its key.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FetchSigner<'a> {
+    /// The `keyId` of the signature.
+    pub(crate) key_id: &'a str,
+    /// The key that signs.
+    pub(crate) key: &'a PrivateKey,
 }
 
 /// Sends outgoing requests within [`FederationConfig`]'s bounds.
@@ -67,18 +85,33 @@ impl Fetcher {
         }
     }
 
-    /// `GET url` asking for an ActivityPub document.
+    /// `GET url` asking for an ActivityPub document, signed (cavage: `(request-target) host
+    /// date accept`, the algorithm the key's kind names) by `signer` when given.
     ///
     /// # Errors
     /// [`FetchError`].
-    pub(crate) async fn get_json(&self, url: &str) -> Result<(StatusCode, Bytes), FetchError> {
-        let request = http::Request::get(url)
+    pub(crate) async fn get_json(
+        &self,
+        url: &str,
+        signer: Option<FetchSigner<'_>>,
+    ) -> Result<(StatusCode, Bytes), FetchError> {
+        let mut request = http::Request::get(url)
             .header(
                 http::header::ACCEPT,
                 "application/activity+json, application/ld+json",
             )
-            .body(Full::new(Bytes::new()))?;
-        self.send(request).await
+            .body(Vec::<u8>::new())?;
+        if let Some(signer) = signer {
+            CavageSigner::new(signer.key_id)
+                .with_headers(["(request-target)", "host", "date", "accept"])
+                .sign(SystemTime::now(), &mut request, signer.key)?;
+        }
+        let (parts, body) = request.into_parts();
+        self.send(http::Request::from_parts(
+            parts,
+            Full::new(Bytes::from(body)),
+        ))
+        .await
     }
 
     /// Sends `request` (whose URI is absolute) and reads the answer: the whole exchange within

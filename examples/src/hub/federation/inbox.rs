@@ -13,7 +13,7 @@ use bytes::Bytes;
 use http::StatusCode;
 use serde_json::Value;
 
-use super::fetch::{FetchError, Fetcher};
+use super::fetch::{FetchError, FetchSigner, Fetcher};
 use crate::hub::config::FederationConfig;
 
 /// Why a delivery is refused, with its status.
@@ -67,7 +67,8 @@ impl SignedInbox {
     /// Accepts `request` (its URI absolute: the hub's public URL and the path the signer
     /// signed) only when it carries a signature that verifies with its key id's key, made
     /// within the skew of `now`, and its body is an activity whose actor owns that key.
-    /// Returns the activity.
+    /// Returns the activity. A key not cached is fetched signed by `signer` (the local actor
+    /// whose inbox it is), for servers that serve their actors only to signed requests.
     ///
     /// # Errors
     /// [`Refusal`].
@@ -75,11 +76,12 @@ impl SignedInbox {
         &self,
         request: &http::Request<Bytes>,
         now: SystemTime,
+        signer: Option<FetchSigner<'_>>,
     ) -> Result<Value, Refusal> {
         let options = VerifyOptions::new(now, self.config.signature_skew);
         let key_id = signature_key_id(request.headers(), &options)
             .map_err(|e| Refusal::Unauthorized(e.to_string()))?;
-        let key = self.key(&key_id).await?;
+        let key = self.key(&key_id, signer).await?;
         let verified = verify(
             request,
             &mut |id: &str| (id == key_id).then(|| key.clone()),
@@ -103,12 +105,16 @@ impl SignedInbox {
     }
 
     /// The key `key_id` names, from the cache or fetched.
-    async fn key(&self, key_id: &str) -> Result<VerifyingKey, Refusal> {
+    async fn key(
+        &self,
+        key_id: &str,
+        signer: Option<FetchSigner<'_>>,
+    ) -> Result<VerifyingKey, Refusal> {
         if let Some(key) = self.lock().get(key_id) {
             return Ok(key.clone());
         }
         let key = self
-            .fetch_key(key_id)
+            .fetch_key(key_id, signer)
             .await
             .map_err(|e| Refusal::Unauthorized(format!("key {key_id:?}: {e}")))?;
         let mut keys = self.lock();
@@ -124,11 +130,15 @@ impl SignedInbox {
     /// fetched by, list a `publicKey` whose id is exactly `key_id`, and that key's owner must
     /// be the document itself. (Stand-alone key documents, whose owner would have to be
     /// fetched too, are not accepted.)
-    async fn fetch_key(&self, key_id: &str) -> Result<VerifyingKey, KeyFetchError> {
+    async fn fetch_key(
+        &self,
+        key_id: &str,
+        signer: Option<FetchSigner<'_>>,
+    ) -> Result<VerifyingKey, KeyFetchError> {
         let key_url = url::Url::parse(key_id).map_err(|_| KeyFetchError::Shape("key id"))?;
         let mut document_url = key_url.clone();
         document_url.set_fragment(None);
-        let (status, body) = self.fetcher.get_json(document_url.as_str()).await?;
+        let (status, body) = self.fetcher.get_json(document_url.as_str(), signer).await?;
         if !status.is_success() {
             return Err(KeyFetchError::Status(status));
         }

@@ -5,10 +5,12 @@
 //!  GET /users/{name}                                    publicKey {id: ACTOR#main-key,
 //!                                                       owner, publicKeyPem} (c2s module)
 //!  POST /users/{name}/inbox   body bounded (Limits) ─► signature_key_id ─► key: cache, or a
-//!                             bounded fetch of the key id's document ─► verify (Date within
-//!                             the skew) ─► actor == key owner ─► the inbox (c2s module) ─► 202
+//!                             bounded fetch of the key id's document (signed as {name}) ─►
+//!                             verify (Date within the skew) ─► actor == key owner ─► the
+//!                             inbox (c2s module) ─► 202
 //!  C2S post to a remote actor ─► `deliveries` row (durable) ─► GET the actor's document
-//!     (bounded) ─► its `inbox` ─► POST signed (cavage, the sender's key) ─► `delivered`, or
+//!     (bounded, signed as the sender) ─► its `inbox` ─► POST signed (cavage, the sender's
+//!     key) ─► `delivered`, or
 //!     `retrying` (kept; the worker retries with backoff) or `failed` on the C2S WebSocket
 //!  incoming Follow of a local actor ─► `followers` row ─► Accept delivered to the follower;
 //!     a post addressed to the actor's followers reaches them as remote recipients
@@ -31,9 +33,16 @@
 //!   ring, which signs and verifies, cannot generate RSA keys, and the RustCrypto `rsa` crate,
 //!   which can, is not taken in for one operation whose keys would then be signed by a
 //!   different library than made them. Ed25519 is what hubs speak between themselves and what
-//!   `hs2019` carries; servers that accept only RSA keys (Mastodon-style servers) cannot
-//!   verify this hub's deliveries. Incoming signatures are verified with RSA and Ed25519
-//!   keys alike.
+//!   `hs2019` carries, and what cattle_grid 0.5.22 (bovine) verifies: its signature check
+//!   reads any `publicKeyPem` the `cryptography` package loads and accepts `hs2019` with an
+//!   Ed25519 key (tested against a real one, `tests/hub_federation_peer.rs`). Servers that
+//!   accept only RSA keys (Mastodon-style servers) cannot verify this hub's deliveries.
+//!   Incoming signatures are verified with RSA and Ed25519 keys alike.
+//! - **Fetches are signed** ("authorized fetch"): a delivery's actor document is fetched
+//!   signed by the sender, a key by the actor whose inbox received the delivery (cavage,
+//!   `(request-target) host date accept`). cattle_grid answers `401` to an unsigned fetch
+//!   of its actors; servers that do not check ignore the signature. There is no instance
+//!   actor: every fetch has a local actor it is made for.
 
 pub(crate) mod fetch;
 pub(crate) mod followers;

@@ -11,7 +11,7 @@ use http_body_util::Full;
 use serde_json::Value;
 
 use super::KEY_FRAGMENT;
-use super::fetch::{FetchError, Fetcher};
+use super::fetch::{FetchError, FetchSigner, Fetcher};
 use super::keys::ActorKeys;
 use crate::hub::c2s::actor_url;
 use crate::hub::config::FederationConfig;
@@ -46,9 +46,10 @@ enum AttemptError {
 impl From<FetchError> for AttemptError {
     fn from(e: FetchError) -> Self {
         match e {
-            FetchError::Url(_) | FetchError::Private { .. } | FetchError::TooLarge(_) => {
-                AttemptError::Permanent(e.to_string())
-            }
+            FetchError::Url(_)
+            | FetchError::Private { .. }
+            | FetchError::TooLarge(_)
+            | FetchError::Sign(_) => AttemptError::Permanent(e.to_string()),
             _ => AttemptError::Temporary(e.to_string()),
         }
     }
@@ -217,26 +218,31 @@ impl Deliverer {
         outcome
     }
 
-    /// One attempt: the recipient's inbox from its actor document, then the signed POST.
+    /// One attempt: the recipient's inbox from its actor document (fetched signed by the
+    /// sender), then the signed POST.
     async fn send(&self, sender: &str, recipient: &str, body: &str) -> Result<(), AttemptError> {
-        let (status, document) = self.fetcher.get_json(recipient).await?;
+        let key = self
+            .keys
+            .get(sender)
+            .await
+            .map_err(|e| AttemptError::Temporary(e.to_string()))?;
+        let key_id = format!("{}{KEY_FRAGMENT}", actor_url(&self.base_url, sender));
+        let signer = FetchSigner {
+            key_id: &key_id,
+            key: &key.private,
+        };
+        let (status, document) = self.fetcher.get_json(recipient, Some(signer)).await?;
         check_status(status)?;
         let document: Value = serde_json::from_slice(&document)
             .map_err(|e| AttemptError::Permanent(format!("actor document: {e}")))?;
         let inbox = document["inbox"]
             .as_str()
             .ok_or_else(|| AttemptError::Permanent("the actor has no inbox".into()))?;
-        let key = self
-            .keys
-            .get(sender)
-            .await
-            .map_err(|e| AttemptError::Temporary(e.to_string()))?;
         let permanent = |e: &dyn std::fmt::Display| AttemptError::Permanent(e.to_string());
         let mut request = http::Request::post(inbox)
             .header(http::header::CONTENT_TYPE, "application/activity+json")
             .body(body.as_bytes().to_vec())
             .map_err(|e| permanent(&e))?;
-        let key_id = format!("{}{KEY_FRAGMENT}", actor_url(&self.base_url, sender));
         CavageSigner::new(key_id)
             .sign(SystemTime::now(), &mut request, &key.private)
             .map_err(|e| permanent(&e))?;
