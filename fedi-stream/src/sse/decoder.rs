@@ -3,6 +3,7 @@
 //! Line splitting happens here (BOM, CR / LF / CRLF, partial lines, limits, resynchronisation);
 //! what a complete line means is [`interpret`](super::interpret)'s job.
 
+use super::borrowed::BorrowedOutputs;
 use super::error::DecodeError;
 use super::event::Output;
 use super::interpret::{DATA_PREFIX_LEN, Interpreter, data_prefix_len, extend_within};
@@ -113,6 +114,10 @@ pub struct Decoder {
     pos: u64,
     /// Stream offset of the current line's first byte.
     line_start: u64,
+    /// The shortest `data` value [`scan_lines`](Self::scan_lines) holds borrowed:
+    /// [`SINGLE_MIN_LEN`], or 0 during [`feed_borrowed`](Self::feed_borrowed), where a held
+    /// value is lent from the chunk rather than copied at all.
+    single_min_len: usize,
 }
 
 impl Default for Decoder {
@@ -139,6 +144,7 @@ impl Decoder {
             strip_space: false,
             pos: 0,
             line_start: 0,
+            single_min_len: SINGLE_MIN_LEN,
         }
     }
 
@@ -197,8 +203,9 @@ impl Decoder {
     /// buffer keeps up to 64 KiB of capacity for the next one. Not counted: the outputs waiting
     /// for [`poll`](Self::poll), the id buffer (at most one line, `max_line_length` bytes), the
     /// event type (one line as received and decoded: up to 4 × `max_line_length` bytes, since
-    /// an invalid byte decodes to the 3-byte U+FFFD), and the last event ID (one decoded line:
-    /// up to 3 × `max_line_length` bytes).
+    /// an invalid byte decodes to the 3-byte U+FFFD), the last event ID (one decoded line:
+    /// up to 3 × `max_line_length` bytes), and what [`feed_borrowed`](Self::feed_borrowed) keeps
+    /// for its outputs ([`borrowed_bytes`](Self::borrowed_bytes)).
     #[must_use]
     pub fn buffered_bytes(&self) -> usize {
         self.line_buf.capacity() + self.interpreter.data_capacity()
@@ -222,6 +229,68 @@ impl Decoder {
     #[inline(always)]
     pub fn feed(&mut self, chunk: impl AsRef<[u8]>) {
         self.feed_slice(chunk.as_ref());
+    }
+
+    /// Feeds the next bytes of the stream, like [`feed`](Self::feed), and returns this chunk's
+    /// outputs, borrowed: events whose type, data and last event ID are `&str`s pointing into
+    /// `chunk` or into a buffer the decoder reuses, so that decoding allocates nothing per
+    /// event. The text is exactly what [`poll`](Self::poll) would have given after
+    /// [`feed`](Self::feed), for any input and any chunking; the two may be mixed on one stream.
+    ///
+    /// # What it guarantees
+    /// - Order: the outputs of earlier [`feed`](Self::feed) calls not yet polled come first
+    ///   (lent from the decoder), then this chunk's, in stream order. Outputs not taken
+    ///   when the iterator is dropped stay queued, owned, for [`poll`](Self::poll), still in
+    ///   order; nothing is lost or reordered whichever way the two APIs are mixed.
+    /// - No allocation per event: a block's data that is one line inside `chunk` is lent from
+    ///   the chunk; other data (several lines, or begun in an earlier chunk) and text with
+    ///   invalid UTF-8 (decoded with U+FFFD) are copied into an arena the decoder keeps and
+    ///   empties at the next call. The event type and the last event ID are copied into the
+    ///   arena once per call and shared by the events that carry them.
+    /// - UTF-8 is checked once for the whole chunk (its values lie in it), and again only for
+    ///   data gathered from several chunks.
+    /// - Bounded memory: on top of [`buffered_bytes`](Self::buffered_bytes), the arena and the
+    ///   list of this chunk's outputs, [`borrowed_bytes`](Self::borrowed_bytes).
+    ///
+    /// # What it refuses
+    /// The same as [`feed`](Self::feed): limit errors are items of the iterator.
+    ///
+    /// ```
+    /// use fedi_stream::sse::{Decoder, OutputRef};
+    ///
+    /// let mut decoder = Decoder::new();
+    /// let mut seen = Vec::new();
+    /// for chunk in [&b"event: inbox\nid: 7\ndata: {\"type\":\"Note\"}\n\ndata: sp"[..], b"lit\n\n"] {
+    ///     for output in decoder.feed_borrowed(chunk) {
+    ///         if let OutputRef::Event(event) = output.expect("within the limits") {
+    ///             // `event.data()` borrows `chunk` (first event) or the decoder (second).
+    ///             seen.push(format!("{} {} #{}", event.event_type(), event.data(), event.last_event_id()));
+    ///         }
+    ///     }
+    /// }
+    /// assert_eq!(seen, [r#"inbox {"type":"Note"} #7"#, "message split #7"]);
+    /// ```
+    pub fn feed_borrowed<'a>(&'a mut self, chunk: &'a [u8]) -> BorrowedOutputs<'a> {
+        let valid = self.interpreter.begin_borrowed(chunk);
+        self.single_min_len = 0;
+        self.feed_slice(chunk);
+        self.single_min_len = SINGLE_MIN_LEN;
+        self.interpreter.end_borrowed(valid)
+    }
+
+    /// Bytes of memory (capacity) held for [`feed_borrowed`](Self::feed_borrowed)'s outputs:
+    /// the arena and the list of outputs of the last chunk, plus the outputs of earlier
+    /// [`feed`](Self::feed) calls it took over.
+    ///
+    /// For a chunk of `n` bytes the list holds at most `n + 1` outputs, and the arena at most
+    /// `3 × (n + max_event_size + 3 × max_line_length)` bytes of text (data begun in an earlier
+    /// chunk, the event type, the last event ID and the line in progress come from earlier
+    /// chunks; a replaced invalid byte takes 3 bytes), capacity growing at most twofold beyond
+    /// that. Both are emptied at the next call, and released there if they grew beyond 64 KiB
+    /// and 1,024 outputs.
+    #[must_use]
+    pub fn borrowed_bytes(&self) -> usize {
+        self.interpreter.lender_capacity()
     }
 
     /// Ends the stream. Per the spec, an unterminated last line and an undispatched block are
@@ -403,8 +472,9 @@ impl Decoder {
                 self.limit_exceeded(Limit::MaxLineLength);
             } else if may_hold
                 && !self.interpreter.has_data()
-                && let Some(value) = Some(value.strip_prefix(b" ").unwrap_or(value))
-                    .filter(|v| (SINGLE_MIN_LEN..=self.limits.max_event_size).contains(&v.len()))
+                && let Some(value) = Some(value.strip_prefix(b" ").unwrap_or(value)).filter(|v| {
+                    (self.single_min_len..=self.limits.max_event_size).contains(&v.len())
+                })
             {
                 let started = self.interpreter.begin_data(self.limits.max_event_size);
                 debug_assert!(started, "a block's first data value needs no separator");

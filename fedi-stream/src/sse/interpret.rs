@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 use std::mem;
 use std::time::Duration;
 
+use super::borrowed::{BorrowedOutputs, Lender, Pending};
 use super::error::DecodeError;
 use super::event::{Event, Output};
 use super::line_end;
@@ -87,6 +88,8 @@ pub(super) struct Interpreter {
     last_event_id: String,
     comments: bool,
     out: VecDeque<Result<Output, DecodeError>>,
+    /// Where outputs go instead of `out` during [`Decoder::feed_borrowed`](super::Decoder::feed_borrowed).
+    lender: Lender,
 }
 
 impl Interpreter {
@@ -102,6 +105,7 @@ impl Interpreter {
             last_event_id: String::new(),
             comments: false,
             out: VecDeque::new(),
+            lender: Lender::default(),
         }
     }
 
@@ -133,7 +137,28 @@ impl Interpreter {
     }
 
     pub(super) fn push_error(&mut self, error: DecodeError) {
-        self.out.push_back(Err(error));
+        if self.lender.is_active() {
+            self.lender.push(Pending::Error(error));
+        } else {
+            self.out.push_back(Err(error));
+        }
+    }
+
+    /// Starts recording outputs for a borrowed feed of `chunk` (see [`Lender::begin`]).
+    pub(super) fn begin_borrowed<'c>(&mut self, chunk: &'c [u8]) -> &'c str {
+        self.lender.begin(chunk, &mut self.out)
+    }
+
+    /// Stops recording, and lends what was recorded; `valid` is what
+    /// [`begin_borrowed`](Self::begin_borrowed) returned.
+    pub(super) fn end_borrowed<'a>(&'a mut self, valid: &'a str) -> BorrowedOutputs<'a> {
+        self.lender.end();
+        self.lender.lend(valid, &mut self.out)
+    }
+
+    /// Capacity held for borrowed outputs.
+    pub(super) fn lender_capacity(&self) -> usize {
+        self.lender.capacity()
     }
 
     /// Processes one complete line that is not a `data` field.
@@ -144,8 +169,13 @@ impl Interpreter {
             Some((b':', comment)) => {
                 if self.comments {
                     let text = comment.strip_prefix(b" ").unwrap_or(comment);
-                    self.out
-                        .push_back(Ok(Output::Comment(decode(text).into_owned())));
+                    if self.lender.is_active() {
+                        let span = self.lender.text(text);
+                        self.lender.push(Pending::Comment(span));
+                    } else {
+                        self.out
+                            .push_back(Ok(Output::Comment(decode(text).into_owned())));
+                    }
                 }
             }
             Some(_) => {
@@ -169,6 +199,7 @@ impl Interpreter {
                 if value != self.event_type_raw {
                     value.clone_into(&mut self.event_type_raw);
                     (*decode(value)).clone_into(&mut self.event_type);
+                    self.lender.type_changed();
                 }
                 self.has_type = true;
             }
@@ -178,8 +209,12 @@ impl Interpreter {
             }
             b"retry" => {
                 if let Some(millis) = parse_retry(value) {
-                    self.out
-                        .push_back(Ok(Output::Retry(Duration::from_millis(millis))));
+                    let retry = Duration::from_millis(millis);
+                    if self.lender.is_active() {
+                        self.lender.push(Pending::Retry(retry));
+                    } else {
+                        self.out.push_back(Ok(Output::Retry(retry)));
+                    }
                 }
             }
             _ => {}
@@ -242,6 +277,7 @@ impl Interpreter {
     pub(super) fn dispatch(&mut self, single: Option<&[u8]>) {
         if mem::take(&mut self.id_changed) {
             (*decode(&self.id_buffer)).clone_into(&mut self.last_event_id);
+            self.lender.id_changed();
         }
         let event_type = if mem::take(&mut self.has_type) {
             self.event_type.as_str()
@@ -249,6 +285,12 @@ impl Interpreter {
             ""
         };
         if !mem::take(&mut self.has_data) {
+            return;
+        }
+        if self.lender.is_active() {
+            let data = self.lender.text(single.unwrap_or(&self.data));
+            self.lender.event(event_type, data, &self.last_event_id);
+            self.clear_data();
             return;
         }
         let data = decode(single.unwrap_or(&self.data));

@@ -25,6 +25,7 @@
 //! With the `stream` feature, `DecodeStream` adapts a `futures` byte stream; with the
 //! `tokio-util` feature, `SseCodec` is the codec for `FramedRead` and `FramedWrite`.
 
+mod borrowed;
 #[cfg(feature = "tokio-util")]
 mod codec;
 mod decoder;
@@ -38,6 +39,7 @@ mod line_end;
 mod stream;
 mod utf8;
 
+pub use borrowed::{BorrowedOutputs, EventRef, OutputRef};
 #[cfg(feature = "tokio-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio-util")))]
 pub use codec::{KeepAlive, SseCodec, SseCodecError};

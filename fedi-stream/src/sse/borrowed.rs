@@ -1,0 +1,455 @@
+//! Outputs lent by [`Decoder::feed_borrowed`](super::Decoder::feed_borrowed): events whose text
+//! points into the chunk just fed or into a buffer the decoder reuses, so that decoding
+//! allocates nothing per event.
+//!
+//! The decoder's scan is the same as for [`Decoder::feed`](super::Decoder::feed); only what
+//! happens at the end of a block differs. Instead of building an owned [`Event`], the
+//! interpreter records where the event's text is ([`Span`]s): in the chunk, when a value is one
+//! line inside it and the chunk is valid UTF-8 around it, otherwise in the `arena`, a `String`
+//! that receives the decoded text and is emptied at the next `feed_borrowed`.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use super::error::DecodeError;
+use super::event::{DEFAULT_EVENT_TYPE, Event, Output};
+use super::utf8::decode;
+
+/// The arena capacity and span-list length kept from one `feed_borrowed` to the next; beyond
+/// them the memory of an exceptionally large chunk is released at the next call.
+const RETAINED_ARENA_CAPACITY: usize = 64 * 1024;
+const RETAINED_OUTPUTS: usize = 1024;
+
+/// Where one piece of an output's text is: a byte range of the chunk or of the arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Span {
+    start: usize,
+    end: usize,
+    in_arena: bool,
+}
+
+impl Span {
+    const EMPTY: Self = Self {
+        start: 0,
+        end: 0,
+        in_arena: true,
+    };
+}
+
+/// An output recorded during a borrowed scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Pending {
+    Event {
+        /// `None`: [`DEFAULT_EVENT_TYPE`].
+        event_type: Option<Span>,
+        data: Span,
+        last_event_id: Span,
+    },
+    Retry(Duration),
+    Comment(Span),
+    Error(DecodeError),
+}
+
+/// The per-feed state of the borrowed path: the outputs recorded for the current chunk and the
+/// arena their text may point into. Reused from feed to feed.
+#[derive(Debug, Default)]
+pub(super) struct Lender {
+    /// Whether a borrowed scan is running: outputs are recorded here rather than queued.
+    active: bool,
+    /// Address of the chunk being scanned.
+    chunk_addr: usize,
+    /// The part of the chunk known to be valid UTF-8: spans into the chunk lie inside it.
+    valid_start: usize,
+    valid_end: usize,
+    outputs: Vec<Pending>,
+    arena: String,
+    /// Outputs queued by [`Decoder::feed`](super::Decoder::feed) and not yet polled when the
+    /// borrowed scan started: lent first.
+    earlier: Vec<Result<Output, DecodeError>>,
+    /// The current event type and last event ID, once copied into the arena during this feed.
+    event_type: Option<Span>,
+    last_event_id: Option<Span>,
+}
+
+impl Lender {
+    /// Whether outputs are being recorded for a borrowed feed.
+    #[inline(always)]
+    pub(super) fn is_active(&self) -> bool {
+        self.active
+    }
+
+    /// Starts a borrowed scan of `chunk`: forgets the previous feed's outputs and arena, takes
+    /// over the outputs still `queued`, and returns the part of the chunk that is valid UTF-8,
+    /// which values lent from the chunk lie in (empty if the chunk has an invalid sequence).
+    pub(super) fn begin<'c>(
+        &mut self,
+        chunk: &'c [u8],
+        queued: &mut VecDeque<Result<Output, DecodeError>>,
+    ) -> &'c str {
+        if self.arena.capacity() > RETAINED_ARENA_CAPACITY {
+            self.arena = String::new();
+        } else {
+            self.arena.clear();
+        }
+        if self.outputs.capacity() > RETAINED_OUTPUTS {
+            self.outputs = Vec::new();
+        } else {
+            self.outputs.clear();
+        }
+        self.earlier.clear();
+        self.earlier.extend(queued.drain(..));
+        self.event_type = None;
+        self.last_event_id = None;
+        self.active = true;
+        self.chunk_addr = chunk.as_ptr() as usize;
+        // A value the decoder can lend from the chunk starts after an ASCII byte of it (`:`,
+        // a space, a line end) and ends at a line end: never inside the continuation bytes of
+        // a character the previous chunk began, nor inside one this chunk leaves incomplete.
+        // Leaving those out, one check of the chunk covers every value in it.
+        let start = chunk
+            .iter()
+            .take(3)
+            .take_while(|&&b| b & 0xC0 == 0x80)
+            .count();
+        let end = complete_end(chunk).max(start);
+        match chunk.get(start..end).and_then(super::utf8::to_str) {
+            Some(valid) => {
+                (self.valid_start, self.valid_end) = (start, end);
+                valid
+            }
+            None => {
+                (self.valid_start, self.valid_end) = (0, 0);
+                ""
+            }
+        }
+    }
+
+    /// Ends the borrowed scan.
+    #[inline]
+    pub(super) fn end(&mut self) {
+        self.active = false;
+    }
+
+    /// Records an output that carries no text.
+    #[inline]
+    pub(super) fn push(&mut self, output: Pending) {
+        self.outputs.push(output);
+    }
+
+    /// Where the text of `bytes` (raw value bytes) will be lent from: the chunk itself when
+    /// they lie in its valid part, else the arena, where they are decoded (invalid sequences
+    /// replaced with U+FFFD).
+    #[inline]
+    pub(super) fn text(&mut self, bytes: &[u8]) -> Span {
+        let start = (bytes.as_ptr() as usize).wrapping_sub(self.chunk_addr);
+        if start >= self.valid_start
+            && start <= self.valid_end
+            && bytes.len() <= self.valid_end - start
+        {
+            return Span {
+                start,
+                end: start + bytes.len(),
+                in_arena: false,
+            };
+        }
+        self.copy(&decode(bytes))
+    }
+
+    /// Copies already decoded text into the arena.
+    #[inline]
+    pub(super) fn copy(&mut self, text: &str) -> Span {
+        if text.is_empty() {
+            return Span::EMPTY;
+        }
+        let start = self.arena.len();
+        self.arena.push_str(text);
+        Span {
+            start,
+            end: self.arena.len(),
+            in_arena: true,
+        }
+    }
+
+    /// Records a dispatched event. `event_type` is the block's type (`""` for the default) and
+    /// `last_event_id` the decoder's; both are copied into the arena once per feed and then
+    /// shared by the following events, until they change
+    /// ([`type_changed`](Self::type_changed), [`id_changed`](Self::id_changed)).
+    #[inline]
+    pub(super) fn event(&mut self, event_type: &str, data: Span, last_event_id: &str) {
+        let event_type = if event_type.is_empty() {
+            None
+        } else if let Some(span) = self.event_type {
+            Some(span)
+        } else {
+            let span = self.copy(event_type);
+            self.event_type = Some(span);
+            Some(span)
+        };
+        let last_event_id = match self.last_event_id {
+            Some(span) => span,
+            None => {
+                let span = self.copy(last_event_id);
+                self.last_event_id = Some(span);
+                span
+            }
+        };
+        self.outputs.push(Pending::Event {
+            event_type,
+            data,
+            last_event_id,
+        });
+    }
+
+    /// The event type changed: the next event copies it again.
+    #[inline]
+    pub(super) fn type_changed(&mut self) {
+        self.event_type = None;
+    }
+
+    /// The last event ID changed: the next event copies it again.
+    #[inline]
+    pub(super) fn id_changed(&mut self) {
+        self.last_event_id = None;
+    }
+
+    /// Bytes of memory (capacity) held by the arena and the output lists.
+    pub(super) fn capacity(&self) -> usize {
+        self.arena.capacity()
+            + self.outputs.capacity() * size_of::<Pending>()
+            + self.earlier.capacity() * size_of::<Result<Output, DecodeError>>()
+    }
+
+    /// The recorded outputs, lent until the decoder is used again. `valid` is what
+    /// [`begin`](Self::begin) returned.
+    pub(super) fn lend<'a>(
+        &'a self,
+        valid: &'a str,
+        queue: &'a mut VecDeque<Result<Output, DecodeError>>,
+    ) -> BorrowedOutputs<'a> {
+        BorrowedOutputs {
+            earlier: self.earlier.iter(),
+            outputs: self.outputs.iter(),
+            chunk: valid,
+            chunk_offset: self.valid_start,
+            arena: &self.arena,
+            queue,
+        }
+    }
+}
+
+/// The length of `bytes` without a UTF-8 sequence left incomplete at its end (without it, a
+/// valid stream cut anywhere gives valid UTF-8). Looks at the last three bytes at most.
+fn complete_end(bytes: &[u8]) -> usize {
+    let len = bytes.len();
+    for back in 1..=len.min(3) {
+        let byte = bytes.get(len - back).copied().unwrap_or_default();
+        if byte < 0x80 {
+            return len;
+        }
+        if byte >= 0xC0 {
+            let needed = match byte {
+                0xF0.. => 4,
+                0xE0.. => 3,
+                _ => 2,
+            };
+            return if back < needed { len - back } else { len };
+        }
+    }
+    len
+}
+
+/// One dispatched event, borrowed from the decoder or from the chunk it was fed: the same
+/// text an owned [`Event`] would hold, without an allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EventRef<'a> {
+    event_type: &'a str,
+    data: &'a str,
+    last_event_id: &'a str,
+}
+
+impl<'a> EventRef<'a> {
+    /// The event type: the block's last `event` value, or `"message"` when it had none or an
+    /// empty one. Never empty. Same as [`Event::event_type`].
+    #[must_use]
+    #[inline]
+    pub fn event_type(&self) -> &'a str {
+        self.event_type
+    }
+
+    /// The data: the block's `data` values joined with LF (no trailing LF). Same as
+    /// [`Event::data`].
+    #[must_use]
+    #[inline]
+    pub fn data(&self) -> &'a str {
+        self.data
+    }
+
+    /// The last event ID at dispatch time. Same as [`Event::last_event_id`].
+    #[must_use]
+    #[inline]
+    pub fn last_event_id(&self) -> &'a str {
+        self.last_event_id
+    }
+
+    /// The owned [`Event`] with the same type, data and last event ID (one allocation).
+    ///
+    /// Named `to_event` rather than `to_owned`: `EventRef` is `Copy`, so `to_owned` would read
+    /// as the standard library's, which returns another `EventRef`.
+    #[must_use]
+    pub fn to_event(&self) -> Event {
+        Event::new(self.event_type, self.data, self.last_event_id)
+    }
+}
+
+impl From<EventRef<'_>> for Event {
+    fn from(event: EventRef<'_>) -> Self {
+        event.to_event()
+    }
+}
+
+impl PartialEq<Event> for EventRef<'_> {
+    fn eq(&self, other: &Event) -> bool {
+        self.event_type == other.event_type()
+            && self.data == other.data()
+            && self.last_event_id == other.last_event_id()
+    }
+}
+
+/// One item of [`Decoder::feed_borrowed`](super::Decoder::feed_borrowed)'s outputs: an
+/// [`Output`] whose text is borrowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OutputRef<'a> {
+    /// A block ended with a blank line and had at least one `data` field.
+    /// Same as [`Output::Event`].
+    Event(EventRef<'a>),
+    /// A valid `retry` field. Same as [`Output::Retry`].
+    Retry(Duration),
+    /// A comment line, with one leading space removed (only when enabled). Same as
+    /// [`Output::Comment`].
+    Comment(&'a str),
+}
+
+impl OutputRef<'_> {
+    /// The owned [`Output`] with the same content.
+    #[must_use]
+    pub fn to_output(&self) -> Output {
+        match self {
+            Self::Event(event) => Output::Event(event.to_event()),
+            Self::Retry(retry) => Output::Retry(*retry),
+            Self::Comment(text) => Output::Comment((*text).to_owned()),
+        }
+    }
+}
+
+impl From<OutputRef<'_>> for Output {
+    fn from(output: OutputRef<'_>) -> Self {
+        output.to_output()
+    }
+}
+
+impl<'a> From<&'a Output> for OutputRef<'a> {
+    fn from(output: &'a Output) -> Self {
+        match output {
+            Output::Event(event) => Self::Event(EventRef {
+                event_type: event.event_type(),
+                data: event.data(),
+                last_event_id: event.last_event_id(),
+            }),
+            Output::Retry(retry) => Self::Retry(*retry),
+            Output::Comment(text) => Self::Comment(text),
+        }
+    }
+}
+
+/// The outputs of one [`Decoder::feed_borrowed`](super::Decoder::feed_borrowed) call, in stream
+/// order: an iterator of [`OutputRef`]s and errors, borrowing the decoder and the chunk.
+///
+/// The whole chunk has been decoded when this is returned; iterating only hands out what was
+/// recorded. Outputs not taken when it is dropped are not lost: they are queued, owned, for
+/// [`Decoder::poll`](super::Decoder::poll), in order (only leaking it with `mem::forget` loses
+/// them).
+#[derive(Debug)]
+pub struct BorrowedOutputs<'a> {
+    earlier: std::slice::Iter<'a, Result<Output, DecodeError>>,
+    outputs: std::slice::Iter<'a, Pending>,
+    /// The valid part of the chunk, which starts at `chunk_offset` in the chunk.
+    chunk: &'a str,
+    chunk_offset: usize,
+    arena: &'a str,
+    /// The decoder's queue of owned outputs, for what is left when this is dropped.
+    queue: &'a mut VecDeque<Result<Output, DecodeError>>,
+}
+
+impl<'a> BorrowedOutputs<'a> {
+    /// The text a span points to.
+    #[inline]
+    fn text(&self, span: Span) -> &'a str {
+        let (text, start, end) = if span.in_arena {
+            (self.arena, span.start, span.end)
+        } else {
+            (
+                self.chunk,
+                span.start - self.chunk_offset,
+                span.end - self.chunk_offset,
+            )
+        };
+        text.get(start..end).unwrap_or_default()
+    }
+
+    #[inline]
+    fn resolve(&self, pending: &'a Pending) -> Result<OutputRef<'a>, DecodeError> {
+        Ok(match pending {
+            Pending::Event {
+                event_type,
+                data,
+                last_event_id,
+            } => OutputRef::Event(EventRef {
+                event_type: event_type.map_or(DEFAULT_EVENT_TYPE, |span| self.text(span)),
+                data: self.text(*data),
+                last_event_id: self.text(*last_event_id),
+            }),
+            Pending::Retry(retry) => OutputRef::Retry(*retry),
+            Pending::Comment(span) => OutputRef::Comment(self.text(*span)),
+            Pending::Error(error) => return Err(error.clone()),
+        })
+    }
+}
+
+impl<'a> Iterator for BorrowedOutputs<'a> {
+    type Item = Result<OutputRef<'a>, DecodeError>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(earlier) = self.earlier.next() {
+            return Some(earlier.as_ref().map(OutputRef::from).map_err(Clone::clone));
+        }
+        let pending = self.outputs.next()?;
+        Some(self.resolve(pending))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let len = self.len();
+        (len, Some(len))
+    }
+}
+
+impl ExactSizeIterator for BorrowedOutputs<'_> {
+    fn len(&self) -> usize {
+        self.earlier.len() + self.outputs.len()
+    }
+}
+
+impl std::iter::FusedIterator for BorrowedOutputs<'_> {}
+
+impl Drop for BorrowedOutputs<'_> {
+    fn drop(&mut self) {
+        for earlier in self.earlier.by_ref() {
+            self.queue.push_back(earlier.clone());
+        }
+        while let Some(pending) = self.outputs.next() {
+            let output = self.resolve(pending).map(|output| output.to_output());
+            self.queue.push_back(output);
+        }
+    }
+}
