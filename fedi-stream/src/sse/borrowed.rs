@@ -5,8 +5,14 @@
 //! The decoder's scan is the same as for [`Decoder::feed`](super::Decoder::feed); only what
 //! happens at the end of a block differs. Instead of building an owned [`Event`], the
 //! interpreter records where the event's text is ([`Span`]s): in the chunk, when a value is one
-//! line inside it and the chunk is valid UTF-8 around it, otherwise in the `arena`, a `String`
-//! that receives the decoded text and is emptied at the next `feed_borrowed`.
+//! line inside it; in the decoder's data buffer, which then keeps the event's data until the
+//! next call; or in the `arena`, a `String` that receives text already decoded (the event type,
+//! the last event ID, lines that spanned chunks).
+//!
+//! UTF-8 is checked once, after the scan, over the part of the chunk the spans cover and over
+//! the data kept in the buffer. In the rare case it fails, the spans into that source are
+//! decoded (invalid sequences replaced) into the arena instead; only then is anything checked
+//! or copied twice.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -25,15 +31,49 @@ const RETAINED_OUTPUTS: usize = 1024;
 pub(super) struct Span {
     start: usize,
     end: usize,
-    in_arena: bool,
+    source: Source,
+}
+
+/// What a [`Span`]'s range is into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The chunk fed (not yet checked as UTF-8 while scanning).
+    Chunk,
+    /// The decoder's data buffer (idem).
+    Data,
+    /// The arena (text already decoded).
+    Arena,
 }
 
 impl Span {
     const EMPTY: Self = Self {
         start: 0,
         end: 0,
-        in_arena: true,
+        source: Source::Arena,
     };
+
+    /// The span's text, if it points into `source`.
+    fn bytes_in<'b>(&self, source: Source, bytes: &'b [u8]) -> Option<&'b [u8]> {
+        (self.source == source)
+            .then(|| bytes.get(self.start..self.end))
+            .flatten()
+    }
+}
+
+impl Pending {
+    /// The spans of this output's text.
+    fn spans_mut(&mut self) -> impl Iterator<Item = &mut Span> {
+        let (first, second, third) = match self {
+            Self::Event {
+                event_type,
+                data,
+                last_event_id,
+            } => (event_type.as_mut(), Some(data), Some(last_event_id)),
+            Self::Comment(span) => (Some(span), None, None),
+            Self::Retry(_) | Self::Error(_) => (None, None, None),
+        };
+        first.into_iter().chain(second).chain(third)
+    }
 }
 
 /// An output recorded during a borrowed scan.
@@ -56,11 +96,12 @@ pub(super) enum Pending {
 pub(super) struct Lender {
     /// Whether a borrowed scan is running: outputs are recorded here rather than queued.
     active: bool,
-    /// Address of the chunk being scanned.
+    /// Address and length of the chunk being scanned.
     chunk_addr: usize,
-    /// The part of the chunk known to be valid UTF-8: spans into the chunk lie inside it.
-    valid_start: usize,
-    valid_end: usize,
+    chunk_len: usize,
+    /// The part of the chunk the spans into it cover (empty: `usize::MAX..0`).
+    chunk_low: usize,
+    chunk_high: usize,
     outputs: Vec<Pending>,
     arena: String,
     /// Outputs queued by [`Decoder::feed`](super::Decoder::feed) and not yet polled when the
@@ -78,14 +119,13 @@ impl Lender {
         self.active
     }
 
-    /// Starts a borrowed scan of `chunk`: forgets the previous feed's outputs and arena, takes
-    /// over the outputs still `queued`, and returns the part of the chunk that is valid UTF-8,
-    /// which values lent from the chunk lie in (empty if the chunk has an invalid sequence).
-    pub(super) fn begin<'c>(
+    /// Starts a borrowed scan of `chunk`: forgets the previous feed's outputs and arena and
+    /// takes over the outputs still `queued`.
+    pub(super) fn begin(
         &mut self,
-        chunk: &'c [u8],
+        chunk: &[u8],
         queued: &mut VecDeque<Result<Output, DecodeError>>,
-    ) -> &'c str {
+    ) {
         if self.arena.capacity() > RETAINED_ARENA_CAPACITY {
             self.arena = String::new();
         } else {
@@ -96,38 +136,73 @@ impl Lender {
         } else {
             self.outputs.clear();
         }
-        self.earlier.clear();
-        self.earlier.extend(queued.drain(..));
+        if !self.earlier.is_empty() {
+            self.earlier.clear();
+        }
+        if !queued.is_empty() {
+            self.earlier.extend(queued.drain(..));
+        }
         self.event_type = None;
         self.last_event_id = None;
         self.active = true;
         self.chunk_addr = chunk.as_ptr() as usize;
-        // A value the decoder can lend from the chunk starts after an ASCII byte of it (`:`,
-        // a space, a line end) and ends at a line end: never inside the continuation bytes of
-        // a character the previous chunk began, nor inside one this chunk leaves incomplete.
-        // Leaving those out, one check of the chunk covers every value in it.
-        let start = chunk
-            .iter()
-            .take(3)
-            .take_while(|&&b| b & 0xC0 == 0x80)
-            .count();
-        let end = complete_end(chunk).max(start);
-        match chunk.get(start..end).and_then(super::utf8::to_str) {
-            Some(valid) => {
-                (self.valid_start, self.valid_end) = (start, end);
-                valid
-            }
-            None => {
-                (self.valid_start, self.valid_end) = (0, 0);
-                ""
+        self.chunk_len = chunk.len();
+        self.chunk_low = usize::MAX;
+        self.chunk_high = 0;
+    }
+
+    /// Ends the borrowed scan: checks the text the spans point to in `chunk` and in `data` (the
+    /// data buffer's lent part), moves what is not valid UTF-8 into the arena, decoded, and
+    /// lends the outputs.
+    pub(super) fn end<'a>(
+        &'a mut self,
+        chunk: &'a [u8],
+        data: &'a [u8],
+        queue: &'a mut VecDeque<Result<Output, DecodeError>>,
+    ) -> BorrowedOutputs<'a> {
+        self.active = false;
+        let (low, high) = (self.chunk_low.min(self.chunk_high), self.chunk_high);
+        let chunk_text = chunk.get(low..high).and_then(super::utf8::long_to_str);
+        if chunk_text.is_none() {
+            self.relocate(Source::Chunk, chunk);
+        }
+        let data_text = super::utf8::long_to_str(data);
+        if data_text.is_none() {
+            self.relocate(Source::Data, data);
+        }
+        BorrowedOutputs {
+            earlier: self.earlier.iter(),
+            outputs: self.outputs.iter(),
+            chunk: chunk_text.unwrap_or_default(),
+            chunk_offset: low,
+            data: data_text.unwrap_or_default(),
+            arena: &self.arena,
+            queue,
+        }
+    }
+
+    /// Decodes the text of every span into `source` (whose `bytes` are not all valid UTF-8)
+    /// into the arena, and points the spans there.
+    #[cold]
+    fn relocate(&mut self, source: Source, bytes: &[u8]) {
+        let Self { outputs, arena, .. } = self;
+        for output in outputs.iter_mut() {
+            for span in output.spans_mut() {
+                if let Some(text) = span.bytes_in(source, bytes) {
+                    *span = copy_into(arena, &decode(text));
+                }
             }
         }
     }
 
-    /// Ends the borrowed scan.
+    /// A span of the decoder's data buffer, which keeps `start..end` until the next call.
     #[inline]
-    pub(super) fn end(&mut self) {
-        self.active = false;
+    pub(super) fn data(start: usize, end: usize) -> Span {
+        Span {
+            start,
+            end,
+            source: Source::Data,
+        }
     }
 
     /// Records an output that carries no text.
@@ -137,19 +212,19 @@ impl Lender {
     }
 
     /// Where the text of `bytes` (raw value bytes) will be lent from: the chunk itself when
-    /// they lie in its valid part, else the arena, where they are decoded (invalid sequences
-    /// replaced with U+FFFD).
+    /// they lie in it (checked as UTF-8 at the [`end`](Self::end)), else the arena, where they
+    /// are decoded (invalid sequences replaced with U+FFFD).
     #[inline]
     pub(super) fn text(&mut self, bytes: &[u8]) -> Span {
         let start = (bytes.as_ptr() as usize).wrapping_sub(self.chunk_addr);
-        if start >= self.valid_start
-            && start <= self.valid_end
-            && bytes.len() <= self.valid_end - start
-        {
+        if start <= self.chunk_len && bytes.len() <= self.chunk_len - start {
+            let end = start + bytes.len();
+            self.chunk_low = self.chunk_low.min(start);
+            self.chunk_high = self.chunk_high.max(end);
             return Span {
                 start,
-                end: start + bytes.len(),
-                in_arena: false,
+                end,
+                source: Source::Chunk,
             };
         }
         self.copy(&decode(bytes))
@@ -158,16 +233,7 @@ impl Lender {
     /// Copies already decoded text into the arena.
     #[inline]
     pub(super) fn copy(&mut self, text: &str) -> Span {
-        if text.is_empty() {
-            return Span::EMPTY;
-        }
-        let start = self.arena.len();
-        self.arena.push_str(text);
-        Span {
-            start,
-            end: self.arena.len(),
-            in_arena: true,
-        }
+        copy_into(&mut self.arena, text)
     }
 
     /// Records a dispatched event. `event_type` is the block's type (`""` for the default) and
@@ -218,44 +284,21 @@ impl Lender {
             + self.outputs.capacity() * size_of::<Pending>()
             + self.earlier.capacity() * size_of::<Result<Output, DecodeError>>()
     }
-
-    /// The recorded outputs, lent until the decoder is used again. `valid` is what
-    /// [`begin`](Self::begin) returned.
-    pub(super) fn lend<'a>(
-        &'a self,
-        valid: &'a str,
-        queue: &'a mut VecDeque<Result<Output, DecodeError>>,
-    ) -> BorrowedOutputs<'a> {
-        BorrowedOutputs {
-            earlier: self.earlier.iter(),
-            outputs: self.outputs.iter(),
-            chunk: valid,
-            chunk_offset: self.valid_start,
-            arena: &self.arena,
-            queue,
-        }
-    }
 }
 
-/// The length of `bytes` without a UTF-8 sequence left incomplete at its end (without it, a
-/// valid stream cut anywhere gives valid UTF-8). Looks at the last three bytes at most.
-fn complete_end(bytes: &[u8]) -> usize {
-    let len = bytes.len();
-    for back in 1..=len.min(3) {
-        let byte = bytes.get(len - back).copied().unwrap_or_default();
-        if byte < 0x80 {
-            return len;
-        }
-        if byte >= 0xC0 {
-            let needed = match byte {
-                0xF0.. => 4,
-                0xE0.. => 3,
-                _ => 2,
-            };
-            return if back < needed { len - back } else { len };
-        }
+/// Appends `text` to `arena` and returns its span.
+#[inline]
+fn copy_into(arena: &mut String, text: &str) -> Span {
+    if text.is_empty() {
+        return Span::EMPTY;
     }
-    len
+    let start = arena.len();
+    arena.push_str(text);
+    Span {
+        start,
+        end: arena.len(),
+        source: Source::Arena,
+    }
 }
 
 /// One dispatched event, borrowed from the decoder or from the chunk it was fed: the same
@@ -373,9 +416,11 @@ impl<'a> From<&'a Output> for OutputRef<'a> {
 pub struct BorrowedOutputs<'a> {
     earlier: std::slice::Iter<'a, Result<Output, DecodeError>>,
     outputs: std::slice::Iter<'a, Pending>,
-    /// The valid part of the chunk, which starts at `chunk_offset` in the chunk.
+    /// The part of the chunk spans point to, which starts at `chunk_offset` in the chunk.
     chunk: &'a str,
     chunk_offset: usize,
+    /// The lent part of the decoder's data buffer.
+    data: &'a str,
     arena: &'a str,
     /// The decoder's queue of owned outputs, for what is left when this is dropped.
     queue: &'a mut VecDeque<Result<Output, DecodeError>>,
@@ -385,14 +430,14 @@ impl<'a> BorrowedOutputs<'a> {
     /// The text a span points to.
     #[inline]
     fn text(&self, span: Span) -> &'a str {
-        let (text, start, end) = if span.in_arena {
-            (self.arena, span.start, span.end)
-        } else {
-            (
+        let (text, start, end) = match span.source {
+            Source::Arena => (self.arena, span.start, span.end),
+            Source::Data => (self.data, span.start, span.end),
+            Source::Chunk => (
                 self.chunk,
-                span.start - self.chunk_offset,
-                span.end - self.chunk_offset,
-            )
+                span.start.wrapping_sub(self.chunk_offset),
+                span.end.wrapping_sub(self.chunk_offset),
+            ),
         };
         text.get(start..end).unwrap_or_default()
     }

@@ -271,11 +271,11 @@ impl Decoder {
     /// assert_eq!(seen, [r#"inbox {"type":"Note"} #7"#, "message split #7"]);
     /// ```
     pub fn feed_borrowed<'a>(&'a mut self, chunk: &'a [u8]) -> BorrowedOutputs<'a> {
-        let valid = self.interpreter.begin_borrowed(chunk);
+        self.interpreter.begin_borrowed(chunk);
         self.single_min_len = 0;
         self.feed_slice(chunk);
         self.single_min_len = SINGLE_MIN_LEN;
-        self.interpreter.end_borrowed(valid)
+        self.interpreter.end_borrowed(chunk)
     }
 
     /// Bytes of memory (capacity) held for [`feed_borrowed`](Self::feed_borrowed)'s outputs:
@@ -298,6 +298,9 @@ impl Decoder {
     /// event source (a reconnect): it keeps its settings and last event ID, and expects a BOM
     /// again. Drain [`poll`](Self::poll) after: outputs of earlier feeds are still queued.
     pub fn finish(&mut self) {
+        if self.interpreter.has_lent() {
+            self.interpreter.release_lent(self.limits.max_event_size);
+        }
         self.interpreter.discard_block();
         self.mode = Mode::Normal;
         self.bom_pending = Some(0);
@@ -312,6 +315,9 @@ impl Decoder {
     // Always inlined: with small chunks, a call per chunk would cost as much as the short path.
     #[inline(always)]
     fn feed_slice(&mut self, mut input: &[u8]) {
+        if self.interpreter.has_lent() {
+            self.interpreter.release_lent(self.limits.max_event_size);
+        }
         // The common case of small chunks, kept short: more of a data value (in a data line
         // the BOM is decided and no LF is to be skipped) that fits in the data buffer as it is.
         // Its leading blocks without a line end are copied here; the rest takes the full path.

@@ -71,6 +71,10 @@ pub(super) struct Interpreter {
     /// values instead). Kept from event to event (up to [`RETAINED_DATA_CAPACITY`]), so that
     /// decoding allocates only the events it hands out.
     data: Vec<u8>,
+    /// During and after a borrowed feed: how many bytes at the start of `data` belong to events
+    /// already dispatched, lent until the next call; the block under construction follows.
+    /// Always 0 otherwise.
+    lent: usize,
     /// Whether a `data` field was seen: the spec's "data buffer is not empty".
     has_data: bool,
     /// Whether the block set its event type: the spec's "event type buffer" is then
@@ -96,6 +100,7 @@ impl Interpreter {
     pub(super) fn new() -> Self {
         Self {
             data: Vec::new(),
+            lent: 0,
             has_data: false,
             has_type: false,
             event_type: String::new(),
@@ -124,7 +129,25 @@ impl Interpreter {
     }
 
     pub(super) fn data_len(&self) -> usize {
-        self.data.len()
+        self.data.len() - self.lent
+    }
+
+    /// Whether the data buffer still holds data lent by the last borrowed feed.
+    #[inline(always)]
+    pub(super) fn has_lent(&self) -> bool {
+        self.lent != 0
+    }
+
+    /// Takes back the data lent by the last borrowed feed: the block under construction moves
+    /// to the start of the buffer (each byte moves once at most, so decoding stays linear), and
+    /// the buffer goes back within `max_event_size` of capacity, as outside borrowed feeds.
+    #[cold]
+    pub(super) fn release_lent(&mut self, max_event_size: usize) {
+        self.data.drain(..self.lent);
+        self.lent = 0;
+        if self.data.capacity() > max_event_size {
+            self.data.shrink_to(max_event_size.max(self.data.len()));
+        }
     }
 
     #[inline]
@@ -145,15 +168,14 @@ impl Interpreter {
     }
 
     /// Starts recording outputs for a borrowed feed of `chunk` (see [`Lender::begin`]).
-    pub(super) fn begin_borrowed<'c>(&mut self, chunk: &'c [u8]) -> &'c str {
-        self.lender.begin(chunk, &mut self.out)
+    pub(super) fn begin_borrowed(&mut self, chunk: &[u8]) {
+        self.lender.begin(chunk, &mut self.out);
     }
 
-    /// Stops recording, and lends what was recorded; `valid` is what
-    /// [`begin_borrowed`](Self::begin_borrowed) returned.
-    pub(super) fn end_borrowed<'a>(&'a mut self, valid: &'a str) -> BorrowedOutputs<'a> {
-        self.lender.end();
-        self.lender.lend(valid, &mut self.out)
+    /// Stops recording, and lends what was recorded for `chunk` (see [`Lender::end`]).
+    pub(super) fn end_borrowed<'a>(&'a mut self, chunk: &'a [u8]) -> BorrowedOutputs<'a> {
+        let data = self.data.get(..self.lent).unwrap_or_default();
+        self.lender.end(chunk, data, &mut self.out)
     }
 
     /// Capacity held for borrowed outputs.
@@ -227,10 +249,10 @@ impl Interpreter {
     #[inline]
     pub(super) fn begin_data(&mut self, max_event_size: usize) -> bool {
         if self.has_data {
-            if self.data.len() >= max_event_size {
+            if self.data_len() >= max_event_size {
                 return false;
             }
-            extend_within(&mut self.data, b"\n", max_event_size);
+            extend_within(&mut self.data, b"\n", self.lent + max_event_size);
         } else {
             self.has_data = true;
         }
@@ -247,15 +269,14 @@ impl Interpreter {
     /// within `max_event_size`.
     #[inline]
     pub(super) fn push_data(&mut self, bytes: &[u8], max_event_size: usize) {
-        extend_within(&mut self.data, bytes, max_event_size);
+        extend_within(&mut self.data, bytes, self.lent + max_event_size);
     }
 
     /// How many more `data` bytes fit, both in the buffer as allocated and within
     /// `max_event_size`: what [`push_data_blocks`](Self::push_data_blocks) may take.
     #[inline]
     pub(super) fn data_room(&self, max_event_size: usize) -> usize {
-        let len = self.data.len();
-        (self.data.capacity() - len).min(max_event_size.saturating_sub(len))
+        (self.data.capacity() - self.data.len()).min(max_event_size.saturating_sub(self.data_len()))
     }
 
     /// Appends the leading blocks of `bytes` that hold no line end to the current `data` value
@@ -288,9 +309,16 @@ impl Interpreter {
             return;
         }
         if self.lender.is_active() {
-            let data = self.lender.text(single.unwrap_or(&self.data));
+            let data = match single {
+                Some(value) => self.lender.text(value),
+                None => {
+                    // The data stays in the buffer, lent until the next call.
+                    let span = Lender::data(self.lent, self.data.len());
+                    self.lent = self.data.len();
+                    span
+                }
+            };
             self.lender.event(event_type, data, &self.last_event_id);
-            self.clear_data();
             return;
         }
         let data = decode(single.unwrap_or(&self.data));
@@ -302,7 +330,9 @@ impl Interpreter {
     /// Empties the data buffer, keeping its allocation for the next event unless it grew
     /// beyond [`RETAINED_DATA_CAPACITY`].
     fn clear_data(&mut self) {
-        if self.data.capacity() > RETAINED_DATA_CAPACITY {
+        if self.lent != 0 {
+            self.data.truncate(self.lent);
+        } else if self.data.capacity() > RETAINED_DATA_CAPACITY {
             self.data = Vec::new();
         } else {
             self.data.clear();
