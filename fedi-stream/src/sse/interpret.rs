@@ -71,10 +71,10 @@ pub(super) struct Interpreter {
     /// values instead). Kept from event to event (up to [`RETAINED_DATA_CAPACITY`]), so that
     /// decoding allocates only the events it hands out.
     data: Vec<u8>,
-    /// During and after a borrowed feed: how many bytes at the start of `data` belong to events
-    /// already dispatched, lent until the next call; the block under construction follows.
-    /// Always 0 otherwise.
-    lent: usize,
+    /// During and after a borrowed feed: the data of events dispatched from the data buffer,
+    /// lent until the next call (the first one by swapping buffers, without a copy). Empty
+    /// otherwise.
+    lent: Vec<u8>,
     /// Whether a `data` field was seen: the spec's "data buffer is not empty".
     has_data: bool,
     /// Whether the block set its event type: the spec's "event type buffer" is then
@@ -100,7 +100,7 @@ impl Interpreter {
     pub(super) fn new() -> Self {
         Self {
             data: Vec::new(),
-            lent: 0,
+            lent: Vec::new(),
             has_data: false,
             has_type: false,
             event_type: String::new(),
@@ -129,24 +129,24 @@ impl Interpreter {
     }
 
     pub(super) fn data_len(&self) -> usize {
-        self.data.len() - self.lent
+        self.data.len()
     }
 
     /// Whether the data buffer still holds data lent by the last borrowed feed.
     #[inline(always)]
     pub(super) fn has_lent(&self) -> bool {
-        self.lent != 0
+        !self.lent.is_empty()
     }
 
-    /// Takes back the data lent by the last borrowed feed: the block under construction moves
-    /// to the start of the buffer (each byte moves once at most, so decoding stays linear), and
-    /// the buffer goes back within `max_event_size` of capacity, as outside borrowed feeds.
+    /// Takes back the data lent by the last borrowed feed, keeping at most the capacity the data
+    /// buffer may have (`max_event_size`, and [`RETAINED_DATA_CAPACITY`] between events), since
+    /// the two buffers trade places.
     #[cold]
     pub(super) fn release_lent(&mut self, max_event_size: usize) {
-        self.data.drain(..self.lent);
-        self.lent = 0;
-        if self.data.capacity() > max_event_size {
-            self.data.shrink_to(max_event_size.max(self.data.len()));
+        self.lent.clear();
+        let keep = max_event_size.min(RETAINED_DATA_CAPACITY);
+        if self.lent.capacity() > keep {
+            self.lent.shrink_to(keep);
         }
     }
 
@@ -174,13 +174,12 @@ impl Interpreter {
 
     /// Stops recording, and lends what was recorded for `chunk` (see [`Lender::end`]).
     pub(super) fn end_borrowed<'a>(&'a mut self, chunk: &'a [u8]) -> BorrowedOutputs<'a> {
-        let data = self.data.get(..self.lent).unwrap_or_default();
-        self.lender.end(chunk, data, &mut self.out)
+        self.lender.end(chunk, &self.lent, &mut self.out)
     }
 
     /// Capacity held for borrowed outputs.
     pub(super) fn lender_capacity(&self) -> usize {
-        self.lender.capacity()
+        self.lender.capacity() + self.lent.capacity()
     }
 
     /// Processes one complete line that is not a `data` field.
@@ -225,7 +224,9 @@ impl Interpreter {
                 }
                 self.has_type = true;
             }
-            b"id" if !value.contains(&0) => {
+            // The value holds no line end (the line has ended), so the first CR, LF or NUL
+            // is a NUL: found a word at a time, where `contains` goes byte by byte.
+            b"id" if line_end::find_line_end_or_nul(value).is_none() => {
                 value.clone_into(&mut self.id_buffer);
                 self.id_changed = true;
             }
@@ -252,7 +253,7 @@ impl Interpreter {
             if self.data_len() >= max_event_size {
                 return false;
             }
-            extend_within(&mut self.data, b"\n", self.lent + max_event_size);
+            extend_within(&mut self.data, b"\n", max_event_size);
         } else {
             self.has_data = true;
         }
@@ -269,14 +270,15 @@ impl Interpreter {
     /// within `max_event_size`.
     #[inline]
     pub(super) fn push_data(&mut self, bytes: &[u8], max_event_size: usize) {
-        extend_within(&mut self.data, bytes, self.lent + max_event_size);
+        extend_within(&mut self.data, bytes, max_event_size);
     }
 
     /// How many more `data` bytes fit, both in the buffer as allocated and within
     /// `max_event_size`: what [`push_data_blocks`](Self::push_data_blocks) may take.
     #[inline]
     pub(super) fn data_room(&self, max_event_size: usize) -> usize {
-        (self.data.capacity() - self.data.len()).min(max_event_size.saturating_sub(self.data_len()))
+        let len = self.data.len();
+        (self.data.capacity() - len).min(max_event_size.saturating_sub(len))
     }
 
     /// Appends the leading blocks of `bytes` that hold no line end to the current `data` value
@@ -312,10 +314,21 @@ impl Interpreter {
             let data = match single {
                 Some(value) => self.lender.text(value),
                 None => {
-                    // The data stays in the buffer, lent until the next call.
-                    let span = Lender::data(self.lent, self.data.len());
-                    self.lent = self.data.len();
-                    span
+                    // The data is lent until the next call: the first event's buffer itself,
+                    // the next ones' copied after it.
+                    let start = self.lent.len();
+                    if start == 0 {
+                        mem::swap(&mut self.data, &mut self.lent);
+                    } else {
+                        self.lent.extend_from_slice(&self.data);
+                    }
+                    // As `clear_data`, field by field (the event type is borrowed).
+                    if self.data.capacity() > RETAINED_DATA_CAPACITY {
+                        self.data = Vec::new();
+                    } else {
+                        self.data.clear();
+                    }
+                    Lender::data(start, self.lent.len())
                 }
             };
             self.lender.event(event_type, data, &self.last_event_id);
@@ -330,9 +343,7 @@ impl Interpreter {
     /// Empties the data buffer, keeping its allocation for the next event unless it grew
     /// beyond [`RETAINED_DATA_CAPACITY`].
     fn clear_data(&mut self) {
-        if self.lent != 0 {
-            self.data.truncate(self.lent);
-        } else if self.data.capacity() > RETAINED_DATA_CAPACITY {
+        if self.data.capacity() > RETAINED_DATA_CAPACITY {
             self.data = Vec::new();
         } else {
             self.data.clear();
