@@ -121,6 +121,7 @@ impl Lender {
 
     /// Starts a borrowed scan of `chunk`: forgets the previous feed's outputs and arena and
     /// takes over the outputs still `queued`.
+    #[inline]
     pub(super) fn begin(
         &mut self,
         chunk: &[u8],
@@ -128,12 +129,12 @@ impl Lender {
     ) {
         if self.arena.capacity() > RETAINED_ARENA_CAPACITY {
             self.arena = String::new();
-        } else {
+        } else if !self.arena.is_empty() {
             self.arena.clear();
         }
         if self.outputs.capacity() > RETAINED_OUTPUTS {
             self.outputs = Vec::new();
-        } else {
+        } else if !self.outputs.is_empty() {
             self.outputs.clear();
         }
         if !self.earlier.is_empty() {
@@ -154,6 +155,7 @@ impl Lender {
     /// Ends the borrowed scan: checks the text the spans point to in `chunk` and in `data` (the
     /// data buffer's lent part), moves what is not valid UTF-8 into the arena, decoded, and
     /// lends the outputs.
+    #[inline]
     pub(super) fn end<'a>(
         &'a mut self,
         chunk: &'a [u8],
@@ -162,11 +164,20 @@ impl Lender {
     ) -> BorrowedOutputs<'a> {
         self.active = false;
         let (low, high) = (self.chunk_low.min(self.chunk_high), self.chunk_high);
-        let chunk_text = chunk.get(low..high).and_then(super::utf8::long_to_str);
+        // Most small chunks lend nothing from themselves or from the data buffer.
+        let chunk_text = if low == high {
+            Some("")
+        } else {
+            chunk.get(low..high).and_then(super::utf8::long_to_str)
+        };
         if chunk_text.is_none() {
             self.relocate(Source::Chunk, chunk);
         }
-        let data_text = super::utf8::long_to_str(data);
+        let data_text = if data.is_empty() {
+            Some("")
+        } else {
+            super::utf8::long_to_str(data)
+        };
         if data_text.is_none() {
             self.relocate(Source::Data, data);
         }

@@ -270,6 +270,7 @@ impl Decoder {
     /// }
     /// assert_eq!(seen, [r#"inbox {"type":"Note"} #7"#, "message split #7"]);
     /// ```
+    #[inline]
     pub fn feed_borrowed<'a>(&'a mut self, chunk: &'a [u8]) -> BorrowedOutputs<'a> {
         self.interpreter.begin_borrowed(chunk);
         self.single_min_len = 0;

@@ -168,11 +168,13 @@ impl Interpreter {
     }
 
     /// Starts recording outputs for a borrowed feed of `chunk` (see [`Lender::begin`]).
+    #[inline]
     pub(super) fn begin_borrowed(&mut self, chunk: &[u8]) {
         self.lender.begin(chunk, &mut self.out);
     }
 
     /// Stops recording, and lends what was recorded for `chunk` (see [`Lender::end`]).
+    #[inline]
     pub(super) fn end_borrowed<'a>(&'a mut self, chunk: &'a [u8]) -> BorrowedOutputs<'a> {
         self.lender.end(chunk, &self.lent, &mut self.out)
     }
