@@ -107,9 +107,12 @@ pub(super) struct Lender {
     /// Outputs queued by [`Decoder::feed`](super::Decoder::feed) and not yet polled when the
     /// borrowed scan started: lent first.
     earlier: Vec<Result<Output, DecodeError>>,
-    /// The current event type and last event ID, once copied into the arena during this feed.
+    /// The current event type and last event ID, once copied into the arena (or, for the ID,
+    /// found in the chunk) during this feed.
     event_type: Option<Span>,
     last_event_id: Option<Span>,
+    /// Where the value of the block's `id` line is, if it is in the chunk.
+    id_value: Option<Span>,
 }
 
 impl Lender {
@@ -145,6 +148,7 @@ impl Lender {
         }
         self.event_type = None;
         self.last_event_id = None;
+        self.id_value = None;
         self.active = true;
         self.chunk_addr = chunk.as_ptr() as usize;
         self.chunk_len = chunk.len();
@@ -161,6 +165,7 @@ impl Lender {
         chunk: &'a [u8],
         data: &'a [u8],
         queue: &'a mut VecDeque<Result<Output, DecodeError>>,
+        stale_id: Option<(&[u8], &mut String)>,
     ) -> BorrowedOutputs<'a> {
         self.active = false;
         let (low, high) = (self.chunk_low.min(self.chunk_high), self.chunk_high);
@@ -180,6 +185,21 @@ impl Lender {
         };
         if data_text.is_none() {
             self.relocate(Source::Data, data);
+        }
+        if let Some((raw, last_event_id)) = stale_id {
+            // The decoder's last event ID, from the text already checked or decoded for the
+            // events when there is some.
+            let checked = match self.last_event_id {
+                Some(span) if span.source == Source::Arena => self.arena.get(span.start..span.end),
+                Some(span) if span.source == Source::Chunk => chunk_text.and_then(|text| {
+                    text.get(span.start.wrapping_sub(low)..span.end.wrapping_sub(low))
+                }),
+                _ => None,
+            };
+            match checked {
+                Some(text) => text.clone_into(last_event_id),
+                None => (*decode(raw)).clone_into(last_event_id),
+            }
         }
         BorrowedOutputs {
             earlier: self.earlier.iter(),
@@ -227,18 +247,53 @@ impl Lender {
     /// are decoded (invalid sequences replaced with U+FFFD).
     #[inline]
     pub(super) fn text(&mut self, bytes: &[u8]) -> Span {
-        let start = (bytes.as_ptr() as usize).wrapping_sub(self.chunk_addr);
-        if start <= self.chunk_len && bytes.len() <= self.chunk_len - start {
-            let end = start + bytes.len();
-            self.chunk_low = self.chunk_low.min(start);
-            self.chunk_high = self.chunk_high.max(end);
-            return Span {
-                start,
-                end,
-                source: Source::Chunk,
-            };
+        match self.in_chunk(bytes) {
+            Some(span) => span,
+            None => self.copy(&decode(bytes)),
         }
-        self.copy(&decode(bytes))
+    }
+
+    /// The span of `bytes` if they lie in the chunk, covered by the check at the
+    /// [`end`](Self::end).
+    #[inline]
+    fn in_chunk(&mut self, bytes: &[u8]) -> Option<Span> {
+        let span = self.locate(bytes)?;
+        self.cover(span);
+        Some(span)
+    }
+
+    /// The span of `bytes` if they lie in the chunk.
+    #[inline]
+    fn locate(&self, bytes: &[u8]) -> Option<Span> {
+        let start = (bytes.as_ptr() as usize).wrapping_sub(self.chunk_addr);
+        (start <= self.chunk_len && bytes.len() <= self.chunk_len - start).then(|| Span {
+            start,
+            end: start + bytes.len(),
+            source: Source::Chunk,
+        })
+    }
+
+    /// Extends the part of the chunk checked at the [`end`](Self::end) to `span`.
+    #[inline]
+    fn cover(&mut self, span: Span) {
+        self.chunk_low = self.chunk_low.min(span.start);
+        self.chunk_high = self.chunk_high.max(span.end);
+    }
+
+    /// An `id` line set the last event ID buffer to `value`.
+    #[inline]
+    pub(super) fn id_line(&mut self, value: &[u8]) {
+        self.id_value = self.locate(value);
+    }
+
+    /// A dispatch made the last `id` value the last event ID: events lend it from the chunk if
+    /// its line is there, otherwise the next event copies it.
+    #[inline]
+    pub(super) fn id_dispatched(&mut self) {
+        self.last_event_id = self.id_value;
+        if let Some(span) = self.id_value {
+            self.cover(span);
+        }
     }
 
     /// Copies already decoded text into the arena.
@@ -248,11 +303,11 @@ impl Lender {
     }
 
     /// Records a dispatched event. `event_type` is the block's type (`""` for the default) and
-    /// `last_event_id` the decoder's; both are copied into the arena once per feed and then
-    /// shared by the following events, until they change
-    /// ([`type_changed`](Self::type_changed), [`id_changed`](Self::id_changed)).
+    /// `last_event_id` the decoder's, undecoded; both are copied into the arena once per feed
+    /// and then shared by the following events, until they change
+    /// ([`type_changed`](Self::type_changed), [`id_dispatched`](Self::id_dispatched)).
     #[inline]
-    pub(super) fn event(&mut self, event_type: &str, data: Span, last_event_id: &str) {
+    pub(super) fn event(&mut self, event_type: &str, data: Span, last_event_id: &[u8]) {
         let event_type = if event_type.is_empty() {
             None
         } else if let Some(span) = self.event_type {
@@ -265,7 +320,7 @@ impl Lender {
         let last_event_id = match self.last_event_id {
             Some(span) => span,
             None => {
-                let span = self.copy(last_event_id);
+                let span = self.copy(&decode(last_event_id));
                 self.last_event_id = Some(span);
                 span
             }
@@ -281,12 +336,6 @@ impl Lender {
     #[inline]
     pub(super) fn type_changed(&mut self) {
         self.event_type = None;
-    }
-
-    /// The last event ID changed: the next event copies it again.
-    #[inline]
-    pub(super) fn id_changed(&mut self) {
-        self.last_event_id = None;
     }
 
     /// Bytes of memory (capacity) held by the arena and the output lists.

@@ -90,6 +90,10 @@ pub(super) struct Interpreter {
     id_changed: bool,
     /// The spec's last event ID string.
     last_event_id: String,
+    /// During a borrowed feed, once an event changed the last event ID: its bytes, undecoded
+    /// (`last_event_id` is then stale until the end of the feed, which decodes it once).
+    last_id_raw: Vec<u8>,
+    last_id_stale: bool,
     comments: bool,
     out: VecDeque<Result<Output, DecodeError>>,
     /// Where outputs go instead of `out` during [`Decoder::feed_borrowed`](super::Decoder::feed_borrowed).
@@ -108,6 +112,8 @@ impl Interpreter {
             id_buffer: Vec::new(),
             id_changed: false,
             last_event_id: String::new(),
+            last_id_raw: Vec::new(),
+            last_id_stale: false,
             comments: false,
             out: VecDeque::new(),
             lender: Lender::default(),
@@ -176,7 +182,9 @@ impl Interpreter {
     /// Stops recording, and lends what was recorded for `chunk` (see [`Lender::end`]).
     #[inline]
     pub(super) fn end_borrowed<'a>(&'a mut self, chunk: &'a [u8]) -> BorrowedOutputs<'a> {
-        self.lender.end(chunk, &self.lent, &mut self.out)
+        let stale_id = mem::take(&mut self.last_id_stale)
+            .then_some((self.last_id_raw.as_slice(), &mut self.last_event_id));
+        self.lender.end(chunk, &self.lent, &mut self.out, stale_id)
     }
 
     /// Capacity held for borrowed outputs.
@@ -231,6 +239,9 @@ impl Interpreter {
             b"id" if line_end::find_line_end_or_nul(value).is_none() => {
                 value.clone_into(&mut self.id_buffer);
                 self.id_changed = true;
+                if self.lender.is_active() {
+                    self.lender.id_line(value);
+                }
             }
             b"retry" => {
                 if let Some(millis) = parse_retry(value) {
@@ -301,8 +312,16 @@ impl Interpreter {
     /// one value the decoder has not copied into the data buffer.
     pub(super) fn dispatch(&mut self, single: Option<&[u8]>) {
         if mem::take(&mut self.id_changed) {
-            (*decode(&self.id_buffer)).clone_into(&mut self.last_event_id);
-            self.lender.id_changed();
+            if self.lender.is_active() {
+                // Decoded once, at the end of the feed; events lend the value from the chunk
+                // when its line is there. (`id_buffer` is not read again before an `id` line
+                // or a discarded block sets it.)
+                mem::swap(&mut self.id_buffer, &mut self.last_id_raw);
+                self.last_id_stale = true;
+                self.lender.id_dispatched();
+            } else {
+                (*decode(&self.id_buffer)).clone_into(&mut self.last_event_id);
+            }
         }
         let event_type = if mem::take(&mut self.has_type) {
             self.event_type.as_str()
@@ -333,7 +352,12 @@ impl Interpreter {
                     Lender::data(start, self.lent.len())
                 }
             };
-            self.lender.event(event_type, data, &self.last_event_id);
+            let last_event_id = if self.last_id_stale {
+                &self.last_id_raw
+            } else {
+                self.last_event_id.as_bytes()
+            };
+            self.lender.event(event_type, data, last_event_id);
             return;
         }
         let data = decode(single.unwrap_or(&self.data));
