@@ -193,7 +193,7 @@ proptest! {
         let limits = decoder.limits();
         for chunk in split_at(&stream, &cuts) {
             drop(decoder.feed_borrowed(chunk));
-            let text = 3 * (chunk.len() + limits.max_event_size + 3 * limits.max_line_length);
+            let text = 4 * (chunk.len() + limits.max_event_size + 3 * limits.max_line_length);
             let outputs = (chunk.len() + 1) * 128;
             prop_assert!(
                 decoder.borrowed_bytes() <= 2 * (text + outputs) + 64 * 1024,

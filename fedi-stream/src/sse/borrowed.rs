@@ -548,7 +548,18 @@ impl ExactSizeIterator for BorrowedOutputs<'_> {
 impl std::iter::FusedIterator for BorrowedOutputs<'_> {}
 
 impl Drop for BorrowedOutputs<'_> {
+    #[inline]
     fn drop(&mut self) {
+        if self.len() != 0 {
+            self.queue_the_rest();
+        }
+    }
+}
+
+impl BorrowedOutputs<'_> {
+    /// Queues what was not taken, owned, for [`Decoder::poll`](super::Decoder::poll).
+    #[cold]
+    fn queue_the_rest(&mut self) {
         for earlier in self.earlier.by_ref() {
             self.queue.push_back(earlier.clone());
         }

@@ -205,7 +205,7 @@ impl Decoder {
     /// event type (one line as received and decoded: up to 4 × `max_line_length` bytes, since
     /// an invalid byte decodes to the 3-byte U+FFFD), the last event ID (one decoded line:
     /// up to 3 × `max_line_length` bytes), and what [`feed_borrowed`](Self::feed_borrowed) keeps
-    /// for its outputs ([`borrowed_bytes`](Self::borrowed_bytes)).
+    /// for its outputs ([`borrowed_bytes`](Self::borrowed_bytes)). Both APIs keep this bound.
     #[must_use]
     pub fn buffered_bytes(&self) -> usize {
         self.line_buf.capacity() + self.interpreter.data_capacity()
@@ -233,27 +233,34 @@ impl Decoder {
 
     /// Feeds the next bytes of the stream, like [`feed`](Self::feed), and returns this chunk's
     /// outputs, borrowed: events whose type, data and last event ID are `&str`s pointing into
-    /// `chunk` or into a buffer the decoder reuses, so that decoding allocates nothing per
-    /// event. The text is exactly what [`poll`](Self::poll) would have given after
-    /// [`feed`](Self::feed), for any input and any chunking; the two may be mixed on one stream.
+    /// `chunk` or into buffers the decoder reuses, so that decoding allocates nothing per event.
+    /// The text is exactly what [`poll`](Self::poll) would have given after
+    /// [`feed`](Self::feed), for any input and any chunking (invalid UTF-8 replaced with U+FFFD
+    /// the same way); the two APIs may be mixed on one stream.
+    ///
+    /// The whole chunk is decoded before this returns; the iterator only hands out what was
+    /// recorded, and borrows the decoder until it is dropped.
     ///
     /// # What it guarantees
-    /// - Order: the outputs of earlier [`feed`](Self::feed) calls not yet polled come first
-    ///   (lent from the decoder), then this chunk's, in stream order. Outputs not taken
-    ///   when the iterator is dropped stay queued, owned, for [`poll`](Self::poll), still in
-    ///   order; nothing is lost or reordered whichever way the two APIs are mixed.
-    /// - No allocation per event: a block's data that is one line inside `chunk` is lent from
-    ///   the chunk; other data (several lines, or begun in an earlier chunk) and text with
-    ///   invalid UTF-8 (decoded with U+FFFD) are copied into an arena the decoder keeps and
-    ///   empties at the next call. The event type and the last event ID are copied into the
-    ///   arena once per call and shared by the events that carry them.
-    /// - UTF-8 is checked once for the whole chunk (its values lie in it), and again only for
-    ///   data gathered from several chunks.
-    /// - Bounded memory: on top of [`buffered_bytes`](Self::buffered_bytes), the arena and the
-    ///   list of this chunk's outputs, [`borrowed_bytes`](Self::borrowed_bytes).
+    /// - Order: outputs of earlier [`feed`](Self::feed) calls not yet polled come first, then
+    ///   this chunk's, in stream order. Outputs not taken when the iterator is dropped are
+    ///   queued, owned, for [`poll`](Self::poll), still in order; nothing is lost or reordered
+    ///   whichever way the two APIs are mixed (only leaking the iterator with `mem::forget`
+    ///   loses its outputs).
+    /// - No allocation per event once the buffers have grown: a block's data that is one line
+    ///   inside `chunk` is lent from the chunk; data gathered from several lines or chunks is
+    ///   lent from the decoder's data buffer (which trades places with a spare one rather than
+    ///   being copied); the event type and the last event ID are lent from the chunk or copied
+    ///   once per call into an arena; lines that spanned chunks go to the arena decoded.
+    /// - UTF-8 is checked once per byte: after the scan, over the part of the chunk the events
+    ///   point into and over the lent data (in the rare case that fails, the affected text is
+    ///   decoded into the arena instead).
+    /// - Bounded memory: [`buffered_bytes`](Self::buffered_bytes) keeps its bound; what is kept
+    ///   for the lent outputs is [`borrowed_bytes`](Self::borrowed_bytes).
     ///
     /// # What it refuses
-    /// The same as [`feed`](Self::feed): limit errors are items of the iterator.
+    /// The same as [`feed`](Self::feed): limit errors are items of the iterator, in stream
+    /// order.
     ///
     /// ```
     /// use fedi_stream::sse::{Decoder, OutputRef};
@@ -269,6 +276,7 @@ impl Decoder {
     ///     }
     /// }
     /// assert_eq!(seen, [r#"inbox {"type":"Note"} #7"#, "message split #7"]);
+    /// assert_eq!(decoder.last_event_id(), "7");
     /// ```
     #[inline]
     pub fn feed_borrowed<'a>(&'a mut self, chunk: &'a [u8]) -> BorrowedOutputs<'a> {
@@ -280,15 +288,15 @@ impl Decoder {
     }
 
     /// Bytes of memory (capacity) held for [`feed_borrowed`](Self::feed_borrowed)'s outputs:
-    /// the arena and the list of outputs of the last chunk, plus the outputs of earlier
-    /// [`feed`](Self::feed) calls it took over.
+    /// the list of the last chunk's outputs, the arena, the lent data buffer, and the outputs of
+    /// earlier [`feed`](Self::feed) calls it took over.
     ///
-    /// For a chunk of `n` bytes the list holds at most `n + 1` outputs, and the arena at most
-    /// `3 × (n + max_event_size + 3 × max_line_length)` bytes of text (data begun in an earlier
-    /// chunk, the event type, the last event ID and the line in progress come from earlier
-    /// chunks; a replaced invalid byte takes 3 bytes), capacity growing at most twofold beyond
-    /// that. Both are emptied at the next call, and released there if they grew beyond 64 KiB
-    /// and 1,024 outputs.
+    /// For a chunk of `n` bytes the list holds at most `n + 1` outputs, and the arena and the
+    /// lent data at most `4 × (n + max_event_size + 3 × max_line_length)` bytes of text (data,
+    /// an event type, a last event ID and a line begun in earlier chunks; a replaced invalid
+    /// byte takes 3 bytes), with capacity growing at most twofold beyond that. All are emptied
+    /// at the next call; beyond 64 KiB of arena, 1,024 outputs and
+    /// `min(max_event_size, 64 KiB)` of lent data, their memory is released there too.
     #[must_use]
     pub fn borrowed_bytes(&self) -> usize {
         self.interpreter.lender_capacity()

@@ -12,6 +12,10 @@
 //!  OutgoingEvent / comment / keep-alive ──▶ Encoder ──▶ bytes into any BufMut
 //! ```
 //!
+//! [`Decoder::feed_borrowed`] is the same decoder without an allocation per event: it returns
+//! the chunk's outputs as [`OutputRef`]s whose text is lent from the chunk or the decoder, equal
+//! to what `feed` + `poll` give.
+//!
 //! Browser semantics, which a host porting `EventSource` code expects:
 //! - a block is dispatched only at a blank line and only if it had a `data` field;
 //! - the event type defaults to `"message"`;
