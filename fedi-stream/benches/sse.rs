@@ -12,8 +12,8 @@
 //! - `decode_tiny`: a Mastodon-style stream of tiny events (`event: delete`, `data: <status
 //!   id>`, a `:thump` keep-alive every 100 events) of about 1 MiB, in 1500 B and 16 KiB chunks
 //!   and one event per chunk.
-//! - `decode_scaling`: our decoder alone on 2 MiB and 32 MiB of the inbox stream at each chunk
-//!   size: equal throughput means time linear in the input length.
+//! - `decode_scaling`: our decoder alone (owned and borrowed) on 2 MiB and 32 MiB of the inbox
+//!   stream at each chunk size: equal throughput means time linear in the input length.
 //! - `long_line`: one 1 MiB `data` line of real text in one chunk and in 1 KiB chunks.
 //! - `encode_inbox`: the inbox stream's events written by the encoder, by a hand-written
 //!   encoder that splits data on line breaks with `memchr`, and by a plain `write!`; the bytes
