@@ -52,6 +52,10 @@ enum Mode {
 /// ends, [`Output::Comment`] if enabled, and `Err` when the peer exceeds the [`Limits`].
 /// Every re-chunking of the same bytes gives the same outputs.
 ///
+/// To decode without an allocation per event, feed with
+/// [`feed_borrowed`](Self::feed_borrowed) instead: it returns each chunk's outputs with their
+/// text lent from the chunk or the decoder, equal to what `poll` would give.
+///
 /// # What it guarantees
 /// - One leading UTF-8 BOM is removed, even when its bytes arrive in separate chunks; any other
 ///   U+FEFF is content.
