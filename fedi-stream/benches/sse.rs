@@ -1,16 +1,19 @@
 //! SSE codec throughput on real ActivityStreams documents, side by side with two peers fed
 //! the same bytes in the same chunks in the same run: `eventsource-stream` 0.2.3, and a bare
-//! line splitter written here (`memchr` for LF, the `event`/`id`/`data` fields, one `String`
-//! per event), the floor a general decoder can approach. Before timing, every side's events
-//! are checked equal.
+//! line splitter written here (`memchr` for LF, the `event`/`id`/`data` fields, events handed
+//! out as borrowed byte slices, never checked as UTF-8), the floor a general decoder can
+//! approach. Our decoder runs twice: `fedi-stream` hands out owned events (`feed` + `poll`, one
+//! allocation per event), `fedi-stream (borrowed)` lends them (`feed_borrowed`: `&str`s into the
+//! chunk or the decoder, no allocation per event); both check UTF-8. Before timing, every
+//! side's events are checked equal.
 //!
 //! - `decode_inbox`: an inbox stream (`event: inbox`, `id`, one `data` line of a 1–2 KB real
 //!   document, minified) of about 8 MiB, in 64 B, 1500 B, 16 KiB and 1 MiB chunks.
 //! - `decode_tiny`: a Mastodon-style stream of tiny events (`event: delete`, `data: <status
 //!   id>`, a `:thump` keep-alive every 100 events) of about 1 MiB, in 1500 B and 16 KiB chunks
 //!   and one event per chunk.
-//! - `decode_scaling`: our decoder alone on 2 MiB and 32 MiB of the inbox stream at each chunk
-//!   size: equal throughput means time linear in the input length.
+//! - `decode_scaling`: our decoder alone (owned and borrowed) on 2 MiB and 32 MiB of the inbox
+//!   stream at each chunk size: equal throughput means time linear in the input length.
 //! - `long_line`: one 1 MiB `data` line of real text in one chunk and in 1 KiB chunks.
 //! - `encode_inbox`: the inbox stream's events written by the encoder, by a hand-written
 //!   encoder that splits data on line breaks with `memchr`, and by a plain `write!`; the bytes
@@ -27,10 +30,11 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group};
 use eventsource_stream::Eventsource;
-use fedi_stream::sse::{Decoder, Encoder, Limits, OutgoingEvent, Output};
+use fedi_stream::sse::{Decoder, Encoder, EventRef, Limits, OutgoingEvent, Output, OutputRef};
 use futures::{StreamExt, executor::block_on, stream};
 
 const OURS: &str = "fedi-stream";
+const OURS_BORROWED: &str = "fedi-stream (borrowed)";
 const SPLITTER: &str = "memchr line splitter";
 const EVENTSOURCE: &str = "eventsource-stream";
 
@@ -108,6 +112,30 @@ fn ours(chunks: &[&[u8]], limits: Limits, mut each: impl FnMut(&fedi_stream::sse
 fn ours_len(chunks: &[&[u8]], limits: Limits) -> usize {
     let mut seen = 0;
     ours(chunks, limits, |e| seen += e.data().len());
+    seen
+}
+
+/// Our decoder's borrowed path over `chunks`; calls `each` with every event.
+fn ours_borrowed(chunks: &[&[u8]], limits: Limits, mut each: impl FnMut(EventRef<'_>)) {
+    let mut decoder = Decoder::new().with_limits(limits);
+    for chunk in chunks {
+        for output in decoder.feed_borrowed(chunk) {
+            if let Ok(OutputRef::Event(event)) = output {
+                each(event);
+                black_box(event);
+            }
+        }
+    }
+    decoder.finish();
+    while let Some(output) = decoder.poll() {
+        black_box(output.ok());
+    }
+}
+
+/// Data bytes our decoder's borrowed path reports.
+fn ours_borrowed_len(chunks: &[&[u8]], limits: Limits) -> usize {
+    let mut seen = 0;
+    ours_borrowed(chunks, limits, |e| seen += e.data().len());
     seen
 }
 
@@ -255,6 +283,15 @@ fn check_equal(chunks: &[&[u8]], limits: Limits, peers: bool) -> usize {
             e.last_event_id().to_owned(),
         ));
     });
+    let mut lent: Vec<Triple> = Vec::new();
+    ours_borrowed(chunks, limits, |e| {
+        lent.push((
+            e.event_type().to_owned(),
+            e.data().to_owned(),
+            e.last_event_id().to_owned(),
+        ));
+    });
+    assert!(mine == lent, "the borrowed path disagrees");
     if peers {
         let mut split: Vec<Triple> = Vec::new();
         splitter(chunks, |t, d, i| {
@@ -280,8 +317,8 @@ fn label(size: usize) -> String {
     }
 }
 
-/// Benchmarks the three decoders on `body` cut into `chunks`.
-fn decode_three(
+/// Benchmarks the four decoders on `body` cut into `chunks`.
+fn decode_four(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     label: &str,
     chunks: &[&[u8]],
@@ -292,6 +329,13 @@ fn decode_three(
     group.bench_with_input(BenchmarkId::new(OURS, label), chunks, |b, chunks| {
         b.iter(|| assert_eq!(ours_len(chunks, Limits::default()), expected));
     });
+    group.bench_with_input(
+        BenchmarkId::new(OURS_BORROWED, label),
+        chunks,
+        |b, chunks| {
+            b.iter(|| assert_eq!(ours_borrowed_len(chunks, Limits::default()), expected));
+        },
+    );
     group.bench_with_input(BenchmarkId::new(SPLITTER, label), chunks, |b, chunks| {
         b.iter(|| assert_eq!(splitter_len(chunks), expected));
     });
@@ -309,8 +353,12 @@ fn decode_inbox(c: &mut Criterion) {
         &format!(
             "An inbox stream of {} bytes: {} events of `event: inbox`, `id` and one `data` line \
              holding a real 1–2 KB ActivityStreams document, minified. Every side gets the same \
-             chunks and hands out every event (type, data, id) as owned, validated UTF-8; their \
-             events were checked equal before timing. Throughput is stream bytes per second.",
+             chunks and hands out every event (type, data, id): `fedi-stream` as an owned event \
+             of checked UTF-8 (one allocation each), `fedi-stream (borrowed)` as checked `&str`s \
+             lent from the chunk or the decoder (no allocation per event), \
+             `eventsource-stream` as owned `String`s, the memchr line splitter as byte slices \
+             lent from the chunk or its buffers, never checked as UTF-8. Their events were \
+             checked equal before timing. Throughput is stream bytes per second.",
             body.len(),
             inbox_events(INBOX_LEN).len()
         ),
@@ -320,7 +368,7 @@ fn decode_inbox(c: &mut Criterion) {
     group.sampling_mode(SamplingMode::Flat);
     for size in [64, 1500, 16 << 10, 1 << 20] {
         let chunks: Vec<&[u8]> = body.chunks(size).collect();
-        decode_three(&mut group, &label(size), &chunks);
+        decode_four(&mut group, &label(size), &chunks);
     }
     group.finish();
 }
@@ -344,7 +392,7 @@ fn decode_tiny(c: &mut Criterion) {
     group.sampling_mode(SamplingMode::Flat);
     for size in [1500, 16 << 10] {
         let chunks: Vec<&[u8]> = body.chunks(size).collect();
-        decode_three(&mut group, &label(size), &chunks);
+        decode_four(&mut group, &label(size), &chunks);
     }
     let mut per_event: Vec<&[u8]> = Vec::new();
     let mut rest = &body[..];
@@ -353,16 +401,16 @@ fn decode_tiny(c: &mut Criterion) {
         per_event.push(event);
         rest = tail;
     }
-    decode_three(&mut group, "1_event", &per_event);
+    decode_four(&mut group, "1_event", &per_event);
     group.finish();
 }
 
 fn decode_scaling(c: &mut Criterion) {
     support::describe(
         "decode_scaling",
-        "fedi-stream alone on the inbox stream of `decode_inbox` cut to 2 MiB and to 32 MiB, \
-         at each chunk size: the same throughput at both lengths means time linear in the \
-         input length.",
+        "fedi-stream alone (owned and borrowed) on the inbox stream of `decode_inbox` cut to \
+         2 MiB and to 32 MiB, at each chunk size: the same throughput at both lengths means \
+         time linear in the input length.",
     );
     let mut group = c.benchmark_group("decode_scaling");
     group.sample_size(10);
@@ -378,6 +426,15 @@ fn decode_scaling(c: &mut Criterion) {
                 BenchmarkId::new(format!("{OURS} / {name}"), label(size)),
                 &chunks,
                 |b, chunks| b.iter(|| assert_eq!(ours_len(chunks, Limits::default()), expected)),
+            );
+            group.bench_with_input(
+                BenchmarkId::new(format!("{OURS_BORROWED} / {name}"), label(size)),
+                &chunks,
+                |b, chunks| {
+                    b.iter(|| {
+                        assert_eq!(ours_borrowed_len(chunks, Limits::default()), expected);
+                    });
+                },
             );
         }
     }
@@ -412,7 +469,7 @@ fn long_line(c: &mut Criterion) {
         ("1MiB_in_1KiB_chunks", 1024),
     ] {
         let chunks: Vec<&[u8]> = body.as_bytes().chunks(size).collect();
-        decode_three(&mut group, name, &chunks);
+        decode_four(&mut group, name, &chunks);
     }
     group.finish();
 }
@@ -576,6 +633,7 @@ fn profile(case: &str) {
             wire.len()
         }
         (_, OURS) => ours_len(&chunks, Limits::default()),
+        (_, OURS_BORROWED) => ours_borrowed_len(&chunks, Limits::default()),
         (_, SPLITTER) => splitter_len(&chunks),
         (_, EVENTSOURCE) => theirs_len(&chunks),
         (_, other) => panic!("no side {other}"),

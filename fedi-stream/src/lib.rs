@@ -69,6 +69,28 @@
 //! # Ok::<(), fedi_stream::sse::EncodeError>(())
 //! ```
 //!
+//! Where events are consumed at once (forwarded, parsed, counted), `feed_borrowed` decodes
+//! without an allocation per event: each chunk's outputs come back as `OutputRef`s whose text is
+//! lent from the chunk or the decoder, equal to what `feed` + `poll` give.
+//!
+//! ```
+//! use fedi_stream::sse::{Decoder, OutputRef};
+//!
+//! let body = b"event: inbox\nid: 1\ndata: {\"type\":\"Create\"}\n\n: keep-alive\n\ndata: a\ndata: b\n\n";
+//! let mut decoder = Decoder::new();
+//! let mut total = 0;
+//! for chunk in body.chunks(16) {
+//!     for output in decoder.feed_borrowed(chunk) {
+//!         if let OutputRef::Event(event) = output.expect("within the default limits") {
+//!             assert!(["inbox", "message"].contains(&event.event_type()));
+//!             assert_eq!(event.last_event_id(), "1");
+//!             total += event.data().len();
+//!         }
+//!     }
+//! }
+//! assert_eq!(total, r#"{"type":"Create"}"#.len() + "a\nb".len());
+//! ```
+//!
 //! Decisions worth knowing (details on the types):
 //! - Browser semantics: blocks without `data` dispatch nothing, the type defaults to `message`,
 //!   the last event ID persists and is carried by every event.

@@ -1,5 +1,7 @@
 //! `fedi_stream::sse::Decoder` on arbitrary bytes split at arbitrary points: no panic, the same
-//! outputs for every chunking (at once, as cut, one byte at a time), and memory within limits.
+//! outputs for every chunking (at once, as cut, one byte at a time) and from both APIs (`feed` +
+//! `poll`, and `feed_borrowed`, whose lent outputs must equal the owned ones), and memory within
+//! limits.
 //!
 //! Input layout: `[flags, max_line, max_event, cut_count, cuts as u16 LE..., stream...]`.
 //! `flags` bit 0: report comments; bit 1: `LimitPolicy::Fail`; bit 2: use `max_line` and
@@ -43,6 +45,41 @@ fn run<'a>(
     (outputs, decoder.last_event_id().to_owned())
 }
 
+/// `run` with `feed_borrowed`: every lent output converted to the owned one.
+fn run_borrowed<'a>(
+    mut decoder: Decoder,
+    chunks: impl Iterator<Item = &'a [u8]>,
+) -> (Vec<Result<Output, DecodeError>>, String) {
+    let limits = decoder.limits();
+    let bound = limits.max_line_length + limits.max_event_size;
+    let mut outputs = Vec::new();
+    for chunk in chunks {
+        outputs.extend(
+            decoder
+                .feed_borrowed(chunk)
+                .map(|output| output.map(|output| output.to_output())),
+        );
+        assert_eq!(decoder.pending(), 0);
+        assert!(
+            decoder.buffered_bytes() <= bound,
+            "{} > {bound}",
+            decoder.buffered_bytes()
+        );
+        // `Decoder::borrowed_bytes`: text, outputs (well under 128 bytes each), capacity
+        // doubling, and what is kept from call to call.
+        let text = 4 * (chunk.len() + limits.max_event_size + 3 * limits.max_line_length);
+        let lent_bound = 2 * (text + 128 * (chunk.len() + 1)) + 64 * 1024 + 1024 * 128;
+        assert!(
+            decoder.borrowed_bytes() <= lent_bound,
+            "{} > {lent_bound}",
+            decoder.borrowed_bytes()
+        );
+    }
+    decoder.finish();
+    outputs.extend(decoder.by_ref());
+    (outputs, decoder.last_event_id().to_owned())
+}
+
 fuzz_target!(|data: &[u8]| {
     let [flags, max_line, max_event, cut_count, rest @ ..] = data else {
         return;
@@ -59,8 +96,12 @@ fuzz_target!(|data: &[u8]| {
     };
 
     let whole = run(decoder(*flags, limits), std::iter::once(stream));
-    let cut = run(decoder(*flags, limits), pieces.into_iter());
+    let cut = run(decoder(*flags, limits), pieces.iter().copied());
     let bytewise = run(decoder(*flags, limits), stream.chunks(1));
+    let lent = run_borrowed(decoder(*flags, limits), pieces.iter().copied());
+    let lent_whole = run_borrowed(decoder(*flags, limits), std::iter::once(stream));
     assert_eq!(cut, whole);
     assert_eq!(bytewise, whole);
+    assert_eq!(lent, whole);
+    assert_eq!(lent_whole, whole);
 });

@@ -3,6 +3,7 @@
 //! Line splitting happens here (BOM, CR / LF / CRLF, partial lines, limits, resynchronisation);
 //! what a complete line means is [`interpret`](super::interpret)'s job.
 
+use super::borrowed::BorrowedOutputs;
 use super::error::DecodeError;
 use super::event::Output;
 use super::interpret::{DATA_PREFIX_LEN, Interpreter, data_prefix_len, extend_within};
@@ -50,6 +51,10 @@ enum Mode {
 /// stream order: [`Output::Event`] when a block ends, [`Output::Retry`] as soon as its line
 /// ends, [`Output::Comment`] if enabled, and `Err` when the peer exceeds the [`Limits`].
 /// Every re-chunking of the same bytes gives the same outputs.
+///
+/// To decode without an allocation per event, feed with
+/// [`feed_borrowed`](Self::feed_borrowed) instead: it returns each chunk's outputs with their
+/// text lent from the chunk or the decoder, equal to what `poll` would give.
 ///
 /// # What it guarantees
 /// - One leading UTF-8 BOM is removed, even when its bytes arrive in separate chunks; any other
@@ -113,6 +118,10 @@ pub struct Decoder {
     pos: u64,
     /// Stream offset of the current line's first byte.
     line_start: u64,
+    /// The shortest `data` value [`scan_lines`](Self::scan_lines) holds borrowed:
+    /// [`SINGLE_MIN_LEN`], or 0 during [`feed_borrowed`](Self::feed_borrowed), where a held
+    /// value is lent from the chunk rather than copied at all.
+    single_min_len: usize,
 }
 
 impl Default for Decoder {
@@ -139,6 +148,7 @@ impl Decoder {
             strip_space: false,
             pos: 0,
             line_start: 0,
+            single_min_len: SINGLE_MIN_LEN,
         }
     }
 
@@ -197,8 +207,9 @@ impl Decoder {
     /// buffer keeps up to 64 KiB of capacity for the next one. Not counted: the outputs waiting
     /// for [`poll`](Self::poll), the id buffer (at most one line, `max_line_length` bytes), the
     /// event type (one line as received and decoded: up to 4 × `max_line_length` bytes, since
-    /// an invalid byte decodes to the 3-byte U+FFFD), and the last event ID (one decoded line:
-    /// up to 3 × `max_line_length` bytes).
+    /// an invalid byte decodes to the 3-byte U+FFFD), the last event ID (one decoded line:
+    /// up to 3 × `max_line_length` bytes), and what [`feed_borrowed`](Self::feed_borrowed) keeps
+    /// for its outputs ([`borrowed_bytes`](Self::borrowed_bytes)). Both APIs keep this bound.
     #[must_use]
     pub fn buffered_bytes(&self) -> usize {
         self.line_buf.capacity() + self.interpreter.data_capacity()
@@ -224,11 +235,85 @@ impl Decoder {
         self.feed_slice(chunk.as_ref());
     }
 
+    /// Feeds the next bytes of the stream, like [`feed`](Self::feed), and returns this chunk's
+    /// outputs, borrowed: events whose type, data and last event ID are `&str`s pointing into
+    /// `chunk` or into buffers the decoder reuses, so that decoding allocates nothing per event.
+    /// The text is exactly what [`poll`](Self::poll) would have given after
+    /// [`feed`](Self::feed), for any input and any chunking (invalid UTF-8 replaced with U+FFFD
+    /// the same way); the two APIs may be mixed on one stream.
+    ///
+    /// The whole chunk is decoded before this returns; the iterator only hands out what was
+    /// recorded, and borrows the decoder until it is dropped.
+    ///
+    /// # What it guarantees
+    /// - Order: outputs of earlier [`feed`](Self::feed) calls not yet polled come first, then
+    ///   this chunk's, in stream order. Outputs not taken when the iterator is dropped are
+    ///   queued, owned, for [`poll`](Self::poll), still in order; nothing is lost or reordered
+    ///   whichever way the two APIs are mixed (only leaking the iterator with `mem::forget`
+    ///   loses its outputs).
+    /// - No allocation per event once the buffers have grown: a block's data that is one line
+    ///   inside `chunk` is lent from the chunk; data gathered from several lines or chunks is
+    ///   lent from the decoder's data buffer (which trades places with a spare one rather than
+    ///   being copied); the event type and the last event ID are lent from the chunk or copied
+    ///   once per call into an arena; lines that spanned chunks go to the arena decoded.
+    /// - UTF-8 is checked once per byte: after the scan, over the part of the chunk the events
+    ///   point into and over the lent data (in the rare case that fails, the affected text is
+    ///   decoded into the arena instead).
+    /// - Bounded memory: [`buffered_bytes`](Self::buffered_bytes) keeps its bound; what is kept
+    ///   for the lent outputs is [`borrowed_bytes`](Self::borrowed_bytes).
+    ///
+    /// # What it refuses
+    /// The same as [`feed`](Self::feed): limit errors are items of the iterator, in stream
+    /// order.
+    ///
+    /// ```
+    /// use fedi_stream::sse::{Decoder, OutputRef};
+    ///
+    /// let mut decoder = Decoder::new();
+    /// let mut seen = Vec::new();
+    /// for chunk in [&b"event: inbox\nid: 7\ndata: {\"type\":\"Note\"}\n\ndata: sp"[..], b"lit\n\n"] {
+    ///     for output in decoder.feed_borrowed(chunk) {
+    ///         if let OutputRef::Event(event) = output.expect("within the limits") {
+    ///             // `event.data()` borrows `chunk` (first event) or the decoder (second).
+    ///             seen.push(format!("{} {} #{}", event.event_type(), event.data(), event.last_event_id()));
+    ///         }
+    ///     }
+    /// }
+    /// assert_eq!(seen, [r#"inbox {"type":"Note"} #7"#, "message split #7"]);
+    /// assert_eq!(decoder.last_event_id(), "7");
+    /// ```
+    #[inline]
+    pub fn feed_borrowed<'a>(&'a mut self, chunk: &'a [u8]) -> BorrowedOutputs<'a> {
+        self.interpreter.begin_borrowed(chunk);
+        self.single_min_len = 0;
+        self.feed_slice(chunk);
+        self.single_min_len = SINGLE_MIN_LEN;
+        self.interpreter.end_borrowed(chunk)
+    }
+
+    /// Bytes of memory (capacity) held for [`feed_borrowed`](Self::feed_borrowed)'s outputs:
+    /// the list of the last chunk's outputs, the arena, the lent data buffer, and the outputs of
+    /// earlier [`feed`](Self::feed) calls it took over.
+    ///
+    /// For a chunk of `n` bytes the list holds at most `n + 1` outputs, and the arena and the
+    /// lent data at most `4 × (n + max_event_size + 3 × max_line_length)` bytes of text (data,
+    /// an event type, a last event ID and a line begun in earlier chunks; a replaced invalid
+    /// byte takes 3 bytes), with capacity growing at most twofold beyond that. All are emptied
+    /// at the next call; beyond 64 KiB of arena, 1,024 outputs and
+    /// `min(max_event_size, 64 KiB)` of lent data, their memory is released there too.
+    #[must_use]
+    pub fn borrowed_bytes(&self) -> usize {
+        self.interpreter.lender_capacity()
+    }
+
     /// Ends the stream. Per the spec, an unterminated last line and an undispatched block are
     /// discarded (their `id` included). The decoder is then ready for the next stream of the same
     /// event source (a reconnect): it keeps its settings and last event ID, and expects a BOM
     /// again. Drain [`poll`](Self::poll) after: outputs of earlier feeds are still queued.
     pub fn finish(&mut self) {
+        if self.interpreter.has_lent() {
+            self.interpreter.release_lent(self.limits.max_event_size);
+        }
         self.interpreter.discard_block();
         self.mode = Mode::Normal;
         self.bom_pending = Some(0);
@@ -243,6 +328,9 @@ impl Decoder {
     // Always inlined: with small chunks, a call per chunk would cost as much as the short path.
     #[inline(always)]
     fn feed_slice(&mut self, mut input: &[u8]) {
+        if self.interpreter.has_lent() {
+            self.interpreter.release_lent(self.limits.max_event_size);
+        }
         // The common case of small chunks, kept short: more of a data value (in a data line
         // the BOM is decided and no LF is to be skipped) that fits in the data buffer as it is.
         // Its leading blocks without a line end are copied here; the rest takes the full path.
@@ -403,8 +491,9 @@ impl Decoder {
                 self.limit_exceeded(Limit::MaxLineLength);
             } else if may_hold
                 && !self.interpreter.has_data()
-                && let Some(value) = Some(value.strip_prefix(b" ").unwrap_or(value))
-                    .filter(|v| (SINGLE_MIN_LEN..=self.limits.max_event_size).contains(&v.len()))
+                && let Some(value) = Some(value.strip_prefix(b" ").unwrap_or(value)).filter(|v| {
+                    (self.single_min_len..=self.limits.max_event_size).contains(&v.len())
+                })
             {
                 let started = self.interpreter.begin_data(self.limits.max_event_size);
                 debug_assert!(started, "a block's first data value needs no separator");

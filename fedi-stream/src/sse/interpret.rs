@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 use std::mem;
 use std::time::Duration;
 
+use super::borrowed::{BorrowedOutputs, Lender, Pending};
 use super::error::DecodeError;
 use super::event::{Event, Output};
 use super::line_end;
@@ -70,6 +71,10 @@ pub(super) struct Interpreter {
     /// values instead). Kept from event to event (up to [`RETAINED_DATA_CAPACITY`]), so that
     /// decoding allocates only the events it hands out.
     data: Vec<u8>,
+    /// During and after a borrowed feed: the data of events dispatched from the data buffer,
+    /// lent until the next call (the first one by swapping buffers, without a copy). Empty
+    /// otherwise.
+    lent: Vec<u8>,
     /// Whether a `data` field was seen: the spec's "data buffer is not empty".
     has_data: bool,
     /// Whether the block set its event type: the spec's "event type buffer" is then
@@ -85,14 +90,21 @@ pub(super) struct Interpreter {
     id_changed: bool,
     /// The spec's last event ID string.
     last_event_id: String,
+    /// During a borrowed feed, once an event changed the last event ID: its bytes, undecoded
+    /// (`last_event_id` is then stale until the end of the feed, which decodes it once).
+    last_id_raw: Vec<u8>,
+    last_id_stale: bool,
     comments: bool,
     out: VecDeque<Result<Output, DecodeError>>,
+    /// Where outputs go instead of `out` during [`Decoder::feed_borrowed`](super::Decoder::feed_borrowed).
+    lender: Lender,
 }
 
 impl Interpreter {
     pub(super) fn new() -> Self {
         Self {
             data: Vec::new(),
+            lent: Vec::new(),
             has_data: false,
             has_type: false,
             event_type: String::new(),
@@ -100,8 +112,11 @@ impl Interpreter {
             id_buffer: Vec::new(),
             id_changed: false,
             last_event_id: String::new(),
+            last_id_raw: Vec::new(),
+            last_id_stale: false,
             comments: false,
             out: VecDeque::new(),
+            lender: Lender::default(),
         }
     }
 
@@ -123,6 +138,24 @@ impl Interpreter {
         self.data.len()
     }
 
+    /// Whether the data buffer still holds data lent by the last borrowed feed.
+    #[inline(always)]
+    pub(super) fn has_lent(&self) -> bool {
+        !self.lent.is_empty()
+    }
+
+    /// Takes back the data lent by the last borrowed feed, keeping at most the capacity the data
+    /// buffer may have (`max_event_size`, and [`RETAINED_DATA_CAPACITY`] between events), since
+    /// the two buffers trade places.
+    #[cold]
+    pub(super) fn release_lent(&mut self, max_event_size: usize) {
+        self.lent.clear();
+        let keep = max_event_size.min(RETAINED_DATA_CAPACITY);
+        if self.lent.capacity() > keep {
+            self.lent.shrink_to(keep);
+        }
+    }
+
     #[inline]
     pub(super) fn pop(&mut self) -> Option<Result<Output, DecodeError>> {
         self.out.pop_front()
@@ -133,7 +166,30 @@ impl Interpreter {
     }
 
     pub(super) fn push_error(&mut self, error: DecodeError) {
-        self.out.push_back(Err(error));
+        if self.lender.is_active() {
+            self.lender.push(Pending::Error(error));
+        } else {
+            self.out.push_back(Err(error));
+        }
+    }
+
+    /// Starts recording outputs for a borrowed feed of `chunk` (see [`Lender::begin`]).
+    #[inline]
+    pub(super) fn begin_borrowed(&mut self, chunk: &[u8]) {
+        self.lender.begin(chunk, &mut self.out);
+    }
+
+    /// Stops recording, and lends what was recorded for `chunk` (see [`Lender::end`]).
+    #[inline]
+    pub(super) fn end_borrowed<'a>(&'a mut self, chunk: &'a [u8]) -> BorrowedOutputs<'a> {
+        let stale_id = mem::take(&mut self.last_id_stale)
+            .then_some((self.last_id_raw.as_slice(), &mut self.last_event_id));
+        self.lender.end(chunk, &self.lent, &mut self.out, stale_id)
+    }
+
+    /// Capacity held for borrowed outputs.
+    pub(super) fn lender_capacity(&self) -> usize {
+        self.lender.capacity() + self.lent.capacity()
     }
 
     /// Processes one complete line that is not a `data` field.
@@ -144,8 +200,13 @@ impl Interpreter {
             Some((b':', comment)) => {
                 if self.comments {
                     let text = comment.strip_prefix(b" ").unwrap_or(comment);
-                    self.out
-                        .push_back(Ok(Output::Comment(decode(text).into_owned())));
+                    if self.lender.is_active() {
+                        let span = self.lender.text(text);
+                        self.lender.push(Pending::Comment(span));
+                    } else {
+                        self.out
+                            .push_back(Ok(Output::Comment(decode(text).into_owned())));
+                    }
                 }
             }
             Some(_) => {
@@ -169,17 +230,27 @@ impl Interpreter {
                 if value != self.event_type_raw {
                     value.clone_into(&mut self.event_type_raw);
                     (*decode(value)).clone_into(&mut self.event_type);
+                    self.lender.type_changed();
                 }
                 self.has_type = true;
             }
-            b"id" if !value.contains(&0) => {
+            // The value holds no line end (the line has ended), so the first CR, LF or NUL
+            // is a NUL: found a word at a time, where `contains` goes byte by byte.
+            b"id" if line_end::find_line_end_or_nul(value).is_none() => {
                 value.clone_into(&mut self.id_buffer);
                 self.id_changed = true;
+                if self.lender.is_active() {
+                    self.lender.id_line(value);
+                }
             }
             b"retry" => {
                 if let Some(millis) = parse_retry(value) {
-                    self.out
-                        .push_back(Ok(Output::Retry(Duration::from_millis(millis))));
+                    let retry = Duration::from_millis(millis);
+                    if self.lender.is_active() {
+                        self.lender.push(Pending::Retry(retry));
+                    } else {
+                        self.out.push_back(Ok(Output::Retry(retry)));
+                    }
                 }
             }
             _ => {}
@@ -192,7 +263,7 @@ impl Interpreter {
     #[inline]
     pub(super) fn begin_data(&mut self, max_event_size: usize) -> bool {
         if self.has_data {
-            if self.data.len() >= max_event_size {
+            if self.data_len() >= max_event_size {
                 return false;
             }
             extend_within(&mut self.data, b"\n", max_event_size);
@@ -241,7 +312,16 @@ impl Interpreter {
     /// one value the decoder has not copied into the data buffer.
     pub(super) fn dispatch(&mut self, single: Option<&[u8]>) {
         if mem::take(&mut self.id_changed) {
-            (*decode(&self.id_buffer)).clone_into(&mut self.last_event_id);
+            if self.lender.is_active() {
+                // Decoded once, at the end of the feed; events lend the value from the chunk
+                // when its line is there. (`id_buffer` is not read again before an `id` line
+                // or a discarded block sets it.)
+                mem::swap(&mut self.id_buffer, &mut self.last_id_raw);
+                self.last_id_stale = true;
+                self.lender.id_dispatched();
+            } else {
+                (*decode(&self.id_buffer)).clone_into(&mut self.last_event_id);
+            }
         }
         let event_type = if mem::take(&mut self.has_type) {
             self.event_type.as_str()
@@ -249,6 +329,35 @@ impl Interpreter {
             ""
         };
         if !mem::take(&mut self.has_data) {
+            return;
+        }
+        if self.lender.is_active() {
+            let data = match single {
+                Some(value) => self.lender.text(value),
+                None => {
+                    // The data is lent until the next call: the first event's buffer itself,
+                    // the next ones' copied after it.
+                    let start = self.lent.len();
+                    if start == 0 {
+                        mem::swap(&mut self.data, &mut self.lent);
+                    } else {
+                        self.lent.extend_from_slice(&self.data);
+                    }
+                    // As `clear_data`, field by field (the event type is borrowed).
+                    if self.data.capacity() > RETAINED_DATA_CAPACITY {
+                        self.data = Vec::new();
+                    } else {
+                        self.data.clear();
+                    }
+                    Lender::data(start, self.lent.len())
+                }
+            };
+            let last_event_id = if self.last_id_stale {
+                &self.last_id_raw
+            } else {
+                self.last_event_id.as_bytes()
+            };
+            self.lender.event(event_type, data, last_event_id);
             return;
         }
         let data = decode(single.unwrap_or(&self.data));

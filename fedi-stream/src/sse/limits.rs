@@ -12,7 +12,9 @@ use std::fmt;
 /// unknown fields) counts against `max_line_length`. So raising `max_event_size` alone is enough
 /// to accept bigger single-line events. The line and event buffers never hold more than
 /// `max_line_length + max_event_size` bytes (see
-/// [`Decoder::buffered_bytes`](super::Decoder::buffered_bytes)).
+/// [`Decoder::buffered_bytes`](super::Decoder::buffered_bytes)). The outputs lent by
+/// [`Decoder::feed_borrowed`](super::Decoder::feed_borrowed) also scale with the chunk fed (see
+/// [`Decoder::borrowed_bytes`](super::Decoder::borrowed_bytes)).
 ///
 /// When a peer exceeds a limit, the decoder reports a [`DecodeError`](super::DecodeError) naming
 /// it and then follows its [`LimitPolicy`]. Limits are checked against totals (line length, event

@@ -12,6 +12,10 @@
 //!  OutgoingEvent / comment / keep-alive ──▶ Encoder ──▶ bytes into any BufMut
 //! ```
 //!
+//! [`Decoder::feed_borrowed`] is the same decoder without an allocation per event: it returns
+//! the chunk's outputs as [`OutputRef`]s whose text is lent from the chunk or the decoder, equal
+//! to what `feed` + `poll` give.
+//!
 //! Browser semantics, which a host porting `EventSource` code expects:
 //! - a block is dispatched only at a blank line and only if it had a `data` field;
 //! - the event type defaults to `"message"`;
@@ -25,6 +29,7 @@
 //! With the `stream` feature, `DecodeStream` adapts a `futures` byte stream; with the
 //! `tokio-util` feature, `SseCodec` is the codec for `FramedRead` and `FramedWrite`.
 
+mod borrowed;
 #[cfg(feature = "tokio-util")]
 mod codec;
 mod decoder;
@@ -38,6 +43,7 @@ mod line_end;
 mod stream;
 mod utf8;
 
+pub use borrowed::{BorrowedOutputs, EventRef, OutputRef};
 #[cfg(feature = "tokio-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio-util")))]
 pub use codec::{KeepAlive, SseCodec, SseCodecError};

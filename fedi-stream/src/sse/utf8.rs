@@ -12,6 +12,14 @@ pub(super) fn to_str(bytes: &[u8]) -> Option<&str> {
     simdutf8::basic::from_utf8(bytes).ok()
 }
 
+/// `bytes` as text, if they are valid UTF-8; for long text that may hold a few non-ASCII
+/// characters anywhere, such as a whole chunk: after each non-ASCII block, this check goes back
+/// to its ASCII fast path, where [`to_str`]'s keeps checking every byte in full to the end.
+#[inline]
+pub(super) fn long_to_str(bytes: &[u8]) -> Option<&str> {
+    simdutf8::compat::from_utf8(bytes).ok()
+}
+
 /// `bytes` decoded as the Encoding Standard's UTF-8 decoder does, each invalid sequence
 /// replaced with U+FFFD; borrowed when they are valid, the common case.
 #[inline]
@@ -41,6 +49,11 @@ mod tests {
             long.extend_from_slice(bytes);
             for input in [bytes, &long[..]] {
                 assert_eq!(to_str(input), std::str::from_utf8(input).ok(), "{input:?}");
+                assert_eq!(
+                    long_to_str(input),
+                    std::str::from_utf8(input).ok(),
+                    "{input:?}"
+                );
                 assert_eq!(decode(input), String::from_utf8_lossy(input), "{input:?}");
             }
         }
