@@ -31,6 +31,7 @@ mod decoder;
 mod encoder;
 mod error;
 mod event;
+mod head;
 mod interpret;
 mod limits;
 mod line_end;
