@@ -6,7 +6,6 @@ use bytes::BufMut;
 
 use super::error::EncodeError;
 use super::event::{DEFAULT_EVENT_TYPE, Event};
-use super::head::Head;
 use super::line_end::{self, LineEnds};
 
 /// The comment line [`Encoder::keep_alive`] writes.
@@ -156,16 +155,36 @@ impl Encoder {
         event: &OutgoingEvent<'_>,
         dst: &mut impl BufMut,
     ) -> Result<(), EncodeError> {
-        // The usual block: data, no `retry`, a short type and id. Its lines before the data
-        // are checked and assembled on the stack and written in one piece.
-        if let (Some(data), None) = (event.data, event.retry) {
-            let mut head = Head::new();
-            if head.write(event.event, event.id, starts_line_empty(data.as_bytes())) {
-                self.start(dst);
-                dst.put_slice(head.as_bytes());
-                self.put_data_lines(data.as_bytes(), dst);
-                return Ok(());
+        // The usual block: data, no `retry`, a short type and id, checked a word at a time.
+        if let (Some(data), None) = (event.data, event.retry)
+            && event.event.is_none_or(is_short_plain)
+            && event.id.is_none_or(is_short_plain)
+        {
+            self.start(dst);
+            // Each line's LF goes out with the next line's name: fewer pieces, each a constant.
+            let empty = starts_line_empty(data.as_bytes());
+            match (event.event, event.id) {
+                (Some(event_type), Some(id)) => {
+                    dst.put_slice(b"event: ");
+                    dst.put_slice(event_type.as_bytes());
+                    dst.put_slice(b"\nid: ");
+                    dst.put_slice(id.as_bytes());
+                    put_data_name(dst, b"\ndata: ", empty);
+                }
+                (Some(event_type), None) => {
+                    dst.put_slice(b"event: ");
+                    dst.put_slice(event_type.as_bytes());
+                    put_data_name(dst, b"\ndata: ", empty);
+                }
+                (None, Some(id)) => {
+                    dst.put_slice(b"id: ");
+                    dst.put_slice(id.as_bytes());
+                    put_data_name(dst, b"\ndata: ", empty);
+                }
+                (None, None) => put_data_name(dst, b"data: ", empty),
             }
+            self.put_data_lines(data.as_bytes(), dst);
+            return Ok(());
         }
         self.encode_any(event.event, event.data, event.id, event.retry, dst)
     }
@@ -303,6 +322,26 @@ fn put_lines(line_ends: &LineEnds, mut data: &[u8], mut end: usize, dst: &mut im
     // The last data line's LF and the blank line, in one piece.
     dst.put_slice(data);
     dst.put_slice(b"\n\n");
+}
+
+/// Whether `value` can be written as an event type or id without a closer look: it has 1 to
+/// [`SHORT_VALUE`](line_end::SHORT_VALUE) bytes, none of them a control byte below 0x0E (such
+/// bytes are rare in a type or an id; the general path checks them exactly, and writes empty
+/// values).
+#[inline(always)]
+fn is_short_plain(value: &str) -> bool {
+    line_end::is_short_plain(value.as_bytes())
+}
+
+/// `name` (`data: ` after an optional LF), without its space if the line is `empty`.
+// Inlined so that each piece is a constant whose copy needs no call.
+#[inline(always)]
+fn put_data_name(dst: &mut impl BufMut, name: &'static [u8], empty: bool) {
+    if empty {
+        dst.put_slice(name.strip_suffix(b" ").unwrap_or(name));
+    } else {
+        dst.put_slice(name);
+    }
 }
 
 /// Whether the first line of `data` is empty (`data` is empty or starts with CR or LF): its

@@ -85,8 +85,35 @@ pub(super) fn find_line_end_or_nul(bytes: &[u8]) -> Option<usize> {
     scan_words(bytes, usize::MAX, |word| cr_or_lf(word) | zero_bytes(word)).unwrap_or(None)
 }
 
-/// The longest event type or id the encoder's [`Head`](super::head::Head) takes.
+/// The longest value [`is_short_plain`] takes.
 pub(super) const SHORT_VALUE: usize = 16;
+
+/// Whether `value` has 1 to [`SHORT_VALUE`] bytes and none of them below 0x0E (a control
+/// byte: among them NUL, LF and CR, found with one test instead of three). Inline and without
+/// a loop: `value` is read with two overlapping loads from its ends (8 bytes each for 8 to 16
+/// bytes, 4 for 4 to 7, single bytes below).
+#[inline(always)]
+pub(super) fn is_short_plain(value: &[u8]) -> bool {
+    let n = value.len();
+    if n > SHORT_VALUE {
+        return false;
+    }
+    if let (Some(first), Some(last)) = (value.first_chunk::<8>(), value.last_chunk::<8>()) {
+        control_bytes(u64::from_le_bytes(*first)) | control_bytes(u64::from_le_bytes(*last)) == 0
+    } else if let (Some(first), Some(last)) = (value.first_chunk::<4>(), value.last_chunk::<4>()) {
+        let word =
+            u64::from(u32::from_le_bytes(*first)) | u64::from(u32::from_le_bytes(*last)) << 32;
+        control_bytes(word) == 0
+    } else if let (Some(&first), Some(&last)) = (value.first(), value.last()) {
+        // 1 to 3 bytes: the first, the middle and the last cover them.
+        let middle = value.get(n / 2).copied().unwrap_or(first);
+        control_bytes(u64::from_le_bytes([
+            first, middle, last, b' ', b' ', b' ', b' ', b' ',
+        ])) == 0
+    } else {
+        false
+    }
+}
 
 /// The size of [`append_blocks_to_line_end`]'s blocks.
 const BLOCK: usize = 64;
@@ -196,12 +223,12 @@ fn zero_bytes(word: u64) -> u64 {
     word.wrapping_sub(ONES) & !word & HIGHS
 }
 
-/// Whether `word` has a byte below 0x0E: a control byte, among them NUL, LF and CR. Exact
+/// Nonzero if `word` has a byte below 0x0E: a control byte, among them NUL, LF and CR. Exact
 /// (a borrow only marks a byte above one that is below 0x0E), and cheaper than testing for
 /// the three.
 #[inline]
-pub(super) fn has_control_byte(word: u64) -> bool {
-    word.wrapping_sub(ONES * 0x0E) & !word & HIGHS != 0
+fn control_bytes(word: u64) -> u64 {
+    word.wrapping_sub(ONES * 0x0E) & !word & HIGHS
 }
 
 /// Marks the CR and LF bytes of `word` as [`zero_bytes`] marks zeros (little-endian order).
@@ -266,9 +293,32 @@ mod tests {
                     let mut bytes = [filler; 8];
                     bytes[at] = byte;
                     assert_eq!(
-                        has_control_byte(u64::from_le_bytes(bytes)),
+                        control_bytes(u64::from_le_bytes(bytes)) != 0,
                         byte < 0x0E,
                         "{bytes:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn short_plain_values_are_short_and_without_control_bytes() {
+        for len in 0..=SHORT_VALUE + 1 {
+            let plain: Vec<u8> = (0..len).map(|i| b'a' + i as u8).collect();
+            assert_eq!(
+                is_short_plain(&plain),
+                (1..=SHORT_VALUE).contains(&len),
+                "{len}"
+            );
+            for at in 0..len.min(SHORT_VALUE) {
+                for byte in 0..=u8::MAX {
+                    let mut value = plain.clone();
+                    value[at] = byte;
+                    assert_eq!(
+                        is_short_plain(&value),
+                        len <= SHORT_VALUE && byte >= 0x0E,
+                        "{value:?}"
                     );
                 }
             }

@@ -31,7 +31,6 @@ mod decoder;
 mod encoder;
 mod error;
 mod event;
-mod head;
 mod interpret;
 mod limits;
 mod line_end;
