@@ -10,7 +10,8 @@
 //!   byte buffer: `Connection::send_text` into a `Vec<u8>`, tungstenite's `WebSocket::write`
 //!   then `flush` into a `Vec<u8>` transport. The bytes are checked equal.
 //!
-//! `cargo bench -p fedi-stream --bench websocket`
+//! `cargo bench -p fedi-stream --bench websocket`; with `FEDI_PROFILE=GROUP/SIDE/INPUT`, one
+//! steady-state iteration of one case for callgrind (`support::main`).
 
 mod support;
 
@@ -165,6 +166,14 @@ fn write_fedi_stream(connection: &mut Connection, messages: &[String], out: &mut
     }
 }
 
+/// `messages` as tungstenite's text messages, made once: a clone shares the bytes.
+fn tungstenite_messages(messages: &[String]) -> Vec<tungstenite::Message> {
+    messages
+        .iter()
+        .map(|m| tungstenite::Message::text(m.as_str()))
+        .collect()
+}
+
 fn write_tungstenite(socket: &mut Socket, messages: &[tungstenite::Message]) -> usize {
     socket.get_mut().output.clear();
     for message in messages {
@@ -186,10 +195,7 @@ fn write(c: &mut Criterion) {
     let mut group = c.benchmark_group("websocket_write_text");
     for (label, size, count) in CASES {
         let messages = support::real_pieces(size, count);
-        let theirs_messages: Vec<tungstenite::Message> = messages
-            .iter()
-            .map(|m| tungstenite::Message::text(m.as_str()))
-            .collect();
+        let theirs_messages = tungstenite_messages(&messages);
         let mut ours = Connection::server(Limits::default());
         let mut theirs = socket(Role::Server);
         let mut out = Vec::new();
@@ -216,44 +222,24 @@ fn write(c: &mut Criterion) {
 
 criterion_group!(benches, read, write);
 
-/// With `FEDI_PROFILE=GROUP/SIDE/INPUT` (as criterion names a benchmark, e.g.
-/// `websocket_read_text/fedi-stream/300B`), runs that benchmark's work twice on one connection,
-/// the second time inside [`profiled`], and exits: for an instruction profile of one
-/// steady-state iteration with callgrind's `--toggle-collect=*profiled*`. Otherwise runs the
-/// criterion benchmarks.
 fn main() {
-    if let Ok(case) = std::env::var("FEDI_PROFILE") {
-        profile(&case);
-        return;
-    }
-    benches();
-    Criterion::default().configure_from_args().final_summary();
+    support::main(benches, profile);
 }
 
-#[inline(never)]
-fn profiled<T>(work: impl FnOnce() -> T) -> T {
-    work()
-}
-
-fn profile(case: &str) {
-    let parts: Vec<&str> = case.split('/').collect();
-    let [group, side, input] = parts[..] else {
-        panic!("FEDI_PROFILE=GROUP/SIDE/INPUT, not {case}");
-    };
+/// One steady-state iteration of a benchmark on one connection, for [`support::main`]'s
+/// profiles.
+fn profile(group: &str, side: &str, input: &str) {
     let (_, size, count) = CASES
         .into_iter()
         .find(|(label, _, _)| *label == input)
         .expect("300B or 64KiB");
     let messages = support::real_pieces(size, count);
     let bytes: &'static [u8] = Vec::leak(client_stream(&messages));
-    let theirs_messages: Vec<tungstenite::Message> = messages
-        .iter()
-        .map(|m| tungstenite::Message::text(m.as_str()))
-        .collect();
+    let theirs_messages = tungstenite_messages(&messages);
     let mut ours = Connection::server(Limits::default());
     let mut theirs = socket(Role::Server);
     let mut out = Vec::new();
-    let mut run = || match (group, side) {
+    let run = || match (group, side) {
         ("websocket_read_text", "fedi-stream") => read_fedi_stream(&mut ours, bytes),
         ("websocket_read_text", "tungstenite") => read_tungstenite(&mut theirs, bytes, count),
         ("websocket_write_text", "fedi-stream") => {
@@ -263,8 +249,5 @@ fn profile(case: &str) {
         ("websocket_write_text", "tungstenite") => write_tungstenite(&mut theirs, &theirs_messages),
         other => panic!("no profile for {other:?}"),
     };
-    let first = run();
-    let second = profiled(&mut run);
-    assert_eq!(first, second);
-    println!("{case}: {second}");
+    support::profile_case(run);
 }
