@@ -448,8 +448,11 @@ fn write_encode(events: &[(String, String)], wire: &mut Vec<u8>) {
     }
 }
 
+/// An encoder of `encode_inbox`: the events, `(id, data)`, appended to the buffer.
+type Encode = fn(&[(String, String)], &mut Vec<u8>);
+
 /// The sides of `encode_inbox`.
-const ENCODERS: [(&str, fn(&[(String, String)], &mut Vec<u8>)); 3] = [
+const ENCODERS: [(&str, Encode); 3] = [
     (OURS, encode_all),
     ("memchr encoder", memchr_encode),
     ("write!", write_encode),
@@ -532,7 +535,7 @@ fn profile(group: &str, side: &str, input: &str) {
     } else if input.is_empty() {
         Vec::new()
     } else {
-        body.chunks(size(&input)).collect()
+        body.chunks(size(input)).collect()
     };
     let events = inbox_events(INBOX_LEN);
     let mut wire = Vec::with_capacity(body.len().max(INBOX_LEN + (1 << 20)));
