@@ -5,7 +5,8 @@
 //!   validation, the message handed out as an owned string) delivered in 128 KiB reads
 //!   (tungstenite's default read size); 3,000 messages of 300 bytes or 16 of 64 KiB per
 //!   iteration, through one connection that lives across iterations (steady state), for
-//!   `fedi_stream::websocket::Connection` and for tungstenite's `WebSocket::read`.
+//!   `fedi_stream::websocket::Connection` (also with every message's `String` handed back by
+//!   `Connection::recycle`) and for tungstenite's `WebSocket::read`.
 //! - `websocket_write_text`: a server writes the same messages as unmasked text frames into a
 //!   byte buffer: `Connection::send_text` into a `Vec<u8>`, tungstenite's `WebSocket::write`
 //!   then `flush` into a `Vec<u8>` transport. The bytes are checked equal.
@@ -21,6 +22,9 @@ use std::io::{self, Read, Write};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use fedi_stream::websocket::{Connection, Event, Limits, Message, OpCode, write_frame};
 use tungstenite::protocol::Role;
+
+/// fedi-stream reading with every message's `String` handed back (`Connection::recycle`).
+const RECYCLING: &str = "fedi-stream recycling";
 
 /// The transport read size on both sides.
 const READ_SIZE: usize = 128 * 1024;
@@ -44,8 +48,8 @@ fn client_stream(messages: &[String]) -> Vec<u8> {
 }
 
 /// Reads the whole of `bytes` through `connection` in [`READ_SIZE`] reads; returns the text
-/// bytes received.
-fn read_fedi_stream(connection: &mut Connection, bytes: &[u8]) -> usize {
+/// bytes received. With `recycle`, hands every message's `String` back to the connection.
+fn read_fedi_stream(connection: &mut Connection, bytes: &[u8], recycle: bool) -> usize {
     let mut received = 0;
     for chunk in bytes.chunks(READ_SIZE) {
         let mut rest = chunk;
@@ -54,7 +58,11 @@ fn read_fedi_stream(connection: &mut Connection, bytes: &[u8]) -> usize {
             rest = &rest[used..];
             while let Some(event) = connection.poll_event() {
                 if let Event::Message(Message::Text(text)) = event {
-                    received += black_box(text).len();
+                    let text = black_box(text);
+                    received += text.len();
+                    if recycle {
+                        connection.recycle(text);
+                    }
                 }
             }
         }
@@ -119,7 +127,9 @@ fn read(c: &mut Criterion) {
          reads: frame parse, unmask, UTF-8 validation, each message handed out as an owned \
          string (`String` for fedi-stream, `Utf8Bytes` for tungstenite). 3,000 messages of \
          300 B or 16 of 64 KiB per iteration, through one connection per library that lives \
-         across iterations. Both received the same messages, checked before timing.",
+         across iterations. `fedi-stream recycling` also hands every message's `String` back \
+         (`Connection::recycle`), so later messages are received into it. Both libraries \
+         received the same messages, checked before timing.",
     );
     let mut group = c.benchmark_group("websocket_read_text");
     for (label, size, count) in CASES {
@@ -150,7 +160,10 @@ fn read(c: &mut Criterion) {
 
         group.throughput(Throughput::Bytes(payload as u64));
         group.bench_function(BenchmarkId::new("fedi-stream", label), |b| {
-            b.iter(|| assert_eq!(read_fedi_stream(&mut ours, bytes), payload));
+            b.iter(|| assert_eq!(read_fedi_stream(&mut ours, bytes, false), payload));
+        });
+        group.bench_function(BenchmarkId::new(RECYCLING, label), |b| {
+            b.iter(|| assert_eq!(read_fedi_stream(&mut ours, bytes, true), payload));
         });
         group.bench_function(BenchmarkId::new("tungstenite", label), |b| {
             b.iter(|| assert_eq!(read_tungstenite(&mut theirs, bytes, count), payload));
@@ -240,7 +253,8 @@ fn profile(group: &str, side: &str, input: &str) {
     let mut theirs = socket(Role::Server);
     let mut out = Vec::new();
     let run = || match (group, side) {
-        ("websocket_read_text", "fedi-stream") => read_fedi_stream(&mut ours, bytes),
+        ("websocket_read_text", "fedi-stream") => read_fedi_stream(&mut ours, bytes, false),
+        ("websocket_read_text", RECYCLING) => read_fedi_stream(&mut ours, bytes, true),
         ("websocket_read_text", "tungstenite") => read_tungstenite(&mut theirs, bytes, count),
         ("websocket_write_text", "fedi-stream") => {
             write_fedi_stream(&mut ours, &messages, &mut out);
