@@ -19,7 +19,8 @@
 //!   encoder that splits data on line breaks with `memchr`, and by a plain `write!`; the bytes
 //!   are checked equal.
 //!
-//! Run: `cargo bench -p fedi-stream --bench sse` (add `-- <filter>` to pick a group).
+//! Run: `cargo bench -p fedi-stream --bench sse` (add `-- <filter>` to pick a group); with
+//! `FEDI_PROFILE=GROUP/SIDE/INPUT`, one run of one case for callgrind (`support::main`).
 
 mod support;
 
@@ -504,16 +505,25 @@ fn write_encode(events: &[(String, String)], wire: &mut Vec<u8>) {
     }
 }
 
+/// An encoder of `encode_inbox`: the events, `(id, data)`, appended to the buffer.
+type Encode = fn(&[(String, String)], &mut Vec<u8>);
+
+/// The sides of `encode_inbox`.
+const ENCODERS: [(&str, Encode); 3] = [
+    (OURS, encode_all),
+    ("memchr encoder", memchr_encode),
+    ("write!", write_encode),
+];
+
 fn encode_inbox(c: &mut Criterion) {
     let events = inbox_events(INBOX_LEN);
     let mut wire = Vec::new();
     encode_all(&events, &mut wire);
-    let mut other = Vec::new();
-    memchr_encode(&events, &mut other);
-    assert!(wire == other, "the memchr encoder disagrees");
-    other.clear();
-    write_encode(&events, &mut other);
-    assert!(wire == other, "write! disagrees");
+    for (name, encode) in ENCODERS {
+        let mut other = Vec::new();
+        encode(&events, &mut other);
+        assert!(wire == other, "{name} disagrees");
+    }
     support::describe(
         "encode_inbox",
         &format!(
@@ -530,27 +540,15 @@ fn encode_inbox(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(wire.len() as u64));
     group.sample_size(20);
     group.measurement_time(Duration::from_secs(3));
-    group.bench_function(OURS, |b| {
-        b.iter(|| {
-            wire.clear();
-            encode_all(&events, &mut wire);
-            black_box(wire.len())
+    for (name, encode) in ENCODERS {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                wire.clear();
+                encode(&events, &mut wire);
+                black_box(wire.len())
+            });
         });
-    });
-    group.bench_function("memchr encoder", |b| {
-        b.iter(|| {
-            wire.clear();
-            memchr_encode(&events, &mut wire);
-            black_box(wire.len())
-        });
-    });
-    group.bench_function("write!", |b| {
-        b.iter(|| {
-            wire.clear();
-            write_encode(&events, &mut wire);
-            black_box(wire.len())
-        });
-    });
+    }
     group.finish();
 }
 
@@ -563,30 +561,12 @@ criterion_group!(
     encode_inbox
 );
 
-/// With `FEDI_PROFILE=GROUP/SIDE/INPUT` (as criterion names a benchmark, e.g.
-/// `decode_inbox/fedi-stream/16KiB`), runs that benchmark's work twice, the second time inside
-/// [`profiled`], and exits: for an instruction profile of one iteration with callgrind's
-/// `--toggle-collect=*profiled*`. Otherwise runs the criterion benchmarks.
 fn main() {
-    if let Ok(case) = std::env::var("FEDI_PROFILE") {
-        profile(&case);
-        return;
-    }
-    benches();
-    Criterion::default().configure_from_args().final_summary();
+    support::main(benches, profile);
 }
 
-#[inline(never)]
-fn profiled<T>(work: impl FnOnce() -> T) -> T {
-    work()
-}
-
-fn profile(case: &str) {
-    let parts: Vec<&str> = case.split('/').collect();
-    let [group, side, input @ ..] = &parts[..] else {
-        panic!("FEDI_PROFILE=GROUP/SIDE/INPUT, not {case}");
-    };
-    let input = input.join("/");
+/// One run of a benchmark's work, for [`support::main`]'s profiles.
+fn profile(group: &str, side: &str, input: &str) {
     let size = |label: &str| match label {
         "64B" => 64,
         "1500B" => 1500,
@@ -594,7 +574,7 @@ fn profile(case: &str) {
         "1MiB" => 1 << 20,
         other => panic!("chunk size {other}"),
     };
-    let body = match *group {
+    let body = match group {
         "decode_inbox" => inbox_stream(INBOX_LEN),
         "decode_tiny" => tiny_stream(1 << 20),
         "encode_inbox" => Vec::new(),
@@ -612,24 +592,18 @@ fn profile(case: &str) {
     } else if input.is_empty() {
         Vec::new()
     } else {
-        body.chunks(size(&input)).collect()
+        body.chunks(size(input)).collect()
     };
     let events = inbox_events(INBOX_LEN);
     let mut wire = Vec::with_capacity(body.len().max(INBOX_LEN + (1 << 20)));
-    let mut run = || match (*group, *side) {
-        ("encode_inbox", OURS) => {
+    let run = || match (group, side) {
+        ("encode_inbox", side) => {
+            let (_, encode) = ENCODERS
+                .into_iter()
+                .find(|(name, _)| *name == side)
+                .expect("an encoder");
             wire.clear();
-            encode_all(&events, &mut wire);
-            wire.len()
-        }
-        ("encode_inbox", "memchr encoder") => {
-            wire.clear();
-            memchr_encode(&events, &mut wire);
-            wire.len()
-        }
-        ("encode_inbox", "write!") => {
-            wire.clear();
-            write_encode(&events, &mut wire);
+            encode(&events, &mut wire);
             wire.len()
         }
         (_, OURS) => ours_len(&chunks, Limits::default()),
@@ -638,8 +612,5 @@ fn profile(case: &str) {
         (_, EVENTSOURCE) => theirs_len(&chunks),
         (_, other) => panic!("no side {other}"),
     };
-    let first = run();
-    let second = profiled(&mut run);
-    assert_eq!(first, second);
-    println!("{case}: {second}");
+    support::profile_case(run);
 }

@@ -5,12 +5,14 @@
 //!   validation, the message handed out as an owned string) delivered in 128 KiB reads
 //!   (tungstenite's default read size); 3,000 messages of 300 bytes or 16 of 64 KiB per
 //!   iteration, through one connection that lives across iterations (steady state), for
-//!   `fedi_stream::websocket::Connection` and for tungstenite's `WebSocket::read`.
+//!   `fedi_stream::websocket::Connection` (also with every message's `String` handed back by
+//!   `Connection::recycle`) and for tungstenite's `WebSocket::read`.
 //! - `websocket_write_text`: a server writes the same messages as unmasked text frames into a
 //!   byte buffer: `Connection::send_text` into a `Vec<u8>`, tungstenite's `WebSocket::write`
 //!   then `flush` into a `Vec<u8>` transport. The bytes are checked equal.
 //!
-//! `cargo bench -p fedi-stream --bench websocket`
+//! `cargo bench -p fedi-stream --bench websocket`; with `FEDI_PROFILE=GROUP/SIDE/INPUT`, one
+//! steady-state iteration of one case for callgrind (`support::main`).
 
 mod support;
 
@@ -20,6 +22,9 @@ use std::io::{self, Read, Write};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use fedi_stream::websocket::{Connection, Event, Limits, Message, OpCode, write_frame};
 use tungstenite::protocol::Role;
+
+/// fedi-stream reading with every message's `String` handed back (`Connection::recycle`).
+const RECYCLING: &str = "fedi-stream recycling";
 
 /// The transport read size on both sides.
 const READ_SIZE: usize = 128 * 1024;
@@ -43,8 +48,8 @@ fn client_stream(messages: &[String]) -> Vec<u8> {
 }
 
 /// Reads the whole of `bytes` through `connection` in [`READ_SIZE`] reads; returns the text
-/// bytes received.
-fn read_fedi_stream(connection: &mut Connection, bytes: &[u8]) -> usize {
+/// bytes received. With `recycle`, hands every message's `String` back to the connection.
+fn read_fedi_stream(connection: &mut Connection, bytes: &[u8], recycle: bool) -> usize {
     let mut received = 0;
     for chunk in bytes.chunks(READ_SIZE) {
         let mut rest = chunk;
@@ -53,7 +58,11 @@ fn read_fedi_stream(connection: &mut Connection, bytes: &[u8]) -> usize {
             rest = &rest[used..];
             while let Some(event) = connection.poll_event() {
                 if let Event::Message(Message::Text(text)) = event {
-                    received += black_box(text).len();
+                    let text = black_box(text);
+                    received += text.len();
+                    if recycle {
+                        connection.recycle(text);
+                    }
                 }
             }
         }
@@ -118,7 +127,9 @@ fn read(c: &mut Criterion) {
          reads: frame parse, unmask, UTF-8 validation, each message handed out as an owned \
          string (`String` for fedi-stream, `Utf8Bytes` for tungstenite). 3,000 messages of \
          300 B or 16 of 64 KiB per iteration, through one connection per library that lives \
-         across iterations. Both received the same messages, checked before timing.",
+         across iterations. `fedi-stream recycling` also hands every message's `String` back \
+         (`Connection::recycle`), so later messages are received into it. Both libraries \
+         received the same messages, checked before timing.",
     );
     let mut group = c.benchmark_group("websocket_read_text");
     for (label, size, count) in CASES {
@@ -149,7 +160,10 @@ fn read(c: &mut Criterion) {
 
         group.throughput(Throughput::Bytes(payload as u64));
         group.bench_function(BenchmarkId::new("fedi-stream", label), |b| {
-            b.iter(|| assert_eq!(read_fedi_stream(&mut ours, bytes), payload));
+            b.iter(|| assert_eq!(read_fedi_stream(&mut ours, bytes, false), payload));
+        });
+        group.bench_function(BenchmarkId::new(RECYCLING, label), |b| {
+            b.iter(|| assert_eq!(read_fedi_stream(&mut ours, bytes, true), payload));
         });
         group.bench_function(BenchmarkId::new("tungstenite", label), |b| {
             b.iter(|| assert_eq!(read_tungstenite(&mut theirs, bytes, count), payload));
@@ -163,6 +177,14 @@ fn write_fedi_stream(connection: &mut Connection, messages: &[String], out: &mut
     for message in messages {
         connection.send_text(message, out).expect("open");
     }
+}
+
+/// `messages` as tungstenite's text messages, made once: a clone shares the bytes.
+fn tungstenite_messages(messages: &[String]) -> Vec<tungstenite::Message> {
+    messages
+        .iter()
+        .map(|m| tungstenite::Message::text(m.as_str()))
+        .collect()
 }
 
 fn write_tungstenite(socket: &mut Socket, messages: &[tungstenite::Message]) -> usize {
@@ -186,10 +208,7 @@ fn write(c: &mut Criterion) {
     let mut group = c.benchmark_group("websocket_write_text");
     for (label, size, count) in CASES {
         let messages = support::real_pieces(size, count);
-        let theirs_messages: Vec<tungstenite::Message> = messages
-            .iter()
-            .map(|m| tungstenite::Message::text(m.as_str()))
-            .collect();
+        let theirs_messages = tungstenite_messages(&messages);
         let mut ours = Connection::server(Limits::default());
         let mut theirs = socket(Role::Server);
         let mut out = Vec::new();
@@ -216,45 +235,26 @@ fn write(c: &mut Criterion) {
 
 criterion_group!(benches, read, write);
 
-/// With `FEDI_PROFILE=GROUP/SIDE/INPUT` (as criterion names a benchmark, e.g.
-/// `websocket_read_text/fedi-stream/300B`), runs that benchmark's work twice on one connection,
-/// the second time inside [`profiled`], and exits: for an instruction profile of one
-/// steady-state iteration with callgrind's `--toggle-collect=*profiled*`. Otherwise runs the
-/// criterion benchmarks.
 fn main() {
-    if let Ok(case) = std::env::var("FEDI_PROFILE") {
-        profile(&case);
-        return;
-    }
-    benches();
-    Criterion::default().configure_from_args().final_summary();
+    support::main(benches, profile);
 }
 
-#[inline(never)]
-fn profiled<T>(work: impl FnOnce() -> T) -> T {
-    work()
-}
-
-fn profile(case: &str) {
-    let parts: Vec<&str> = case.split('/').collect();
-    let [group, side, input] = parts[..] else {
-        panic!("FEDI_PROFILE=GROUP/SIDE/INPUT, not {case}");
-    };
+/// One steady-state iteration of a benchmark on one connection, for [`support::main`]'s
+/// profiles.
+fn profile(group: &str, side: &str, input: &str) {
     let (_, size, count) = CASES
         .into_iter()
         .find(|(label, _, _)| *label == input)
         .expect("300B or 64KiB");
     let messages = support::real_pieces(size, count);
     let bytes: &'static [u8] = Vec::leak(client_stream(&messages));
-    let theirs_messages: Vec<tungstenite::Message> = messages
-        .iter()
-        .map(|m| tungstenite::Message::text(m.as_str()))
-        .collect();
+    let theirs_messages = tungstenite_messages(&messages);
     let mut ours = Connection::server(Limits::default());
     let mut theirs = socket(Role::Server);
     let mut out = Vec::new();
-    let mut run = || match (group, side) {
-        ("websocket_read_text", "fedi-stream") => read_fedi_stream(&mut ours, bytes),
+    let run = || match (group, side) {
+        ("websocket_read_text", "fedi-stream") => read_fedi_stream(&mut ours, bytes, false),
+        ("websocket_read_text", RECYCLING) => read_fedi_stream(&mut ours, bytes, true),
         ("websocket_read_text", "tungstenite") => read_tungstenite(&mut theirs, bytes, count),
         ("websocket_write_text", "fedi-stream") => {
             write_fedi_stream(&mut ours, &messages, &mut out);
@@ -263,8 +263,5 @@ fn profile(case: &str) {
         ("websocket_write_text", "tungstenite") => write_tungstenite(&mut theirs, &theirs_messages),
         other => panic!("no profile for {other:?}"),
     };
-    let first = run();
-    let second = profiled(&mut run);
-    assert_eq!(first, second);
-    println!("{case}: {second}");
+    support::profile_case(run);
 }

@@ -168,6 +168,82 @@ proptest! {
         prop_assert_eq!(outputs, expected);
         prop_assert_eq!(run.final_last_event_id, last_id);
     }
+
+    #[test]
+    fn writes_the_bytes_of_a_field_by_field_transcription(
+        event in prop::option::of(field_value()),
+        data in prop::option::of(field_value()),
+        id in prop::option::of(field_value()),
+        retry in prop::option::of(0u64..100_000),
+    ) {
+        let outgoing = OutgoingEvent {
+            event: event.as_deref(),
+            data: data.as_deref(),
+            id: id.as_deref(),
+            retry: retry.map(Duration::from_millis),
+        };
+        let mut wire = b"before".to_vec();
+        let result = Encoder::new().encode(&outgoing, &mut wire);
+        match transcribe(&outgoing) {
+            Some(expected) => {
+                prop_assert_eq!(result, Ok(()));
+                prop_assert_eq!(String::from_utf8(wire).unwrap(), format!("before{expected}"));
+            }
+            None => {
+                prop_assert!(result.is_err());
+                prop_assert_eq!(wire, b"before");
+            }
+        }
+    }
+}
+
+/// Values of every short length (the encoder writes the usual block's type and id a word at
+/// a time), with line ends, NUL and the other control characters among them.
+fn field_value() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            6 => prop::sample::select(&['a', 'b', ' ', ':', 'é', '€'][..]),
+            1 => prop::sample::select(&['\r', '\n', '\0', '\t', '\u{b}', '\u{c}', '\u{d}', '\u{e}'][..]),
+            1 => any::<char>(),
+        ],
+        0..24,
+    )
+    .prop_map(|chars| chars.into_iter().collect())
+}
+
+/// The block as the format describes it, field by field: `None` for a type with CR or LF or
+/// an id with CR, LF or NUL.
+fn transcribe(event: &OutgoingEvent<'_>) -> Option<String> {
+    let line = |name: &str, value: &str| {
+        if value.is_empty() {
+            format!("{name}:\n")
+        } else {
+            format!("{name}: {value}\n")
+        }
+    };
+    let mut out = String::new();
+    if let Some(event_type) = event.event {
+        if event_type.contains(['\r', '\n']) {
+            return None;
+        }
+        out += &line("event", event_type);
+    }
+    if let Some(id) = event.id {
+        if id.contains(['\r', '\n', '\0']) {
+            return None;
+        }
+        out += &line("id", id);
+    }
+    if let Some(retry) = event.retry {
+        out += &line("retry", &retry.as_millis().to_string());
+    }
+    if let Some(data) = event.data {
+        for data_line in data.replace("\r\n", "\n").replace('\r', "\n").split('\n') {
+            out += &line("data", data_line);
+        }
+    }
+    out.push('\n');
+    Some(out)
 }
 
 /// Any text made of the given characters, biased towards the interesting ones.

@@ -1,7 +1,8 @@
 //! `fedi_stream::websocket::Connection` as a server on arbitrary bytes split at arbitrary
 //! points: no panic, memory within the limits at every step, and the same events, frames sent
 //! (Pongs aside, whose number depends on when the host drains) and final state for every
-//! chunking (at once, as cut, one byte at a time).
+//! chunking (at once, as cut, one byte at a time), and whether or not the host hands every
+//! text message's `String` back (`Connection::recycle`) for the next ones.
 //!
 //! Input is fed as far as the connection takes it (the event queue is bounded), drained in the
 //! one order (transmit, then events); once the connection is closed for input every call is
@@ -9,16 +10,25 @@
 //!
 //! Input layout: `[flags, cut_count, cuts as u16 LE..., stream...]`. `flags` bit 0: small
 //! limits (256-byte frames, 1 KiB messages, 2 pending Pongs, 3 queued events); bit 1: end
-//! with `handle_end`.
+//! with `handle_end`; bit 2: also check the one-byte chunking with every text message handed
+//! back.
 #![no_main]
 
 use fedi_fuzz::cut_stream;
-use fedi_stream::websocket::{Connection, Event, FrameHeader, InputError, Limits, OpCode, State};
+use fedi_stream::websocket::{
+    Connection, Event, FrameHeader, InputError, Limits, Message, OpCode, State,
+};
 use libfuzzer_sys::fuzz_target;
 
 type Outcome = (Vec<Event>, Vec<(OpCode, Vec<u8>)>, State);
 
-fn run<'a>(limits: Limits, eof: bool, chunks: impl Iterator<Item = &'a [u8]>) -> Outcome {
+/// Feeds `chunks`; with `recycle`, hands a copy of every text message back once drained.
+fn run<'a>(
+    limits: Limits,
+    eof: bool,
+    recycle: bool,
+    chunks: impl Iterator<Item = &'a [u8]>,
+) -> Outcome {
     let mut connection = Connection::server(limits);
     let mut events = Vec::new();
     let mut transmit = Vec::new();
@@ -30,7 +40,12 @@ fn run<'a>(limits: Limits, eof: bool, chunks: impl Iterator<Item = &'a [u8]>) ->
         let before = transmit.len();
         let _ = connection.poll_transmit(transmit);
         assert!(transmit.len() - before <= owed);
-        events.extend(std::iter::from_fn(|| connection.poll_event()));
+        while let Some(event) = connection.poll_event() {
+            if let (true, Event::Message(Message::Text(text))) = (recycle, &event) {
+                connection.recycle(text.clone());
+            }
+            events.push(event);
+        }
     };
     for chunk in chunks {
         let mut rest = chunk;
@@ -95,7 +110,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
 
-    let whole = run(limits, eof, std::iter::once(stream));
-    assert_eq!(run(limits, eof, pieces.into_iter()), whole);
-    assert_eq!(run(limits, eof, stream.chunks(1)), whole);
+    let whole = run(limits, eof, false, std::iter::once(stream));
+    assert_eq!(run(limits, eof, false, pieces.into_iter()), whole);
+    assert_eq!(run(limits, eof, false, stream.chunks(1)), whole);
+    if flags & 4 != 0 {
+        assert_eq!(run(limits, eof, true, stream.chunks(1)), whole);
+    }
 });

@@ -1,5 +1,6 @@
-//! What the benches share: the real documents they are fed, and the lines that tell
-//! `scripts/bench-report` what each group measures.
+//! What the benches share: the real documents they are fed, the lines that tell
+//! `scripts/bench-report` what each group measures, and the entry point that runs either the
+//! criterion benchmarks or one case for an instruction profile.
 //!
 //! The documents are the real-world ActivityStreams corpus of `activitystreams-core`
 //! (`tests/data/real`: Mastodon, bovine, Mitra, Fedify, Hollo, Bridgy Fed... fixtures),
@@ -105,4 +106,44 @@ pub(crate) fn describe(group: &str, text: &str) {
         "bench-report\tdescribe\t{group}\t{}",
         text.replace('\n', " ")
     );
+}
+
+/// The bench binary's entry point. With `FEDI_PROFILE=GROUP/SIDE/INPUT` (as criterion names a
+/// benchmark, e.g. `encode_inbox/fedi-stream` or `websocket_read_text/fedi-stream/300B`; the
+/// input may be empty or hold more slashes), calls `profile` with the three parts and exits;
+/// otherwise runs `benches` and criterion's summary.
+///
+/// `profile` sets the case up and hands its work to [`profile_case`], which runs it once
+/// inside [`profiled`]: for an instruction profile of that one run with callgrind's
+/// `--toggle-collect=*profiled*` (callgrind's call counts include the uncollected runs; its
+/// instruction counts do not).
+pub(crate) fn main(benches: fn(), profile: fn(&str, &str, &str)) {
+    if let Ok(case) = std::env::var("FEDI_PROFILE") {
+        let mut parts = case.splitn(3, '/');
+        let (Some(group), Some(side)) = (parts.next(), parts.next()) else {
+            panic!("FEDI_PROFILE=GROUP/SIDE/INPUT, not {case}");
+        };
+        profile(group, side, parts.next().unwrap_or_default());
+        return;
+    }
+    benches();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
+}
+
+/// Runs `run` twice, the second time inside [`profiled`] (the first warms caches and buffers
+/// up), checks that both runs returned the same, and prints the case with that result.
+pub(crate) fn profile_case(mut run: impl FnMut() -> usize) {
+    let first = run();
+    let second = profiled(&mut run);
+    assert_eq!(first, second);
+    let case = std::env::var("FEDI_PROFILE").unwrap_or_default();
+    println!("{case}: {second}");
+}
+
+/// The one function a profile collects (callgrind's `--toggle-collect=*profiled*`).
+#[inline(never)]
+pub(crate) fn profiled<T>(work: impl FnOnce() -> T) -> T {
+    work()
 }

@@ -148,14 +148,64 @@ impl Encoder {
     /// # Errors
     /// [`EncodeError`] if the event type has CR/LF, the id has CR/LF/NUL, or the retry time does
     /// not fit in `u64` milliseconds. Nothing is written then.
+    // Inlined: the usual block's path is short, and the caller's event need not be built.
+    #[inline]
     pub fn encode(
         &mut self,
         event: &OutgoingEvent<'_>,
         dst: &mut impl BufMut,
     ) -> Result<(), EncodeError> {
-        if self.encode_short(event, dst) {
+        // The usual block: data, no `retry`, a short type and id, checked a word at a time.
+        if let (Some(data), None) = (event.data, event.retry)
+            && event.event.is_none_or(is_short_plain)
+            && event.id.is_none_or(is_short_plain)
+        {
+            self.start(dst);
+            // Each line's LF goes out with the next line's name: fewer pieces, each a constant.
+            let empty = starts_line_empty(data.as_bytes());
+            match (event.event, event.id) {
+                (Some(event_type), Some(id)) => {
+                    dst.put_slice(b"event: ");
+                    dst.put_slice(event_type.as_bytes());
+                    dst.put_slice(b"\nid: ");
+                    dst.put_slice(id.as_bytes());
+                    put_data_name(dst, b"\ndata: ", empty);
+                }
+                (Some(event_type), None) => {
+                    dst.put_slice(b"event: ");
+                    dst.put_slice(event_type.as_bytes());
+                    put_data_name(dst, b"\ndata: ", empty);
+                }
+                (None, Some(id)) => {
+                    dst.put_slice(b"id: ");
+                    dst.put_slice(id.as_bytes());
+                    put_data_name(dst, b"\ndata: ", empty);
+                }
+                (None, None) => put_data_name(dst, b"data: ", empty),
+            }
+            self.put_data_lines(data.as_bytes(), dst);
             return Ok(());
         }
+        self.encode_any(event.event, event.data, event.id, event.retry, dst)
+    }
+
+    /// [`encode`](Self::encode) for any block.
+    // The fields one by one: a caller's event is then never built in memory for the call.
+    #[inline(never)]
+    fn encode_any(
+        &mut self,
+        event_type: Option<&str>,
+        data: Option<&str>,
+        id: Option<&str>,
+        retry: Option<Duration>,
+        dst: &mut impl BufMut,
+    ) -> Result<(), EncodeError> {
+        let event = OutgoingEvent {
+            event: event_type,
+            data,
+            id,
+            retry,
+        };
         if let Some(index) = event.event.and_then(|t| line_end::find(t.as_bytes())) {
             return Err(EncodeError::LineBreakInEventType { index });
         }
@@ -181,77 +231,37 @@ impl Encoder {
             put_field(dst, b"retry: ", format_u64(millis, &mut [0; 20]));
         }
         match event.data {
-            Some(data) => self.put_data(data.as_bytes(), dst),
+            Some(data) => self.put_data(data, dst),
             None => dst.put_u8(b'\n'),
         }
         Ok(())
     }
 
-    /// The usual block, written in three pieces: its lines up to the data's `data: `, assembled
-    /// in a stack buffer while the event type and id are checked a word at a time, then the
-    /// data's first line, then the rest. It takes a block with data that starts with a line of
-    /// text, no `retry`, and an event type and id (if any) of 1 to [`SHORT_VALUE`](line_end::SHORT_VALUE) bytes that
-    /// [`encode`](Self::encode) accepts. Returns `false`, having written nothing, for any other
-    /// block.
-    #[inline]
-    fn encode_short(&mut self, event: &OutgoingEvent<'_>, dst: &mut impl BufMut) -> bool {
-        let (Some(data), None) = (event.data, event.retry) else {
-            return false;
-        };
-        if data
-            .as_bytes()
-            .first()
-            .is_none_or(|&b| b == b'\r' || b == b'\n')
-        {
-            return false;
-        }
-        let mut header = [0; HEADER];
-        let mut len = 0;
-        if let Some(event_type) = event.event {
-            let Some(end) = put_short(&mut header, len, b"event: ", event_type, false) else {
-                return false;
-            };
-            len = end;
-        }
-        if let Some(id) = event.id {
-            let Some(end) = put_short(&mut header, len, b"id: ", id, true) else {
-                return false;
-            };
-            len = end;
-        }
-        len = put(&mut header, len, b"data: ");
-        self.start(dst);
-        dst.put_slice(header.get(..len).unwrap_or_default());
-        self.put_data_lines(data.as_bytes(), dst);
-        true
-    }
-
     /// `data:` lines for `data`, then the blank line.
-    fn put_data(&mut self, data: &[u8], dst: &mut impl BufMut) {
-        dst.put_slice(if data.first().is_none_or(|&b| b == b'\r' || b == b'\n') {
+    fn put_data(&mut self, data: &str, dst: &mut impl BufMut) {
+        dst.put_slice(if starts_line_empty(data.as_bytes()) {
             b"data:"
         } else {
             b"data: "
         });
-        self.put_data_lines(data, dst);
+        self.put_data_lines(data.as_bytes(), dst);
     }
 
     /// The rest of a `data` line whose prefix is written (the first line of `data`), more
     /// `data` lines for the other lines of `data`, then the blank line.
-    #[inline]
-    fn put_data_lines(&mut self, mut data: &[u8], dst: &mut impl BufMut) {
-        // Data is usually long: straight to the vector search.
+    #[inline(always)]
+    fn put_data_lines(&mut self, data: &[u8], dst: &mut impl BufMut) {
+        // Data is usually long: straight to the vector search. Usually one line, too: no loop
+        // here (the search's state would be kept aside for it, at a cost on every block).
         let line_ends = self.line_ends.get_or_insert_with(LineEnds::new);
-        while let Some(end) = line_ends.find_long(data) {
-            dst.put_slice(data.get(..end).unwrap_or_default());
-            let crlf = data.get(end..end + 2) == Some(b"\r\n");
-            data = data.get(end + 1 + usize::from(crlf)..).unwrap_or_default();
-            let empty = data.first().is_none_or(|&b| b == b'\r' || b == b'\n');
-            dst.put_slice(if empty { b"\ndata:" } else { b"\ndata: " });
+        match line_ends.find_long(data) {
+            None => {
+                // The data line's LF and the blank line, in one piece.
+                dst.put_slice(data);
+                dst.put_slice(b"\n\n");
+            }
+            Some(end) => put_lines(line_ends, data, end, dst),
         }
-        // The last data line's LF and the blank line, in one piece.
-        dst.put_slice(data);
-        dst.put_slice(b"\n\n");
     }
 
     /// Writes a block that only sets the client's reconnection time.
@@ -291,39 +301,57 @@ impl Encoder {
     }
 }
 
-/// The room for a block's lines before its data on the short path: `event: `, a type of up to
-/// [`SHORT_VALUE`](line_end::SHORT_VALUE) bytes and LF, `id: `, an id of up to [`SHORT_VALUE`](line_end::SHORT_VALUE) bytes and LF, and
-/// `data: `; values are written as two whole words.
-const HEADER: usize = 64;
-
-/// Writes `bytes` into `header` from `at` and returns where they end. The short path's layout
-/// keeps every write within [`HEADER`]; one that would not fit is dropped.
-#[inline(always)]
-fn put(header: &mut [u8; HEADER], at: usize, bytes: &[u8]) -> usize {
-    if let Some(slot) = header.get_mut(at..at + bytes.len()) {
-        slot.copy_from_slice(bytes);
+/// The `data` lines of `data`, whose first line ends at `end` and whose first line's prefix
+/// is written, then the blank line.
+#[inline(never)]
+fn put_lines(line_ends: &LineEnds, mut data: &[u8], mut end: usize, dst: &mut impl BufMut) {
+    loop {
+        dst.put_slice(data.get(..end).unwrap_or_default());
+        let crlf = data.get(end..end + 2) == Some(b"\r\n");
+        data = data.get(end + 1 + usize::from(crlf)..).unwrap_or_default();
+        dst.put_slice(if starts_line_empty(data) {
+            b"\ndata:"
+        } else {
+            b"\ndata: "
+        });
+        match line_ends.find_long(data) {
+            Some(next) => end = next,
+            None => break,
+        }
     }
-    at + bytes.len()
+    // The last data line's LF and the blank line, in one piece.
+    dst.put_slice(data);
+    dst.put_slice(b"\n\n");
 }
 
-/// Writes the line `prefix`, `value` into `header` from `at` and returns where it ends, if
-/// `value` is 1 to [`SHORT_VALUE`](line_end::SHORT_VALUE) bytes without CR or LF (nor NUL, with `nul`).
+/// Whether `value` can be written as an event type or id without a closer look: it has 1 to
+/// [`SHORT_VALUE`](line_end::SHORT_VALUE) bytes, none of them a control byte below 0x0E (such
+/// bytes are rare in a type or an id; the general path checks them exactly, and writes empty
+/// values).
 #[inline(always)]
-fn put_short(
-    header: &mut [u8; HEADER],
-    at: usize,
-    prefix: &[u8],
-    value: &str,
-    nul: bool,
-) -> Option<usize> {
-    if value.is_empty() {
-        return None;
+fn is_short_plain(value: &str) -> bool {
+    line_end::is_short_plain(value.as_bytes())
+}
+
+/// `name` (`data: ` after an optional LF), without its space if the line is `empty`.
+// Inlined so that each piece is a constant whose copy needs no call.
+#[inline(always)]
+fn put_data_name(dst: &mut impl BufMut, name: &'static [u8], empty: bool) {
+    if empty {
+        dst.put_slice(name.strip_suffix(b" ").unwrap_or(name));
+    } else {
+        dst.put_slice(name);
     }
-    let [low, high] = line_end::short_value_words(value.as_bytes(), nul)?;
-    let at = put(header, at, prefix);
-    put(header, at, &low.to_le_bytes());
-    put(header, at + 8, &high.to_le_bytes());
-    Some(put(header, at + value.len(), b"\n"))
+}
+
+/// Whether the first line of `data` is empty (`data` is empty or starts with CR or LF): its
+/// `data:` line then has no space after the colon.
+#[inline(always)]
+fn starts_line_empty(data: &[u8]) -> bool {
+    // One bit test rather than two compares.
+    const LINE_ENDS: u16 = 1 << b'\r' | 1 << b'\n';
+    data.first()
+        .is_none_or(|&b| b <= b'\r' && LINE_ENDS >> b & 1 == 1)
 }
 
 fn retry_millis(retry: Duration) -> Result<u64, EncodeError> {

@@ -85,28 +85,34 @@ pub(super) fn find_line_end_or_nul(bytes: &[u8]) -> Option<usize> {
     scan_words(bytes, usize::MAX, |word| cr_or_lf(word) | zero_bytes(word)).unwrap_or(None)
 }
 
-/// The longest value [`short_value_words`] takes.
+/// The longest value [`is_short_plain`] takes.
 pub(super) const SHORT_VALUE: usize = 16;
 
-/// `value` as two little-endian words padded with spaces, if it is at most [`SHORT_VALUE`]
-/// bytes long and holds no CR or LF (nor NUL, with `nul`): a short value checked and then
-/// written a word at a time, without a call.
-#[inline]
-pub(super) fn short_value_words(value: &[u8], nul: bool) -> Option<[u64; 2]> {
-    if value.len() > SHORT_VALUE {
-        return None;
+/// Whether `value` has 1 to [`SHORT_VALUE`] bytes and none of them below 0x0E (a control
+/// byte: among them NUL, LF and CR, found with one test instead of three). Inline and without
+/// a loop: `value` is read with two overlapping loads from its ends (8 bytes each for 8 to 16
+/// bytes, 4 for 4 to 7, single bytes below).
+#[inline(always)]
+pub(super) fn is_short_plain(value: &[u8]) -> bool {
+    let n = value.len();
+    if n > SHORT_VALUE {
+        return false;
     }
-    let word = |bytes: &[u8]| match bytes.first_chunk::<8>() {
-        Some(word) => u64::from_le_bytes(*word),
-        None if bytes.is_empty() => ONES * u64::from(b' '),
-        None => padded_word(bytes),
-    };
-    let (low, high) = value.split_at(value.len().min(8));
-    let words = [word(low), word(high)];
-    let marked = words.iter().fold(0, |marked, &word| {
-        marked | cr_or_lf(word) | if nul { zero_bytes(word) } else { 0 }
-    });
-    (marked == 0).then_some(words)
+    if let (Some(first), Some(last)) = (value.first_chunk::<8>(), value.last_chunk::<8>()) {
+        control_bytes(u64::from_le_bytes(*first)) | control_bytes(u64::from_le_bytes(*last)) == 0
+    } else if let (Some(first), Some(last)) = (value.first_chunk::<4>(), value.last_chunk::<4>()) {
+        let word =
+            u64::from(u32::from_le_bytes(*first)) | u64::from(u32::from_le_bytes(*last)) << 32;
+        control_bytes(word) == 0
+    } else if let (Some(&first), Some(&last)) = (value.first(), value.last()) {
+        // 1 to 3 bytes: the first, the middle and the last cover them.
+        let middle = value.get(n / 2).copied().unwrap_or(first);
+        control_bytes(u64::from_le_bytes([
+            first, middle, last, b' ', b' ', b' ', b' ', b' ',
+        ])) == 0
+    } else {
+        false
+    }
 }
 
 /// The size of [`append_blocks_to_line_end`]'s blocks.
@@ -217,6 +223,14 @@ fn zero_bytes(word: u64) -> u64 {
     word.wrapping_sub(ONES) & !word & HIGHS
 }
 
+/// Nonzero if `word` has a byte below 0x0E: a control byte, among them NUL, LF and CR. Exact
+/// (a borrow only marks a byte above one that is below 0x0E), and cheaper than testing for
+/// the three.
+#[inline]
+fn control_bytes(word: u64) -> u64 {
+    word.wrapping_sub(ONES * 0x0E) & !word & HIGHS
+}
+
 /// Marks the CR and LF bytes of `word` as [`zero_bytes`] marks zeros (little-endian order).
 #[inline]
 fn cr_or_lf(word: u64) -> u64 {
@@ -272,25 +286,40 @@ mod tests {
     }
 
     #[test]
-    fn short_values_are_refused_with_a_line_end_or_nul_or_when_long() {
-        for len in 0..=SHORT_VALUE + 1 {
-            let value: Vec<u8> = (0..len).map(|i| b'a' + i as u8).collect();
-            let words = short_value_words(&value, true);
-            if len > SHORT_VALUE {
-                assert_eq!(words, None);
-                continue;
+    fn finds_control_bytes_below_0x0e_in_every_position() {
+        for filler in [b'a', 0x0E, 0x0F, 0x80, 0x8D, 0xFF] {
+            for at in 0..8 {
+                for byte in 0..=u8::MAX {
+                    let mut bytes = [filler; 8];
+                    bytes[at] = byte;
+                    assert_eq!(
+                        control_bytes(u64::from_le_bytes(bytes)) != 0,
+                        byte < 0x0E,
+                        "{bytes:?}"
+                    );
+                }
             }
-            let mut expected = [b' '; 16];
-            expected[..len].copy_from_slice(&value);
-            let [low, high] = words.expect("a short plain value");
-            assert_eq!(&low.to_le_bytes(), &expected[..8]);
-            assert_eq!(&high.to_le_bytes(), &expected[8..]);
-            for at in 0..len {
-                for (byte, nul) in [(b'\r', false), (b'\n', false), (0, true)] {
-                    let mut bad = value.clone();
-                    bad[at] = byte;
-                    assert_eq!(short_value_words(&bad, true), None, "{bad:?}");
-                    assert_eq!(short_value_words(&bad, false).is_some(), nul, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn short_plain_values_are_short_and_without_control_bytes() {
+        for len in 0..=SHORT_VALUE + 1 {
+            let plain: Vec<u8> = (0..len).map(|i| b'a' + i as u8).collect();
+            assert_eq!(
+                is_short_plain(&plain),
+                (1..=SHORT_VALUE).contains(&len),
+                "{len}"
+            );
+            for at in 0..len.min(SHORT_VALUE) {
+                for byte in 0..=u8::MAX {
+                    let mut value = plain.clone();
+                    value[at] = byte;
+                    assert_eq!(
+                        is_short_plain(&value),
+                        len <= SHORT_VALUE && byte >= 0x0E,
+                        "{value:?}"
+                    );
                 }
             }
         }

@@ -2,6 +2,7 @@
 //! handshake.
 
 mod receive;
+mod recycle;
 mod send;
 
 use std::collections::VecDeque;

@@ -6,6 +6,7 @@ use std::mem;
 
 use bytes::Bytes;
 
+use super::recycle::Recycled;
 use super::{Connection, State};
 use crate::close::{CloseCode, CloseFrame};
 use crate::input::InputError;
@@ -60,6 +61,8 @@ pub(super) struct Reader {
     carry: u8,
     /// The payload of the control frame in progress, unmasked.
     control: ControlPayload,
+    /// Strings handed back by the host, for the next text messages.
+    pub(super) recycled: Recycled,
 }
 
 impl Reader {
@@ -75,6 +78,7 @@ impl Reader {
             scratch: Vec::new(),
             carry: 0,
             control: ControlPayload::empty(),
+            recycled: Recycled::default(),
         }
     }
 
@@ -165,11 +169,18 @@ impl Reader {
     fn reserve(&mut self, kind: DataKind, len: u64) {
         let len = usize::try_from(len).unwrap_or(usize::MAX).min(MAX_RESERVE);
         // The first frame of a message finds an empty buffer (the last one was handed out):
-        // one allocation of the announced size, without `reserve`'s growth path.
+        // a buffer the host handed back, or one allocation of the announced size, without
+        // `reserve`'s growth path.
         match kind {
             DataKind::Binary if self.data.capacity() == 0 => self.data = Vec::with_capacity(len),
             DataKind::Binary => self.data.reserve(len),
-            DataKind::Text if self.text.capacity() == 0 => self.text = String::with_capacity(len),
+            DataKind::Text if self.text.capacity() == 0 => match self.recycled.take() {
+                Some(text) => {
+                    self.text = text;
+                    self.text.reserve(len);
+                }
+                None => self.text = String::with_capacity(len),
+            },
             DataKind::Text => self.text.reserve(len),
         }
     }
