@@ -209,6 +209,14 @@ impl Interpreter {
                     }
                 }
             }
+            // The usual spelling of the common fields, name, colon and one space, matched
+            // at once; the value is what the general split below would give.
+            Some((b'e', _)) if let Some(value) = line.strip_prefix(b"event: ") => {
+                self.event_field(value);
+            }
+            Some((b'i', _)) if let Some(value) = line.strip_prefix(b"id: ") => {
+                self.id_field(value);
+            }
             Some(_) => {
                 // Field names are short: a plain scan beats a vectorised search here.
                 let (name, value) = match line.iter().position(|&b| b == b':') {
@@ -224,25 +232,40 @@ impl Interpreter {
         }
     }
 
+    /// An `event` field: sets the block's event type (decoded only when it changes).
+    #[inline(always)]
+    fn event_field(&mut self, value: &[u8]) {
+        if value != self.event_type_raw {
+            self.event_type_changed(value);
+        }
+        self.has_type = true;
+    }
+
+    #[cold]
+    fn event_type_changed(&mut self, value: &[u8]) {
+        value.clone_into(&mut self.event_type_raw);
+        (*decode(value)).clone_into(&mut self.event_type);
+        self.lender.type_changed();
+    }
+
+    /// An `id` field: sets the last event ID buffer, unless the value holds a NUL.
+    #[inline]
+    fn id_field(&mut self, value: &[u8]) {
+        // The value holds no line end (the line has ended), so the first CR, LF or NUL is a
+        // NUL: found a word at a time, where `contains` goes byte by byte.
+        if line_end::find_line_end_or_nul(value).is_none() {
+            value.clone_into(&mut self.id_buffer);
+            self.id_changed = true;
+            if self.lender.is_active() {
+                self.lender.id_line(value);
+            }
+        }
+    }
+
     fn field(&mut self, name: &[u8], value: &[u8]) {
         match name {
-            b"event" => {
-                if value != self.event_type_raw {
-                    value.clone_into(&mut self.event_type_raw);
-                    (*decode(value)).clone_into(&mut self.event_type);
-                    self.lender.type_changed();
-                }
-                self.has_type = true;
-            }
-            // The value holds no line end (the line has ended), so the first CR, LF or NUL
-            // is a NUL: found a word at a time, where `contains` goes byte by byte.
-            b"id" if line_end::find_line_end_or_nul(value).is_none() => {
-                value.clone_into(&mut self.id_buffer);
-                self.id_changed = true;
-                if self.lender.is_active() {
-                    self.lender.id_line(value);
-                }
-            }
+            b"event" => self.event_field(value),
+            b"id" => self.id_field(value),
             b"retry" => {
                 if let Some(millis) = parse_retry(value) {
                     let retry = Duration::from_millis(millis);
