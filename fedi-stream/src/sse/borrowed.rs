@@ -61,27 +61,31 @@ impl Span {
 }
 
 impl Pending {
-    /// The spans of this output's text.
+    /// The spans of this output's text (an event's type is in [`Lender::types`]).
     fn spans_mut(&mut self) -> impl Iterator<Item = &mut Span> {
-        let (first, second, third) = match self {
+        let (first, second) = match self {
             Self::Event {
-                event_type,
                 data,
                 last_event_id,
-            } => (event_type.as_mut(), Some(data), Some(last_event_id)),
-            Self::Comment(span) => (Some(span), None, None),
-            Self::Retry(_) | Self::Error(_) => (None, None, None),
+                ..
+            } => (Some(data), Some(last_event_id)),
+            Self::Comment(span) => (Some(span), None),
+            Self::Retry(_) | Self::Error(_) => (None, None),
         };
-        first.into_iter().chain(second).chain(third)
+        first.into_iter().chain(second)
     }
 }
+
+/// [`Pending::Event`]'s `event_type` for [`DEFAULT_EVENT_TYPE`].
+const DEFAULT_TYPE: usize = usize::MAX;
 
 /// An output recorded during a borrowed scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Pending {
     Event {
-        /// `None`: [`DEFAULT_EVENT_TYPE`].
-        event_type: Option<Span>,
+        /// Index of the event's type in [`Lender::types`], or [`DEFAULT_TYPE`]: recorded once
+        /// for a run of events of the same type.
+        event_type: usize,
         data: Span,
         last_event_id: Span,
     },
@@ -103,13 +107,15 @@ pub(super) struct Lender {
     chunk_low: usize,
     chunk_high: usize,
     outputs: Vec<Pending>,
+    /// The event types the outputs' events refer to.
+    types: Vec<Span>,
     arena: String,
     /// Outputs queued by [`Decoder::feed`](super::Decoder::feed) and not yet polled when the
     /// borrowed scan started: lent first.
     earlier: Vec<Result<Output, DecodeError>>,
-    /// The current event type and last event ID, once copied into the arena (or, for the ID,
-    /// found in the chunk) during this feed.
-    event_type: Option<Span>,
+    /// The current event type's index in `types` and the last event ID, once copied into the
+    /// arena (or, for the ID, found in the chunk) during this feed.
+    event_type: Option<usize>,
     last_event_id: Option<Span>,
     /// Where the value of the block's `id` line is, if it is in the chunk.
     id_value: Option<Span>,
@@ -139,6 +145,11 @@ impl Lender {
             self.outputs = Vec::new();
         } else if !self.outputs.is_empty() {
             self.outputs.clear();
+        }
+        if self.types.capacity() > RETAINED_OUTPUTS {
+            self.types = Vec::new();
+        } else if !self.types.is_empty() {
+            self.types.clear();
         }
         if !self.earlier.is_empty() {
             self.earlier.clear();
@@ -204,6 +215,8 @@ impl Lender {
         BorrowedOutputs {
             earlier: self.earlier.iter(),
             outputs: self.outputs.iter(),
+            types: &self.types,
+            resolved_type: None,
             chunk: chunk_text.unwrap_or_default(),
             chunk_offset: low,
             data: data_text.unwrap_or_default(),
@@ -216,12 +229,16 @@ impl Lender {
     /// into the arena, and points the spans there.
     #[cold]
     fn relocate(&mut self, source: Source, bytes: &[u8]) {
-        let Self { outputs, arena, .. } = self;
-        for output in outputs.iter_mut() {
-            for span in output.spans_mut() {
-                if let Some(text) = span.bytes_in(source, bytes) {
-                    *span = copy_into(arena, &decode(text));
-                }
+        let Self {
+            outputs,
+            types,
+            arena,
+            ..
+        } = self;
+        let spans = outputs.iter_mut().flat_map(Pending::spans_mut);
+        for span in spans.chain(types.iter_mut()) {
+            if let Some(text) = span.bytes_in(source, bytes) {
+                *span = copy_into(arena, &decode(text));
             }
         }
     }
@@ -309,13 +326,11 @@ impl Lender {
     #[inline]
     pub(super) fn event(&mut self, event_type: &str, data: Span, last_event_id: &[u8]) {
         let event_type = if event_type.is_empty() {
-            None
-        } else if let Some(span) = self.event_type {
-            Some(span)
+            DEFAULT_TYPE
+        } else if let Some(index) = self.event_type {
+            index
         } else {
-            let span = self.copy(event_type);
-            self.event_type = Some(span);
-            Some(span)
+            self.new_type(event_type)
         };
         let last_event_id = match self.last_event_id {
             Some(span) => span,
@@ -332,6 +347,17 @@ impl Lender {
         });
     }
 
+    /// Copies a new event type into the arena for the events that follow, and returns its
+    /// index in `types`.
+    #[inline]
+    fn new_type(&mut self, event_type: &str) -> usize {
+        let span = self.copy(event_type);
+        let index = self.types.len();
+        self.types.push(span);
+        self.event_type = Some(index);
+        index
+    }
+
     /// The event type changed: the next event copies it again.
     #[inline]
     pub(super) fn type_changed(&mut self) {
@@ -342,6 +368,7 @@ impl Lender {
     pub(super) fn capacity(&self) -> usize {
         self.arena.capacity()
             + self.outputs.capacity() * size_of::<Pending>()
+            + self.types.capacity() * size_of::<Span>()
             + self.earlier.capacity() * size_of::<Result<Output, DecodeError>>()
     }
 }
@@ -476,6 +503,9 @@ impl<'a> From<&'a Output> for OutputRef<'a> {
 pub struct BorrowedOutputs<'a> {
     earlier: std::slice::Iter<'a, Result<Output, DecodeError>>,
     outputs: std::slice::Iter<'a, Pending>,
+    types: &'a [Span],
+    /// The last event type handed out, by index: a run of events of one type resolves it once.
+    resolved_type: Option<(usize, &'a str)>,
     /// The part of the chunk spans point to, which starts at `chunk_offset` in the chunk.
     chunk: &'a str,
     chunk_offset: usize,
@@ -502,15 +532,31 @@ impl<'a> BorrowedOutputs<'a> {
         text.get(start..end).unwrap_or_default()
     }
 
+    /// The event type at `index` in the lender's `types`.
     #[inline]
-    fn resolve(&self, pending: &'a Pending) -> Result<OutputRef<'a>, DecodeError> {
+    fn event_type(&mut self, index: usize) -> &'a str {
+        if index == DEFAULT_TYPE {
+            return DEFAULT_EVENT_TYPE;
+        }
+        if let Some((resolved, text)) = self.resolved_type
+            && resolved == index
+        {
+            return text;
+        }
+        let text = self.types.get(index).map_or("", |span| self.text(*span));
+        self.resolved_type = Some((index, text));
+        text
+    }
+
+    #[inline]
+    fn resolve(&mut self, pending: &'a Pending) -> Result<OutputRef<'a>, DecodeError> {
         Ok(match pending {
             Pending::Event {
                 event_type,
                 data,
                 last_event_id,
             } => OutputRef::Event(EventRef {
-                event_type: event_type.map_or(DEFAULT_EVENT_TYPE, |span| self.text(span)),
+                event_type: self.event_type(*event_type),
                 data: self.text(*data),
                 last_event_id: self.text(*last_event_id),
             }),
