@@ -52,6 +52,34 @@ fn grow_within(buf: &mut Vec<u8>, needed: usize, limit: usize) {
     buf.reserve_exact(target - buf.len());
 }
 
+/// Whether `a` and `b` are equal; for short values such as event types, compared with two
+/// overlapping loads of 8 or 4 bytes (exact for lengths 4 to 16) rather than a call to `memcmp`.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() <= 16 {
+        if let (Some(a0), Some(a1), Some(b0), Some(b1)) = (
+            a.first_chunk::<8>(),
+            a.last_chunk::<8>(),
+            b.first_chunk::<8>(),
+            b.last_chunk::<8>(),
+        ) {
+            return a0 == b0 && a1 == b1;
+        }
+        if let (Some(a0), Some(a1), Some(b0), Some(b1)) = (
+            a.first_chunk::<4>(),
+            a.last_chunk::<4>(),
+            b.first_chunk::<4>(),
+            b.last_chunk::<4>(),
+        ) {
+            return a0 == b0 && a1 == b1;
+        }
+    }
+    a == b
+}
+
 /// A valid `retry` value: only ASCII digits (at least one), base ten, fitting in `u64`.
 /// Larger values are ignored, as Chromium does.
 fn parse_retry(value: &[u8]) -> Option<u64> {
@@ -235,7 +263,7 @@ impl Interpreter {
     /// An `event` field: sets the block's event type (decoded only when it changes).
     #[inline(always)]
     fn event_field(&mut self, value: &[u8]) {
-        if value != self.event_type_raw {
+        if !same_bytes(value, &self.event_type_raw) {
             self.event_type_changed(value);
         }
         self.has_type = true;
@@ -415,6 +443,22 @@ impl Interpreter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_bytes_agrees_with_slice_equality() {
+        for len in 0..24 {
+            let a: Vec<u8> = (0..len).map(|i| b'a' + i as u8).collect();
+            assert!(same_bytes(&a, &a.clone()));
+            for at in 0..len {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!same_bytes(&a, &b), "{len} {at}");
+            }
+            let mut longer = a.clone();
+            longer.push(b' ');
+            assert!(!same_bytes(&a, &longer));
+        }
+    }
 
     #[test]
     fn retry_accepts_only_ascii_digits() {
