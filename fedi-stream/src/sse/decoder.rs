@@ -426,7 +426,7 @@ impl Decoder {
                 return self.continue_line_to_chunk_end(rest);
             };
             let line = rest.get(..end).unwrap_or_default();
-            let next = self.line_end_len(rest, end);
+            let mut next = self.line_end_len(rest, end);
             match single {
                 Some(value) if line.is_empty() => {
                     self.interpreter.dispatch(Some(value));
@@ -443,6 +443,17 @@ impl Decoder {
                         rest = rest.get(next..).unwrap_or_default();
                         self.seek(base, input, rest);
                         return;
+                    }
+                    // A held value whose line ends with LF, followed at once by the blank
+                    // line (the line end was not a CR, or it would have been a CRLF): the
+                    // usual end of a block, dispatched without another search.
+                    if let Some(value) = single
+                        && next == end + 1
+                        && rest.get(next) == Some(&b'\n')
+                    {
+                        self.interpreter.dispatch(Some(value));
+                        single = None;
+                        next += 1;
                     }
                 }
             }
