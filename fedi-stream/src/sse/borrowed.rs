@@ -119,6 +119,9 @@ pub(super) struct Lender {
     last_event_id: Option<Span>,
     /// Where the value of the block's `id` line is, if it is in the chunk.
     id_value: Option<Span>,
+    /// The lent data holds an event's data that starts with a UTF-8 continuation byte: it is
+    /// not valid on its own even if the whole is.
+    data_joined_invalid: bool,
 }
 
 impl Lender {
@@ -160,6 +163,7 @@ impl Lender {
         self.event_type = None;
         self.last_event_id = None;
         self.id_value = None;
+        self.data_joined_invalid = false;
         self.active = true;
         self.chunk_addr = chunk.as_ptr() as usize;
         self.chunk_len = chunk.len();
@@ -191,6 +195,8 @@ impl Lender {
         }
         let data_text = if data.is_empty() {
             Some("")
+        } else if self.data_joined_invalid {
+            None
         } else {
             super::utf8::long_to_str(data)
         };
@@ -251,6 +257,14 @@ impl Lender {
             end,
             source: Source::Data,
         }
+    }
+
+    /// An event's data lent from the data buffer after another's starts with a UTF-8
+    /// continuation byte: the check at the [`end`](Self::end) must decode each event's data on
+    /// its own, since the whole may be valid where the parts are not.
+    #[cold]
+    pub(super) fn data_joined_invalid(&mut self) {
+        self.data_joined_invalid = true;
     }
 
     /// Records an output that carries no text.

@@ -392,6 +392,12 @@ impl Interpreter {
                     if start == 0 {
                         mem::swap(&mut self.data, &mut self.lent);
                     } else {
+                        // Data that starts with a continuation byte could, joined to the data
+                        // lent before it, pass the check at the end as one character split
+                        // between two events: both are then decoded one by one.
+                        if self.data.first().is_some_and(|&byte| (0x80..0xC0).contains(&byte)) {
+                            self.lender.data_joined_invalid();
+                        }
                         self.lent.extend_from_slice(&self.data);
                     }
                     // As `clear_data`, field by field (the event type is borrowed).
