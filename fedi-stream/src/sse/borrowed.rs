@@ -61,7 +61,8 @@ impl Span {
 }
 
 impl Pending {
-    /// The spans of this output's text (an event's type is in [`Lender::types`]).
+    /// The spans of this output's text that may point into the chunk or the data buffer (an
+    /// event's type is always in the arena).
     fn spans_mut(&mut self) -> impl Iterator<Item = &mut Span> {
         let (first, second) = match self {
             Self::Event {
@@ -77,15 +78,16 @@ impl Pending {
 }
 
 /// [`Pending::Event`]'s `event_type` for [`DEFAULT_EVENT_TYPE`].
-const DEFAULT_TYPE: usize = usize::MAX;
+/// An event type is always copied into the arena; its range there is enough to find it.
+const DEFAULT_TYPE: (usize, usize) = (usize::MAX, usize::MAX);
 
 /// An output recorded during a borrowed scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Pending {
     Event {
-        /// Index of the event's type in [`Lender::types`], or [`DEFAULT_TYPE`]: recorded once
-        /// for a run of events of the same type.
-        event_type: usize,
+        /// The range of the event's type in the arena, or [`DEFAULT_TYPE`]: copied once for
+        /// a run of events of the same type.
+        event_type: (usize, usize),
         data: Span,
         last_event_id: Span,
     },
@@ -107,15 +109,13 @@ pub(super) struct Lender {
     chunk_low: usize,
     chunk_high: usize,
     outputs: Vec<Pending>,
-    /// The event types the outputs' events refer to.
-    types: Vec<Span>,
     arena: String,
     /// Outputs queued by [`Decoder::feed`](super::Decoder::feed) and not yet polled when the
     /// borrowed scan started: lent first.
     earlier: Vec<Result<Output, DecodeError>>,
-    /// The current event type's index in `types` and the last event ID, once copied into the
-    /// arena (or, for the ID, found in the chunk) during this feed.
-    event_type: Option<usize>,
+    /// The current event type's range in the arena and the last event ID, once copied there
+    /// (or, for the ID, found in the chunk) during this feed.
+    event_type: Option<(usize, usize)>,
     last_event_id: Option<Span>,
     /// Where the value of the block's `id` line is, if it is in the chunk.
     id_value: Option<Span>,
@@ -149,11 +149,7 @@ impl Lender {
         } else if !self.outputs.is_empty() {
             self.outputs.clear();
         }
-        if self.types.capacity() > RETAINED_OUTPUTS {
-            self.types = Vec::new();
-        } else if !self.types.is_empty() {
-            self.types.clear();
-        }
+
         if !self.earlier.is_empty() {
             self.earlier.clear();
         }
@@ -221,8 +217,7 @@ impl Lender {
         BorrowedOutputs {
             earlier: self.earlier.iter(),
             outputs: self.outputs.iter(),
-            types: &self.types,
-            resolved_type: None,
+            resolved_type: (DEFAULT_TYPE.0, DEFAULT_EVENT_TYPE),
             chunk: chunk_text.unwrap_or_default(),
             chunk_offset: low,
             data: data_text.unwrap_or_default(),
@@ -237,12 +232,11 @@ impl Lender {
     fn relocate(&mut self, source: Source, bytes: &[u8]) {
         let Self {
             outputs,
-            types,
             arena,
             ..
         } = self;
         let spans = outputs.iter_mut().flat_map(Pending::spans_mut);
-        for span in spans.chain(types.iter_mut()) {
+        for span in spans {
             if let Some(text) = span.bytes_in(source, bytes) {
                 *span = copy_into(arena, &decode(text));
             }
@@ -341,8 +335,8 @@ impl Lender {
     pub(super) fn event(&mut self, event_type: &str, data: Span, last_event_id: &[u8]) {
         let event_type = if event_type.is_empty() {
             DEFAULT_TYPE
-        } else if let Some(index) = self.event_type {
-            index
+        } else if let Some(range) = self.event_type {
+            range
         } else {
             self.new_type(event_type)
         };
@@ -361,15 +355,14 @@ impl Lender {
         });
     }
 
-    /// Copies a new event type into the arena for the events that follow, and returns its
-    /// index in `types`.
+    /// Copies a new event type (not empty) into the arena for the events that follow, and
+    /// returns its range there.
     #[inline]
-    fn new_type(&mut self, event_type: &str) -> usize {
+    fn new_type(&mut self, event_type: &str) -> (usize, usize) {
         let span = self.copy(event_type);
-        let index = self.types.len();
-        self.types.push(span);
-        self.event_type = Some(index);
-        index
+        let range = (span.start, span.end);
+        self.event_type = Some(range);
+        range
     }
 
     /// The event type changed: the next event copies it again.
@@ -382,7 +375,6 @@ impl Lender {
     pub(super) fn capacity(&self) -> usize {
         self.arena.capacity()
             + self.outputs.capacity() * size_of::<Pending>()
-            + self.types.capacity() * size_of::<Span>()
             + self.earlier.capacity() * size_of::<Result<Output, DecodeError>>()
     }
 }
@@ -517,9 +509,9 @@ impl<'a> From<&'a Output> for OutputRef<'a> {
 pub struct BorrowedOutputs<'a> {
     earlier: std::slice::Iter<'a, Result<Output, DecodeError>>,
     outputs: std::slice::Iter<'a, Pending>,
-    types: &'a [Span],
     /// The last event type handed out, by index: a run of events of one type resolves it once.
-    resolved_type: Option<(usize, &'a str)>,
+    /// (Keyed by the start of its range; [`DEFAULT_TYPE`] resolves to the default type.)
+    resolved_type: (usize, &'a str),
     /// The part of the chunk spans point to, which starts at `chunk_offset` in the chunk.
     chunk: &'a str,
     chunk_offset: usize,
@@ -546,19 +538,22 @@ impl<'a> BorrowedOutputs<'a> {
         text.get(start..end).unwrap_or_default()
     }
 
-    /// The event type at `index` in the lender's `types`.
+    /// The event type at `range` in the arena (or the default one).
     #[inline]
-    fn event_type(&mut self, index: usize) -> &'a str {
-        if index == DEFAULT_TYPE {
-            return DEFAULT_EVENT_TYPE;
+    fn event_type(&mut self, (start, end): (usize, usize)) -> &'a str {
+        if start == self.resolved_type.0 {
+            return self.resolved_type.1;
         }
-        if let Some((resolved, text)) = self.resolved_type
-            && resolved == index
-        {
-            return text;
-        }
-        let text = self.types.get(index).map_or("", |span| self.text(*span));
-        self.resolved_type = Some((index, text));
+        let text = if (start, end) == DEFAULT_TYPE {
+            DEFAULT_EVENT_TYPE
+        } else {
+            self.text(Span {
+                start,
+                end,
+                source: Source::Arena,
+            })
+        };
+        self.resolved_type = (start, text);
         text
     }
 
