@@ -557,7 +557,7 @@ impl<'a> BorrowedOutputs<'a> {
         text
     }
 
-    #[inline]
+    #[inline(always)]
     fn resolve(&mut self, pending: &'a Pending) -> Result<OutputRef<'a>, DecodeError> {
         Ok(match pending {
             Pending::Event {
@@ -579,7 +579,7 @@ impl<'a> BorrowedOutputs<'a> {
 impl<'a> Iterator for BorrowedOutputs<'a> {
     type Item = Result<OutputRef<'a>, DecodeError>;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         if let Some(earlier) = self.earlier.next() {
             return Some(earlier.as_ref().map(OutputRef::from).map_err(Clone::clone));
