@@ -230,11 +230,7 @@ impl Lender {
     /// into the arena, and points the spans there.
     #[cold]
     fn relocate(&mut self, source: Source, bytes: &[u8]) {
-        let Self {
-            outputs,
-            arena,
-            ..
-        } = self;
+        let Self { outputs, arena, .. } = self;
         let spans = outputs.iter_mut().flat_map(Pending::spans_mut);
         for span in spans {
             if let Some(text) = span.bytes_in(source, bytes) {

@@ -395,7 +395,11 @@ impl Interpreter {
                         // Data that starts with a continuation byte could, joined to the data
                         // lent before it, pass the check at the end as one character split
                         // between two events: both are then decoded one by one.
-                        if self.data.first().is_some_and(|&byte| (0x80..0xC0).contains(&byte)) {
+                        if self
+                            .data
+                            .first()
+                            .is_some_and(|&byte| (0x80..0xC0).contains(&byte))
+                        {
                             self.lender.data_joined_invalid();
                         }
                         self.lent.extend_from_slice(&self.data);
