@@ -320,3 +320,23 @@ fn event_refs_convert_to_the_owned_event() {
     );
     assert_eq!(OutputRef::from(&lent[0]).to_output(), lent[0]);
 }
+
+#[test]
+fn characters_split_between_two_events_lent_from_the_data_buffer_stay_replaced() {
+    // Each event's data is gathered from two lines, so both are lent from the data buffer, one
+    // after the other: the first ends with the lead byte of "é", the second starts with its
+    // continuation byte. Joined they would read as "é"; each on its own holds an invalid byte.
+    let chunks: [&[u8]; 1] = [b"data: a\ndata: \xC3\n\ndata: \xA9\ndata: b\n\n"];
+    let owned = run(Decoder::new(), chunks);
+    let borrowed = run_borrowed(Decoder::new(), chunks);
+    assert_eq!(borrowed, owned);
+    let data: Vec<&str> = owned
+        .outputs
+        .iter()
+        .map(|output| match output {
+            Ok(Output::Event(event)) => event.data(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(data, ["a\n\u{FFFD}", "\u{FFFD}\nb"]);
+}

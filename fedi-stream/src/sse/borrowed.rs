@@ -61,27 +61,33 @@ impl Span {
 }
 
 impl Pending {
-    /// The spans of this output's text.
+    /// The spans of this output's text that may point into the chunk or the data buffer (an
+    /// event's type is always in the arena).
     fn spans_mut(&mut self) -> impl Iterator<Item = &mut Span> {
-        let (first, second, third) = match self {
+        let (first, second) = match self {
             Self::Event {
-                event_type,
                 data,
                 last_event_id,
-            } => (event_type.as_mut(), Some(data), Some(last_event_id)),
-            Self::Comment(span) => (Some(span), None, None),
-            Self::Retry(_) | Self::Error(_) => (None, None, None),
+                ..
+            } => (Some(data), Some(last_event_id)),
+            Self::Comment(span) => (Some(span), None),
+            Self::Retry(_) | Self::Error(_) => (None, None),
         };
-        first.into_iter().chain(second).chain(third)
+        first.into_iter().chain(second)
     }
 }
+
+/// [`Pending::Event`]'s `event_type` for [`DEFAULT_EVENT_TYPE`].
+/// An event type is always copied into the arena; its range there is enough to find it.
+const DEFAULT_TYPE: (usize, usize) = (usize::MAX, usize::MAX);
 
 /// An output recorded during a borrowed scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Pending {
     Event {
-        /// `None`: [`DEFAULT_EVENT_TYPE`].
-        event_type: Option<Span>,
+        /// The range of the event's type in the arena, or [`DEFAULT_TYPE`]: copied once for
+        /// a run of events of the same type.
+        event_type: (usize, usize),
         data: Span,
         last_event_id: Span,
     },
@@ -107,12 +113,15 @@ pub(super) struct Lender {
     /// Outputs queued by [`Decoder::feed`](super::Decoder::feed) and not yet polled when the
     /// borrowed scan started: lent first.
     earlier: Vec<Result<Output, DecodeError>>,
-    /// The current event type and last event ID, once copied into the arena (or, for the ID,
-    /// found in the chunk) during this feed.
-    event_type: Option<Span>,
+    /// The current event type's range in the arena and the last event ID, once copied there
+    /// (or, for the ID, found in the chunk) during this feed.
+    event_type: Option<(usize, usize)>,
     last_event_id: Option<Span>,
     /// Where the value of the block's `id` line is, if it is in the chunk.
     id_value: Option<Span>,
+    /// The lent data holds an event's data that starts with a UTF-8 continuation byte: it is
+    /// not valid on its own even if the whole is.
+    data_joined_invalid: bool,
 }
 
 impl Lender {
@@ -140,6 +149,7 @@ impl Lender {
         } else if !self.outputs.is_empty() {
             self.outputs.clear();
         }
+
         if !self.earlier.is_empty() {
             self.earlier.clear();
         }
@@ -149,6 +159,7 @@ impl Lender {
         self.event_type = None;
         self.last_event_id = None;
         self.id_value = None;
+        self.data_joined_invalid = false;
         self.active = true;
         self.chunk_addr = chunk.as_ptr() as usize;
         self.chunk_len = chunk.len();
@@ -180,6 +191,8 @@ impl Lender {
         }
         let data_text = if data.is_empty() {
             Some("")
+        } else if self.data_joined_invalid {
+            None
         } else {
             super::utf8::long_to_str(data)
         };
@@ -204,6 +217,7 @@ impl Lender {
         BorrowedOutputs {
             earlier: self.earlier.iter(),
             outputs: self.outputs.iter(),
+            resolved_type: (DEFAULT_TYPE.0, DEFAULT_EVENT_TYPE),
             chunk: chunk_text.unwrap_or_default(),
             chunk_offset: low,
             data: data_text.unwrap_or_default(),
@@ -217,11 +231,10 @@ impl Lender {
     #[cold]
     fn relocate(&mut self, source: Source, bytes: &[u8]) {
         let Self { outputs, arena, .. } = self;
-        for output in outputs.iter_mut() {
-            for span in output.spans_mut() {
-                if let Some(text) = span.bytes_in(source, bytes) {
-                    *span = copy_into(arena, &decode(text));
-                }
+        let spans = outputs.iter_mut().flat_map(Pending::spans_mut);
+        for span in spans {
+            if let Some(text) = span.bytes_in(source, bytes) {
+                *span = copy_into(arena, &decode(text));
             }
         }
     }
@@ -234,6 +247,14 @@ impl Lender {
             end,
             source: Source::Data,
         }
+    }
+
+    /// An event's data lent from the data buffer after another's starts with a UTF-8
+    /// continuation byte: the check at the [`end`](Self::end) must decode each event's data on
+    /// its own, since the whole may be valid where the parts are not.
+    #[cold]
+    pub(super) fn data_joined_invalid(&mut self) {
+        self.data_joined_invalid = true;
     }
 
     /// Records an output that carries no text.
@@ -309,13 +330,11 @@ impl Lender {
     #[inline]
     pub(super) fn event(&mut self, event_type: &str, data: Span, last_event_id: &[u8]) {
         let event_type = if event_type.is_empty() {
-            None
-        } else if let Some(span) = self.event_type {
-            Some(span)
+            DEFAULT_TYPE
+        } else if let Some(range) = self.event_type {
+            range
         } else {
-            let span = self.copy(event_type);
-            self.event_type = Some(span);
-            Some(span)
+            self.new_type(event_type)
         };
         let last_event_id = match self.last_event_id {
             Some(span) => span,
@@ -330,6 +349,16 @@ impl Lender {
             data,
             last_event_id,
         });
+    }
+
+    /// Copies a new event type (not empty) into the arena for the events that follow, and
+    /// returns its range there.
+    #[inline]
+    fn new_type(&mut self, event_type: &str) -> (usize, usize) {
+        let span = self.copy(event_type);
+        let range = (span.start, span.end);
+        self.event_type = Some(range);
+        range
     }
 
     /// The event type changed: the next event copies it again.
@@ -476,6 +505,9 @@ impl<'a> From<&'a Output> for OutputRef<'a> {
 pub struct BorrowedOutputs<'a> {
     earlier: std::slice::Iter<'a, Result<Output, DecodeError>>,
     outputs: std::slice::Iter<'a, Pending>,
+    /// The last event type handed out, by index: a run of events of one type resolves it once.
+    /// (Keyed by the start of its range; [`DEFAULT_TYPE`] resolves to the default type.)
+    resolved_type: (usize, &'a str),
     /// The part of the chunk spans point to, which starts at `chunk_offset` in the chunk.
     chunk: &'a str,
     chunk_offset: usize,
@@ -502,15 +534,34 @@ impl<'a> BorrowedOutputs<'a> {
         text.get(start..end).unwrap_or_default()
     }
 
+    /// The event type at `range` in the arena (or the default one).
     #[inline]
-    fn resolve(&self, pending: &'a Pending) -> Result<OutputRef<'a>, DecodeError> {
+    fn event_type(&mut self, (start, end): (usize, usize)) -> &'a str {
+        if start == self.resolved_type.0 {
+            return self.resolved_type.1;
+        }
+        let text = if (start, end) == DEFAULT_TYPE {
+            DEFAULT_EVENT_TYPE
+        } else {
+            self.text(Span {
+                start,
+                end,
+                source: Source::Arena,
+            })
+        };
+        self.resolved_type = (start, text);
+        text
+    }
+
+    #[inline(always)]
+    fn resolve(&mut self, pending: &'a Pending) -> Result<OutputRef<'a>, DecodeError> {
         Ok(match pending {
             Pending::Event {
                 event_type,
                 data,
                 last_event_id,
             } => OutputRef::Event(EventRef {
-                event_type: event_type.map_or(DEFAULT_EVENT_TYPE, |span| self.text(span)),
+                event_type: self.event_type(*event_type),
                 data: self.text(*data),
                 last_event_id: self.text(*last_event_id),
             }),
@@ -524,7 +575,7 @@ impl<'a> BorrowedOutputs<'a> {
 impl<'a> Iterator for BorrowedOutputs<'a> {
     type Item = Result<OutputRef<'a>, DecodeError>;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         if let Some(earlier) = self.earlier.next() {
             return Some(earlier.as_ref().map(OutputRef::from).map_err(Clone::clone));

@@ -411,36 +411,79 @@ impl Decoder {
     /// the usual case for all but the smallest chunks, the event is built straight from the
     /// chunk. It is copied into the buffer before anything else touches the block's data: another
     /// `data` line, a line that may exceed a limit, or the end of the chunk.
-    fn scan_lines(&mut self, mut input: &[u8]) {
+    ///
+    /// `pos` and `line_start` are brought up to date only where they are read: before a line
+    /// that may exceed a limit, and when the scan stops.
+    fn scan_lines(&mut self, input: &[u8]) {
         let mut single: Option<&[u8]> = None;
-        while !input.is_empty() {
-            let Some(end) = self.line_ends.find(input) else {
+        let base = self.pos;
+        let max_line_length = self.limits.max_line_length;
+        let mut rest = input;
+        while !rest.is_empty() {
+            let Some(end) = self.line_ends.find(rest) else {
                 self.flush_single(&mut single);
-                return self.continue_line_to_chunk_end(input);
+                self.seek(base, input, rest);
+                return self.continue_line_to_chunk_end(rest);
             };
-            let line = input.get(..end).unwrap_or_default();
+            let line = rest.get(..end).unwrap_or_default();
+            let mut next = self.line_end_len(rest, end);
             match single {
                 Some(value) if line.is_empty() => {
                     self.interpreter.dispatch(Some(value));
                     single = None;
                 }
-                Some(_)
-                    if data_prefix_len(line).is_none()
-                        && line.len() <= self.limits.max_line_length =>
-                {
+                Some(_) if data_prefix_len(line).is_none() && line.len() <= max_line_length => {
                     self.interpreter.line(line);
                 }
                 _ => {
                     self.flush_single(&mut single);
+                    self.seek(base, input, rest);
                     single = self.complete_line(line, true);
+                    if self.mode == Mode::Failed {
+                        rest = rest.get(next..).unwrap_or_default();
+                        self.seek(base, input, rest);
+                        return;
+                    }
+                    // A held value whose line ends with LF, followed at once by the blank
+                    // line (the line end was not a CR, or it would have been a CRLF): the
+                    // usual end of a block, dispatched without another search.
+                    if let Some(value) = single
+                        && next == end + 1
+                        && rest.get(next) == Some(&b'\n')
+                    {
+                        self.interpreter.dispatch(Some(value));
+                        single = None;
+                        next += 1;
+                    }
                 }
             }
-            input = self.after_line_end(input, end);
-            if self.mode == Mode::Failed {
-                return;
-            }
+            rest = rest.get(next..).unwrap_or_default();
         }
         self.flush_single(&mut single);
+        self.seek(base, input, rest);
+    }
+
+    /// Sets `pos` and `line_start` to the start of `rest`, the unscanned end of `input`, which
+    /// started at stream offset `base`.
+    #[inline(always)]
+    fn seek(&mut self, base: u64, input: &[u8], rest: &[u8]) {
+        self.pos = base + (input.len() - rest.len()) as u64;
+        self.line_start = self.pos;
+    }
+
+    /// The length of the line terminator at `input[end]` (CR, LF or CRLF). A CR that ends
+    /// `input` counts alone, and the LF that may start the next chunk is to be skipped.
+    #[inline(always)]
+    fn line_end_len(&mut self, input: &[u8], end: usize) -> usize {
+        let mut next = end + 1;
+        if input.get(end) == Some(&b'\r') {
+            match input.get(next) {
+                Some(b'\n') => next += 1,
+                Some(_) => {}
+                None => self.skip_lf = true,
+            }
+        }
+        next
     }
 
     /// Copies a held data value into the data buffer.
@@ -455,14 +498,7 @@ impl Decoder {
     /// Consumes the line terminator at `input[end]` and returns what follows it.
     #[inline]
     fn after_line_end<'a>(&mut self, input: &'a [u8], end: usize) -> &'a [u8] {
-        let mut next = end + 1;
-        if input.get(end) == Some(&b'\r') {
-            match input.get(next) {
-                Some(b'\n') => next += 1,
-                Some(_) => {}
-                None => self.skip_lf = true,
-            }
-        }
+        let next = self.line_end_len(input, end);
         self.pos += next as u64;
         self.line_start = self.pos;
         input.get(next..).unwrap_or_default()

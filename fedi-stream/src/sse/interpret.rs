@@ -52,6 +52,34 @@ fn grow_within(buf: &mut Vec<u8>, needed: usize, limit: usize) {
     buf.reserve_exact(target - buf.len());
 }
 
+/// Whether `a` and `b` are equal; for short values such as event types, compared with two
+/// overlapping loads of 8 or 4 bytes (exact for lengths 4 to 16) rather than a call to `memcmp`.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() <= 16 {
+        if let (Some(a0), Some(a1), Some(b0), Some(b1)) = (
+            a.first_chunk::<8>(),
+            a.last_chunk::<8>(),
+            b.first_chunk::<8>(),
+            b.last_chunk::<8>(),
+        ) {
+            return a0 == b0 && a1 == b1;
+        }
+        if let (Some(a0), Some(a1), Some(b0), Some(b1)) = (
+            a.first_chunk::<4>(),
+            a.last_chunk::<4>(),
+            b.first_chunk::<4>(),
+            b.last_chunk::<4>(),
+        ) {
+            return a0 == b0 && a1 == b1;
+        }
+    }
+    a == b
+}
+
 /// A valid `retry` value: only ASCII digits (at least one), base ten, fitting in `u64`.
 /// Larger values are ignored, as Chromium does.
 fn parse_retry(value: &[u8]) -> Option<u64> {
@@ -209,6 +237,14 @@ impl Interpreter {
                     }
                 }
             }
+            // The usual spelling of the common fields, name, colon and one space, matched
+            // at once; the value is what the general split below would give.
+            Some((b'e', _)) if let Some(value) = line.strip_prefix(b"event: ") => {
+                self.event_field(value);
+            }
+            Some((b'i', _)) if let Some(value) = line.strip_prefix(b"id: ") => {
+                self.id_field(value);
+            }
             Some(_) => {
                 // Field names are short: a plain scan beats a vectorised search here.
                 let (name, value) = match line.iter().position(|&b| b == b':') {
@@ -224,25 +260,40 @@ impl Interpreter {
         }
     }
 
+    /// An `event` field: sets the block's event type (decoded only when it changes).
+    #[inline(always)]
+    fn event_field(&mut self, value: &[u8]) {
+        if !same_bytes(value, &self.event_type_raw) {
+            self.event_type_changed(value);
+        }
+        self.has_type = true;
+    }
+
+    #[cold]
+    fn event_type_changed(&mut self, value: &[u8]) {
+        value.clone_into(&mut self.event_type_raw);
+        (*decode(value)).clone_into(&mut self.event_type);
+        self.lender.type_changed();
+    }
+
+    /// An `id` field: sets the last event ID buffer, unless the value holds a NUL.
+    #[inline]
+    fn id_field(&mut self, value: &[u8]) {
+        // The value holds no line end (the line has ended), so the first CR, LF or NUL is a
+        // NUL: found a word at a time, where `contains` goes byte by byte.
+        if line_end::find_line_end_or_nul(value).is_none() {
+            value.clone_into(&mut self.id_buffer);
+            self.id_changed = true;
+            if self.lender.is_active() {
+                self.lender.id_line(value);
+            }
+        }
+    }
+
     fn field(&mut self, name: &[u8], value: &[u8]) {
         match name {
-            b"event" => {
-                if value != self.event_type_raw {
-                    value.clone_into(&mut self.event_type_raw);
-                    (*decode(value)).clone_into(&mut self.event_type);
-                    self.lender.type_changed();
-                }
-                self.has_type = true;
-            }
-            // The value holds no line end (the line has ended), so the first CR, LF or NUL
-            // is a NUL: found a word at a time, where `contains` goes byte by byte.
-            b"id" if line_end::find_line_end_or_nul(value).is_none() => {
-                value.clone_into(&mut self.id_buffer);
-                self.id_changed = true;
-                if self.lender.is_active() {
-                    self.lender.id_line(value);
-                }
-            }
+            b"event" => self.event_field(value),
+            b"id" => self.id_field(value),
             b"retry" => {
                 if let Some(millis) = parse_retry(value) {
                     let retry = Duration::from_millis(millis);
@@ -341,6 +392,16 @@ impl Interpreter {
                     if start == 0 {
                         mem::swap(&mut self.data, &mut self.lent);
                     } else {
+                        // Data that starts with a continuation byte could, joined to the data
+                        // lent before it, pass the check at the end as one character split
+                        // between two events: both are then decoded one by one.
+                        if self
+                            .data
+                            .first()
+                            .is_some_and(|&byte| (0x80..0xC0).contains(&byte))
+                        {
+                            self.lender.data_joined_invalid();
+                        }
                         self.lent.extend_from_slice(&self.data);
                     }
                     // As `clear_data`, field by field (the event type is borrowed).
@@ -392,6 +453,22 @@ impl Interpreter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_bytes_agrees_with_slice_equality() {
+        for len in 0..24 {
+            let a: Vec<u8> = (0..len).map(|i| b'a' + i as u8).collect();
+            assert!(same_bytes(&a, &a.clone()));
+            for at in 0..len {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!same_bytes(&a, &b), "{len} {at}");
+            }
+            let mut longer = a.clone();
+            longer.push(b' ');
+            assert!(!same_bytes(&a, &longer));
+        }
+    }
 
     #[test]
     fn retry_accepts_only_ascii_digits() {
