@@ -446,19 +446,7 @@ async fn c2s_socket_that_never_reads(address: &str) -> (u16, Option<TcpStream>) 
         .connect(address.parse().unwrap())
         .await
         .expect("connect");
-    let request = format!(
-        "GET /users/alice/ws?token={ALICE} HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).await.expect("request");
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if stream.read(&mut byte).await.expect("the answer") == 0 {
-            break;
-        }
-        head.push(byte[0]);
-    }
-    let status = raw_status(&head).unwrap_or(0);
+    let status = hub_common::raw_c2s_upgrade(&mut stream, address).await;
     (status, (status == 101).then_some(stream))
 }
 

@@ -41,25 +41,7 @@ fn rss() -> u64 {
 /// bytes, sending all but its last fragment; returns the stream, or the refusal's status.
 async fn unfinished_message(address: &str, total: usize) -> Result<TcpStream, u16> {
     let mut stream = TcpStream::connect(address).await.expect("connect");
-    let request = format!(
-        "GET /users/alice/ws?token={ALICE} HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).await.expect("request");
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        use tokio::io::AsyncReadExt;
-        if stream.read(&mut byte).await.expect("the answer") == 0 {
-            break;
-        }
-        head.push(byte[0]);
-    }
-    let head = String::from_utf8_lossy(&head);
-    let status: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
+    let status = hub_common::raw_c2s_upgrade(&mut stream, address).await;
     if status != 101 {
         return Err(status);
     }

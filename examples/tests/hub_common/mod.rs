@@ -721,6 +721,26 @@ impl Drop for BinaryHub {
     }
 }
 
+/// Sends alice's C2S WebSocket upgrade (`/users/alice/ws`, her token in the query) on `stream`
+/// by hand and reads the answer's head, byte by byte so that nothing after it is consumed:
+/// the status (0 when the server closed first). For sockets a test then misuses on purpose.
+pub(crate) async fn raw_c2s_upgrade(stream: &mut TcpStream, address: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let request = format!(
+        "GET /users/alice/ws?token={ALICE} HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("request");
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).await.expect("the answer") == 0 {
+            break;
+        }
+        head.push(byte[0]);
+    }
+    raw_status(&head).unwrap_or(0)
+}
+
 /// A raw HTTP/1.1 exchange on a fresh connection, for clients that misbehave on purpose: sends
 /// `head` (everything up to and including the blank line) and `body_prefix`, then reads
 /// whatever the server answers until it closes the connection or `wait` passes. Returns the
