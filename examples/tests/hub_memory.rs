@@ -73,6 +73,9 @@ async fn a_hostile_account_cannot_grow_the_hub_without_bound() {
         AccountSeed::new("bob", BOB),
     ]);
     config.storage = Storage::Directory(dir.clone());
+    // alice's stream is read only after the posts: it must not be dropped as a client that
+    // stopped reading before then.
+    config.limits.write_stall_timeout = Duration::from_secs(600);
     let hub = TestHub::start_with(config).await;
     let before = rss();
 
