@@ -260,8 +260,10 @@ impl Decoder {
     /// - No allocation per event once the buffers have grown: a block's data that is one line
     ///   inside `chunk` is lent from the chunk; data gathered from several lines or chunks is
     ///   lent from the decoder's data buffer (which trades places with a spare one rather than
-    ///   being copied); the event type and the last event ID are lent from the chunk or copied
-    ///   once per call into an arena; lines that spanned chunks go to the arena decoded.
+    ///   being copied); the event type is copied once per call into an arena; the last event
+    ///   ID is lent from the chunk when its `id` line is there, otherwise once per call from
+    ///   the data buffer (set by an earlier chunk) or the arena; lines that spanned chunks go to
+    ///   the arena decoded.
     /// - UTF-8 is checked once per byte: after the scan, over the part of the chunk the events
     ///   point into and over the lent data (in the rare case that fails, the affected text is
     ///   decoded into the arena instead).
