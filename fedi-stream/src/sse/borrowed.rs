@@ -270,12 +270,20 @@ impl Lender {
     /// Where the text of `bytes` (raw value bytes) will be lent from: the chunk itself when
     /// they lie in it (checked as UTF-8 at the [`end`](Self::end)), else the arena, where they
     /// are decoded (invalid sequences replaced with U+FFFD).
-    #[inline]
+    #[inline(always)]
     pub(super) fn text(&mut self, bytes: &[u8]) -> Span {
         match self.in_chunk(bytes) {
             Some(span) => span,
-            None => self.copy(&decode(bytes)),
+            None => self.copy_decoded(bytes),
         }
+    }
+
+    /// Decodes `bytes` into the arena: text that does not lie in the chunk (a line that
+    /// spanned chunks), rarer than text that does.
+    #[cold]
+    #[inline(never)]
+    fn copy_decoded(&mut self, bytes: &[u8]) -> Span {
+        self.copy(&decode(bytes))
     }
 
     /// The span of `bytes` if they lie in the chunk, covered by the check at the
