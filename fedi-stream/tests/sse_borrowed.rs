@@ -348,7 +348,9 @@ fn characters_split_between_data_and_a_last_event_id_from_an_earlier_chunk_stay_
     // data ends with the lead byte of "é" and the ID starts with its continuation byte, then an
     // ID ends with a lead byte and the next event's data starts with a continuation byte.
     // Joined they would read as "é"; each on its own holds an invalid byte.
-    let cases: [([&[u8]; 2], &[(&str, &str)]); 2] = [
+    /// Two chunks, and each event's `(data, last event ID)`.
+    type Case = ([&'static [u8]; 2], &'static [(&'static str, &'static str)]);
+    let cases: [Case; 2] = [
         (
             [b"id: \xA9\ndata: a\ndata: \xC3", b"\n\n"],
             &[("a\n\u{FFFD}", "\u{FFFD}")],

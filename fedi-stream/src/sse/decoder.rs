@@ -75,7 +75,8 @@ enum Mode {
 ///   reconnect ([`with_last_event_id`](Self::with_last_event_id)) and is kept by
 ///   [`finish`](Self::finish), so one decoder can serve a whole `EventSource` lifetime.
 /// - Linear time: each byte is searched for line ends once, with `memchr` (small chunks inside a
-///   `data` value are tested 64 bytes at a time inline, and the block where the value ends is
+///   `data` value, up to 256 bytes, are tested 64 bytes at a time inline, and the block where
+///   the value ends is
 ///   searched a second time). A block's one `data` line that ends in the chunk where its block
 ///   ends is copied once, from the chunk into the event; other `data` values are gathered in a
 ///   data buffer the decoder keeps from event to event, then copied into the event. Other lines
