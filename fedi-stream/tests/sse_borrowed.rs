@@ -340,3 +340,41 @@ fn characters_split_between_two_events_lent_from_the_data_buffer_stay_replaced()
         .collect();
     assert_eq!(data, ["a\n\u{FFFD}", "\u{FFFD}\nb"]);
 }
+
+#[test]
+fn characters_split_between_data_and_a_last_event_id_from_an_earlier_chunk_stay_replaced() {
+    // The `id` line is in the first chunk, the blank line in the second: the ID is lent from
+    // the data buffer right after the event's data (and before the next event's). First the
+    // data ends with the lead byte of "é" and the ID starts with its continuation byte, then an
+    // ID ends with a lead byte and the next event's data starts with a continuation byte.
+    // Joined they would read as "é"; each on its own holds an invalid byte.
+    /// Two chunks, and each event's `(data, last event ID)`.
+    type Case = ([&'static [u8]; 2], &'static [(&'static str, &'static str)]);
+    let cases: [Case; 2] = [
+        (
+            [b"id: \xA9\ndata: a\ndata: \xC3", b"\n\n"],
+            &[("a\n\u{FFFD}", "\u{FFFD}")],
+        ),
+        (
+            [
+                b"id: x\xC3\ndata: a\ndata: b",
+                b"\n\ndata: \xA9\ndata: c\n\n",
+            ],
+            &[("a\nb", "x\u{FFFD}"), ("\u{FFFD}\nc", "x\u{FFFD}")],
+        ),
+    ];
+    for (chunks, expected) in cases {
+        let owned = run(Decoder::new(), chunks);
+        let borrowed = run_borrowed(Decoder::new(), chunks);
+        assert_eq!(borrowed, owned);
+        let events: Vec<(&str, &str)> = owned
+            .outputs
+            .iter()
+            .map(|output| match output {
+                Ok(Output::Event(event)) => (event.data(), event.last_event_id()),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(events, expected);
+    }
+}

@@ -6,8 +6,9 @@
 //! happens at the end of a block differs. Instead of building an owned [`Event`], the
 //! interpreter records where the event's text is ([`Span`]s): in the chunk, when a value is one
 //! line inside it; in the decoder's data buffer, which then keeps the event's data until the
-//! next call; or in the `arena`, a `String` that receives text already decoded (the event type,
-//! the last event ID, lines that spanned chunks).
+//! next call (and, after it, the last event ID set by an `id` line of an earlier chunk); or in
+//! the `arena`, a `String` that receives text already decoded (the event type, a last event ID
+//! decoded before the call, lines that spanned chunks).
 //!
 //! UTF-8 is checked once, after the scan, over the part of the chunk the spans cover and over
 //! the data kept in the buffer. In the rare case it fails, the spans into that source are
@@ -207,6 +208,9 @@ impl Lender {
                 Some(span) if span.source == Source::Chunk => chunk_text.and_then(|text| {
                     text.get(span.start.wrapping_sub(low)..span.end.wrapping_sub(low))
                 }),
+                Some(span) if span.source == Source::Data => {
+                    data_text.and_then(|text| text.get(span.start..span.end))
+                }
                 _ => None,
             };
             match checked {
@@ -266,12 +270,20 @@ impl Lender {
     /// Where the text of `bytes` (raw value bytes) will be lent from: the chunk itself when
     /// they lie in it (checked as UTF-8 at the [`end`](Self::end)), else the arena, where they
     /// are decoded (invalid sequences replaced with U+FFFD).
-    #[inline]
+    #[inline(always)]
     pub(super) fn text(&mut self, bytes: &[u8]) -> Span {
         match self.in_chunk(bytes) {
             Some(span) => span,
-            None => self.copy(&decode(bytes)),
+            None => self.copy_decoded(bytes),
         }
+    }
+
+    /// Decodes `bytes` into the arena: text that does not lie in the chunk (a line that
+    /// spanned chunks), rarer than text that does.
+    #[cold]
+    #[inline(never)]
+    fn copy_decoded(&mut self, bytes: &[u8]) -> Span {
+        self.copy(&decode(bytes))
     }
 
     /// The span of `bytes` if they lie in the chunk, covered by the check at the
@@ -317,18 +329,35 @@ impl Lender {
         }
     }
 
+    /// Whether the events that follow need their last event ID recorded
+    /// ([`set_last_event_id`](Self::set_last_event_id)) before [`event`](Self::event).
+    #[inline(always)]
+    pub(super) fn needs_last_event_id(&self) -> bool {
+        self.last_event_id.is_none()
+    }
+
+    /// Records where the last event ID of the events that follow is, until an `id` line
+    /// changes it ([`id_dispatched`](Self::id_dispatched)).
+    #[inline]
+    pub(super) fn set_last_event_id(&mut self, span: Span) {
+        self.last_event_id = Some(span);
+    }
+
     /// Copies already decoded text into the arena.
     #[inline]
     pub(super) fn copy(&mut self, text: &str) -> Span {
         copy_into(&mut self.arena, text)
     }
 
-    /// Records a dispatched event. `event_type` is the block's type (`""` for the default) and
-    /// `last_event_id` the decoder's, undecoded; both are copied into the arena once per feed
-    /// and then shared by the following events, until they change
-    /// ([`type_changed`](Self::type_changed), [`id_dispatched`](Self::id_dispatched)).
+    /// Records a dispatched event. `event_type` is the block's type (`""` for the default): it
+    /// is copied into the arena once per feed and then shared by the following events, until
+    /// it changes ([`type_changed`](Self::type_changed)). The last event ID is shared the same
+    /// way: lent from the chunk when its `id` line is there
+    /// ([`id_dispatched`](Self::id_dispatched)); otherwise the caller records where it is
+    /// ([`set_last_event_id`](Self::set_last_event_id)) before the first event that needs it
+    /// ([`needs_last_event_id`](Self::needs_last_event_id)).
     #[inline]
-    pub(super) fn event(&mut self, event_type: &str, data: Span, last_event_id: &[u8]) {
+    pub(super) fn event(&mut self, event_type: &str, data: Span) {
         let event_type = if event_type.is_empty() {
             DEFAULT_TYPE
         } else if let Some(range) = self.event_type {
@@ -336,14 +365,7 @@ impl Lender {
         } else {
             self.new_type(event_type)
         };
-        let last_event_id = match self.last_event_id {
-            Some(span) => span,
-            None => {
-                let span = self.copy(&decode(last_event_id));
-                self.last_event_id = Some(span);
-                span
-            }
-        };
+        let last_event_id = self.last_event_id.unwrap_or(Span::EMPTY);
         self.outputs.push(Pending::Event {
             event_type,
             data,

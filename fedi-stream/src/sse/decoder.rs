@@ -18,6 +18,12 @@ const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
 /// data buffer, more than the copy costs.
 const SINGLE_MIN_LEN: usize = 64;
 
+/// The longest chunk whose leading blocks of `data` value are copied by the short path of
+/// [`Decoder::feed_slice`], 64 bytes at a time, tested inline. Longer chunks find the line end
+/// with `memchr` and copy the value with one `memcpy`, fewer instructions once a chunk holds
+/// more than a few blocks.
+const BLOCK_PATH_MAX_LEN: usize = 256;
+
 /// Where the decoder is inside the current line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Partial {
@@ -69,7 +75,8 @@ enum Mode {
 ///   reconnect ([`with_last_event_id`](Self::with_last_event_id)) and is kept by
 ///   [`finish`](Self::finish), so one decoder can serve a whole `EventSource` lifetime.
 /// - Linear time: each byte is searched for line ends once, with `memchr` (small chunks inside a
-///   `data` value are tested 64 bytes at a time inline, and the block where the value ends is
+///   `data` value, up to 256 bytes, are tested 64 bytes at a time inline, and the block where
+///   the value ends is
 ///   searched a second time). A block's one `data` line that ends in the chunk where its block
 ///   ends is copied once, from the chunk into the event; other `data` values are gathered in a
 ///   data buffer the decoder keeps from event to event, then copied into the event. Other lines
@@ -254,8 +261,10 @@ impl Decoder {
     /// - No allocation per event once the buffers have grown: a block's data that is one line
     ///   inside `chunk` is lent from the chunk; data gathered from several lines or chunks is
     ///   lent from the decoder's data buffer (which trades places with a spare one rather than
-    ///   being copied); the event type and the last event ID are lent from the chunk or copied
-    ///   once per call into an arena; lines that spanned chunks go to the arena decoded.
+    ///   being copied); the event type is copied once per call into an arena; the last event
+    ///   ID is lent from the chunk when its `id` line is there, otherwise once per call from
+    ///   the data buffer (set by an earlier chunk) or the arena; lines that spanned chunks go to
+    ///   the arena decoded.
     /// - UTF-8 is checked once per byte: after the scan, over the part of the chunk the events
     ///   point into and over the lent data (in the rare case that fails, the affected text is
     ///   decoded into the arena instead).
@@ -333,8 +342,10 @@ impl Decoder {
         }
         // The common case of small chunks, kept short: more of a data value (in a data line
         // the BOM is decided and no LF is to be skipped) that fits in the data buffer as it is.
-        // Its leading blocks without a line end are copied here; the rest takes the full path.
+        // Its leading blocks without a line end are copied here; the rest takes the full path,
+        // as do chunks longer than `BLOCK_PATH_MAX_LEN`.
         if self.partial == Partial::Data
+            && input.len() <= BLOCK_PATH_MAX_LEN
             && self.mode == Mode::Normal
             && !self.strip_space
             && input.len() <= self.interpreter.data_room(self.limits.max_event_size)

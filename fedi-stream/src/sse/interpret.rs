@@ -413,12 +413,31 @@ impl Interpreter {
                     Lender::data(start, self.lent.len())
                 }
             };
-            let last_event_id = if self.last_id_stale {
-                &self.last_id_raw
-            } else {
-                self.last_event_id.as_bytes()
-            };
-            self.lender.event(event_type, data, last_event_id);
+            if self.lender.needs_last_event_id() {
+                let span = if !self.last_id_stale {
+                    // Decoded already.
+                    self.lender.copy(&self.last_event_id)
+                } else if self.last_id_raw.is_empty() {
+                    self.lender.copy("")
+                } else {
+                    // Set by an `id` line of an earlier chunk: lent, undecoded, from after the
+                    // data lent so far, and checked with it at the end of the feed (on its own
+                    // if it starts with a continuation byte, as for data above).
+                    let start = self.lent.len();
+                    if start != 0
+                        && self
+                            .last_id_raw
+                            .first()
+                            .is_some_and(|&byte| (0x80..0xC0).contains(&byte))
+                    {
+                        self.lender.data_joined_invalid();
+                    }
+                    self.lent.extend_from_slice(&self.last_id_raw);
+                    Lender::data(start, self.lent.len())
+                };
+                self.lender.set_last_event_id(span);
+            }
+            self.lender.event(event_type, data);
             return;
         }
         let data = decode(single.unwrap_or(&self.data));
