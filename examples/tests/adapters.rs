@@ -6,7 +6,7 @@ mod hub_common;
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use fedi_examples::hub::{Storage, VersiaPeer};
+use fedi_examples::hub::Storage;
 use hub_common::{ALICE, BOB, PATIENCE, TestHub, post_to_outbox};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
@@ -304,11 +304,7 @@ async fn the_bus_client_reconnects_after_the_server_restarts() {
 async fn the_versia_client_delivers_a_signed_entity_and_prints_the_ack() {
     let peer_key = versia_ws::PrivateKey::from_seed(&[7; 32]);
     let mut config = hub_common::config();
-    config.versia.domain = Some("hub.test".into());
-    config.versia.peers = vec![VersiaPeer::new(
-        "peer.test",
-        peer_key.public_key().to_spki_base64(),
-    )];
+    hub_common::trust_versia_peer(&mut config, "hub.test", "peer.test", &peer_key);
     let hub = TestHub::start_with(config).await;
     let metadata = hub_common::get(&format!("{}/.well-known/versia", hub.base), None)
         .await

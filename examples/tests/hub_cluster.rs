@@ -13,9 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use fedi_examples::hub::{
-    ClusterConfig, ClusterError, Config, ServeError, Server, Storage, VersiaPeer,
-};
+use fedi_examples::hub::{ClusterConfig, ClusterError, Config, ServeError, Server, Storage};
 use hub_common::{
     ALICE, BOB, EventStream, PATIENCE, Socket, TestDatabase, TestHub, bus, event_stream, get,
     next_json, next_of_type, post_to_outbox, request, send_json, service_up,
@@ -107,11 +105,7 @@ impl Pair {
             config.storage = Storage::Postgres(database.url());
             config.cluster = cluster.clone();
             config.public_url = public_url;
-            config.versia.domain = Some("hub.test".into());
-            config.versia.peers = vec![VersiaPeer::new(
-                PEER,
-                peer_key().public_key().to_spki_base64(),
-            )];
+            hub_common::trust_versia_peer(&mut config, "hub.test", PEER, &peer_key());
             config
         };
         let a = TestHub::start_with(config(None)).await;

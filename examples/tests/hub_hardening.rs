@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use fedi_examples::hub::VersiaPeer;
 use hub_common::{
     ALICE, BinaryHub, PATIENCE, TestHub, get, raw_exchange, raw_has_header, raw_status, request,
 };
@@ -37,11 +36,7 @@ fn address(base: &str) -> &str {
 async fn start(body_read_timeout: Duration) -> TestHub {
     let mut config = hub_common::config();
     config.limits.body_read_timeout = body_read_timeout;
-    config.versia.domain = Some(HUB.into());
-    config.versia.peers = vec![VersiaPeer::new(
-        PEER,
-        peer_key().public_key().to_spki_base64(),
-    )];
+    hub_common::trust_versia_peer(&mut config, HUB, PEER, &peer_key());
     TestHub::start_with(config).await
 }
 
@@ -387,11 +382,7 @@ async fn inbox_bodies_are_read_a_few_at_a_time() {
     let mut config = hub_common::config();
     config.limits.versia_inbox_reads = 1;
     config.limits.body_read_timeout = Duration::from_secs(3);
-    config.versia.domain = Some(HUB.into());
-    config.versia.peers = vec![VersiaPeer::new(
-        PEER,
-        peer_key().public_key().to_spki_base64(),
-    )];
+    hub_common::trust_versia_peer(&mut config, HUB, PEER, &peer_key());
     let hub = TestHub::start_with(config).await;
     let body = note("held");
     let head = format!(

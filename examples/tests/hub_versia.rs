@@ -7,7 +7,6 @@ mod hub_common;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use fedi_examples::hub::VersiaPeer;
 use futures::{SinkExt, StreamExt};
 use hub_common::{ALICE, PATIENCE, TestHub, bus, get, next_of_type, request};
 use serde_json::{Value, json};
@@ -27,11 +26,7 @@ fn peer_key() -> PrivateKey {
 
 async fn start() -> TestHub {
     let mut config = hub_common::config();
-    config.versia.domain = Some(HUB.into());
-    config.versia.peers = vec![VersiaPeer::new(
-        PEER,
-        peer_key().public_key().to_spki_base64(),
-    )];
+    hub_common::trust_versia_peer(&mut config, HUB, PEER, &peer_key());
     TestHub::start_with(config).await
 }
 

@@ -18,7 +18,6 @@ use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use client_peers::{Peer, node_peers, python_peers, python_scripts};
-use fedi_examples::hub::VersiaPeer;
 use hub_common::{ALICE, PATIENCE, TestHub};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -36,11 +35,7 @@ fn peer_key() -> PrivateKey {
 /// A hub that also accepts the Versia peer `peer.test`.
 async fn start() -> TestHub {
     let mut config = hub_common::config();
-    config.versia.domain = Some(HUB.into());
-    config.versia.peers = vec![VersiaPeer::new(
-        PEER,
-        peer_key().public_key().to_spki_base64(),
-    )];
+    hub_common::trust_versia_peer(&mut config, HUB, PEER, &peer_key());
     TestHub::start_with(config).await
 }
 

@@ -741,6 +741,21 @@ pub(crate) async fn raw_c2s_upgrade(stream: &mut TcpStream, address: &str) -> u1
     raw_status(&head).unwrap_or(0)
 }
 
+/// Makes `config` take Versia deliveries as the instance `hub` from the one peer instance
+/// `peer`, whose signing key is `peer_key`.
+pub(crate) fn trust_versia_peer(
+    config: &mut Config,
+    hub: &str,
+    peer: &str,
+    peer_key: &versia_ws::PrivateKey,
+) {
+    config.versia.domain = Some(hub.into());
+    config.versia.peers = vec![fedi_examples::hub::VersiaPeer::new(
+        peer,
+        peer_key.public_key().to_spki_base64(),
+    )];
+}
+
 /// A raw HTTP/1.1 exchange on a fresh connection, for clients that misbehave on purpose: sends
 /// `head` (everything up to and including the blank line) and `body_prefix`, then reads
 /// whatever the server answers until it closes the connection or `wait` passes. Returns the
