@@ -6,46 +6,11 @@ mod support;
 
 use std::time::Duration;
 
-use fedi_stream::sse::{DecodeError, Decoder, EventRef, LimitPolicy, Limits, Output, OutputRef};
+use fedi_stream::sse::{
+    DecodeError, Decoder, Event, EventRef, LimitPolicy, Limits, Output, OutputRef,
+};
 use proptest::prelude::*;
-use support::{Run, run, split_at};
-
-/// Pieces that exercise every rule (as in `sse_properties`), with longer values so that data is
-/// lent from the chunk, gathered across chunks, and decoded with replacements.
-const TOKENS: &[&[u8]] = &[
-    b"data",
-    b"data:",
-    b"data: ",
-    b"event:",
-    b"event: ",
-    b"id:",
-    b"id: ",
-    b"retry:",
-    b"retry: ",
-    b"Data:",
-    b":",
-    b": ",
-    b" ",
-    b"\r",
-    b"\n",
-    b"\r\n",
-    b"\n\n",
-    b"\r\r",
-    b"\0",
-    b"7",
-    b"42",
-    b"x",
-    b"hello",
-    b"a value that is longer than one of the blocks the decoder copies in one go: 89 bytes long",
-    "é".as_bytes(),
-    "€😀".as_bytes(),
-    b"\xEF\xBB\xBF",
-    b"\xEF\xBB",
-    b"\xFF",
-    b"\xE2\x82",
-    b"\xC2",
-    b"\x80",
-];
+use support::{Run, TOKENS, run, split_at};
 
 fn stream() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
@@ -74,6 +39,14 @@ fn feeds() -> impl Strategy<Value = Vec<Feed>> {
         ],
         1..16,
     )
+}
+
+/// The events of a run in which every output is an event.
+fn events(run: &Run) -> impl Iterator<Item = &Event> {
+    run.outputs.iter().map(|output| match output {
+        Ok(Output::Event(event)) => event,
+        other => panic!("{other:?}"),
+    })
 }
 
 /// Feeds `chunks` with `feed_borrowed` only, taking every output.
@@ -268,14 +241,7 @@ fn invalid_utf8_and_split_characters_decode_as_the_owned_path_does() {
     let owned = run(Decoder::new(), chunks);
     let borrowed = run_borrowed(Decoder::new(), chunks);
     assert_eq!(borrowed, owned);
-    let data: Vec<&str> = owned
-        .outputs
-        .iter()
-        .map(|output| match output {
-            Ok(Output::Event(event)) => event.data(),
-            other => panic!("{other:?}"),
-        })
-        .collect();
+    let data: Vec<&str> = events(&owned).map(Event::data).collect();
     assert_eq!(data, ["café", "bad \u{FFFD} byte", "x"]);
 }
 
@@ -330,14 +296,7 @@ fn characters_split_between_two_events_lent_from_the_data_buffer_stay_replaced()
     let owned = run(Decoder::new(), chunks);
     let borrowed = run_borrowed(Decoder::new(), chunks);
     assert_eq!(borrowed, owned);
-    let data: Vec<&str> = owned
-        .outputs
-        .iter()
-        .map(|output| match output {
-            Ok(Output::Event(event)) => event.data(),
-            other => panic!("{other:?}"),
-        })
-        .collect();
+    let data: Vec<&str> = events(&owned).map(Event::data).collect();
     assert_eq!(data, ["a\n\u{FFFD}", "\u{FFFD}\nb"]);
 }
 
@@ -367,13 +326,8 @@ fn characters_split_between_data_and_a_last_event_id_from_an_earlier_chunk_stay_
         let owned = run(Decoder::new(), chunks);
         let borrowed = run_borrowed(Decoder::new(), chunks);
         assert_eq!(borrowed, owned);
-        let events: Vec<(&str, &str)> = owned
-            .outputs
-            .iter()
-            .map(|output| match output {
-                Ok(Output::Event(event)) => (event.data(), event.last_event_id()),
-                other => panic!("{other:?}"),
-            })
+        let events: Vec<(&str, &str)> = events(&owned)
+            .map(|event| (event.data(), event.last_event_id()))
             .collect();
         assert_eq!(events, expected);
     }

@@ -133,3 +133,46 @@ pub fn reference(stream: &[u8], last_event_id: &str, comments: bool) -> (Vec<Out
     }
     (outputs, last_id)
 }
+
+/// Pieces that exercise every rule: field names (right and wrong), separators, all line ends,
+/// BOMs, NUL, digits, multi-byte and invalid UTF-8.
+pub const TOKENS: &[&[u8]] = &[
+    b"data",
+    b"data:",
+    b"data: ",
+    b"event:",
+    b"event: ",
+    b"id:",
+    b"id: ",
+    b"retry:",
+    b"retry: ",
+    b"Data:",
+    b" data:",
+    b":",
+    b": ",
+    b" ",
+    b"\t",
+    b"\r",
+    b"\n",
+    b"\r\n",
+    b"\n\n",
+    b"\r\r",
+    b"\0",
+    b"0",
+    b"7",
+    b"42",
+    b"+1",
+    b"x",
+    b"hello",
+    b"message",
+    // Longer than the decoder's 64-byte blocks: line ends land at every offset in them.
+    b"a value that is longer than one of the blocks the decoder copies in one go: 89 bytes long",
+    "é".as_bytes(),
+    "€😀".as_bytes(),
+    b"\xEF\xBB\xBF",
+    b"\xEF\xBB",
+    b"\xFF",
+    b"\xE2\x82",
+    b"\xC2",
+    b"\x80",
+];
