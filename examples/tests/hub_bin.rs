@@ -5,6 +5,7 @@
 
 mod hub_common;
 
+use activitystreams_core::http_signatures::{KeyKind, PublicKey};
 use hub_common::{BinaryHub, Received, event_stream, get, next, next_json, post_to_outbox};
 use serde_json::{Value, json};
 
@@ -128,4 +129,39 @@ async fn bus_dialect_cloudillo_serves_cloudillos_client_by_default() {
     );
     hub.signal("INT");
     assert!(hub.wait().await.success());
+}
+
+#[tokio::test]
+async fn actor_keys_are_rsa_unless_ed25519_is_asked_for() {
+    for (args, expected) in [
+        (&[][..], KeyKind::Rsa),
+        (&["--actor-keys", "ed25519"][..], KeyKind::Ed25519),
+    ] {
+        let hub = BinaryHub::start(&[&["--account", "alice=secret-a"][..], args].concat()).await;
+        let actor = get(&format!("{}/users/alice", hub.base), None).await.json();
+        let pem = actor["publicKey"]["publicKeyPem"]
+            .as_str()
+            .unwrap_or_default();
+        assert_eq!(
+            PublicKey::from_pem(pem).map(|key| key.kind()).ok(),
+            Some(expected),
+            "{actor}"
+        );
+        hub.signal("INT");
+        assert!(hub.wait().await.success());
+    }
+}
+
+#[test]
+fn an_unknown_key_kind_is_refused_with_status_2() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_fedi-hub"))
+        .args(["--memory", "--actor-keys", "dsa"])
+        .output()
+        .expect("run fedi-hub");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("`dsa` is not a key kind: rsa or ed25519"),
+        "{stderr}"
+    );
 }

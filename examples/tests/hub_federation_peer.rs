@@ -13,6 +13,7 @@ mod hub_common;
 
 use std::time::Duration;
 
+use activitystreams_core::http_signatures::{KeyKind, PublicKey};
 use cattle_common::grid::{CattleGrid, skip, venv_python};
 use cattle_common::{account, seed, service_up, unique_suffix};
 use cattle_drive_types::client::{Client, ClientConfig, ClientEvent};
@@ -22,6 +23,7 @@ use cattle_drive_types::message::{
 use cattle_drive_types::topic::Transport;
 use fedi_examples::cattle::amqp::AmqpLink;
 use fedi_examples::cattle::{CattleClient, TriggerOutcome};
+use fedi_examples::hub::ActorKeyKind;
 use hub_common::{ALICE, PATIENCE, TestHub, federating, get, post_over_socket};
 use serde_json::{Map, Value, json};
 
@@ -40,9 +42,9 @@ struct Peers {
 }
 
 impl Peers {
-    /// Starts both, or returns `None` (after the notice `skip` gives) when cattle_grid cannot
-    /// run here.
-    async fn start() -> Option<Peers> {
+    /// Starts both, the hub making actor keys of `keys`, or returns `None` (after the notice
+    /// `skip` gives) when cattle_grid cannot run here.
+    async fn start(keys: ActorKeyKind) -> Option<Peers> {
         if !service_up("127.0.0.1:5672", "RabbitMQ") {
             return None;
         }
@@ -59,7 +61,9 @@ impl Peers {
                 return None;
             }
         };
-        let hub = TestHub::start_with(federating()).await;
+        let mut config = federating();
+        config.federation.actor_keys = keys;
+        let hub = TestHub::start_with(config).await;
         let alice = format!("{}/users/alice", hub.base);
 
         let mut config = ClientConfig::new(Transport::Amqp);
@@ -168,10 +172,28 @@ fn raw(event: &EventInformation) -> &Map<String, Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_note_goes_each_way_between_the_hub_and_cattle_grid() {
-    let Some(mut peers) = Peers::start().await else {
+    // The default: alice signs with RSA (rsa-sha256), as Mastodon-style servers require.
+    a_note_goes_each_way(ActorKeyKind::Rsa, KeyKind::Rsa).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_goes_each_way_with_ed25519_actor_keys() {
+    a_note_goes_each_way(ActorKeyKind::Ed25519, KeyKind::Ed25519).await;
+}
+
+async fn a_note_goes_each_way(keys: ActorKeyKind, expected: KeyKind) {
+    let Some(mut peers) = Peers::start(keys).await else {
         return;
     };
     let (moo, alice) = (peers.moo.clone(), peers.alice.clone());
+    let document = get(&alice, None).await.json();
+    let pem = document["publicKey"]["publicKeyPem"]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(
+        PublicKey::from_pem(pem).map(|k| k.kind()).ok(),
+        Some(expected)
+    );
 
     // cattle_grid serves its actors only to signed requests.
     let unsigned = get(&moo, None).await;
@@ -193,8 +215,8 @@ async fn a_note_goes_each_way_between_the_hub_and_cattle_grid() {
     peers.event("Create", EventType::Outgoing).await;
 
     // The hub to cattle_grid: alice's post is delivered to moo's inbox (moo's document fetched
-    // signed as alice, the delivery signed with alice's Ed25519 key, hs2019), and cattle_grid
-    // hands it to moo's account as an incoming event.
+    // signed as alice, the delivery signed with alice's key: rsa-sha256 or hs2019), and
+    // cattle_grid hands it to moo's account as an incoming event.
     let post = json!({"type": "Note", "content": "alice to moo", "to": [moo]});
     let status = peers.alice_posts(&post).await;
     assert_eq!(
@@ -215,7 +237,7 @@ async fn a_note_goes_each_way_between_the_hub_and_cattle_grid() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn follows_go_each_way_between_the_hub_and_cattle_grid() {
-    let Some(mut peers) = Peers::start().await else {
+    let Some(mut peers) = Peers::start(ActorKeyKind::default()).await else {
         return;
     };
     let (moo, alice) = (peers.moo.clone(), peers.alice.clone());

@@ -191,6 +191,22 @@ pub struct FederationConfig {
     /// The wait after the first failed attempt (default 30 s), doubled after each further one
     /// up to an hour, each drawn within `[delay / 2, delay]`.
     pub delivery_retry: Duration,
+    /// The kind of key made for an actor that has none yet (default RSA). An actor keeps the
+    /// key it was given: changing this affects only actors without one.
+    pub actor_keys: ActorKeyKind,
+}
+
+/// The kind of signing key the hub makes for a local actor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ActorKeyKind {
+    /// RSA, 2048 bits, signed `rsa-sha256`: the key every ActivityPub server verifies, and the
+    /// only kind Mastodon-style servers do.
+    #[default]
+    Rsa,
+    /// Ed25519, signed `hs2019`: smaller and quicker to make, verified by servers that read
+    /// Ed25519 `publicKeyPem`s (other fedi-hubs, cattle_grid), not by Mastodon-style servers.
+    Ed25519,
 }
 
 impl Default for FederationConfig {
@@ -204,6 +220,7 @@ impl Default for FederationConfig {
             delivery_queue: 10_000,
             delivery_attempts: 8,
             delivery_retry: Duration::from_secs(30),
+            actor_keys: ActorKeyKind::default(),
         }
     }
 }

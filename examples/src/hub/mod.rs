@@ -75,7 +75,7 @@ mod ws;
 
 pub use accounts::{Account, AccountError, AccountSeed, MAX_NAME_LEN};
 pub use cluster::{Broker, ClusterConfig, ClusterError};
-pub use config::{Config, FederationConfig, Limits, VersiaConfig, VersiaPeer};
+pub use config::{ActorKeyKind, Config, FederationConfig, Limits, VersiaConfig, VersiaPeer};
 pub use db::{DbError, Storage};
 pub use drive::CattleConfig;
 pub use server::{ServeError, Server, serve};

@@ -238,7 +238,10 @@ impl Server {
         .await?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let (tasks_tx, tasks_rx) = mpsc::channel(1);
-        let keys = Arc::new(ActorKeys::new(store.db().clone()));
+        let keys = Arc::new(ActorKeys::new(
+            store.db().clone(),
+            config.federation.actor_keys,
+        ));
         let deliverer = Arc::new(Deliverer::new(
             store.db().clone(),
             keys.clone(),

@@ -17,7 +17,7 @@ use std::str::FromStr;
 use bus_protocol::session::Dialect;
 use clap::Parser;
 use fedi_examples::hub::{
-    AccountSeed, CattleConfig, ClusterConfig, Config, Server, Storage, VersiaPeer,
+    AccountSeed, ActorKeyKind, CattleConfig, ClusterConfig, Config, Server, Storage, VersiaPeer,
 };
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::prelude::*;
@@ -70,6 +70,10 @@ struct Cli {
     /// of one cluster share.
     #[arg(long, value_name = "NAME", default_value = "fedi-hub")]
     cluster_channel: String,
+    /// The kind of key made for an actor that has none yet: rsa (2048 bits, what Mastodon
+    /// verifies) or ed25519. Actors keep the key they have.
+    #[arg(long, value_name = "KIND", default_value = "rsa", value_parser = parse_actor_keys)]
+    actor_keys: ActorKeyKind,
     /// Also serve the accounts over Cattle Drive on this RabbitMQ
     /// (e.g. amqp://guest:guest@127.0.0.1:5672/%2f).
     #[arg(long, value_name = "URI")]
@@ -104,6 +108,14 @@ fn parse_account(text: &str) -> Result<AccountSeed, String> {
 
 /// The `--versia-peer` option of a peer running versia-server.
 const VERSIA_SERVER_PATHS: &str = "versia-server-paths";
+
+fn parse_actor_keys(text: &str) -> Result<ActorKeyKind, String> {
+    match text {
+        "rsa" => Ok(ActorKeyKind::Rsa),
+        "ed25519" => Ok(ActorKeyKind::Ed25519),
+        _ => Err(format!("`{text}` is not a key kind: rsa or ed25519")),
+    }
+}
 
 fn parse_dialect(text: &str) -> Result<Dialect, String> {
     Dialect::parse(text).ok_or_else(|| format!("`{text}` is not a Bus dialect: seed or cloudillo"))
@@ -170,6 +182,7 @@ async fn run(cli: Cli) -> ExitCode {
     };
     config.public_url = cli.public_url;
     config.bus_dialect = cli.bus_dialect;
+    config.federation.actor_keys = cli.actor_keys;
     config.cluster = match (cli.bus_redis, cli.bus_nats) {
         (Some(url), _) => Some(ClusterConfig::redis(url).with_channel(cli.cluster_channel)),
         (None, Some(url)) => Some(ClusterConfig::nats(url).with_channel(cli.cluster_channel)),

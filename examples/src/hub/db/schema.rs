@@ -113,8 +113,8 @@ CREATE TABLE drive_documents (
 /// Federation: the signing keys of local actors.
 ///
 /// - `actor_keys`: one key per account, made the first time the actor is shown or signs
-///   (`algorithm` names it, `ed25519`: `secret` is the 32-byte seed), with its public key as
-///   PEM for the actor document.
+///   (`algorithm` names it: `rsa`, `secret` is the PKCS#8 DER; `ed25519`, `secret` is the
+///   32-byte seed), with its public key as PEM for the actor document.
 const V3: &str = "
 CREATE TABLE actor_keys (
     account TEXT PRIMARY KEY,

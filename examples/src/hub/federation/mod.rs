@@ -28,16 +28,12 @@
 //! is set (SSRF), within a size and time bound.
 //!
 //! Decisions:
-//! - Actor keys are **Ed25519** (signed `hs2019` in cavage signatures), made with a seed from
-//!   the operating system on the actor's first use and kept in the database (`actor_keys`):
-//!   ring, which signs and verifies, cannot generate RSA keys, and the RustCrypto `rsa` crate,
-//!   which can, is not taken in for one operation whose keys would then be signed by a
-//!   different library than made them. Ed25519 is what hubs speak between themselves and what
-//!   `hs2019` carries, and what cattle_grid 0.5.22 (bovine) verifies: its signature check
-//!   reads any `publicKeyPem` the `cryptography` package loads and accepts `hs2019` with an
-//!   Ed25519 key (tested against a real one, `tests/hub_federation_peer.rs`). Servers that
-//!   accept only RSA keys (Mastodon-style servers) cannot verify this hub's deliveries.
-//!   Incoming signatures are verified with RSA and Ed25519 keys alike.
+//! - Actor keys are **RSA** (2048 bits, `rsa-sha256`) unless
+//!   [`FederationConfig::actor_keys`](crate::hub::FederationConfig::actor_keys) asks for
+//!   Ed25519 (`hs2019`): Mastodon-style servers verify only RSA keys. The `rsa` crate makes
+//!   them (ring cannot); ring signs with every key (see [`keys`]). Tested with both kinds
+//!   against cattle_grid 0.5.22 (`tests/hub_federation_peer.rs`). Incoming signatures are
+//!   verified with RSA and Ed25519 keys alike.
 //! - **Fetches are signed** ("authorized fetch"): a delivery's actor document is fetched
 //!   signed by the sender, a key by the actor whose inbox received the delivery (cavage,
 //!   `(request-target) host date accept`). cattle_grid answers `401` to an unsigned fetch
