@@ -382,6 +382,57 @@ async fn a_delivery_to_a_server_that_is_down_is_kept_and_retried_after_a_restart
     let _ = std::fs::remove_dir_all(dir);
 }
 
+#[tokio::test]
+async fn an_http_post_is_answered_before_a_silent_server_and_its_delivery_is_kept() {
+    let dir = std::env::temp_dir().join(format!("fedi-hub-silent-{}", std::process::id()));
+    let mut with_dir = federating();
+    with_dir.storage = Storage::Directory(dir.clone());
+    with_dir.federation.fetch_timeout = Duration::from_secs(3);
+    // A's address: first a server that takes connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = silent.local_addr().unwrap();
+    let (accepted_tx, mut accepted) = tokio::sync::mpsc::unbounded_channel();
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+            let _ = accepted_tx.send(());
+        }
+    });
+    let alice = format!("http://{address}/users/alice");
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let b_address = listener.local_addr().unwrap();
+    let b = TestHub::start_on(with_dir.clone(), listener).await;
+    let note = json!({"type": "Note", "content": "despite the silence", "to": [alice]});
+    let started = tokio::time::Instant::now();
+    let reply = hub_common::post_to_outbox(&b.base, "bob", BOB, &note).await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    // Answered once the delivery is queued, not after the fetch timeout of its first attempt.
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "answered after {:?}",
+        started.elapsed()
+    );
+    // The first attempt runs all the same: it reaches the silent server.
+    tokio::time::timeout(hub_common::PATIENCE, accepted.recv())
+        .await
+        .expect("the first attempt connects");
+    // Stopped while that attempt hangs: the queued delivery survives and reaches A once A
+    // answers and B is back.
+    b.stop().await;
+    holder.abort();
+    let _ = holder.await;
+    let listener = tokio::net::TcpListener::bind(address).await.unwrap();
+    let a = TestHub::start_on(federating(), listener).await;
+    let listener = tokio::net::TcpListener::bind(b_address).await.unwrap();
+    let b = TestHub::start_on(with_dir, listener).await;
+    wait_for_inbox(&a, &["despite the silence"]).await;
+    a.stop().await;
+    b.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 fn alice_inbox(hub: &TestHub) -> String {
     format!("{}/users/alice/inbox", hub.base)
 }

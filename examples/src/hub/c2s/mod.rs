@@ -55,7 +55,7 @@ use crate::hub::store::{BoxKind, Cursor, Reader, Store, StoreError};
 use crate::hub::stream;
 use crate::hub::web::{self, Request, Response};
 use blobs::BLOBS;
-use post::Delivery;
+use post::{Delivery, FirstAttempts};
 
 /// Where actors live.
 pub(crate) const USERS: &str = "/users/";
@@ -460,7 +460,7 @@ impl C2s {
             Ok(body) => body,
             Err(e) => return e.response(),
         };
-        match self.post(name, &body).await {
+        match self.post(name, &body, FirstAttempts::InBackground).await {
             Ok(posted) => {
                 let mut response = as2(StatusCode::CREATED, &posted.stored);
                 if let Ok(location) = HeaderValue::from_str(&posted.location) {

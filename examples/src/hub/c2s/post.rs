@@ -40,8 +40,20 @@ pub(crate) struct Posted {
     pub(crate) object: Option<String>,
     /// The hub accounts it was delivered to (actor ids).
     pub(crate) delivered: Vec<String>,
-    /// Remote addressees, with what became of the first attempt to deliver to each.
+    /// Remote addressees, with what became of the first attempt to deliver to each
+    /// ([`FirstAttempts::Awaited`]), or only those whose delivery could not be queued
+    /// ([`FirstAttempts::InBackground`]).
     pub(crate) remote: Vec<(String, Outcome)>,
+}
+
+/// What a post waits for at the other servers it is delivered to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FirstAttempts {
+    /// The first attempt at each: for the C2S WebSocket, which reports every outcome.
+    Awaited,
+    /// Only their queueing: for `POST outbox`, whose `201` says nothing of them, so a slow or
+    /// silent server cannot hold the client's request.
+    InBackground,
 }
 
 /// Why an activity from another server was not delivered.
@@ -95,8 +107,14 @@ struct Prepared {
 impl C2s {
     /// Processes a document `author` posted to their outbox (ActivityPub §6): accepts it with
     /// `activitystreams_core::c2s`, commits it with its deliveries to the hub accounts it
-    /// addresses, then forwards it to the Bus.
-    pub(crate) async fn post(&self, author: &str, body: &[u8]) -> Result<Posted, Refused> {
+    /// addresses, forwards it to the Bus, and queues its deliveries to other servers (each
+    /// committed before this returns), awaiting their first attempts or not as `first` says.
+    pub(crate) async fn post(
+        &self,
+        author: &str,
+        body: &[u8],
+        first: FirstAttempts,
+    ) -> Result<Posted, Refused> {
         let followers = self
             .core
             .followers
@@ -116,13 +134,8 @@ impl C2s {
         tracing::info!(author, location = %prepared.post.activity.id, item = committed.outbox, recipients = prepared.local.len(), "outbox post");
         let remote = match prepared.delivery.to_value() {
             Ok(activity) => {
-                let deliverer = &self.core.deliverer;
-                let attempts = prepared
-                    .not_contacted
-                    .iter()
-                    .map(|recipient| deliverer.deliver(author, recipient, &activity));
-                let outcomes = futures::future::join_all(attempts).await;
-                prepared.not_contacted.into_iter().zip(outcomes).collect()
+                self.deliver_to_servers(author, prepared.not_contacted, &activity, first)
+                    .await
             }
             Err(e) => prepared
                 .not_contacted
@@ -141,6 +154,48 @@ impl C2s {
                 .collect(),
             remote,
         })
+    }
+
+    /// Queues `activity` for each of `recipients` and makes the first attempts: awaited, with
+    /// their outcomes returned, or in the background, returning only the deliveries that could
+    /// not be queued.
+    async fn deliver_to_servers(
+        &self,
+        author: &str,
+        recipients: Vec<String>,
+        activity: &Value,
+        first: FirstAttempts,
+    ) -> Vec<(String, Outcome)> {
+        let deliverer = &self.core.deliverer;
+        if first == FirstAttempts::Awaited {
+            let attempts = recipients
+                .iter()
+                .map(|recipient| deliverer.deliver(author, recipient, activity));
+            let outcomes = futures::future::join_all(attempts).await;
+            return recipients.into_iter().zip(outcomes).collect();
+        }
+        let queued = recipients
+            .iter()
+            .map(|recipient| deliverer.queue(author, recipient, activity));
+        let queued = futures::future::join_all(queued).await;
+        let mut unqueued = Vec::new();
+        let mut attempts = Vec::new();
+        for (recipient, queued) in recipients.into_iter().zip(queued) {
+            match queued {
+                Ok(queued) => attempts.push(queued),
+                Err(outcome) => unqueued.push((recipient, outcome)),
+            }
+        }
+        let deliverer = deliverer.clone();
+        tokio::spawn(async move {
+            let attempts = attempts.into_iter().map(|queued| async {
+                let recipient = queued.recipient().to_owned();
+                let outcome = deliverer.first_attempt(queued).await;
+                tracing::info!(%recipient, ?outcome, "first delivery attempt");
+            });
+            futures::future::join_all(attempts).await;
+        });
+        unqueued
     }
 
     fn prepare(

@@ -31,7 +31,7 @@ use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
-use super::{BLOBS, C2s};
+use super::{BLOBS, C2s, FirstAttempts};
 use crate::hub::federation::outbox::Outcome;
 use crate::hub::store::{BoxKind, Reader};
 use crate::hub::stream::{self, FeedCell, Wake};
@@ -293,7 +293,10 @@ impl C2s {
         };
         let answered = match request {
             ClientMessage::Outbox { request, activity } => {
-                match self.post(author, activity.as_bytes()).await {
+                match self
+                    .post(author, activity.as_bytes(), FirstAttempts::Awaited)
+                    .await
+                {
                     Ok(posted) => connection
                         .accept(&request, &posted.location, posted.object.as_deref())
                         .and_then(|()| {

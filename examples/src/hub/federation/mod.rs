@@ -8,7 +8,8 @@
 //!                             bounded fetch of the key id's document (signed as {name}) ─►
 //!                             verify (Date within the skew) ─► actor == key owner ─► the
 //!                             inbox (c2s module) ─► 202
-//!  C2S post to a remote actor ─► `deliveries` row (durable) ─► GET the actor's document
+//!  C2S post to a remote actor ─► `deliveries` row (durable; `POST outbox` answers here, the
+//!     C2S WebSocket after the first attempt) ─► GET the actor's document
 //!     (bounded, signed as the sender) ─► its `inbox` ─► POST signed (cavage, the sender's
 //!     key) ─► `delivered`, or
 //!     `retrying` (kept; the worker retries with backoff) or `failed` on the C2S WebSocket

@@ -55,6 +55,22 @@ impl From<FetchError> for AttemptError {
     }
 }
 
+/// A delivery committed to the queue, before its first attempt.
+#[derive(Debug, Clone)]
+pub(crate) struct Queued {
+    id: String,
+    sender: String,
+    recipient: String,
+    body: String,
+}
+
+impl Queued {
+    /// The actor it goes to.
+    pub(crate) fn recipient(&self) -> &str {
+        &self.recipient
+    }
+}
+
 /// Delivers activities of local actors to other servers' inboxes.
 pub(crate) struct Deliverer {
     db: Db,
@@ -83,21 +99,37 @@ impl Deliverer {
     /// Queues `activity` of account `sender` for the actor `recipient` (durably: the row is
     /// committed first) and makes the first attempt.
     pub(crate) async fn deliver(&self, sender: &str, recipient: &str, activity: &Value) -> Outcome {
-        let id = random::hex(16);
-        let body = activity.to_string();
-        // The worker leaves the row alone while this first attempt runs.
+        match self.queue(sender, recipient, activity).await {
+            Ok(queued) => self.first_attempt(queued).await,
+            Err(outcome) => outcome,
+        }
+    }
+
+    /// Queues `activity` of account `sender` for the actor `recipient`: once this returns
+    /// `Ok`, the delivery is committed and will be attempted, if not by
+    /// [`first_attempt`](Self::first_attempt) then by the worker (after a restart too).
+    ///
+    /// # Errors
+    /// [`Outcome::Failed`] when the queue is full or the database fails: nothing was queued.
+    pub(crate) async fn queue(
+        &self,
+        sender: &str,
+        recipient: &str,
+        activity: &Value,
+    ) -> Result<Queued, Outcome> {
+        let queued = Queued {
+            id: random::hex(16),
+            sender: sender.to_owned(),
+            recipient: recipient.to_owned(),
+            body: activity.to_string(),
+        };
+        // The worker leaves the row alone while the first attempt runs.
         let claim = unix_now() + self.claim_seconds();
         let max = i64::try_from(self.config.delivery_queue).unwrap_or(i64::MAX);
-        let row = (
-            id.clone(),
-            sender.to_owned(),
-            recipient.to_owned(),
-            body.clone(),
-        );
-        let queued = self
+        let row = queued.clone();
+        let inserted = self
             .db
             .run(move |conn| {
-                let (id, sender, recipient, body) = row;
                 if conn.query_int("SELECT COUNT(*) FROM deliveries", &[])? >= max {
                     return Ok::<_, DbError>(false);
                 }
@@ -105,10 +137,10 @@ impl Deliverer {
                     "INSERT INTO deliveries (id, sender, recipient, body, attempts, next_at, created_at)
                      VALUES ($1, $2, $3, $4, 0, $5, $6)",
                     &[
-                        id.as_str().into(),
-                        sender.as_str().into(),
-                        recipient.as_str().into(),
-                        body.as_str().into(),
+                        row.id.as_str().into(),
+                        row.sender.as_str().into(),
+                        row.recipient.as_str().into(),
+                        row.body.as_str().into(),
                         claim.into(),
                         unix_now().into(),
                     ],
@@ -116,11 +148,23 @@ impl Deliverer {
                 Ok(true)
             })
             .await;
-        match queued {
-            Ok(true) => self.attempt(&id, sender, recipient, &body, 0).await,
-            Ok(false) => Outcome::Failed("the delivery queue is full".into()),
-            Err(e) => Outcome::Failed(format!("not queued: {e}")),
+        match inserted {
+            Ok(true) => Ok(queued),
+            Ok(false) => Err(Outcome::Failed("the delivery queue is full".into())),
+            Err(e) => Err(Outcome::Failed(format!("not queued: {e}"))),
         }
+    }
+
+    /// The first attempt at a delivery just [queued](Self::queue).
+    pub(crate) async fn first_attempt(&self, queued: Queued) -> Outcome {
+        self.attempt(
+            &queued.id,
+            &queued.sender,
+            &queued.recipient,
+            &queued.body,
+            0,
+        )
+        .await
     }
 
     /// Retries due deliveries every second until shutdown.
