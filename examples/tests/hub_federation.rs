@@ -389,16 +389,8 @@ async fn an_http_post_is_answered_before_a_silent_server_and_its_delivery_is_kep
     with_dir.storage = Storage::Directory(dir.clone());
     with_dir.federation.fetch_timeout = Duration::from_secs(3);
     // A's address: first a server that takes connections and never answers.
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = silent.local_addr().unwrap();
-    let (accepted_tx, mut accepted) = tokio::sync::mpsc::unbounded_channel();
-    let holder = tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = silent.accept().await {
-            held.push(socket);
-            let _ = accepted_tx.send(());
-        }
-    });
+    let silent = SilentServer::start().await;
+    let address = silent.address;
     let alice = format!("http://{address}/users/alice");
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -415,14 +407,15 @@ async fn an_http_post_is_answered_before_a_silent_server_and_its_delivery_is_kep
         started.elapsed()
     );
     // The first attempt runs all the same: it reaches the silent server.
-    tokio::time::timeout(hub_common::PATIENCE, accepted.recv())
-        .await
-        .expect("the first attempt connects");
+    let deadline = tokio::time::Instant::now() + hub_common::PATIENCE;
+    while silent.accepted() == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "no first attempt");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     // Stopped while that attempt hangs: the queued delivery survives and reaches A once A
     // answers and B is back.
     b.stop().await;
-    holder.abort();
-    let _ = holder.await;
+    silent.stop().await;
     let listener = tokio::net::TcpListener::bind(address).await.unwrap();
     let a = TestHub::start_on(federating(), listener).await;
     let listener = tokio::net::TcpListener::bind(b_address).await.unwrap();
@@ -431,6 +424,66 @@ async fn an_http_post_is_answered_before_a_silent_server_and_its_delivery_is_kep
     a.stop().await;
     b.stop().await;
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn first_attempts_at_once_are_bounded_across_the_hub() {
+    let mut config = federating();
+    config.federation.fetch_timeout = Duration::from_secs(3);
+    config.federation.delivery_concurrency = 2;
+    let silent = SilentServer::start().await;
+    let address = silent.address;
+    let hub = TestHub::start_with(config).await;
+    let to: Vec<String> = (1..=5)
+        .map(|n| format!("http://{address}/users/u{n}"))
+        .collect();
+    let note = json!({"type": "Note", "content": "to five", "to": to});
+    let reply = hub_common::post_to_outbox(&hub.base, "bob", BOB, &note).await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    // Five deliveries queued; two first attempts hang on the silent server, no more.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(silent.accepted(), 2);
+    hub.stop().await;
+    silent.stop().await;
+}
+
+/// A server that takes connections, holds them open and never answers.
+struct SilentServer {
+    address: std::net::SocketAddr,
+    accepted: Arc<std::sync::atomic::AtomicUsize>,
+    holder: tokio::task::JoinHandle<()>,
+}
+
+impl SilentServer {
+    async fn start() -> SilentServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = accepted.clone();
+        let holder = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        SilentServer {
+            address,
+            accepted,
+            holder,
+        }
+    }
+
+    /// Connections taken so far.
+    fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Closes the listener and every connection it holds.
+    async fn stop(self) {
+        self.holder.abort();
+        let _ = self.holder.await;
+    }
 }
 
 fn alice_inbox(hub: &TestHub) -> String {

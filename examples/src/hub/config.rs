@@ -191,6 +191,11 @@ pub struct FederationConfig {
     /// The wait after the first failed attempt (default 30 s), doubled after each further one
     /// up to an hour, each drawn within `[delay / 2, delay]`.
     pub delivery_retry: Duration,
+    /// First delivery attempts running at once, across the hub (default 32), so that a flood
+    /// of posts or follows cannot open unbounded outgoing connections. Those of `POST outbox`
+    /// and of `Accept`s start in the background when a permit is free, and are otherwise left
+    /// to the retry worker; those of the C2S WebSocket, which reports them, wait for one.
+    pub delivery_concurrency: usize,
     /// The kind of key made for an actor that has none yet (default RSA). An actor keeps the
     /// key it was given: changing this affects only actors without one.
     pub actor_keys: ActorKeyKind,
@@ -220,6 +225,7 @@ impl Default for FederationConfig {
             delivery_queue: 10_000,
             delivery_attempts: 8,
             delivery_retry: Duration::from_secs(30),
+            delivery_concurrency: 32,
             actor_keys: ActorKeyKind::default(),
         }
     }

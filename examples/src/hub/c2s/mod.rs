@@ -413,8 +413,8 @@ impl C2s {
         })
     }
 
-    /// Records `follower` as following `name` and sends it an `Accept` (queued: it is retried
-    /// like any delivery).
+    /// Records `follower` as following `name` and queues an `Accept` for it (sent in the
+    /// background, and retried like any delivery).
     async fn accept_follow(&self, name: &str, follower: String, follow: Value) {
         if let Err(e) = self.core.followers.add(name, &follower).await {
             tracing::error!(error = %e, "follower not recorded");
@@ -429,12 +429,12 @@ impl C2s {
             "object": follow,
             "to": [follower],
         });
-        let deliverer = self.core.deliverer.clone();
-        let name = name.to_owned();
-        tokio::spawn(async move {
-            let outcome = deliverer.deliver(&name, &follower, &accept).await;
-            tracing::info!(%follower, ?outcome, "Accept sent");
-        });
+        // Queued before the Follow is answered, so the Accept survives a restart; sent after.
+        let deliverer = &self.core.deliverer;
+        match deliverer.queue(name, &follower, &accept).await {
+            Ok(queued) => deliverer.attempt_in_background(vec![queued]),
+            Err(outcome) => tracing::warn!(%follower, ?outcome, "Accept not queued"),
+        }
     }
 
     async fn post_outbox(&self, name: &str, request: Request) -> Response {

@@ -186,15 +186,7 @@ impl C2s {
                 Err(outcome) => unqueued.push((recipient, outcome)),
             }
         }
-        let deliverer = deliverer.clone();
-        tokio::spawn(async move {
-            let attempts = attempts.into_iter().map(|queued| async {
-                let recipient = queued.recipient().to_owned();
-                let outcome = deliverer.first_attempt(queued).await;
-                tracing::info!(%recipient, ?outcome, "first delivery attempt");
-            });
-            futures::future::join_all(attempts).await;
-        });
+        deliverer.attempt_in_background(attempts);
         unqueued
     }
 

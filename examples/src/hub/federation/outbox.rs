@@ -9,6 +9,7 @@ use activitystreams_core::http_signatures::CavageSigner;
 use bytes::Bytes;
 use http_body_util::Full;
 use serde_json::Value;
+use tokio::sync::Semaphore;
 
 use super::KEY_FRAGMENT;
 use super::fetch::{FetchError, FetchSigner, Fetcher};
@@ -64,13 +65,6 @@ pub(crate) struct Queued {
     body: String,
 }
 
-impl Queued {
-    /// The actor it goes to.
-    pub(crate) fn recipient(&self) -> &str {
-        &self.recipient
-    }
-}
-
 /// Delivers activities of local actors to other servers' inboxes.
 pub(crate) struct Deliverer {
     db: Db,
@@ -78,6 +72,8 @@ pub(crate) struct Deliverer {
     fetcher: Fetcher,
     config: FederationConfig,
     base_url: String,
+    /// Permits for first attempts, across the hub.
+    first_attempts: Arc<Semaphore>,
 }
 
 impl Deliverer {
@@ -93,14 +89,19 @@ impl Deliverer {
             fetcher: Fetcher::new(config),
             config: config.clone(),
             base_url,
+            first_attempts: Arc::new(Semaphore::new(config.delivery_concurrency)),
         }
     }
 
     /// Queues `activity` of account `sender` for the actor `recipient` (durably: the row is
-    /// committed first) and makes the first attempt.
+    /// committed first) and makes the first attempt, once one of the hub's
+    /// [`FederationConfig::delivery_concurrency`] permits is free.
     pub(crate) async fn deliver(&self, sender: &str, recipient: &str, activity: &Value) -> Outcome {
         match self.queue(sender, recipient, activity).await {
-            Ok(queued) => self.first_attempt(queued).await,
+            Ok(queued) => {
+                let _permit = self.first_attempts.acquire().await;
+                self.first_attempt(queued).await
+            }
             Err(outcome) => outcome,
         }
     }
@@ -152,6 +153,27 @@ impl Deliverer {
             Ok(true) => Ok(queued),
             Ok(false) => Err(Outcome::Failed("the delivery queue is full".into())),
             Err(e) => Err(Outcome::Failed(format!("not queued: {e}"))),
+        }
+    }
+
+    /// Starts the first attempt at each of `queued` in the background, at most
+    /// [`FederationConfig::delivery_concurrency`] at once across the hub. A delivery beyond
+    /// that bound is left to the worker, which takes it once its claim lapses (about twice
+    /// `fetch_timeout` after it was queued): whatever is posted, the hub holds a bounded
+    /// number of outgoing connections and tasks.
+    pub(crate) fn attempt_in_background(self: &Arc<Self>, queued: Vec<Queued>) {
+        for queued in queued {
+            let Ok(permit) = self.first_attempts.clone().try_acquire_owned() else {
+                tracing::debug!(recipient = %queued.recipient, "first attempt left to the worker");
+                continue;
+            };
+            let deliverer = self.clone();
+            tokio::spawn(async move {
+                let recipient = queued.recipient.clone();
+                let outcome = deliverer.first_attempt(queued).await;
+                drop(permit);
+                tracing::info!(%recipient, ?outcome, "first delivery attempt");
+            });
         }
     }
 
