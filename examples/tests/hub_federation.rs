@@ -315,7 +315,11 @@ async fn wait_for_type(hub: &TestHub, name: &str, token: &str, kind: &str) -> Va
 
 /// Waits until alice's inbox on `hub` shows `texts`.
 async fn wait_for_inbox(hub: &TestHub, texts: &[&str]) {
-    let deadline = tokio::time::Instant::now() + hub_common::PATIENCE;
+    wait_for_inbox_within(hub, texts, hub_common::PATIENCE).await;
+}
+
+async fn wait_for_inbox_within(hub: &TestHub, texts: &[&str], patience: Duration) {
+    let deadline = tokio::time::Instant::now() + patience;
     loop {
         let seen = inbox_texts(hub).await;
         if seen == texts {
@@ -444,6 +448,42 @@ async fn first_attempts_at_once_are_bounded_across_the_hub() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(silent.accepted(), 2);
     hub.stop().await;
+    silent.stop().await;
+}
+
+#[tokio::test]
+async fn retries_to_a_silent_server_do_not_hold_up_the_others() {
+    let mut config = federating();
+    config.federation.fetch_timeout = Duration::from_secs(3);
+    let silent = SilentServer::start().await;
+    // A's address, with nothing listening on it yet.
+    let reserved = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = reserved.local_addr().unwrap();
+    drop(reserved);
+    let b = TestHub::start_with(config).await;
+    // More deliveries to the silent server than the worker claims in a round, then one to
+    // alice on A, which is down: all are retried.
+    let to: Vec<String> = (1..=20)
+        .map(|n| format!("http://{}/users/u{n}", silent.address))
+        .collect();
+    let note = json!({"type": "Note", "content": "to the silence", "to": to});
+    let reply = hub_common::post_to_outbox(&b.base, "bob", BOB, &note).await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    let alice = format!("http://{address}/users/alice");
+    let note = json!({"type": "Note", "content": "to alice", "to": [alice]});
+    let reply = hub_common::post_to_outbox(&b.base, "bob", BOB, &note).await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    // By now the silent server's deliveries are due again and being retried (each hangs for
+    // the fetch timeout); alice's next retry comes while they hang.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(silent.accepted() > 20, "retries reached the silent server");
+    let listener = tokio::net::TcpListener::bind(address).await.unwrap();
+    let a = TestHub::start_on(federating(), listener).await;
+    // alice's retries back off up to 8 s by now; the silent server's 20 would take a worker
+    // that tried one at a time 20 times the fetch timeout.
+    wait_for_inbox_within(&a, &["to alice"], Duration::from_secs(20)).await;
+    a.stop().await;
+    b.stop().await;
     silent.stop().await;
 }
 

@@ -191,10 +191,12 @@ pub struct FederationConfig {
     /// The wait after the first failed attempt (default 30 s), doubled after each further one
     /// up to an hour, each drawn within `[delay / 2, delay]`.
     pub delivery_retry: Duration,
-    /// First delivery attempts running at once, across the hub (default 32), so that a flood
-    /// of posts or follows cannot open unbounded outgoing connections. Those of `POST outbox`
-    /// and of `Accept`s start in the background when a permit is free, and are otherwise left
-    /// to the retry worker; those of the C2S WebSocket, which reports them, wait for one.
+    /// Delivery attempts running at once, across the hub (default 32, at least 1): no flood of posts or
+    /// follows opens more outgoing connections, and a slow server holds only the permits of
+    /// its own attempts. First attempts of `POST outbox` and of `Accept`s start in the
+    /// background when a permit is free and are otherwise left to the retry worker; those of
+    /// the C2S WebSocket, which reports them, wait for one; the worker claims only as many due
+    /// deliveries as there are free permits.
     pub delivery_concurrency: usize,
     /// The kind of key made for an actor that has none yet (default RSA). An actor keeps the
     /// key it was given: changing this affects only actors without one.

@@ -12,7 +12,8 @@
 //!     C2S WebSocket after the first attempt) ─► GET the actor's document
 //!     (bounded, signed as the sender) ─► its `inbox` ─► POST signed (cavage, the sender's
 //!     key) ─► `delivered`, or
-//!     `retrying` (kept; the worker retries with backoff) or `failed` on the C2S WebSocket
+//!     `retrying` (kept; the worker retries with backoff) or `failed` on the C2S WebSocket;
+//!     at most `delivery_concurrency` attempts at once, each in its own task
 //!  incoming Follow of a local actor ─► `followers` row ─► Accept delivered to the follower;
 //!     a post addressed to the actor's followers reaches them as remote recipients
 //! ```

@@ -22,8 +22,8 @@ use crate::hub::server::{Shutdown, TaskGuard, unix_now};
 
 /// Longest wait between two attempts.
 const MAX_RETRY: Duration = Duration::from_secs(3600);
-/// Deliveries the worker attempts per round.
-const BATCH: i64 = 16;
+/// Deliveries the worker claims per round, at most.
+const BATCH: usize = 16;
 
 /// What became of one delivery, as the C2S WebSocket reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,8 +72,8 @@ pub(crate) struct Deliverer {
     fetcher: Fetcher,
     config: FederationConfig,
     base_url: String,
-    /// Permits for first attempts, across the hub.
-    first_attempts: Arc<Semaphore>,
+    /// Permits for attempts (first ones and retries), across the hub.
+    attempts: Arc<Semaphore>,
 }
 
 impl Deliverer {
@@ -89,7 +89,7 @@ impl Deliverer {
             fetcher: Fetcher::new(config),
             config: config.clone(),
             base_url,
-            first_attempts: Arc::new(Semaphore::new(config.delivery_concurrency)),
+            attempts: Arc::new(Semaphore::new(config.delivery_concurrency.max(1))),
         }
     }
 
@@ -99,7 +99,7 @@ impl Deliverer {
     pub(crate) async fn deliver(&self, sender: &str, recipient: &str, activity: &Value) -> Outcome {
         match self.queue(sender, recipient, activity).await {
             Ok(queued) => {
-                let _permit = self.first_attempts.acquire().await;
+                let _permit = self.attempts.acquire().await;
                 self.first_attempt(queued).await
             }
             Err(outcome) => outcome,
@@ -163,7 +163,7 @@ impl Deliverer {
     /// number of outgoing connections and tasks.
     pub(crate) fn attempt_in_background(self: &Arc<Self>, queued: Vec<Queued>) {
         for queued in queued {
-            let Ok(permit) = self.first_attempts.clone().try_acquire_owned() else {
+            let Ok(permit) = self.attempts.clone().try_acquire_owned() else {
                 tracing::debug!(recipient = %queued.recipient, "first attempt left to the worker");
                 continue;
             };
@@ -189,14 +189,28 @@ impl Deliverer {
         .await
     }
 
-    /// Retries due deliveries every second until shutdown.
+    /// Retries due deliveries every second until shutdown, each in a task of its own, as many
+    /// at once as the hub's free permits allow.
     pub(crate) async fn run(self: Arc<Self>, mut shutdown: Shutdown, _guard: TaskGuard) {
         loop {
             tokio::select! {
                 () = shutdown.wait() => return,
                 () = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
+            // Permits first, then as many rows as there are permits: a claimed row is attempted
+            // at once, and one slow server holds only the permits of its own attempts.
+            let mut permits = Vec::new();
+            while permits.len() < BATCH {
+                match self.attempts.clone().try_acquire_owned() {
+                    Ok(permit) => permits.push(permit),
+                    Err(_) => break,
+                }
+            }
+            if permits.is_empty() {
+                continue;
+            }
             let claim = self.claim_seconds();
+            let limit = i64::try_from(permits.len()).unwrap_or(0);
             let due = self
                 .db
                 .run(move |conn| {
@@ -204,7 +218,7 @@ impl Deliverer {
                     let rows = conn.query(
                         "SELECT id, sender, recipient, body, attempts FROM deliveries
                          WHERE next_at <= $1 ORDER BY next_at LIMIT $2",
-                        &[now.into(), BATCH.into()],
+                        &[now.into(), limit.into()],
                     )?;
                     let mut due = Vec::with_capacity(rows.len());
                     for mut row in rows {
@@ -221,11 +235,17 @@ impl Deliverer {
                 .await;
             match due {
                 Ok(due) => {
-                    for (id, sender, recipient, body, attempts) in due {
-                        let outcome = self
-                            .attempt(&id, &sender, &recipient, &body, attempts)
-                            .await;
-                        tracing::info!(%recipient, ?outcome, attempts, "delivery retried");
+                    for ((id, sender, recipient, body, attempts), permit) in
+                        due.into_iter().zip(permits)
+                    {
+                        let deliverer = self.clone();
+                        tokio::spawn(async move {
+                            let outcome = deliverer
+                                .attempt(&id, &sender, &recipient, &body, attempts)
+                                .await;
+                            drop(permit);
+                            tracing::info!(%recipient, ?outcome, attempts, "delivery retried");
+                        });
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "delivery queue unreadable"),
