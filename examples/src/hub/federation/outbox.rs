@@ -16,7 +16,7 @@ use super::fetch::{FetchError, FetchSigner, Fetcher};
 use super::keys::ActorKeys;
 use crate::hub::c2s::actor_url;
 use crate::hub::config::FederationConfig;
-use crate::hub::db::{Db, DbError};
+use crate::hub::db::{Conn, Db, DbError};
 use crate::hub::random;
 use crate::hub::server::{Shutdown, TaskGuard, unix_now};
 
@@ -213,37 +213,24 @@ impl Deliverer {
             let limit = i64::try_from(permits.len()).unwrap_or(0);
             let due = self
                 .db
-                .run(move |conn| {
-                    let now = unix_now();
-                    let rows = conn.query(
-                        "SELECT id, sender, recipient, body, attempts FROM deliveries
-                         WHERE next_at <= $1 ORDER BY next_at LIMIT $2",
-                        &[now.into(), limit.into()],
-                    )?;
-                    let mut due = Vec::with_capacity(rows.len());
-                    for mut row in rows {
-                        let id = row.take_text(0)?;
-                        conn.execute(
-                            "UPDATE deliveries SET next_at = $1 WHERE id = $2",
-                            &[(now + claim).into(), id.as_str().into()],
-                        )?;
-                        let (sender, recipient) = (row.take_text(1)?, row.take_text(2)?);
-                        due.push((id, sender, recipient, row.take_text(3)?, row.int(4)?));
-                    }
-                    Ok::<_, DbError>(due)
-                })
+                .run(move |conn| claim_due(conn, unix_now(), claim, limit))
                 .await;
             match due {
                 Ok(due) => {
-                    for ((id, sender, recipient, body, attempts), permit) in
-                        due.into_iter().zip(permits)
-                    {
+                    for (Due { queued, attempts }, permit) in due.into_iter().zip(permits) {
                         let deliverer = self.clone();
                         tokio::spawn(async move {
                             let outcome = deliverer
-                                .attempt(&id, &sender, &recipient, &body, attempts)
+                                .attempt(
+                                    &queued.id,
+                                    &queued.sender,
+                                    &queued.recipient,
+                                    &queued.body,
+                                    attempts,
+                                )
                                 .await;
                             drop(permit);
+                            let recipient = queued.recipient;
                             tracing::info!(%recipient, ?outcome, attempts, "delivery retried");
                         });
                     }
@@ -339,6 +326,69 @@ impl Deliverer {
     }
 }
 
+/// A delivery the worker claimed, with the attempts made so far.
+struct Due {
+    queued: Queued,
+    attempts: i64,
+}
+
+/// Claims up to `limit` due deliveries for `claim` seconds from `now`.
+fn claim_due(conn: &mut dyn Conn, now: i64, claim: i64, limit: i64) -> Result<Vec<Due>, DbError> {
+    let mut due = Vec::new();
+    for candidate in read_due(conn, now, limit)? {
+        if claim_one(conn, &candidate, now + claim)? {
+            due.push(candidate.due);
+        }
+    }
+    Ok(due)
+}
+
+/// A due delivery as read, not yet claimed.
+struct Candidate {
+    due: Due,
+    /// Its `next_at` when read.
+    next_at: i64,
+}
+
+/// Up to `limit` deliveries due at `now`, the longest due first.
+fn read_due(conn: &mut dyn Conn, now: i64, limit: i64) -> Result<Vec<Candidate>, DbError> {
+    let rows = conn.query(
+        "SELECT id, sender, recipient, body, attempts, next_at FROM deliveries
+         WHERE next_at <= $1 ORDER BY next_at LIMIT $2",
+        &[now.into(), limit.into()],
+    )?;
+    rows.into_iter()
+        .map(|mut row| {
+            Ok(Candidate {
+                due: Due {
+                    queued: Queued {
+                        id: row.take_text(0)?,
+                        sender: row.take_text(1)?,
+                        recipient: row.take_text(2)?,
+                        body: row.take_text(3)?,
+                    },
+                    attempts: row.int(4)?,
+                },
+                next_at: row.int(5)?,
+            })
+        })
+        .collect()
+}
+
+/// Claims `candidate` until `until`, if it is still as it was read (`next_at` unchanged):
+/// of several instances sharing the database that read it together, exactly one claims it.
+fn claim_one(conn: &mut dyn Conn, candidate: &Candidate, until: i64) -> Result<bool, DbError> {
+    let claimed = conn.execute(
+        "UPDATE deliveries SET next_at = $1 WHERE id = $2 AND next_at = $3",
+        &[
+            until.into(),
+            candidate.due.queued.id.as_str().into(),
+            candidate.next_at.into(),
+        ],
+    )?;
+    Ok(claimed == 1)
+}
+
 /// Seconds to wait after `made` failed attempts: `retry` doubled per further attempt, at most
 /// an hour, drawn within `[delay / 2, delay]`.
 fn backoff(retry: Duration, made: i64) -> i64 {
@@ -369,6 +419,53 @@ fn check_status(status: http::StatusCode) -> Result<(), AttemptError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_due_delivery_is_claimed_once_by_instances_reading_it_together() {
+        let dir = std::env::temp_dir().join(format!("fedi-hub-claim-{}", random::hex(8)));
+        let db = Db::open(crate::hub::db::Storage::Directory(dir.clone()))
+            .await
+            .unwrap();
+        let outcome = db
+            .run(|conn| {
+                for n in 0..3_i64 {
+                    conn.execute(
+                        "INSERT INTO deliveries (id, sender, recipient, body, attempts, next_at, created_at)
+                         VALUES ($1, 'bob', 'https://example.org/u', '{}', 2, $2, 0)",
+                        &[format!("d{n}").as_str().into(), (100 + n).into()],
+                    )?;
+                }
+                // Two instances read the same due rows before either claims them.
+                let (a, b) = (read_due(conn, 200, 16)?, read_due(conn, 200, 16)?);
+                let mut claims = Vec::new();
+                for candidate in a.iter().chain(&b) {
+                    claims.push(claim_one(conn, candidate, 230)?);
+                }
+                let claimed = claim_due(conn, 200, 30, 16)?;
+                let late = claim_due(conn, 231, 30, 16)?;
+                Ok::<_, DbError>((a, claims, claimed, late))
+            })
+            .await
+            .unwrap();
+        let (read, claims, claimed, late) = outcome;
+        let ids = |due: &mut dyn Iterator<Item = &Due>| {
+            due.map(|d| d.queued.id.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&mut read.iter().map(|c| &c.due)), ["d0", "d1", "d2"]);
+        assert!(
+            read.iter()
+                .all(|c| c.due.attempts == 2 && c.due.queued.sender == "bob")
+        );
+        assert_eq!(
+            claims,
+            [true, true, true, false, false, false],
+            "each row claimed once"
+        );
+        assert!(claimed.is_empty(), "claimed rows are not due again");
+        // A claim that lapses (the attempt never reported) makes the row due again.
+        assert_eq!(ids(&mut late.iter()), ["d0", "d1", "d2"]);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     #[test]
     fn waits_double_within_half_to_full_and_stop_at_an_hour() {
