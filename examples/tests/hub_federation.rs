@@ -375,15 +375,25 @@ async fn a_delivery_to_a_server_that_is_down_is_kept_and_retried_after_a_restart
     let b = TestHub::start_on(with_dir.clone(), listener).await;
     assert_eq!(bob_posts(&b, &alice, "later").await, "retrying");
     b.stop().await;
+    restart_and_deliver(address, b_address, with_dir, "later").await;
+    let _ = std::fs::remove_dir_all(dir);
+}
 
+/// Starts hub A on `address` and restarts hub B (`config`, on `b_address`), then waits for
+/// the note `text` B had queued to reach alice on A.
+async fn restart_and_deliver(
+    address: std::net::SocketAddr,
+    b_address: std::net::SocketAddr,
+    config: fedi_examples::hub::Config,
+    text: &str,
+) {
     let listener = tokio::net::TcpListener::bind(address).await.unwrap();
     let a = TestHub::start_on(federating(), listener).await;
     let listener = tokio::net::TcpListener::bind(b_address).await.unwrap();
-    let b = TestHub::start_on(with_dir, listener).await;
-    wait_for_inbox(&a, &["later"]).await;
+    let b = TestHub::start_on(config, listener).await;
+    wait_for_inbox(&a, &[text]).await;
     a.stop().await;
     b.stop().await;
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test]
@@ -420,13 +430,7 @@ async fn an_http_post_is_answered_before_a_silent_server_and_its_delivery_is_kep
     // answers and B is back.
     b.stop().await;
     silent.stop().await;
-    let listener = tokio::net::TcpListener::bind(address).await.unwrap();
-    let a = TestHub::start_on(federating(), listener).await;
-    let listener = tokio::net::TcpListener::bind(b_address).await.unwrap();
-    let b = TestHub::start_on(with_dir, listener).await;
-    wait_for_inbox(&a, &["despite the silence"]).await;
-    a.stop().await;
-    b.stop().await;
+    restart_and_deliver(address, b_address, with_dir, "despite the silence").await;
     let _ = std::fs::remove_dir_all(dir);
 }
 

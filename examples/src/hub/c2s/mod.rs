@@ -431,7 +431,10 @@ impl C2s {
         });
         // Queued before the Follow is answered, so the Accept survives a restart; sent after.
         let deliverer = &self.core.deliverer;
-        match deliverer.queue(name, &follower, &accept).await {
+        match deliverer
+            .queue(name, &follower, &accept.to_string().into())
+            .await
+        {
             Ok(queued) => deliverer.attempt_in_background(vec![queued]),
             Err(outcome) => tracing::warn!(%follower, ?outcome, "Accept not queued"),
         }

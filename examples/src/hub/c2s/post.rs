@@ -167,16 +167,18 @@ impl C2s {
         first: FirstAttempts,
     ) -> Vec<(String, Outcome)> {
         let deliverer = &self.core.deliverer;
+        // Serialised once, shared by every delivery.
+        let body: Arc<str> = activity.to_string().into();
         if first == FirstAttempts::Awaited {
             let attempts = recipients
                 .iter()
-                .map(|recipient| deliverer.deliver(author, recipient, activity));
+                .map(|recipient| deliverer.deliver(author, recipient, &body));
             let outcomes = futures::future::join_all(attempts).await;
             return recipients.into_iter().zip(outcomes).collect();
         }
         let queued = recipients
             .iter()
-            .map(|recipient| deliverer.queue(author, recipient, activity));
+            .map(|recipient| deliverer.queue(author, recipient, &body));
         let queued = futures::future::join_all(queued).await;
         let mut unqueued = Vec::new();
         let mut attempts = Vec::new();

@@ -9,7 +9,7 @@ use activitystreams_core::http_signatures::CavageSigner;
 use bytes::Bytes;
 use http_body_util::Full;
 use serde_json::Value;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::KEY_FRAGMENT;
 use super::fetch::{FetchError, FetchSigner, Fetcher};
@@ -62,7 +62,8 @@ pub(crate) struct Queued {
     id: String,
     sender: String,
     recipient: String,
-    body: String,
+    /// The activity as sent, shared by the deliveries of one post.
+    body: Arc<str>,
 }
 
 /// Delivers activities of local actors to other servers' inboxes.
@@ -93,22 +94,23 @@ impl Deliverer {
         }
     }
 
-    /// Queues `activity` of account `sender` for the actor `recipient` (durably: the row is
-    /// committed first) and makes the first attempt, once one of the hub's
+    /// Queues `body` (an activity of account `sender`) for the actor `recipient` (durably: the
+    /// row is committed first) and makes the first attempt, once one of the hub's
     /// [`FederationConfig::delivery_concurrency`] permits is free.
-    pub(crate) async fn deliver(&self, sender: &str, recipient: &str, activity: &Value) -> Outcome {
-        match self.queue(sender, recipient, activity).await {
+    pub(crate) async fn deliver(&self, sender: &str, recipient: &str, body: &Arc<str>) -> Outcome {
+        match self.queue(sender, recipient, body).await {
             Ok(queued) => {
                 let _permit = self.attempts.acquire().await;
-                self.first_attempt(queued).await
+                self.attempt(&queued, 0).await
             }
             Err(outcome) => outcome,
         }
     }
 
-    /// Queues `activity` of account `sender` for the actor `recipient`: once this returns
-    /// `Ok`, the delivery is committed and will be attempted, if not by
-    /// [`first_attempt`](Self::first_attempt) then by the worker (after a restart too).
+    /// Queues `body` (an activity of account `sender`) for the actor `recipient`: once this
+    /// returns `Ok`, the delivery is committed and will be attempted, if not by
+    /// [`attempt_in_background`](Self::attempt_in_background) then by the worker (after a
+    /// restart too).
     ///
     /// # Errors
     /// [`Outcome::Failed`] when the queue is full or the database fails: nothing was queued.
@@ -116,13 +118,13 @@ impl Deliverer {
         &self,
         sender: &str,
         recipient: &str,
-        activity: &Value,
+        body: &Arc<str>,
     ) -> Result<Queued, Outcome> {
         let queued = Queued {
             id: random::hex(16),
             sender: sender.to_owned(),
             recipient: recipient.to_owned(),
-            body: activity.to_string(),
+            body: body.clone(),
         };
         // The worker leaves the row alone while the first attempt runs.
         let claim = unix_now() + self.claim_seconds();
@@ -141,7 +143,7 @@ impl Deliverer {
                         row.id.as_str().into(),
                         row.sender.as_str().into(),
                         row.recipient.as_str().into(),
-                        row.body.as_str().into(),
+                        (&*row.body).into(),
                         claim.into(),
                         unix_now().into(),
                     ],
@@ -167,26 +169,24 @@ impl Deliverer {
                 tracing::debug!(recipient = %queued.recipient, "first attempt left to the worker");
                 continue;
             };
-            let deliverer = self.clone();
-            tokio::spawn(async move {
-                let recipient = queued.recipient.clone();
-                let outcome = deliverer.first_attempt(queued).await;
-                drop(permit);
-                tracing::info!(%recipient, ?outcome, "first delivery attempt");
-            });
+            self.spawn_attempt(queued, 0, permit);
         }
     }
 
-    /// The first attempt at a delivery just [queued](Self::queue).
-    pub(crate) async fn first_attempt(&self, queued: Queued) -> Outcome {
-        self.attempt(
-            &queued.id,
-            &queued.sender,
-            &queued.recipient,
-            &queued.body,
-            0,
-        )
-        .await
+    /// Attempts `queued` (after `attempts` earlier ones) in a task of its own, which holds
+    /// `permit` until the attempt ends.
+    fn spawn_attempt(
+        self: &Arc<Self>,
+        queued: Queued,
+        attempts: i64,
+        permit: OwnedSemaphorePermit,
+    ) {
+        let deliverer = self.clone();
+        tokio::spawn(async move {
+            let outcome = deliverer.attempt(&queued, attempts).await;
+            drop(permit);
+            tracing::info!(recipient = %queued.recipient, ?outcome, attempts, "delivery attempt");
+        });
     }
 
     /// Retries due deliveries every second until shutdown, each in a task of its own, as many
@@ -218,21 +218,7 @@ impl Deliverer {
             match due {
                 Ok(due) => {
                     for (Due { queued, attempts }, permit) in due.into_iter().zip(permits) {
-                        let deliverer = self.clone();
-                        tokio::spawn(async move {
-                            let outcome = deliverer
-                                .attempt(
-                                    &queued.id,
-                                    &queued.sender,
-                                    &queued.recipient,
-                                    &queued.body,
-                                    attempts,
-                                )
-                                .await;
-                            drop(permit);
-                            let recipient = queued.recipient;
-                            tracing::info!(%recipient, ?outcome, attempts, "delivery retried");
-                        });
+                        self.spawn_attempt(queued, attempts, permit);
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "delivery queue unreadable"),
@@ -245,16 +231,14 @@ impl Deliverer {
         i64::try_from(self.config.fetch_timeout.as_secs()).unwrap_or(60) * 2 + 1
     }
 
-    async fn attempt(
-        &self,
-        id: &str,
-        sender: &str,
-        recipient: &str,
-        body: &str,
-        attempts: i64,
-    ) -> Outcome {
+    /// One attempt at `queued`, after `attempts` earlier ones; the row is then kept for a
+    /// retry or removed.
+    async fn attempt(&self, queued: &Queued, attempts: i64) -> Outcome {
         let made = attempts + 1;
-        let outcome = match self.send(sender, recipient, body).await {
+        let outcome = match self
+            .send(&queued.sender, &queued.recipient, &queued.body)
+            .await
+        {
             Ok(()) => Outcome::Delivered,
             Err(AttemptError::Temporary(why))
                 if made < i64::from(self.config.delivery_attempts) =>
@@ -265,7 +249,7 @@ impl Deliverer {
                 Outcome::Failed(why)
             }
         };
-        let id = id.to_owned();
+        let id = queued.id.clone();
         let next_at = unix_now() + backoff(self.config.delivery_retry, made);
         let keep = matches!(outcome, Outcome::Retrying(_));
         let stored = self
@@ -365,7 +349,7 @@ fn read_due(conn: &mut dyn Conn, now: i64, limit: i64) -> Result<Vec<Candidate>,
                         id: row.take_text(0)?,
                         sender: row.take_text(1)?,
                         recipient: row.take_text(2)?,
-                        body: row.take_text(3)?,
+                        body: row.take_text(3)?.into(),
                     },
                     attempts: row.int(4)?,
                 },
