@@ -18,9 +18,13 @@
 //! - `encode_inbox`: the inbox stream's events written by the encoder, by a hand-written
 //!   encoder that splits data on line breaks with `memchr`, and by a plain `write!`; the bytes
 //!   are checked equal.
+//! - `encode_event`: the same events and sides, each event written alone into the emptied
+//!   buffer (the output stays in cache), as a server writes an event and sends it.
 //!
 //! Run: `cargo bench -p fedi-stream --bench sse` (add `-- <filter>` to pick a group); with
-//! `FEDI_PROFILE=GROUP/SIDE/INPUT`, one run of one case for callgrind (`support::main`).
+//! `FEDI_PAIRED=` (or `FEDI_PAIRED=<part of a group name>`), also each ratio to a peer in paired
+//! rounds (`support::compare`); with `FEDI_PROFILE=GROUP/SIDE/INPUT`, one run of one case for
+//! callgrind (`support::main`).
 
 mod support;
 
@@ -38,6 +42,8 @@ const OURS: &str = "fedi-stream";
 const OURS_BORROWED: &str = "fedi-stream (borrowed)";
 const SPLITTER: &str = "memchr line splitter";
 const EVENTSOURCE: &str = "eventsource-stream";
+const MEMCHR_ENCODER: &str = "memchr encoder";
+const WRITE: &str = "write!";
 
 /// One decoded event, as every side reports it: type, data, last event id.
 type Triple = (String, String, String);
@@ -58,17 +64,9 @@ fn inbox_events(len: usize) -> Vec<(String, String)> {
     events
 }
 
-fn encode_all(events: &[(String, String)], wire: &mut Vec<u8>) {
-    let mut encoder = Encoder::new();
-    for (id, data) in events {
-        let event = OutgoingEvent::new(data).with_event("inbox").with_id(id);
-        encoder.encode(&event, wire).expect("valid event");
-    }
-}
-
 fn inbox_stream(len: usize) -> Vec<u8> {
     let mut wire = Vec::new();
-    encode_all(&inbox_events(len), &mut wire);
+    encode_stream::<Ours>(&inbox_events(len), &mut wire);
     wire
 }
 
@@ -318,36 +316,41 @@ fn label(size: usize) -> String {
     }
 }
 
-/// Benchmarks the four decoders on `body` cut into `chunks`.
+/// Benchmarks the four decoders on `body` cut into `chunks` ([`support::compare`]).
 fn decode_four(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    group_name: &str,
     label: &str,
     chunks: &[&[u8]],
 ) {
     let expected = check_equal(chunks, Limits::default(), true);
     let len: usize = chunks.iter().map(|c| c.len()).sum();
     group.throughput(Throughput::Bytes(len as u64));
-    group.bench_with_input(BenchmarkId::new(OURS, label), chunks, |b, chunks| {
-        b.iter(|| assert_eq!(ours_len(chunks, Limits::default()), expected));
-    });
-    group.bench_with_input(
-        BenchmarkId::new(OURS_BORROWED, label),
-        chunks,
-        |b, chunks| {
-            b.iter(|| assert_eq!(ours_borrowed_len(chunks, Limits::default()), expected));
-        },
-    );
-    group.bench_with_input(BenchmarkId::new(SPLITTER, label), chunks, |b, chunks| {
-        b.iter(|| assert_eq!(splitter_len(chunks), expected));
-    });
-    group.bench_with_input(BenchmarkId::new(EVENTSOURCE, label), chunks, |b, chunks| {
-        b.iter(|| assert_eq!(theirs_len(chunks), expected));
-    });
+    let sides: Vec<support::Side<'_>> = vec![
+        (
+            OURS,
+            Box::new(|| assert_eq!(ours_len(chunks, Limits::default()), expected)),
+        ),
+        (
+            OURS_BORROWED,
+            Box::new(|| assert_eq!(ours_borrowed_len(chunks, Limits::default()), expected)),
+        ),
+        (
+            SPLITTER,
+            Box::new(|| assert_eq!(splitter_len(chunks), expected)),
+        ),
+        (
+            EVENTSOURCE,
+            Box::new(|| assert_eq!(theirs_len(chunks), expected)),
+        ),
+    ];
+    support::compare(group, group_name, label, &[SPLITTER, EVENTSOURCE], sides);
 }
 
 const INBOX_LEN: usize = 8 << 20;
 
 fn decode_inbox(c: &mut Criterion) {
+    const GROUP: &str = "decode_inbox";
     let body = inbox_stream(INBOX_LEN);
     support::describe(
         "decode_inbox",
@@ -364,17 +367,18 @@ fn decode_inbox(c: &mut Criterion) {
             inbox_events(INBOX_LEN).len()
         ),
     );
-    let mut group = c.benchmark_group("decode_inbox");
+    let mut group = c.benchmark_group(GROUP);
     group.sample_size(10);
     group.sampling_mode(SamplingMode::Flat);
     for size in [64, 1500, 16 << 10, 1 << 20] {
         let chunks: Vec<&[u8]> = body.chunks(size).collect();
-        decode_four(&mut group, &label(size), &chunks);
+        decode_four(&mut group, GROUP, &label(size), &chunks);
     }
     group.finish();
 }
 
 fn decode_tiny(c: &mut Criterion) {
+    const GROUP: &str = "decode_tiny";
     let body = tiny_stream(1 << 20);
     let events = body.windows(2).filter(|w| w == b"\n\n").count();
     support::describe(
@@ -388,12 +392,12 @@ fn decode_tiny(c: &mut Criterion) {
             body.len()
         ),
     );
-    let mut group = c.benchmark_group("decode_tiny");
+    let mut group = c.benchmark_group(GROUP);
     group.sample_size(10);
     group.sampling_mode(SamplingMode::Flat);
     for size in [1500, 16 << 10] {
         let chunks: Vec<&[u8]> = body.chunks(size).collect();
-        decode_four(&mut group, &label(size), &chunks);
+        decode_four(&mut group, GROUP, &label(size), &chunks);
     }
     let mut per_event: Vec<&[u8]> = Vec::new();
     let mut rest = &body[..];
@@ -402,7 +406,7 @@ fn decode_tiny(c: &mut Criterion) {
         per_event.push(event);
         rest = tail;
     }
-    decode_four(&mut group, "1_event", &per_event);
+    decode_four(&mut group, GROUP, "1_event", &per_event);
     group.finish();
 }
 
@@ -443,6 +447,7 @@ fn decode_scaling(c: &mut Criterion) {
 }
 
 fn long_line(c: &mut Criterion) {
+    const GROUP: &str = "long_line";
     const LEN: usize = 1 << 20;
     // A JSON array of the real documents, cut to 1 MiB: one long line of real text.
     let mut data = String::from("[");
@@ -462,7 +467,7 @@ fn long_line(c: &mut Criterion) {
     );
     // The default limits hold a 1 MiB event.
     assert!(Limits::default().max_event_size >= LEN);
-    let mut group = c.benchmark_group("long_line");
+    let mut group = c.benchmark_group(GROUP);
     group.sample_size(10);
     group.sampling_mode(SamplingMode::Flat);
     for (name, size) in [
@@ -470,15 +475,36 @@ fn long_line(c: &mut Criterion) {
         ("1MiB_in_1KiB_chunks", 1024),
     ] {
         let chunks: Vec<&[u8]> = body.as_bytes().chunks(size).collect();
-        decode_four(&mut group, name, &chunks);
+        decode_four(&mut group, GROUP, name, &chunks);
     }
     group.finish();
 }
 
+/// One side of the encode benchmarks: writes the block of an `inbox` event `(id, data)`.
+trait EncodeSide: Default {
+    fn encode(&mut self, id: &str, data: &str, wire: &mut Vec<u8>);
+}
+
+/// `sse::Encoder`, one per stream.
+#[derive(Default)]
+struct Ours(Encoder);
+
+impl EncodeSide for Ours {
+    #[inline]
+    fn encode(&mut self, id: &str, data: &str, wire: &mut Vec<u8>) {
+        let event = OutgoingEvent::new(data).with_event("inbox").with_id(id);
+        self.0.encode(&event, wire).expect("valid event");
+    }
+}
+
 /// The hand-written encoder: each field written as it is, data split into `data:` lines at
 /// CR, LF and CRLF found with `memchr2`. No checks of the type and id.
-fn memchr_encode(events: &[(String, String)], wire: &mut Vec<u8>) {
-    for (id, data) in events {
+#[derive(Default)]
+struct MemchrEncoder;
+
+impl EncodeSide for MemchrEncoder {
+    #[inline]
+    fn encode(&mut self, id: &str, data: &str, wire: &mut Vec<u8>) {
         wire.extend_from_slice(b"event: inbox\nid: ");
         wire.extend_from_slice(id.as_bytes());
         wire.push(b'\n');
@@ -499,57 +525,118 @@ fn memchr_encode(events: &[(String, String)], wire: &mut Vec<u8>) {
 
 /// A plain `write!` of each event, data on one line: right only for data without line breaks,
 /// which minified JSON has none of.
-fn write_encode(events: &[(String, String)], wire: &mut Vec<u8>) {
-    for (id, data) in events {
+#[derive(Default)]
+struct WriteEncoder;
+
+impl EncodeSide for WriteEncoder {
+    #[inline]
+    fn encode(&mut self, id: &str, data: &str, wire: &mut Vec<u8>) {
         write!(wire, "event: inbox\nid: {id}\ndata: {data}\n\n").expect("Vec");
     }
 }
 
-/// An encoder of `encode_inbox`: the events, `(id, data)`, appended to the buffer.
-type Encode = fn(&[(String, String)], &mut Vec<u8>);
+/// `encode_inbox`: every event appended to the buffer, as one stream.
+fn encode_stream<S: EncodeSide>(events: &[(String, String)], wire: &mut Vec<u8>) {
+    let mut side = S::default();
+    for (id, data) in events {
+        side.encode(id, data, wire);
+    }
+}
 
-/// The sides of `encode_inbox`.
-const ENCODERS: [(&str, Encode); 3] = [
-    (OURS, encode_all),
-    ("memchr encoder", memchr_encode),
-    ("write!", write_encode),
+/// `encode_event`: each event written alone into the emptied buffer, as a server writes an
+/// event and hands its bytes to the connection; the bytes written in all.
+fn encode_each<S: EncodeSide>(events: &[(String, String)], wire: &mut Vec<u8>) -> usize {
+    let mut side = S::default();
+    let mut total = 0;
+    for (id, data) in events {
+        wire.clear();
+        side.encode(id, data, wire);
+        total += black_box(wire.as_slice()).len();
+    }
+    total
+}
+
+/// The sides of `encode_inbox` and `encode_event`: name, stream, each event alone.
+type EncodeSides = (
+    &'static str,
+    fn(&[(String, String)], &mut Vec<u8>),
+    fn(&[(String, String)], &mut Vec<u8>) -> usize,
+);
+
+const ENCODERS: [EncodeSides; 3] = [
+    (OURS, encode_stream::<Ours>, encode_each::<Ours>),
+    (
+        MEMCHR_ENCODER,
+        encode_stream::<MemchrEncoder>,
+        encode_each::<MemchrEncoder>,
+    ),
+    (
+        WRITE,
+        encode_stream::<WriteEncoder>,
+        encode_each::<WriteEncoder>,
+    ),
 ];
 
 fn encode_inbox(c: &mut Criterion) {
     let events = inbox_events(INBOX_LEN);
     let mut wire = Vec::new();
-    encode_all(&events, &mut wire);
-    for (name, encode) in ENCODERS {
+    encode_stream::<Ours>(&events, &mut wire);
+    for (name, stream, each) in ENCODERS {
         let mut other = Vec::new();
-        encode(&events, &mut other);
+        stream(&events, &mut other);
         assert!(wire == other, "{name} disagrees");
+        assert_eq!(each(&events, &mut other), wire.len(), "{name} alone");
     }
     support::describe(
         "encode_inbox",
         &format!(
             "The events of `decode_inbox` ({} events, {} bytes once encoded) written into a \
-             reused `Vec<u8>`: by `sse::Encoder` (which also checks the type and id for line \
-             breaks), by a hand-written encoder that splits data at line breaks with `memchr2`, \
-             and by a plain `write!` (right only for data without line breaks). All three \
-             write the same bytes, checked before timing.",
+             reused `Vec<u8>`, one after the other: by `sse::Encoder` (which also checks the \
+             type and id for line breaks), by a hand-written encoder that splits data at line \
+             breaks with `memchr2`, and by a plain `write!` (right only for data without line \
+             breaks). All three write the same bytes, checked before timing. The output, 8 MiB, \
+             leaves the processor's faster caches: writing it costs the same on every side.",
             events.len(),
             wire.len()
         ),
     );
-    let mut group = c.benchmark_group("encode_inbox");
-    group.throughput(Throughput::Bytes(wire.len() as u64));
-    group.sample_size(20);
-    group.measurement_time(Duration::from_secs(3));
-    for (name, encode) in ENCODERS {
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                wire.clear();
-                encode(&events, &mut wire);
-                black_box(wire.len())
-            });
-        });
+    support::describe(
+        "encode_event",
+        &format!(
+            "The same {} events, each written alone into a reused `Vec<u8>` emptied before it, \
+             as a server encodes an event and hands its bytes to the connection (the output \
+             stays in cache): the encoder's own cost. Same sides, same bytes ({} in all).",
+            events.len(),
+            wire.len()
+        ),
+    );
+    for (group_name, whole_stream) in [("encode_inbox", true), ("encode_event", false)] {
+        let mut group = c.benchmark_group(group_name);
+        group.throughput(Throughput::Bytes(wire.len() as u64));
+        group.sample_size(20);
+        group.measurement_time(Duration::from_secs(3));
+        let sides: Vec<support::Side<'_>> = ENCODERS
+            .into_iter()
+            .map(|(name, stream, each)| {
+                let events = &events;
+                let mut wire = Vec::with_capacity(wire.len());
+                let run: Box<dyn FnMut()> = if whole_stream {
+                    Box::new(move || {
+                        wire.clear();
+                        stream(events, &mut wire);
+                        black_box(wire.len());
+                    })
+                } else {
+                    Box::new(move || {
+                        black_box(each(events, &mut wire));
+                    })
+                };
+                (name, run)
+            })
+            .collect();
+        support::compare(&mut group, group_name, "", &[MEMCHR_ENCODER, WRITE], sides);
+        group.finish();
     }
-    group.finish();
 }
 
 criterion_group!(
@@ -577,7 +664,7 @@ fn profile(group: &str, side: &str, input: &str) {
     let body = match group {
         "decode_inbox" => inbox_stream(INBOX_LEN),
         "decode_tiny" => tiny_stream(1 << 20),
-        "encode_inbox" => Vec::new(),
+        "encode_inbox" | "encode_event" => Vec::new(),
         other => panic!("no profile for {other}"),
     };
     let chunks: Vec<&[u8]> = if input == "1_event" {
@@ -597,14 +684,18 @@ fn profile(group: &str, side: &str, input: &str) {
     let events = inbox_events(INBOX_LEN);
     let mut wire = Vec::with_capacity(body.len().max(INBOX_LEN + (1 << 20)));
     let run = || match (group, side) {
-        ("encode_inbox", side) => {
-            let (_, encode) = ENCODERS
+        ("encode_inbox" | "encode_event", side) => {
+            let (_, stream, each) = ENCODERS
                 .into_iter()
-                .find(|(name, _)| *name == side)
+                .find(|(name, _, _)| *name == side)
                 .expect("an encoder");
             wire.clear();
-            encode(&events, &mut wire);
-            wire.len()
+            if group == "encode_inbox" {
+                stream(&events, &mut wire);
+                wire.len()
+            } else {
+                each(&events, &mut wire)
+            }
         }
         (_, OURS) => ours_len(&chunks, Limits::default()),
         (_, OURS_BORROWED) => ours_borrowed_len(&chunks, Limits::default()),

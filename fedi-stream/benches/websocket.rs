@@ -11,7 +11,8 @@
 //!   byte buffer: `Connection::send_text` into a `Vec<u8>`, tungstenite's `WebSocket::write`
 //!   then `flush` into a `Vec<u8>` transport. The bytes are checked equal.
 //!
-//! `cargo bench -p fedi-stream --bench websocket`; with `FEDI_PROFILE=GROUP/SIDE/INPUT`, one
+//! `cargo bench -p fedi-stream --bench websocket`; with `FEDI_PAIRED=`, also each ratio to
+//! tungstenite in paired rounds (`support::compare`); with `FEDI_PROFILE=GROUP/SIDE/INPUT`, one
 //! steady-state iteration of one case for callgrind (`support::main`).
 
 mod support;
@@ -19,12 +20,14 @@ mod support;
 use std::hint::black_box;
 use std::io::{self, Read, Write};
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
+use criterion::{Criterion, Throughput, criterion_group};
 use fedi_stream::websocket::{Connection, Event, Limits, Message, OpCode, write_frame};
 use tungstenite::protocol::Role;
 
 /// fedi-stream reading with every message's `String` handed back (`Connection::recycle`).
 const RECYCLING: &str = "fedi-stream recycling";
+const OURS: &str = "fedi-stream";
+const TUNGSTENITE: &str = "tungstenite";
 
 /// The transport read size on both sides.
 const READ_SIZE: usize = 128 * 1024;
@@ -120,6 +123,7 @@ fn read_tungstenite(socket: &mut Socket, bytes: &'static [u8], count: usize) -> 
 }
 
 fn read(c: &mut Criterion) {
+    const GROUP: &str = "websocket_read_text";
     support::describe(
         "websocket_read_text",
         "A server reads masked text frames of real text (consecutive pieces of the minified \
@@ -131,7 +135,7 @@ fn read(c: &mut Criterion) {
          (`Connection::recycle`), so later messages are received into it. Both libraries \
          received the same messages, checked before timing.",
     );
-    let mut group = c.benchmark_group("websocket_read_text");
+    let mut group = c.benchmark_group(GROUP);
     for (label, size, count) in CASES {
         let messages = support::real_pieces(size, count);
         let bytes: &'static [u8] = Vec::leak(client_stream(&messages));
@@ -159,15 +163,26 @@ fn read(c: &mut Criterion) {
         }
 
         group.throughput(Throughput::Bytes(payload as u64));
-        group.bench_function(BenchmarkId::new("fedi-stream", label), |b| {
-            b.iter(|| assert_eq!(read_fedi_stream(&mut ours, bytes, false), payload));
-        });
-        group.bench_function(BenchmarkId::new(RECYCLING, label), |b| {
-            b.iter(|| assert_eq!(read_fedi_stream(&mut ours, bytes, true), payload));
-        });
-        group.bench_function(BenchmarkId::new("tungstenite", label), |b| {
-            b.iter(|| assert_eq!(read_tungstenite(&mut theirs, bytes, count), payload));
-        });
+        let mut recycling = Connection::server(Limits::default());
+        let sides: Vec<support::Side<'_>> = vec![
+            (
+                OURS,
+                Box::new(move || assert_eq!(read_fedi_stream(&mut ours, bytes, false), payload)),
+            ),
+            (
+                RECYCLING,
+                Box::new(move || {
+                    assert_eq!(read_fedi_stream(&mut recycling, bytes, true), payload);
+                }),
+            ),
+            (
+                TUNGSTENITE,
+                Box::new(move || {
+                    assert_eq!(read_tungstenite(&mut theirs, bytes, count), payload);
+                }),
+            ),
+        ];
+        support::compare(&mut group, GROUP, label, &[TUNGSTENITE], sides);
     }
     group.finish();
 }
@@ -197,6 +212,7 @@ fn write_tungstenite(socket: &mut Socket, messages: &[tungstenite::Message]) -> 
 }
 
 fn write(c: &mut Criterion) {
+    const GROUP: &str = "websocket_write_text";
     support::describe(
         "websocket_write_text",
         "A server writes the messages of `websocket_read_text` as unmasked text frames into a \
@@ -205,7 +221,7 @@ fn write(c: &mut Criterion) {
          then `flush` into a `Vec<u8>` transport. Both wrote the same bytes, checked before \
          timing.",
     );
-    let mut group = c.benchmark_group("websocket_write_text");
+    let mut group = c.benchmark_group(GROUP);
     for (label, size, count) in CASES {
         let messages = support::real_pieces(size, count);
         let theirs_messages = tungstenite_messages(&messages);
@@ -220,15 +236,24 @@ fn write(c: &mut Criterion) {
         );
 
         group.throughput(Throughput::Bytes((size * count) as u64));
-        group.bench_function(BenchmarkId::new("fedi-stream", label), |b| {
-            b.iter(|| {
-                write_fedi_stream(&mut ours, &messages, &mut out);
-                black_box(out.len())
-            });
-        });
-        group.bench_function(BenchmarkId::new("tungstenite", label), |b| {
-            b.iter(|| black_box(write_tungstenite(&mut theirs, &theirs_messages)));
-        });
+        let messages = &messages;
+        let theirs_messages = &theirs_messages;
+        let sides: Vec<support::Side<'_>> = vec![
+            (
+                OURS,
+                Box::new(move || {
+                    write_fedi_stream(&mut ours, messages, &mut out);
+                    black_box(out.len());
+                }),
+            ),
+            (
+                TUNGSTENITE,
+                Box::new(move || {
+                    black_box(write_tungstenite(&mut theirs, theirs_messages));
+                }),
+            ),
+        ];
+        support::compare(&mut group, GROUP, label, &[TUNGSTENITE], sides);
     }
     group.finish();
 }
@@ -253,14 +278,14 @@ fn profile(group: &str, side: &str, input: &str) {
     let mut theirs = socket(Role::Server);
     let mut out = Vec::new();
     let run = || match (group, side) {
-        ("websocket_read_text", "fedi-stream") => read_fedi_stream(&mut ours, bytes, false),
+        ("websocket_read_text", OURS) => read_fedi_stream(&mut ours, bytes, false),
         ("websocket_read_text", RECYCLING) => read_fedi_stream(&mut ours, bytes, true),
-        ("websocket_read_text", "tungstenite") => read_tungstenite(&mut theirs, bytes, count),
-        ("websocket_write_text", "fedi-stream") => {
+        ("websocket_read_text", TUNGSTENITE) => read_tungstenite(&mut theirs, bytes, count),
+        ("websocket_write_text", OURS) => {
             write_fedi_stream(&mut ours, &messages, &mut out);
             out.len()
         }
-        ("websocket_write_text", "tungstenite") => write_tungstenite(&mut theirs, &theirs_messages),
+        ("websocket_write_text", TUNGSTENITE) => write_tungstenite(&mut theirs, &theirs_messages),
         other => panic!("no profile for {other:?}"),
     };
     support::profile_case(run);

@@ -9,6 +9,10 @@
 #![allow(dead_code)]
 
 use std::path::Path;
+use std::time::{Duration, Instant};
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, BenchmarkId};
 
 /// The real documents, minified, in file-name order.
 pub(crate) fn corpus() -> Vec<String> {
@@ -146,4 +150,99 @@ pub(crate) fn profile_case(mut run: impl FnMut() -> usize) {
 #[inline(never)]
 pub(crate) fn profiled<T>(work: impl FnOnce() -> T) -> T {
     work()
+}
+
+/// How long [`compare`] runs the paired rounds of one side and one peer, at least.
+const PAIRED_TIME: Duration = Duration::from_secs(2);
+/// The fewest and the most paired rounds of one side and one peer.
+const PAIRED_ROUNDS: (usize, usize) = (7, 5_000);
+
+/// One side of a [`compare`]: its name (the benchmark's function name) and one run of its work.
+pub(crate) type Side<'a> = (&'a str, Box<dyn FnMut() + 'a>);
+
+/// Benchmarks each of `sides` on `input` in `group` (criterion, one side after the other),
+/// then measures the ratio of each side to each of `peers` in paired rounds, when the
+/// environment variable `FEDI_PAIRED` is set and `group_name` contains its value
+/// (`scripts/bench-report` sets it empty: every group).
+///
+/// Criterion times each side in its own window of seconds; on a shared machine the load moves
+/// between windows, and the ratio of two means with it (by ±10–15% between two runs here). A
+/// paired round runs the side and the peer once each, one right after the other (which goes
+/// first alternates), so both meet the same load: the ratio reported is the median over the
+/// rounds of peer time ÷ side time, with the middle half of the rounds' ratios, printed for
+/// `scripts/bench-report` as `bench-report paired GROUP JSON`.
+pub(crate) fn compare(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    group_name: &str,
+    input: &str,
+    peers: &[&str],
+    mut sides: Vec<Side<'_>>,
+) {
+    for (name, run) in &mut sides {
+        if input.is_empty() {
+            group.bench_function(*name, |b| b.iter(&mut *run));
+        } else {
+            group.bench_function(BenchmarkId::new(*name, input), |b| b.iter(&mut *run));
+        }
+    }
+    if !std::env::var("FEDI_PAIRED").is_ok_and(|filter| group_name.contains(&filter)) {
+        return;
+    }
+    for i in 0..sides.len() {
+        for j in 0..sides.len() {
+            if peers.contains(&sides[i].0) || !peers.contains(&sides[j].0) {
+                continue;
+            }
+            let paired = paired_ratio(&mut sides, i, j);
+            println!(
+                "bench-report\tpaired\t{group_name}\t{{\"side\":{:?},\"input\":{input:?},\
+                 \"peer\":{:?},\"ratio\":{},\"low\":{},\"high\":{},\"rounds\":{}}}",
+                sides[i].0, sides[j].0, paired.ratio, paired.low, paired.high, paired.rounds
+            );
+        }
+    }
+}
+
+/// The ratio of a side to a peer over paired rounds.
+struct Paired {
+    /// The median of peer time ÷ side time.
+    ratio: f64,
+    /// The first and third quartiles.
+    low: f64,
+    high: f64,
+    rounds: usize,
+}
+
+/// Runs side `i` and peer `j` once each to warm up, then in rounds (which goes first
+/// alternates) until [`PAIRED_TIME`] has passed, within [`PAIRED_ROUNDS`].
+fn paired_ratio(sides: &mut [Side<'_>], i: usize, j: usize) -> Paired {
+    let mut time = |k: usize| {
+        let began = Instant::now();
+        (sides[k].1)();
+        began.elapsed().as_secs_f64()
+    };
+    time(i);
+    time(j);
+    let mut ratios = Vec::new();
+    let start = Instant::now();
+    while ratios.len() < PAIRED_ROUNDS.0
+        || (start.elapsed() < PAIRED_TIME && ratios.len() < PAIRED_ROUNDS.1)
+    {
+        let (side, peer) = if ratios.len() % 2 == 0 {
+            let side = time(i);
+            (side, time(j))
+        } else {
+            let peer = time(j);
+            (time(i), peer)
+        };
+        ratios.push(peer / side);
+    }
+    ratios.sort_by(f64::total_cmp);
+    let at = |q: usize| ratios[(ratios.len() - 1) * q / 4];
+    Paired {
+        ratio: at(2),
+        low: at(1),
+        high: at(3),
+        rounds: ratios.len(),
+    }
 }
