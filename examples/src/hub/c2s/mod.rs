@@ -371,7 +371,7 @@ impl C2s {
         let key_id = format!("{}{KEY_FRAGMENT}", self.actor_id(name));
         let signer = key.as_ref().map(|key| FetchSigner {
             key_id: &key_id,
-            key: &key.private,
+            key,
         });
         let activity = match self
             .core

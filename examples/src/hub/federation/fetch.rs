@@ -9,9 +9,11 @@
 //! answer them; servers that do not check ignore the signature.
 
 use std::net::{IpAddr, SocketAddr};
+use std::num::NonZero;
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, SystemTime};
 
-use activitystreams_core::http_signatures::{CavageSigner, PrivateKey, SignError};
+use activitystreams_core::http_signatures::{CavageSigner, SignError};
 
 use bytes::Bytes;
 use http::StatusCode;
@@ -19,6 +21,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+use super::keys::ActorKey;
 use crate::hub::config::FederationConfig;
 
 /// Why a fetch failed.
@@ -57,6 +60,9 @@ pub(crate) enum FetchError {
     /// The request could not be signed.
     #[error("the request could not be signed")]
     Sign(#[from] SignError),
+    /// The runtime shut down before the signature was made.
+    #[error("signing stopped: the runtime is shutting down")]
+    SigningStopped,
 }
 
 /// The local actor a fetch is signed as: its key id (`ACTOR#main-key`) and its key.
@@ -65,7 +71,46 @@ pub(crate) struct FetchSigner<'a> {
     /// The `keyId` of the signature.
     pub(crate) key_id: &'a str,
     /// The key that signs.
-    pub(crate) key: &'a PrivateKey,
+    pub(crate) key: &'a Arc<ActorKey>,
+}
+
+/// Permits for signatures being made: as many as the machine runs threads at once, shared by
+/// the whole process, like the cores they stand for.
+static SIGNING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, NonZero::get))
+});
+
+/// `request` signed with `key` as `cavage` says (key id, headers), dated now. The signature is
+/// made on a blocking thread, once one of [`SIGNING`]'s permits is free.
+///
+/// An RSA signature costs about a millisecond of CPU. Made on the threads that serve
+/// connections, a burst of deliveries (two signatures each: the recipient's actor fetched,
+/// then the POST) or of signed key fetches would hold up every connection those threads serve
+/// for as long; the permits keep such a burst to as many signing threads as there are cores.
+///
+/// # Errors
+/// [`FetchError::Sign`] when the key cannot make the signature `cavage` asks for or the request
+/// cannot carry it; [`FetchError::SigningStopped`] when the runtime shuts down meanwhile.
+pub(crate) async fn sign(
+    key: &Arc<ActorKey>,
+    cavage: CavageSigner,
+    mut request: http::Request<Vec<u8>>,
+) -> Result<http::Request<Vec<u8>>, FetchError> {
+    let _permit = SIGNING
+        .acquire()
+        .await
+        .map_err(|_| FetchError::SigningStopped)?;
+    let key = Arc::clone(key);
+    let signed = tokio::task::spawn_blocking(move || {
+        cavage.sign(SystemTime::now(), &mut request, &key.private)?;
+        Ok(request)
+    })
+    .await;
+    match signed {
+        Ok(signed) => signed,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(FetchError::SigningStopped),
+    }
 }
 
 /// Sends outgoing requests within [`FederationConfig`]'s bounds.
@@ -102,9 +147,13 @@ impl Fetcher {
             )
             .body(Vec::<u8>::new())?;
         if let Some(signer) = signer {
-            CavageSigner::new(signer.key_id)
-                .with_headers(["(request-target)", "host", "date", "accept"])
-                .sign(SystemTime::now(), &mut request, signer.key)?;
+            let cavage = CavageSigner::new(signer.key_id).with_headers([
+                "(request-target)",
+                "host",
+                "date",
+                "accept",
+            ]);
+            request = sign(signer.key, cavage, request).await?;
         }
         let (parts, body) = request.into_parts();
         self.send(http::Request::from_parts(
@@ -226,7 +275,58 @@ fn is_public(ip: IpAddr) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
     use super::*;
+    use crate::hub::config::ActorKeyKind;
+
+    /// On a single-threaded runtime, a task that only yields keeps running while eight RSA
+    /// signatures are made: they are made on other threads. (Made on the runtime's thread, the
+    /// signatures would run one after the other, the task getting a turn only between them.)
+    #[tokio::test]
+    async fn signatures_are_made_off_the_runtime_thread() {
+        let key = Arc::new(ActorKey::generate(ActorKeyKind::Rsa));
+        let done = Arc::new(AtomicBool::new(false));
+        let ticker = tokio::spawn({
+            let done = Arc::clone(&done);
+            async move {
+                let mut turns = 0u64;
+                while !done.load(Ordering::Relaxed) {
+                    turns += 1;
+                    tokio::task::yield_now().await;
+                }
+                turns
+            }
+        });
+        let signing: Vec<_> = (0..8)
+            .map(|_| {
+                let key = Arc::clone(&key);
+                tokio::spawn(async move {
+                    let request = http::Request::post("http://peer.example/inbox")
+                        .body(b"{}".to_vec())
+                        .unwrap();
+                    sign(
+                        &key,
+                        CavageSigner::new("http://hub.example/users/bob#main-key"),
+                        request,
+                    )
+                    .await
+                })
+            })
+            .collect();
+        for signed in signing {
+            let signed = signed.await.unwrap().unwrap();
+            let signature = signed.headers()["signature"].to_str().unwrap();
+            assert!(
+                signature.contains(r#"algorithm="rsa-sha256""#),
+                "{signature}"
+            );
+            assert!(signature.contains(r#"headers="(request-target) host date digest""#));
+        }
+        done.store(true, Ordering::Relaxed);
+        let turns = ticker.await.unwrap();
+        assert!(turns > 100, "the runtime's other task ran {turns} times");
+    }
 
     #[test]
     fn only_public_unicast_addresses_are_public() {

@@ -127,6 +127,18 @@ impl ActorKeys {
     }
 }
 
+#[cfg(test)]
+impl ActorKey {
+    /// A new key of `kind`, not stored.
+    pub(crate) fn generate(kind: ActorKeyKind) -> Self {
+        let fresh = Fresh::make(kind).expect("key made");
+        ActorKey {
+            private: private_key(fresh.algorithm, &fresh.secret).expect("key read back"),
+            public_pem: fresh.public_pem,
+        }
+    }
+}
+
 /// A key just made, as it is stored.
 struct Fresh {
     algorithm: &'static str,

@@ -33,7 +33,8 @@
 //! - Actor keys are **RSA** (2048 bits, `rsa-sha256`) unless
 //!   [`FederationConfig::actor_keys`](crate::hub::FederationConfig::actor_keys) asks for
 //!   Ed25519 (`hs2019`): Mastodon-style servers verify only RSA keys. The `rsa` crate makes
-//!   them (ring cannot); ring signs with every key (see [`keys`]). Tested with both kinds
+//!   them (ring cannot); ring signs with every key (see [`keys`]), on blocking threads, at
+//!   most as many at once as there are cores ([`fetch::sign`]). Tested with both kinds
 //!   against cattle_grid 0.5.22 (`tests/hub_federation_peer.rs`). Incoming signatures are
 //!   verified with RSA and Ed25519 keys alike.
 //! - **Fetches are signed** ("authorized fetch"): a delivery's actor document is fetched

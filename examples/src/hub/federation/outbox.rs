@@ -3,7 +3,7 @@
 //! with exponential backoff and jitter.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use activitystreams_core::http_signatures::CavageSigner;
 use bytes::Bytes;
@@ -12,7 +12,7 @@ use serde_json::Value;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::KEY_FRAGMENT;
-use super::fetch::{FetchError, FetchSigner, Fetcher};
+use super::fetch::{FetchError, FetchSigner, Fetcher, sign};
 use super::keys::ActorKeys;
 use crate::hub::c2s::actor_url;
 use crate::hub::config::FederationConfig;
@@ -286,7 +286,7 @@ impl Deliverer {
         let key_id = format!("{}{KEY_FRAGMENT}", actor_url(&self.base_url, sender));
         let signer = FetchSigner {
             key_id: &key_id,
-            key: &key.private,
+            key: &key,
         };
         let (status, document) = self.fetcher.get_json(recipient, Some(signer)).await?;
         check_status(status)?;
@@ -296,13 +296,11 @@ impl Deliverer {
             .as_str()
             .ok_or_else(|| AttemptError::Permanent("the actor has no inbox".into()))?;
         let permanent = |e: &dyn std::fmt::Display| AttemptError::Permanent(e.to_string());
-        let mut request = http::Request::post(inbox)
+        let request = http::Request::post(inbox)
             .header(http::header::CONTENT_TYPE, "application/activity+json")
             .body(body.as_bytes().to_vec())
             .map_err(|e| permanent(&e))?;
-        CavageSigner::new(key_id)
-            .sign(SystemTime::now(), &mut request, &key.private)
-            .map_err(|e| permanent(&e))?;
+        let request = sign(&key, CavageSigner::new(key_id), request).await?;
         let (parts, body) = request.into_parts();
         let request = http::Request::from_parts(parts, Full::new(Bytes::from(body)));
         let (status, _) = self.fetcher.send(request).await?;
