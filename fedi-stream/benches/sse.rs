@@ -353,7 +353,7 @@ fn decode_inbox(c: &mut Criterion) {
     const GROUP: &str = "decode_inbox";
     let body = inbox_stream(INBOX_LEN);
     support::describe(
-        "decode_inbox",
+        GROUP,
         &format!(
             "An inbox stream of {} bytes: {} events of `event: inbox`, `id` and one `data` line \
              holding a real 1–2 KB ActivityStreams document, minified. Every side gets the same \
@@ -382,7 +382,7 @@ fn decode_tiny(c: &mut Criterion) {
     let body = tiny_stream(1 << 20);
     let events = body.windows(2).filter(|w| w == b"\n\n").count();
     support::describe(
-        "decode_tiny",
+        GROUP,
         &format!(
             "Many tiny events: {} bytes of Mastodon's streaming format for deleted statuses \
              (`event: delete`, `data: <status id>`, about 40 bytes an event, {events} events) \
@@ -461,7 +461,7 @@ fn long_line(c: &mut Criterion) {
     }
     let body = format!("data: {data}\n\n");
     support::describe(
-        "long_line",
+        GROUP,
         "One event whose data is a single 1 MiB line (a JSON array of the real documents), in \
          one chunk and in 1 KiB chunks (1,025 of them). Same checks as `decode_inbox`.",
     );

@@ -4,7 +4,7 @@
 //! - `websocket_read_text`: a server reads masked text messages (frame parse, unmask, UTF-8
 //!   validation, the message handed out as an owned string) delivered in 128 KiB reads
 //!   (tungstenite's default read size); 3,000 messages of 300 bytes or 16 of 64 KiB per
-//!   iteration, through one connection that lives across iterations (steady state), for
+//!   iteration, through one connection per side that lives across iterations (steady state), for
 //!   `fedi_stream::websocket::Connection` (also with every message's `String` handed back by
 //!   `Connection::recycle`) and for tungstenite's `WebSocket::read`.
 //! - `websocket_write_text`: a server writes the same messages as unmasked text frames into a
@@ -125,12 +125,12 @@ fn read_tungstenite(socket: &mut Socket, bytes: &'static [u8], count: usize) -> 
 fn read(c: &mut Criterion) {
     const GROUP: &str = "websocket_read_text";
     support::describe(
-        "websocket_read_text",
+        GROUP,
         "A server reads masked text frames of real text (consecutive pieces of the minified \
          real ActivityStreams corpus, each exactly 300 bytes or 64 KiB) delivered in 128 KiB \
          reads: frame parse, unmask, UTF-8 validation, each message handed out as an owned \
          string (`String` for fedi-stream, `Utf8Bytes` for tungstenite). 3,000 messages of \
-         300 B or 16 of 64 KiB per iteration, through one connection per library that lives \
+         300 B or 16 of 64 KiB per iteration, through one connection per side that lives \
          across iterations. `fedi-stream recycling` also hands every message's `String` back \
          (`Connection::recycle`), so later messages are received into it. Both libraries \
          received the same messages, checked before timing.",
@@ -214,7 +214,7 @@ fn write_tungstenite(socket: &mut Socket, messages: &[tungstenite::Message]) -> 
 fn write(c: &mut Criterion) {
     const GROUP: &str = "websocket_write_text";
     support::describe(
-        "websocket_write_text",
+        GROUP,
         "A server writes the messages of `websocket_read_text` as unmasked text frames into a \
          reused byte buffer: `Connection::send_text(&str, &mut Vec<u8>)`, and tungstenite's \
          `WebSocket::write` (of a `Message::Text` made beforehand; a clone shares its bytes) \
